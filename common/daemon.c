@@ -1,0 +1,750 @@
+/* The daemon skeleton (see daemon.h): what every arbor daemon does the same way
+ * lives here, so each daemon's main.c holds only its own job. */
+#include "daemon.h"
+
+#include <errno.h>
+#include <fnmatch.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "http_server.h"
+#include "log.h"
+#include "statefile.h"
+#include "timefmt.h"
+#include "unix_socket.h"
+
+struct arbor_daemon {
+	const struct arbor_daemon_def *def;
+	struct event_base *base;
+	struct arbor_config *cfg;
+	char *config_path;
+	char *runtime_dir;
+	char *state_dir;
+	char socket_path[PATH_MAX];
+	ino_t socket_ino;
+	int listen_fd;
+	struct arbor_http_server *http;
+	struct arbor_events *events;
+	struct arbor_route *routes;
+	size_t nroutes;
+	void *userdata;
+	uint64_t generation;
+	struct timespec loaded_at;
+	struct timespec started_at;
+	double started_mono;
+	uint64_t reloads_ok;
+	uint64_t reloads_rejected;
+	uint64_t commands_rejected;
+	bool stopping;
+	struct event *sig_term, *sig_int, *sig_hup, *stop_fallback;
+};
+
+struct event_base *arbor_daemon_base(struct arbor_daemon *d) { return d->base; }
+struct arbor_events *arbor_daemon_events(struct arbor_daemon *d) { return d->events; }
+const struct arbor_config *arbor_daemon_config(struct arbor_daemon *d) { return d->cfg; }
+const char *arbor_daemon_state_dir(struct arbor_daemon *d) { return d->state_dir; }
+const char *arbor_daemon_runtime_dir(struct arbor_daemon *d) { return d->runtime_dir; }
+void arbor_daemon_set_userdata(struct arbor_daemon *d, void *data) { d->userdata = data; }
+void *arbor_daemon_userdata(struct arbor_daemon *d) { return d->userdata; }
+
+int arbor_sd_notify(const char *state)
+{
+	const char *path = getenv("NOTIFY_SOCKET");
+	if (path == NULL || path[0] == '\0')
+		return 0;
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	size_t len = strlen(path);
+	if (len >= sizeof sa.sun_path || (path[0] != '/' && path[0] != '@'))
+		return -EINVAL;
+	memcpy(sa.sun_path, path, len);
+	if (sa.sun_path[0] == '@')
+		sa.sun_path[0] = '\0'; /* abstract namespace */
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	ssize_t n = sendto(fd, state, strlen(state), MSG_NOSIGNAL, (struct sockaddr *)&sa,
+			   (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len));
+	int rc = n < 0 ? -errno : 0;
+	close(fd);
+	return rc;
+}
+
+void arbor_command_answer(struct arbor_http_response *resp, const char *name, bool accepted, int status,
+			  const char *fmt, ...)
+{
+	char message[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(message, sizeof message, fmt, ap);
+	va_end(ap);
+	cJSON *doc = cJSON_CreateObject();
+	cJSON_AddStringToObject(doc, "command", name);
+	cJSON_AddBoolToObject(doc, "accepted", accepted);
+	cJSON_AddStringToObject(doc, "message", message);
+	arbor_resp_json(resp, status, doc);
+}
+
+cJSON *arbor_command_body(const struct arbor_http_request *req, struct arbor_http_response *resp)
+{
+	size_t i = 0;
+	while (i < req->body_len && strchr(" \t\r\n", req->body[i]))
+		i++;
+	if (i == req->body_len)
+		return cJSON_CreateObject();
+	cJSON *doc = cJSON_ParseWithLength(req->body, req->body_len);
+	if (!cJSON_IsObject(doc)) {
+		cJSON_Delete(doc);
+		arbor_resp_error(resp, 400, "bad_json", "the command body must be a JSON object");
+		return NULL;
+	}
+	return doc;
+}
+
+static const char *health_name(enum arbor_health h)
+{
+	return h == ARBOR_HEALTH_OK ? "ok" : h == ARBOR_HEALTH_DEGRADED ? "degraded" : "failed";
+}
+
+static enum arbor_health daemon_health(struct arbor_daemon *d, cJSON *reasons)
+{
+	return d->def->health ? d->def->health(d, reasons) : ARBOR_HEALTH_OK;
+}
+
+/* ---- endpoints ---- */
+
+static void handle_status(void *ctx, const struct arbor_http_request *req, struct arbor_http_response *resp)
+{
+	struct arbor_daemon *d = ctx;
+	char when[40];
+	cJSON *doc = cJSON_CreateObject();
+	cJSON_AddStringToObject(doc, "daemon", d->def->name);
+	cJSON_AddStringToObject(doc, "version", ARBOR_VERSION);
+	cJSON_AddNumberToObject(doc, "pid", (double)getpid());
+	arbor_time_rfc3339(&d->started_at, when, sizeof when);
+	cJSON_AddStringToObject(doc, "started_at", when);
+	cJSON_AddNumberToObject(doc, "uptime_s", (double)(long long)((arbor_time_monotonic() - d->started_mono) * 1000) / 1000);
+	cJSON *reasons = cJSON_CreateArray();
+	enum arbor_health h = daemon_health(d, reasons);
+	cJSON_AddStringToObject(doc, "health", health_name(h));
+	if (h != ARBOR_HEALTH_OK)
+		cJSON_AddItemToObject(doc, "health_reasons", reasons);
+	else
+		cJSON_Delete(reasons);
+	cJSON *config = cJSON_AddObjectToObject(doc, "config");
+	cJSON_AddStringToObject(config, "path", d->config_path);
+	cJSON_AddNumberToObject(config, "generation", (double)d->generation);
+	arbor_time_rfc3339(&d->loaded_at, when, sizeof when);
+	cJSON_AddStringToObject(config, "loaded_at", when);
+	cJSON *events = cJSON_AddObjectToObject(doc, "events");
+	cJSON_AddNumberToObject(events, "last_seq", (double)arbor_events_last_seq(d->events));
+	if (d->def->status)
+		d->def->status(d, doc);
+	arbor_resp_json(resp, 200, doc);
+}
+
+static void handle_healthz(void *ctx, const struct arbor_http_request *req, struct arbor_http_response *resp)
+{
+	struct arbor_daemon *d = ctx;
+	cJSON *reasons = cJSON_CreateArray();
+	enum arbor_health h = daemon_health(d, reasons);
+	cJSON *doc = cJSON_CreateObject();
+	cJSON_AddStringToObject(doc, "health", health_name(h));
+	if (h == ARBOR_HEALTH_OK)
+		cJSON_Delete(reasons);
+	else
+		cJSON_AddItemToObject(doc, "reasons", reasons);
+	arbor_resp_json(resp, h == ARBOR_HEALTH_OK ? 200 : 503, doc);
+}
+
+struct events_wait {
+	struct arbor_daemon *d;
+	uint64_t since;
+	uint64_t limit;
+	char glob[128];
+	bool has_glob;
+};
+
+static void events_answer(struct events_wait *w, struct arbor_http_response *resp)
+{
+	struct arbor_buf out = { 0 };
+	arbor_events_query(w->d->events, w->since, w->has_glob ? w->glob : NULL, (size_t)w->limit, &out);
+	arbor_buf_append(&out, "\n", 1);
+	size_t len;
+	char *body = arbor_buf_steal(&out, &len);
+	arbor_resp_text(resp, 200, "application/json", body, len);
+}
+
+static bool events_poll(void *ctx, struct arbor_http_response *resp, bool timed_out)
+{
+	struct events_wait *w = ctx;
+	if (!timed_out && !arbor_events_any_after(w->d->events, w->since, w->has_glob ? w->glob : NULL))
+		return false;
+	events_answer(w, resp);
+	return true;
+}
+
+struct events_follow {
+	struct arbor_daemon *d;
+	uint64_t next;
+	char glob[128];
+	bool has_glob;
+	char *pending;
+	size_t pending_len, pending_off;
+};
+
+static void events_follow_free(void *ctx)
+{
+	struct events_follow *f = ctx;
+	free(f->pending);
+	free(f);
+}
+
+static ssize_t events_follow_read(void *ctx, char *buf, size_t max)
+{
+	struct events_follow *f = ctx;
+	size_t n = 0;
+	while (n < max) {
+		if (f->pending_off < f->pending_len) {
+			size_t take = f->pending_len - f->pending_off;
+			if (take > max - n)
+				take = max - n;
+			memcpy(buf + n, f->pending + f->pending_off, take);
+			f->pending_off += take;
+			n += take;
+			continue;
+		}
+		uint64_t last = arbor_events_last_seq(f->d->events);
+		if (f->next > last)
+			break;
+		if (f->next < arbor_events_first_seq(f->d->events))
+			/* The follower fell behind what memory holds: end the stream
+			 * rather than skip events silently; it can reconnect with since. */
+			return n > 0 ? (ssize_t)n : -1;
+		const struct arbor_event_line *e = arbor_events_get(f->d->events, f->next++);
+		if (e == NULL || (f->has_glob && fnmatch(f->glob, e->type, 0) != 0))
+			continue;
+		char *line = realloc(f->pending, e->len + 1);
+		if (line == NULL)
+			abort();
+		memcpy(line, e->json, e->len);
+		line[e->len] = '\n';
+		f->pending = line;
+		f->pending_len = e->len + 1;
+		f->pending_off = 0;
+	}
+	return (ssize_t)n;
+}
+
+static void handle_events(void *ctx, const struct arbor_http_request *req, struct arbor_http_response *resp)
+{
+	struct arbor_daemon *d = ctx;
+	uint64_t since, limit, follow;
+	double wait;
+	const char *glob = arbor_query_get(&req->query, "type");
+	if (!arbor_query_uint(&req->query, "since", 0, UINT64_MAX / 2, &since) ||
+	    !arbor_query_uint(&req->query, "limit", 1000, 100000, &limit) ||
+	    !arbor_query_uint(&req->query, "follow", 0, 1, &follow) ||
+	    !arbor_query_seconds(&req->query, "wait", 0, 3600, &wait) || (glob && strlen(glob) >= 128)) {
+		arbor_resp_error(resp, 400, "bad_query",
+				 "since and limit are whole numbers, wait is seconds (at most 3600), follow is 0 or 1, "
+				 "type is a glob of under 128 characters");
+		return;
+	}
+	if (follow) {
+		struct events_follow *f = calloc(1, sizeof *f);
+		if (f == NULL)
+			abort();
+		f->d = d;
+		f->next = arbor_query_get(&req->query, "since") ? since + 1 : arbor_events_last_seq(d->events) + 1;
+		if (glob) {
+			f->has_glob = true;
+			snprintf(f->glob, sizeof f->glob, "%s", glob);
+		}
+		arbor_resp_stream(resp, events_follow_read, f, events_follow_free);
+		return;
+	}
+	struct events_wait *w = calloc(1, sizeof *w);
+	if (w == NULL)
+		abort();
+	w->d = d;
+	w->since = since;
+	w->limit = limit;
+	if (glob) {
+		w->has_glob = true;
+		snprintf(w->glob, sizeof w->glob, "%s", glob);
+	}
+	if (wait <= 0 || arbor_events_any_after(d->events, since, w->has_glob ? w->glob : NULL)) {
+		events_answer(w, resp);
+		free(w);
+		return;
+	}
+	arbor_resp_defer(resp, events_poll, w, free, wait);
+}
+
+static void handle_metrics(void *ctx, const struct arbor_http_request *req, struct arbor_http_response *resp)
+{
+	struct arbor_daemon *d = ctx;
+	struct arbor_buf out = { 0 };
+	arbor_buf_printf(&out,
+			 "# HELP arbor_info The daemon and its version.\n# TYPE arbor_info gauge\n"
+			 "arbor_info{daemon=\"%s\",version=\"%s\"} 1\n"
+			 "# HELP arbor_uptime_seconds Seconds since the daemon started.\n"
+			 "# TYPE arbor_uptime_seconds gauge\narbor_uptime_seconds %.3f\n"
+			 "# HELP arbor_config_generation Configurations loaded since start.\n"
+			 "# TYPE arbor_config_generation gauge\narbor_config_generation %llu\n"
+			 "# HELP arbor_config_reloads_total Reloads, by result.\n"
+			 "# TYPE arbor_config_reloads_total counter\n"
+			 "arbor_config_reloads_total{result=\"applied\"} %llu\n"
+			 "arbor_config_reloads_total{result=\"rejected\"} %llu\n"
+			 "# HELP arbor_commands_rejected_total Commands refused to unauthorized peers.\n"
+			 "# TYPE arbor_commands_rejected_total counter\narbor_commands_rejected_total %llu\n"
+			 "# HELP arbor_events_total Events emitted since start.\n"
+			 "# TYPE arbor_events_total counter\narbor_events_total %llu\n"
+			 "# HELP arbor_events_last_seq Sequence number of the newest event.\n"
+			 "# TYPE arbor_events_last_seq gauge\narbor_events_last_seq %llu\n",
+			 d->def->name, ARBOR_VERSION, arbor_time_monotonic() - d->started_mono,
+			 (unsigned long long)d->generation, (unsigned long long)d->reloads_ok,
+			 (unsigned long long)d->reloads_rejected, (unsigned long long)d->commands_rejected,
+			 (unsigned long long)arbor_events_total(d->events),
+			 (unsigned long long)arbor_events_last_seq(d->events));
+	arbor_http_server_metrics(d->http, &out);
+	if (d->def->metrics)
+		d->def->metrics(d, &out);
+	size_t len;
+	char *body = arbor_buf_steal(&out, &len);
+	arbor_resp_text(resp, 200, "text/plain; version=0.0.4", body, len);
+}
+
+/* Loads, validates and applies the config file; false leaves everything as it was. */
+static bool daemon_reload(struct arbor_daemon *d, char *msg, size_t msglen)
+{
+	char *errors = NULL;
+	struct arbor_config *next =
+		arbor_config_load(d->config_path, d->def->name, d->def->parse, d->def->free_config, &errors);
+	char err[512] = "";
+	if (next && d->def->reload && d->def->reload(d, next, err, sizeof err) != 0) {
+		arbor_config_free(next);
+		next = NULL;
+		errors = strdup(err[0] ? err : "rejected by the daemon");
+	}
+	if (next == NULL) {
+		cJSON *data = cJSON_CreateObject();
+		cJSON *list = cJSON_AddArrayToObject(data, "errors");
+		char *save = NULL;
+		for (char *line = strtok_r(errors, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+			cJSON_AddItemToArray(list, cJSON_CreateString(line));
+		const cJSON *first = cJSON_GetArrayItem(list, 0);
+		snprintf(msg, msglen, "configuration rejected, still running generation %llu: %s",
+			 (unsigned long long)d->generation, first ? first->valuestring : "invalid");
+		arbor_event_emit(d->events, "config.rejected", "warning", d->config_path, data, "%s", msg);
+		log_warn("%s", msg);
+		free(errors);
+		d->reloads_rejected++;
+		return false;
+	}
+	const struct arbor_control *was = &d->cfg->control, *now = &next->control;
+	if (was->socket_mode != now->socket_mode && chmod(d->socket_path, now->socket_mode) != 0)
+		log_warn("%s: chmod: %s", d->socket_path, strerror(errno));
+	arbor_events_configure(d->events, (size_t)now->events_memory, now->events_rotate_bytes);
+	arbor_http_server_set_body_limit(d->http, (size_t)now->http_max_body_bytes);
+	bool restart_needed = was->http_max_connections != now->http_max_connections ||
+			      was->http_idle_timeout != now->http_idle_timeout;
+	arbor_config_free(d->cfg);
+	d->cfg = next;
+	d->generation++;
+	clock_gettime(CLOCK_REALTIME, &d->loaded_at);
+	d->reloads_ok++;
+	snprintf(msg, msglen, "configuration generation %llu applied%s", (unsigned long long)d->generation,
+		 restart_needed ? " (control.http.max_connections and idle_timeout apply at the next start)" : "");
+	cJSON *data = cJSON_CreateObject();
+	cJSON_AddNumberToObject(data, "generation", (double)d->generation);
+	arbor_event_emit(d->events, "config.reloaded", "info", d->config_path, data, "%s", msg);
+	log_info("%s", msg);
+	return true;
+}
+
+static void handle_reload(void *ctx, const struct arbor_http_request *req, struct arbor_http_response *resp)
+{
+	struct arbor_daemon *d = ctx;
+	cJSON *body = arbor_command_body(req, resp);
+	if (body == NULL)
+		return;
+	cJSON_Delete(body);
+	char msg[1024];
+	bool ok = daemon_reload(d, msg, sizeof msg);
+	arbor_command_answer(resp, "reload", ok, ok ? 200 : 409, "%s", msg);
+}
+
+static void handle_renew(void *ctx, const struct arbor_http_request *req, struct arbor_http_response *resp)
+{
+	struct arbor_daemon *d = ctx;
+	cJSON *body = arbor_command_body(req, resp);
+	if (body == NULL)
+		return;
+	cJSON_Delete(body);
+	char msg[512] = "nothing to renew";
+	int rc = d->def->renew ? d->def->renew(d, msg, sizeof msg) : 0;
+	arbor_command_answer(resp, "renew", rc == 0, rc == 0 ? 200 : 409, "%s", msg);
+}
+
+void arbor_daemon_request_stop(struct arbor_daemon *d)
+{
+	if (d->stopping)
+		return;
+	d->stopping = true;
+	event_base_loopbreak(d->base);
+}
+
+static void stop_after_answer(void *ctx)
+{
+	arbor_daemon_request_stop(ctx);
+}
+
+static void on_stop_fallback(evutil_socket_t fd, short what, void *ctx)
+{
+	arbor_daemon_request_stop(ctx);
+}
+
+static void handle_stop(void *ctx, const struct arbor_http_request *req, struct arbor_http_response *resp)
+{
+	struct arbor_daemon *d = ctx;
+	cJSON *body = arbor_command_body(req, resp);
+	if (body == NULL)
+		return;
+	cJSON_Delete(body);
+	arbor_command_answer(resp, "stop", true, 202, "stopping");
+	resp->on_sent = stop_after_answer;
+	resp->sent_ctx = d;
+	/* If the answer never completes (the client vanished mid-write), stop anyway. */
+	if (d->stop_fallback == NULL) {
+		struct timeval tv = { 2, 0 };
+		d->stop_fallback = evtimer_new(d->base, on_stop_fallback, d);
+		evtimer_add(d->stop_fallback, &tv);
+	}
+}
+
+static void handle_daemon_command(void *ctx, const struct arbor_http_request *req,
+				  struct arbor_http_response *resp)
+{
+	struct arbor_daemon *d = ctx;
+	const char *name = req->path + strlen("/v1/commands/");
+	for (size_t i = 0; i < d->def->ncommands; i++)
+		if (strcmp(d->def->commands[i].name, name) == 0) {
+			d->def->commands[i].handler(d, req, resp);
+			return;
+		}
+	arbor_resp_error(resp, 404, "not_found", "no such command: %s", name);
+}
+
+static void handle_daemon_view(void *ctx, const struct arbor_http_request *req, struct arbor_http_response *resp)
+{
+	struct arbor_daemon *d = ctx;
+	for (size_t i = 0; i < d->def->nviews; i++)
+		if (strcmp(d->def->views[i].path, req->path) == 0) {
+			d->def->views[i].handler(d, req, resp);
+			return;
+		}
+	arbor_resp_error(resp, 404, "not_found", "no such resource: %s", req->path);
+}
+
+static bool authorize(void *ctx, const struct arbor_http_request *req, const struct arbor_route *route,
+		      struct arbor_http_response *resp)
+{
+	struct arbor_daemon *d = ctx;
+	const struct arbor_control *c = &d->cfg->control;
+	if (arbor_peer_authorized(&req->peer, geteuid(), c->admin_group != NULL, c->admin_gid))
+		return true;
+	d->commands_rejected++;
+	cJSON *data = cJSON_CreateObject();
+	cJSON_AddStringToObject(data, "path", req->path);
+	if (req->peer.known) {
+		cJSON_AddNumberToObject(data, "uid", req->peer.uid);
+		cJSON_AddNumberToObject(data, "gid", req->peer.gid);
+		cJSON_AddNumberToObject(data, "pid", req->peer.pid);
+	}
+	arbor_event_emit(d->events, "command.rejected", "warning", req->path, data,
+			 "%s refused to uid %ld: commands need uid 0, uid %ld or the admin group", req->path,
+			 req->peer.known ? (long)req->peer.uid : -1L, (long)geteuid());
+	arbor_resp_error(resp, 403, "forbidden", "commands need uid 0, uid %ld%s%s", (long)geteuid(),
+			 c->admin_group ? " or membership of group " : "", c->admin_group ? c->admin_group : "");
+	return false;
+}
+
+static void build_routes(struct arbor_daemon *d)
+{
+	static const struct arbor_route common[] = {
+		{ "GET", "/v1/status", handle_status, false },
+		{ "GET", "/v1/healthz", handle_healthz, false },
+		{ "GET", "/v1/events", handle_events, false },
+		{ "GET", "/v1/metrics", handle_metrics, false },
+		{ "POST", "/v1/commands/reload", handle_reload, true },
+		{ "POST", "/v1/commands/renew", handle_renew, true },
+		{ "POST", "/v1/commands/stop", handle_stop, true },
+	};
+	size_t n = sizeof common / sizeof common[0];
+	d->routes = calloc(n + d->def->ncommands + d->def->nviews, sizeof *d->routes);
+	if (d->routes == NULL)
+		abort();
+	memcpy(d->routes, common, sizeof common);
+	for (size_t i = 0; i < d->def->ncommands; i++) {
+		char *path = NULL;
+		if (asprintf(&path, "/v1/commands/%s", d->def->commands[i].name) < 0)
+			abort();
+		d->routes[n++] = (struct arbor_route){ "POST", path, handle_daemon_command, true };
+	}
+	for (size_t i = 0; i < d->def->nviews; i++)
+		d->routes[n++] = (struct arbor_route){ "GET", d->def->views[i].path, handle_daemon_view, false };
+	d->nroutes = n;
+}
+
+static void free_routes(struct arbor_daemon *d)
+{
+	for (size_t i = 7; i < d->nroutes; i++)
+		if (d->routes[i].handler == handle_daemon_command)
+			free((char *)d->routes[i].path);
+	free(d->routes);
+}
+
+/* ---- lifecycle ---- */
+
+static void on_events_appended(void *ctx)
+{
+	struct arbor_daemon *d = ctx;
+	arbor_http_server_wake(d->http);
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *ctx)
+{
+	struct arbor_daemon *d = ctx;
+	if (sig == SIGHUP) {
+		char msg[1024];
+		arbor_sd_notify("RELOADING=1");
+		daemon_reload(d, msg, sizeof msg);
+		arbor_sd_notify("READY=1");
+		return;
+	}
+	log_info("signal %d: stopping", (int)sig);
+	arbor_daemon_request_stop(d);
+}
+
+static void usage(const struct arbor_daemon_def *def, FILE *out)
+{
+	fprintf(out,
+		"usage: %s [options]\n"
+		"%s\n\n"
+		"  -c, --config FILE       configuration (default /etc/arbor/arbor.json)\n"
+		"      --runtime-dir DIR   socket directory (default /run/arbor)\n"
+		"      --state-dir DIR     state directory (default /var/lib/arbor/%s)\n"
+		"      --check-config      validate the configuration, print errors, exit 0 or 1\n"
+		"  -v, --verbose           debug logging\n"
+		"      --version           print the version\n"
+		"  -h, --help              this text\n",
+		def->binary, def->summary, def->name);
+}
+
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+static void daemon_free(struct arbor_daemon *d)
+{
+	if (d->sig_term)
+		event_free(d->sig_term);
+	if (d->sig_int)
+		event_free(d->sig_int);
+	if (d->sig_hup)
+		event_free(d->sig_hup);
+	if (d->stop_fallback)
+		event_free(d->stop_fallback);
+	arbor_events_close(d->events);
+	arbor_config_free(d->cfg);
+	free_routes(d);
+	if (d->base)
+		event_base_free(d->base);
+	free(d->config_path);
+	free(d->runtime_dir);
+	free(d->state_dir);
+	free(d);
+}
+
+int arbor_daemon_main(const struct arbor_daemon_def *def, int argc, char **argv)
+{
+	enum { OPT_RUNTIME = 256, OPT_STATE, OPT_CHECK, OPT_VERSION };
+	static const struct option options[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "runtime-dir", required_argument, NULL, OPT_RUNTIME },
+		{ "state-dir", required_argument, NULL, OPT_STATE },
+		{ "check-config", no_argument, NULL, OPT_CHECK },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "version", no_argument, NULL, OPT_VERSION },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *config_path = "/etc/arbor/arbor.json", *runtime_dir = "/run/arbor";
+	char default_state[PATH_MAX];
+	snprintf(default_state, sizeof default_state, "/var/lib/arbor/%s", def->name);
+	const char *state_dir = default_state;
+	bool check_only = false, verbose = false;
+	int opt;
+	while ((opt = getopt_long(argc, argv, "c:vh", options, NULL)) != -1) {
+		switch (opt) {
+		case 'c': config_path = optarg; break;
+		case OPT_RUNTIME: runtime_dir = optarg; break;
+		case OPT_STATE: state_dir = optarg; break;
+		case OPT_CHECK: check_only = true; break;
+		case 'v': verbose = true; break;
+		case OPT_VERSION: printf("%s %s\n", def->binary, ARBOR_VERSION); return 0;
+		case 'h': usage(def, stdout); return 0;
+		default: usage(def, stderr); return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "%s: unexpected argument: %s\n", def->binary, argv[optind]);
+		usage(def, stderr);
+		return 2;
+	}
+	arbor_log_init(def->name, verbose ? ARBOR_LOG_DEBUG : ARBOR_LOG_INFO);
+
+	char *errors = NULL;
+	struct arbor_config *cfg = arbor_config_load(config_path, def->name, def->parse, def->free_config, &errors);
+	if (check_only) {
+		if (cfg == NULL) {
+			fputs(errors, stderr);
+			free(errors);
+			return 1;
+		}
+		printf("%s: ok\n", config_path);
+		arbor_config_free(cfg);
+		return 0;
+	}
+	if (cfg == NULL) {
+		fputs(errors, stderr);
+		free(errors);
+		return 2;
+	}
+
+	struct arbor_daemon *d = calloc(1, sizeof *d);
+	if (d == NULL)
+		abort();
+	d->def = def;
+	d->cfg = cfg;
+	d->config_path = strdup(config_path);
+	d->runtime_dir = strdup(runtime_dir);
+	d->state_dir = strdup(state_dir);
+	d->listen_fd = -1;
+	d->generation = 1;
+	clock_gettime(CLOCK_REALTIME, &d->started_at);
+	d->loaded_at = d->started_at;
+	d->started_mono = arbor_time_monotonic();
+	build_routes(d);
+	signal(SIGPIPE, SIG_IGN);
+	raise_fd_limit();
+
+	char err[512] = "";
+	int rc;
+	if ((rc = arbor_mkdir_p(runtime_dir, 0755)) != 0) {
+		log_err("%s: %s", runtime_dir, strerror(-rc));
+		daemon_free(d);
+		return 1;
+	}
+	if ((rc = arbor_mkdir_p(state_dir, 0750)) != 0) {
+		log_err("%s: %s", state_dir, strerror(-rc));
+		daemon_free(d);
+		return 1;
+	}
+	d->events = arbor_events_open(state_dir, def->name, (size_t)cfg->control.events_memory,
+				      cfg->control.events_rotate_bytes, err, sizeof err);
+	if (d->events == NULL) {
+		log_err("%s", err);
+		daemon_free(d);
+		return 1;
+	}
+	d->base = event_base_new();
+	if (d->base == NULL) {
+		log_err("cannot create the event loop");
+		daemon_free(d);
+		return 1;
+	}
+	d->sig_term = evsignal_new(d->base, SIGTERM, on_signal, d);
+	d->sig_int = evsignal_new(d->base, SIGINT, on_signal, d);
+	d->sig_hup = evsignal_new(d->base, SIGHUP, on_signal, d);
+	event_add(d->sig_term, NULL);
+	event_add(d->sig_int, NULL);
+	event_add(d->sig_hup, NULL);
+
+	if (def->start && def->start(d, err, sizeof err) != 0) {
+		log_err("cannot start: %s", err);
+		daemon_free(d);
+		return 1;
+	}
+	snprintf(d->socket_path, sizeof d->socket_path, "%s/%s.sock", runtime_dir, def->name);
+	d->listen_fd = arbor_unix_listen(d->socket_path, cfg->control.socket_mode, err, sizeof err);
+	if (d->listen_fd < 0) {
+		log_err("%s", err);
+		if (def->stop)
+			def->stop(d);
+		daemon_free(d);
+		return 1;
+	}
+	struct stat st;
+	if (stat(d->socket_path, &st) == 0)
+		d->socket_ino = st.st_ino;
+	struct arbor_http_limits limits = {
+		.max_body_bytes = (size_t)cfg->control.http_max_body_bytes,
+		.max_connections = (unsigned int)cfg->control.http_max_connections,
+		.idle_timeout_s = (unsigned int)(cfg->control.http_idle_timeout + 0.999),
+	};
+	struct arbor_http_handlers handlers = { d->routes, d->nroutes, d, authorize };
+	d->http = arbor_http_server_start(d->base, d->listen_fd, &limits, &handlers, err, sizeof err);
+	if (d->http == NULL) {
+		log_err("%s", err);
+		close(d->listen_fd);
+		unlink(d->socket_path);
+		if (def->stop)
+			def->stop(d);
+		daemon_free(d);
+		return 1;
+	}
+	arbor_events_set_listener(d->events, on_events_appended, d);
+	cJSON *data = cJSON_CreateObject();
+	cJSON_AddNumberToObject(data, "pid", (double)getpid());
+	cJSON_AddStringToObject(data, "version", ARBOR_VERSION);
+	cJSON_AddStringToObject(data, "socket", d->socket_path);
+	arbor_event_emit(d->events, "daemon.started", "info", def->name, data, "%s %s started", def->binary,
+			 ARBOR_VERSION);
+	log_info("listening on %s", d->socket_path);
+	arbor_sd_notify("READY=1");
+
+	event_base_dispatch(d->base);
+
+	arbor_sd_notify("STOPPING=1");
+	arbor_event_emit(d->events, "daemon.stopping", "info", def->name, NULL, "%s stopping", def->binary);
+	arbor_events_set_listener(d->events, NULL, NULL);
+	arbor_http_server_stop(d->http);
+	d->http = NULL;
+	/* Remove the socket only if it is still ours (not replaced by a newer instance). */
+	if (stat(d->socket_path, &st) == 0 && st.st_ino == d->socket_ino)
+		unlink(d->socket_path);
+	if (def->stop)
+		def->stop(d);
+	arbor_events_sync(d->events);
+	log_info("stopped");
+	daemon_free(d);
+	return 0;
+}

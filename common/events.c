@@ -1,0 +1,329 @@
+/* Event log (see events.h). The ring holds serialized lines, so answering a
+ * query is concatenation, not re-serialization. */
+#include "events.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "statefile.h"
+#include "timefmt.h"
+
+struct arbor_events {
+	char *path;
+	char *rotated_path;
+	char *daemon;
+	int fd;
+	uint64_t file_bytes;
+	uint64_t rotate_bytes;
+	uint64_t last_seq;
+	uint64_t total;
+	struct arbor_event_line *ring;
+	size_t ring_size;
+	void (*listener)(void *ctx);
+	void *listener_ctx;
+};
+
+static void ring_put(struct arbor_events *ev, uint64_t seq, const char *type, char *json, size_t len)
+{
+	struct arbor_event_line *slot = &ev->ring[seq % ev->ring_size];
+	free(slot->type);
+	free(slot->json);
+	slot->seq = seq;
+	slot->type = strdup(type);
+	slot->json = json;
+	slot->len = len;
+}
+
+/* Parses one stored line; returns false for anything that is not an event. */
+static bool parse_line(const char *line, uint64_t *seq, char *type, size_t typelen)
+{
+	cJSON *doc = cJSON_Parse(line);
+	const cJSON *s = cJSON_GetObjectItemCaseSensitive(doc, "seq");
+	const cJSON *t = cJSON_GetObjectItemCaseSensitive(doc, "type");
+	bool ok = cJSON_IsNumber(s) && s->valuedouble >= 1 && cJSON_IsString(t);
+	if (ok) {
+		*seq = (uint64_t)s->valuedouble;
+		snprintf(type, typelen, "%s", t->valuestring);
+	}
+	cJSON_Delete(doc);
+	return ok;
+}
+
+/* Loads a file's valid lines into the ring; returns the valid byte length. */
+static size_t load_file(struct arbor_events *ev, const char *path, bool *torn)
+{
+	*torn = false;
+	char *text = NULL;
+	size_t len = 0;
+	char dir[PATH_MAX], *slash;
+	snprintf(dir, sizeof dir, "%s", path);
+	slash = strrchr(dir, '/');
+	*slash = '\0';
+	if (arbor_state_read(dir, slash + 1, &text, &len, SIZE_MAX / 2) != 0)
+		return 0;
+	size_t valid = 0, pos = 0;
+	while (pos < len) {
+		char *end = memchr(text + pos, '\n', len - pos);
+		if (end == NULL) {
+			*torn = true; /* no newline: the write was cut short */
+			break;
+		}
+		*end = '\0';
+		uint64_t seq;
+		char type[256];
+		if (parse_line(text + pos, &seq, type, sizeof type) && seq > ev->last_seq) {
+			ring_put(ev, seq, type, strdup(text + pos), (size_t)(end - (text + pos)));
+			ev->last_seq = seq;
+			valid = (size_t)(end - text) + 1;
+		} else if (end + 1 == text + len) {
+			*torn = true; /* a damaged last line is a torn write too */
+		} else {
+			valid = (size_t)(end - text) + 1; /* damage in the middle: skip, keep */
+		}
+		pos = (size_t)(end - text) + 1;
+	}
+	free(text);
+	return valid;
+}
+
+struct arbor_events *arbor_events_open(const char *state_dir, const char *daemon, size_t memory,
+				       uint64_t rotate_bytes, char *err, size_t errlen)
+{
+	struct arbor_events *ev = calloc(1, sizeof *ev);
+	if (ev == NULL)
+		abort();
+	char path[PATH_MAX];
+	snprintf(path, sizeof path, "%s/events.jsonl", state_dir);
+	ev->path = strdup(path);
+	snprintf(path, sizeof path, "%s/events.jsonl.1", state_dir);
+	ev->rotated_path = strdup(path);
+	ev->daemon = strdup(daemon);
+	ev->fd = -1;
+	ev->ring_size = memory ? memory : 1024;
+	ev->ring = calloc(ev->ring_size, sizeof *ev->ring);
+	ev->rotate_bytes = rotate_bytes;
+	if (ev->ring == NULL)
+		abort();
+
+	bool torn = false;
+	load_file(ev, ev->rotated_path, &torn);
+	size_t valid = load_file(ev, ev->path, &torn);
+	if (torn) {
+		log_warn("%s: dropping a torn last line after byte %zu", ev->path, valid);
+		if (truncate(ev->path, (off_t)valid) != 0 && errno != ENOENT) {
+			snprintf(err, errlen, "%s: truncate: %s", ev->path, strerror(errno));
+			arbor_events_close(ev);
+			return NULL;
+		}
+	}
+	ev->fd = open(ev->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	if (ev->fd < 0) {
+		snprintf(err, errlen, "%s: %s", ev->path, strerror(errno));
+		arbor_events_close(ev);
+		return NULL;
+	}
+	struct stat st;
+	ev->file_bytes = fstat(ev->fd, &st) == 0 ? (uint64_t)st.st_size : 0;
+	return ev;
+}
+
+void arbor_events_close(struct arbor_events *ev)
+{
+	if (ev == NULL)
+		return;
+	if (ev->fd >= 0) {
+		fdatasync(ev->fd);
+		close(ev->fd);
+	}
+	for (size_t i = 0; i < ev->ring_size; i++) {
+		free(ev->ring[i].type);
+		free(ev->ring[i].json);
+	}
+	free(ev->ring);
+	free(ev->path);
+	free(ev->rotated_path);
+	free(ev->daemon);
+	free(ev);
+}
+
+void arbor_events_configure(struct arbor_events *ev, size_t memory, uint64_t rotate_bytes)
+{
+	ev->rotate_bytes = rotate_bytes;
+	if (memory == 0 || memory == ev->ring_size)
+		return;
+	struct arbor_event_line *ring = calloc(memory, sizeof *ring);
+	if (ring == NULL)
+		abort();
+	for (size_t i = 0; i < ev->ring_size; i++) {
+		struct arbor_event_line *old = &ev->ring[i];
+		if (old->json == NULL)
+			continue;
+		bool keep = old->seq + memory > ev->last_seq;
+		struct arbor_event_line *slot = &ring[old->seq % memory];
+		if (keep && (slot->json == NULL || slot->seq < old->seq)) {
+			free(slot->type);
+			free(slot->json);
+			*slot = *old;
+		} else {
+			free(old->type);
+			free(old->json);
+		}
+	}
+	free(ev->ring);
+	ev->ring = ring;
+	ev->ring_size = memory;
+}
+
+static void rotate(struct arbor_events *ev)
+{
+	fdatasync(ev->fd);
+	if (rename(ev->path, ev->rotated_path) != 0) {
+		log_warn("%s: rotate: %s", ev->path, strerror(errno));
+		return;
+	}
+	int fd = open(ev->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	if (fd < 0) {
+		log_err("%s: %s", ev->path, strerror(errno));
+		return;
+	}
+	close(ev->fd);
+	ev->fd = fd;
+	ev->file_bytes = 0;
+}
+
+uint64_t arbor_event_emit(struct arbor_events *ev, const char *type, const char *severity, const char *subject,
+			  cJSON *data, const char *fmt, ...)
+{
+	char message[1024] = "";
+	if (fmt) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(message, sizeof message, fmt, ap);
+		va_end(ap);
+	}
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	char when[40];
+	arbor_time_rfc3339(&now, when, sizeof when);
+	uint64_t seq = ++ev->last_seq;
+
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddNumberToObject(o, "seq", (double)seq);
+	cJSON_AddStringToObject(o, "time", when);
+	cJSON_AddStringToObject(o, "daemon", ev->daemon);
+	cJSON_AddStringToObject(o, "type", type);
+	cJSON_AddStringToObject(o, "severity", severity ? severity : "info");
+	cJSON_AddStringToObject(o, "subject", subject ? subject : "");
+	cJSON_AddStringToObject(o, "message", message);
+	cJSON_AddItemToObject(o, "data", data ? data : cJSON_CreateObject());
+	char *json = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	if (json == NULL)
+		abort();
+	size_t len = strlen(json);
+
+	/* One write per line: with O_APPEND a kill -9 leaves whole lines or a torn
+	 * tail, never an interleaving. */
+	json[len] = '\n';
+	ssize_t n = write(ev->fd, json, len + 1);
+	json[len] = '\0';
+	if (n != (ssize_t)(len + 1))
+		log_err("%s: write: %s", ev->path, n < 0 ? strerror(errno) : "short write");
+	else
+		ev->file_bytes += (uint64_t)n;
+	ring_put(ev, seq, type, json, len);
+	ev->total++;
+	if (ev->rotate_bytes && ev->file_bytes >= ev->rotate_bytes)
+		rotate(ev);
+	if (ev->listener)
+		ev->listener(ev->listener_ctx);
+	return seq;
+}
+
+void arbor_events_set_listener(struct arbor_events *ev, void (*cb)(void *ctx), void *ctx)
+{
+	ev->listener = cb;
+	ev->listener_ctx = ctx;
+}
+
+const struct arbor_event_line *arbor_events_get(const struct arbor_events *ev, uint64_t seq)
+{
+	if (seq == 0 || seq > ev->last_seq)
+		return NULL;
+	const struct arbor_event_line *slot = &ev->ring[seq % ev->ring_size];
+	return (slot->json && slot->seq == seq) ? slot : NULL;
+}
+
+uint64_t arbor_events_last_seq(const struct arbor_events *ev)
+{
+	return ev->last_seq;
+}
+
+uint64_t arbor_events_first_seq(const struct arbor_events *ev)
+{
+	uint64_t first = ev->last_seq >= ev->ring_size ? ev->last_seq - ev->ring_size + 1 : 1;
+	/* Gaps (dropped torn lines, a smaller ring) leave empty slots; skip them. */
+	while (first <= ev->last_seq && arbor_events_get(ev, first) == NULL)
+		first++;
+	return first;
+}
+
+uint64_t arbor_events_total(const struct arbor_events *ev)
+{
+	return ev->total;
+}
+
+size_t arbor_events_query(const struct arbor_events *ev, uint64_t since, const char *glob, size_t limit,
+			  struct arbor_buf *out)
+{
+	uint64_t first = arbor_events_first_seq(ev);
+	uint64_t seq = since + 1 > first ? since + 1 : first;
+	uint64_t next = since;
+	size_t n = 0;
+	arbor_buf_puts(out, "{\"events\":[");
+	for (; seq <= ev->last_seq && n < limit; seq++) {
+		const struct arbor_event_line *e = arbor_events_get(ev, seq);
+		if (e == NULL)
+			continue;
+		next = seq;
+		if (glob && fnmatch(glob, e->type, 0) != 0)
+			continue;
+		if (n++)
+			arbor_buf_append(out, ",", 1);
+		arbor_buf_append(out, e->json, e->len);
+	}
+	/* next: pass it back as since; it skips what was scanned, matched or not,
+	 * unless the limit stopped the scan early. */
+	arbor_buf_printf(out, "],\"next\":%llu}", (unsigned long long)next);
+	return n;
+}
+
+bool arbor_events_any_after(const struct arbor_events *ev, uint64_t since, const char *glob)
+{
+	if (since >= ev->last_seq)
+		return false;
+	if (glob == NULL)
+		return true;
+	uint64_t first = arbor_events_first_seq(ev);
+	for (uint64_t seq = since + 1 > first ? since + 1 : first; seq <= ev->last_seq; seq++) {
+		const struct arbor_event_line *e = arbor_events_get(ev, seq);
+		if (e && fnmatch(glob, e->type, 0) == 0)
+			return true;
+	}
+	return false;
+}
+
+void arbor_events_sync(struct arbor_events *ev)
+{
+	if (ev->fd >= 0)
+		fdatasync(ev->fd);
+}

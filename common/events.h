@@ -1,0 +1,54 @@
+/* The event log: append-only <state-dir>/events.jsonl plus an in-memory ring of
+ * the latest events for queries, long-polls and followers.
+ *
+ * seq increases across restarts: on open the file is scanned, a torn last line
+ * (a crash mid-write) is cut off, and the ring is refilled from the newest valid
+ * lines. Lines are written with one write(2) each and not fsync'ed one by one
+ * (a kill -9 loses nothing already written; arbor_events_sync runs at stop and
+ * before the daemon acknowledges anything that depends on an event). */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#include "buf.h"
+
+struct arbor_events;
+
+struct arbor_event_line {
+	uint64_t seq;
+	char *type;
+	char *json; /* the whole event, one line, no newline */
+	size_t len;
+};
+
+struct arbor_events *arbor_events_open(const char *state_dir, const char *daemon, size_t memory,
+				       uint64_t rotate_bytes, char *err, size_t errlen);
+void arbor_events_close(struct arbor_events *ev);
+/* Applies new limits from a reload. */
+void arbor_events_configure(struct arbor_events *ev, size_t memory, uint64_t rotate_bytes);
+
+/* Appends an event; data (may be NULL) is taken over. Returns its seq. */
+uint64_t arbor_event_emit(struct arbor_events *ev, const char *type, const char *severity, const char *subject,
+			  cJSON *data, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
+/* Called after each append (the contract server wakes waiters with it). */
+void arbor_events_set_listener(struct arbor_events *ev, void (*cb)(void *ctx), void *ctx);
+
+/* The event with this seq if it is still in memory; NULL if older or not yet. */
+const struct arbor_event_line *arbor_events_get(const struct arbor_events *ev, uint64_t seq);
+/* Seq of the newest event (0 if none), and of the oldest still in memory. */
+uint64_t arbor_events_last_seq(const struct arbor_events *ev);
+uint64_t arbor_events_first_seq(const struct arbor_events *ev);
+uint64_t arbor_events_total(const struct arbor_events *ev);
+
+/* Appends `{"events":[...],"next":N}` for events with seq > since whose type
+ * matches glob (NULL: all), at most limit. Returns the number of events. */
+size_t arbor_events_query(const struct arbor_events *ev, uint64_t since, const char *glob, size_t limit,
+			  struct arbor_buf *out);
+/* True if some event with seq > since matches glob. */
+bool arbor_events_any_after(const struct arbor_events *ev, uint64_t since, const char *glob);
+
+void arbor_events_sync(struct arbor_events *ev);

@@ -1,0 +1,300 @@
+/* Query strings, answers and routing for the contract server. Pure functions over
+ * memory: no sockets here. */
+#include "http.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Percent-decodes [s, s+len) into a new string; NULL on a bad escape or NUL. */
+static char *percent_decode(const char *s, size_t len)
+{
+	char *out = malloc(len + 1);
+	if (out == NULL)
+		abort();
+	size_t o = 0;
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+		if (c == '+') {
+			c = ' ';
+		} else if (c == '%') {
+			if (i + 2 >= len) {
+				free(out);
+				return NULL;
+			}
+			int hi = hexval(s[i + 1]), lo = hexval(s[i + 2]);
+			if (hi < 0 || lo < 0) {
+				free(out);
+				return NULL;
+			}
+			c = (char)(hi * 16 + lo);
+			i += 2;
+		}
+		if (c == '\0') {
+			free(out);
+			return NULL;
+		}
+		out[o++] = c;
+	}
+	out[o] = '\0';
+	return out;
+}
+
+void arbor_query_add(struct arbor_query *q, const char *key, const char *value)
+{
+	if (q->n >= sizeof q->args / sizeof q->args[0]) {
+		q->overflow = true;
+		return;
+	}
+	q->args[q->n].key = strdup(key);
+	q->args[q->n].value = strdup(value ? value : "");
+	q->n++;
+}
+
+bool arbor_query_parse(struct arbor_query *q, const char *raw, size_t len)
+{
+	size_t pos = 0;
+	while (pos < len) {
+		const char *amp = memchr(raw + pos, '&', len - pos);
+		size_t end = amp ? (size_t)(amp - raw) : len;
+		if (end > pos) {
+			const char *eq = memchr(raw + pos, '=', end - pos);
+			size_t klen = eq ? (size_t)(eq - (raw + pos)) : end - pos;
+			char *key = percent_decode(raw + pos, klen);
+			char *value = eq ? percent_decode(eq + 1, end - (size_t)(eq + 1 - raw)) : strdup("");
+			if (key == NULL || value == NULL) {
+				free(key);
+				free(value);
+				return false;
+			}
+			arbor_query_add(q, key, value);
+			free(key);
+			free(value);
+		}
+		pos = end + 1;
+	}
+	return !q->overflow;
+}
+
+const char *arbor_query_get(const struct arbor_query *q, const char *key)
+{
+	for (size_t i = 0; i < q->n; i++)
+		if (strcmp(q->args[i].key, key) == 0)
+			return q->args[i].value;
+	return NULL;
+}
+
+void arbor_query_free(struct arbor_query *q)
+{
+	for (size_t i = 0; i < q->n; i++) {
+		free(q->args[i].key);
+		free(q->args[i].value);
+	}
+	q->n = 0;
+}
+
+bool arbor_query_uint(const struct arbor_query *q, const char *key, uint64_t def, uint64_t max, uint64_t *out)
+{
+	const char *v = arbor_query_get(q, key);
+	*out = def;
+	if (v == NULL)
+		return true;
+	if (*v == '\0' || strlen(v) > 20)
+		return false;
+	for (const char *p = v; *p; p++)
+		if (!isdigit((unsigned char)*p))
+			return false;
+	errno = 0;
+	unsigned long long n = strtoull(v, NULL, 10);
+	if (errno != 0 || n > max)
+		return false;
+	*out = n;
+	return true;
+}
+
+bool arbor_query_seconds(const struct arbor_query *q, const char *key, double def, double max, double *out)
+{
+	const char *v = arbor_query_get(q, key);
+	*out = def;
+	if (v == NULL)
+		return true;
+	char *end = NULL;
+	errno = 0;
+	double d = strtod(v, &end);
+	if (*v == '\0' || *end != '\0' || errno != 0 || !isfinite(d) || d < 0 || d > max)
+		return false;
+	*out = d;
+	return true;
+}
+
+void arbor_resp_reset(struct arbor_http_response *resp)
+{
+	if (resp->ctx && resp->ctx_free)
+		resp->ctx_free(resp->ctx);
+	free(resp->body);
+	memset(resp, 0, sizeof *resp);
+}
+
+void arbor_resp_text(struct arbor_http_response *resp, int status, const char *content_type, char *body,
+		     size_t len)
+{
+	free(resp->body);
+	resp->kind = ARBOR_HTTP_NOW;
+	resp->status = status;
+	resp->content_type = content_type;
+	resp->body = body;
+	resp->body_len = len;
+}
+
+void arbor_resp_json(struct arbor_http_response *resp, int status, cJSON *doc)
+{
+	char *text = cJSON_PrintUnformatted(doc);
+	cJSON_Delete(doc);
+	if (text == NULL)
+		abort();
+	size_t len = strlen(text);
+	/* A trailing newline makes curl output readable; JSON parsers ignore it. */
+	char *withnl = realloc(text, len + 2);
+	if (withnl == NULL)
+		abort();
+	withnl[len] = '\n';
+	withnl[len + 1] = '\0';
+	arbor_resp_text(resp, status, "application/json", withnl, len + 1);
+}
+
+void arbor_resp_error(struct arbor_http_response *resp, int status, const char *code, const char *fmt, ...)
+{
+	char message[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(message, sizeof message, fmt, ap);
+	va_end(ap);
+	cJSON *doc = cJSON_CreateObject();
+	cJSON *err = cJSON_AddObjectToObject(doc, "error");
+	cJSON_AddStringToObject(err, "code", code);
+	cJSON_AddStringToObject(err, "message", message);
+	arbor_resp_json(resp, status, doc);
+}
+
+void arbor_resp_defer(struct arbor_http_response *resp, arbor_http_poll_fn poll, void *ctx,
+		      void (*ctx_free)(void *), double wait_s)
+{
+	resp->kind = ARBOR_HTTP_DEFERRED;
+	resp->poll = poll;
+	resp->ctx = ctx;
+	resp->ctx_free = ctx_free;
+	resp->wait_s = wait_s;
+}
+
+void arbor_resp_stream(struct arbor_http_response *resp, arbor_http_stream_fn stream, void *ctx,
+		       void (*ctx_free)(void *))
+{
+	resp->kind = ARBOR_HTTP_STREAM;
+	resp->status = 200;
+	resp->content_type = "application/x-ndjson";
+	resp->stream = stream;
+	resp->ctx = ctx;
+	resp->ctx_free = ctx_free;
+}
+
+bool arbor_path_valid(const char *path)
+{
+	if (path[0] != '/' || strlen(path) > 256)
+		return false;
+	const char *seg = path + 1;
+	for (;;) {
+		const char *end = strchr(seg, '/');
+		size_t n = end ? (size_t)(end - seg) : strlen(seg);
+		if (end && n == 0)
+			return false; /* "//" */
+		if ((n == 1 && seg[0] == '.') || (n == 2 && seg[0] == '.' && seg[1] == '.'))
+			return false;
+		for (size_t i = 0; i < n; i++) {
+			char c = seg[i];
+			if (!isalnum((unsigned char)c) && c != '-' && c != '_' && c != '.')
+				return false;
+		}
+		if (end == NULL)
+			return true;
+		seg = end + 1;
+	}
+}
+
+bool arbor_peer_authorized(const struct arbor_peer *peer, uid_t own_uid, bool has_admin_group, gid_t admin_gid)
+{
+	if (!peer->known)
+		return false;
+	if (peer->uid == 0 || peer->uid == own_uid)
+		return true;
+	if (!has_admin_group)
+		return false;
+	if (peer->gid == admin_gid)
+		return true;
+	for (size_t i = 0; i < peer->ngroups; i++)
+		if (peer->groups[i] == admin_gid)
+			return true;
+	return false;
+}
+
+const struct arbor_route *arbor_router_dispatch(const struct arbor_route *routes, size_t nroutes, void *ctx,
+						bool (*authorize)(void *ctx, const struct arbor_http_request *req,
+								  const struct arbor_route *route,
+								  struct arbor_http_response *resp),
+						const struct arbor_http_request *req,
+						struct arbor_http_response *resp)
+{
+	if (!arbor_path_valid(req->path)) {
+		arbor_resp_error(resp, 400, "bad_path", "invalid request path");
+		return NULL;
+	}
+	if (req->query.overflow) {
+		arbor_resp_error(resp, 400, "bad_query", "too many query arguments");
+		return NULL;
+	}
+	bool is_head = strcmp(req->method, "HEAD") == 0;
+	const char *allowed[4];
+	size_t nallowed = 0;
+	for (size_t i = 0; i < nroutes; i++) {
+		const struct arbor_route *r = &routes[i];
+		if (strcmp(r->path, req->path) != 0)
+			continue;
+		bool get = strcmp(r->method, "GET") == 0;
+		if (strcmp(r->method, req->method) == 0 || (get && is_head)) {
+			if (r->command && authorize && !authorize(ctx, req, r, resp))
+				return r;
+			r->handler(ctx, req, resp);
+			return r;
+		}
+		if (nallowed < 3) {
+			allowed[nallowed++] = r->method;
+			if (get && nallowed < 4)
+				allowed[nallowed++] = "HEAD";
+		}
+	}
+	if (nallowed == 0) {
+		arbor_resp_error(resp, 404, "not_found", "no such resource: %s", req->path);
+		return NULL;
+	}
+	size_t off = 0;
+	for (size_t i = 0; i < nallowed; i++)
+		off += (size_t)snprintf(resp->allow + off, sizeof resp->allow - off, "%s%s", i ? ", " : "",
+					allowed[i]);
+	arbor_resp_error(resp, 405, "method_not_allowed", "%s is not allowed on %s (allowed: %s)", req->method,
+			 req->path, resp->allow);
+	return NULL;
+}

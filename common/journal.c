@@ -1,0 +1,267 @@
+/* Journal with compaction; the crash-safety argument is in journal.h. */
+#include "journal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "statefile.h"
+
+struct arbor_journal {
+	char *dir;
+	char *name;
+	int fd;
+	uint64_t generation;
+	uint64_t bytes;
+	size_t pending_records;
+	struct arbor_buf pending;
+};
+
+static const size_t max_snapshot_bytes = 1ULL << 30;
+
+static int write_all(int fd, const char *p, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Atomically installs an empty journal for generation and opens it for append. */
+static int start_journal(struct arbor_journal *j, uint64_t generation, char *err, size_t errlen)
+{
+	char header[64];
+	int n = snprintf(header, sizeof header, "{\"journal\":%llu}\n", (unsigned long long)generation);
+	char jname[PATH_MAX];
+	snprintf(jname, sizeof jname, "%s.journal", j->name);
+	int rc = arbor_state_write(j->dir, jname, header, (size_t)n, err, errlen);
+	if (rc != 0)
+		return rc;
+	char path[PATH_MAX];
+	snprintf(path, sizeof path, "%s/%s", j->dir, jname);
+	int fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+	if (fd < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(-rc));
+		return rc;
+	}
+	if (j->fd >= 0)
+		close(j->fd);
+	j->fd = fd;
+	j->generation = generation;
+	j->bytes = (uint64_t)n;
+	return 0;
+}
+
+/* Replays the journal text; returns the length of the valid prefix. */
+static size_t replay_journal(char *text, size_t len, uint64_t generation, const struct arbor_journal_replay *r,
+			     bool *matches, int *cb_rc)
+{
+	*matches = false;
+	*cb_rc = 0;
+	char *nl = memchr(text, '\n', len);
+	if (nl == NULL)
+		return 0;
+	*nl = '\0';
+	cJSON *head = cJSON_Parse(text);
+	const cJSON *g = cJSON_GetObjectItemCaseSensitive(head, "journal");
+	*matches = cJSON_IsNumber(g) && (uint64_t)g->valuedouble == generation;
+	cJSON_Delete(head);
+	size_t valid = (size_t)(nl - text) + 1;
+	if (!*matches)
+		return valid;
+	while (valid < len) {
+		char *line = text + valid;
+		char *end = memchr(line, '\n', len - valid);
+		if (end == NULL)
+			break; /* torn last line: never acknowledged, drop it */
+		*end = '\0';
+		cJSON *rec = cJSON_Parse(line);
+		if (rec == NULL)
+			break; /* garbage from a crash mid-write: stop here */
+		int rc = r && r->record ? r->record(r->ctx, rec) : 0;
+		cJSON_Delete(rec);
+		if (rc != 0) {
+			*cb_rc = rc;
+			break;
+		}
+		valid = (size_t)(end - text) + 1;
+	}
+	return valid;
+}
+
+int arbor_journal_open(const char *dir, const char *name, const struct arbor_journal_replay *replay,
+		       struct arbor_journal **out, char *err, size_t errlen)
+{
+	struct arbor_journal *j = calloc(1, sizeof *j);
+	if (j == NULL)
+		abort();
+	j->dir = strdup(dir);
+	j->name = strdup(name);
+	j->fd = -1;
+
+	uint64_t generation = 0;
+	char *snap = NULL;
+	size_t snap_len = 0;
+	int rc = arbor_state_read(dir, name, &snap, &snap_len, max_snapshot_bytes);
+	if (rc == 0) {
+		cJSON *doc = cJSON_ParseWithLength(snap, snap_len);
+		const cJSON *g = cJSON_GetObjectItemCaseSensitive(doc, "generation");
+		if (!cJSON_IsNumber(g)) {
+			snprintf(err, errlen, "%s/%s: not a journal snapshot", dir, name);
+			cJSON_Delete(doc);
+			free(snap);
+			arbor_journal_close(j);
+			return -EINVAL;
+		}
+		generation = (uint64_t)g->valuedouble;
+		rc = replay && replay->snapshot
+			     ? replay->snapshot(replay->ctx, cJSON_GetObjectItemCaseSensitive(doc, "data"))
+			     : 0;
+		cJSON_Delete(doc);
+		free(snap);
+		if (rc != 0) {
+			snprintf(err, errlen, "%s/%s: snapshot rejected", dir, name);
+			arbor_journal_close(j);
+			return rc;
+		}
+	} else if (rc == -ENOENT) {
+		if (replay && replay->snapshot)
+			replay->snapshot(replay->ctx, NULL);
+	} else {
+		snprintf(err, errlen, "%s/%s: %s", dir, name, strerror(-rc));
+		arbor_journal_close(j);
+		return rc;
+	}
+
+	char jname[PATH_MAX], jpath[PATH_MAX];
+	snprintf(jname, sizeof jname, "%s.journal", name);
+	snprintf(jpath, sizeof jpath, "%s/%s", dir, jname);
+	char *text = NULL;
+	size_t len = 0;
+	rc = arbor_state_read(dir, jname, &text, &len, max_snapshot_bytes);
+	bool matches = false;
+	if (rc == 0) {
+		int cb_rc = 0;
+		size_t valid = replay_journal(text, len, generation, replay, &matches, &cb_rc);
+		free(text);
+		if (cb_rc != 0) {
+			snprintf(err, errlen, "%s: record rejected", jpath);
+			arbor_journal_close(j);
+			return cb_rc;
+		}
+		if (matches) {
+			if (valid < len && truncate(jpath, (off_t)valid) != 0) {
+				rc = -errno;
+				snprintf(err, errlen, "%s: truncate: %s", jpath, strerror(errno));
+				arbor_journal_close(j);
+				return rc;
+			}
+			j->fd = open(jpath, O_WRONLY | O_APPEND | O_CLOEXEC);
+			if (j->fd < 0) {
+				rc = -errno;
+				snprintf(err, errlen, "%s: %s", jpath, strerror(errno));
+				arbor_journal_close(j);
+				return rc;
+			}
+			j->generation = generation;
+			j->bytes = valid;
+		}
+	} else if (rc != -ENOENT) {
+		snprintf(err, errlen, "%s: %s", jpath, strerror(-rc));
+		arbor_journal_close(j);
+		return rc;
+	}
+	if (!matches) {
+		rc = start_journal(j, generation, err, errlen);
+		if (rc != 0) {
+			arbor_journal_close(j);
+			return rc;
+		}
+	}
+	*out = j;
+	return 0;
+}
+
+void arbor_journal_close(struct arbor_journal *j)
+{
+	if (j == NULL)
+		return;
+	if (j->fd >= 0)
+		close(j->fd);
+	arbor_buf_free(&j->pending);
+	free(j->dir);
+	free(j->name);
+	free(j);
+}
+
+void arbor_journal_append(struct arbor_journal *j, const cJSON *record)
+{
+	char *line = cJSON_PrintUnformatted(record);
+	if (line == NULL)
+		abort();
+	arbor_buf_puts(&j->pending, line);
+	arbor_buf_append(&j->pending, "\n", 1);
+	cJSON_free(line);
+	j->pending_records++;
+}
+
+size_t arbor_journal_pending(const struct arbor_journal *j)
+{
+	return j->pending_records;
+}
+
+int arbor_journal_commit(struct arbor_journal *j, char *err, size_t errlen)
+{
+	if (j->pending.len == 0)
+		return 0;
+	int rc = write_all(j->fd, j->pending.data, j->pending.len);
+	if (rc == 0 && fdatasync(j->fd) != 0)
+		rc = -errno;
+	if (rc != 0) {
+		/* A partial write leaves a torn tail that the next open cuts off;
+		 * nothing of this batch was acknowledged, so nothing is lost. */
+		snprintf(err, errlen, "%s/%s.journal: %s", j->dir, j->name, strerror(-rc));
+		return rc;
+	}
+	j->bytes += j->pending.len;
+	j->pending.len = 0;
+	j->pending_records = 0;
+	return 0;
+}
+
+int arbor_journal_compact(struct arbor_journal *j, const cJSON *data, char *err, size_t errlen)
+{
+	int rc = arbor_journal_commit(j, err, errlen);
+	if (rc != 0)
+		return rc;
+	cJSON *doc = cJSON_CreateObject();
+	cJSON_AddNumberToObject(doc, "generation", (double)(j->generation + 1));
+	cJSON_AddItemReferenceToObject(doc, "data", (cJSON *)data);
+	rc = arbor_state_write_json(j->dir, j->name, doc, err, errlen);
+	cJSON_Delete(doc);
+	if (rc != 0)
+		return rc;
+	return start_journal(j, j->generation + 1, err, errlen);
+}
+
+uint64_t arbor_journal_bytes(const struct arbor_journal *j)
+{
+	return j->bytes;
+}
+
+uint64_t arbor_journal_generation(const struct arbor_journal *j)
+{
+	return j->generation;
+}

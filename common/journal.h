@@ -1,0 +1,46 @@
+/* A journal with compaction, for state that changes faster than it can be
+ * rewritten whole (a DHCP server under load).
+ *
+ * Files in the state directory, for a journal named NAME:
+ *   NAME          snapshot: {"generation": G, "data": <caller's document>}, atomic
+ *   NAME.journal  first line {"journal": G}, then one JSON record per line
+ * Records are appended to memory, then written and fdatasync'ed by one commit
+ * (group commit: the caller commits once per loop turn, and acknowledges what it
+ * appended only after the commit returns 0). Compaction writes a new snapshot
+ * with generation G+1 atomically, then atomically replaces the journal with an
+ * empty one for G+1. On load, a journal whose generation differs from the
+ * snapshot's is stale (a crash between the two steps) and is ignored; a torn last
+ * line is dropped and cut off the file. */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+struct arbor_journal;
+
+struct arbor_journal_replay {
+	/* Called once with the snapshot's data (NULL when there is none yet). */
+	int (*snapshot)(void *ctx, const cJSON *data);
+	/* Called for each journal record after the snapshot, in order. */
+	int (*record)(void *ctx, const cJSON *record);
+	void *ctx;
+};
+
+/* Opens (creating if needed) and replays. Returns 0 or -errno with err set. */
+int arbor_journal_open(const char *dir, const char *name, const struct arbor_journal_replay *replay,
+		       struct arbor_journal **out, char *err, size_t errlen);
+void arbor_journal_close(struct arbor_journal *j);
+
+/* Queues a record (not yet durable). */
+void arbor_journal_append(struct arbor_journal *j, const cJSON *record);
+/* Number of records appended but not committed. */
+size_t arbor_journal_pending(const struct arbor_journal *j);
+/* Writes the queued records and fdatasyncs. 0 means all of them are durable. */
+int arbor_journal_commit(struct arbor_journal *j, char *err, size_t errlen);
+/* Replaces snapshot + journal by a snapshot of data (commit first). */
+int arbor_journal_compact(struct arbor_journal *j, const cJSON *data, char *err, size_t errlen);
+/* Bytes in the journal file: the caller compacts when it grows too large. */
+uint64_t arbor_journal_bytes(const struct arbor_journal *j);
+uint64_t arbor_journal_generation(const struct arbor_journal *j);

@@ -1,0 +1,139 @@
+/* Atomic state files (see statefile.h for the protocol). */
+#include "statefile.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "buf.h"
+
+int arbor_fsync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	int rc = fsync(fd) == 0 ? 0 : -errno;
+	close(fd);
+	return rc;
+}
+
+static int write_all(int fd, const void *data, size_t len)
+{
+	const char *p = data;
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int arbor_state_write(const char *dir, const char *name, const void *data, size_t len, char *err,
+		      size_t errlen)
+{
+	char tmp[PATH_MAX], final[PATH_MAX];
+	snprintf(final, sizeof final, "%s/%s", dir, name);
+	snprintf(tmp, sizeof tmp, "%s/.%s.tmp.%ld", dir, name, (long)getpid());
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+	if (fd < 0) {
+		int e = errno;
+		snprintf(err, errlen, "%s: %s", tmp, strerror(e));
+		return -e;
+	}
+	int rc = write_all(fd, data, len);
+	if (rc == 0 && fsync(fd) != 0)
+		rc = -errno;
+	if (close(fd) != 0 && rc == 0)
+		rc = -errno;
+	if (rc == 0 && rename(tmp, final) != 0)
+		rc = -errno;
+	if (rc != 0) {
+		snprintf(err, errlen, "%s: %s", final, strerror(-rc));
+		unlink(tmp);
+		return rc;
+	}
+	rc = arbor_fsync_dir(dir);
+	if (rc != 0)
+		snprintf(err, errlen, "%s: fsync: %s", dir, strerror(-rc));
+	return rc;
+}
+
+int arbor_state_write_json(const char *dir, const char *name, const cJSON *doc, char *err, size_t errlen)
+{
+	char *text = cJSON_Print(doc);
+	if (text == NULL) {
+		snprintf(err, errlen, "%s: out of memory", name);
+		return -ENOMEM;
+	}
+	size_t n = strlen(text);
+	char *withnl = realloc(text, n + 2);
+	if (withnl == NULL) {
+		cJSON_free(text);
+		snprintf(err, errlen, "%s: out of memory", name);
+		return -ENOMEM;
+	}
+	withnl[n] = '\n';
+	withnl[n + 1] = '\0';
+	int rc = arbor_state_write(dir, name, withnl, n + 1, err, errlen);
+	free(withnl);
+	return rc;
+}
+
+int arbor_state_read(const char *dir, const char *name, char **data, size_t *len, size_t max_len)
+{
+	char path[PATH_MAX];
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	struct arbor_buf b = { 0 };
+	for (;;) {
+		arbor_buf_reserve(&b, 65536);
+		ssize_t n = read(fd, b.data + b.len, 65536);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 || b.len > max_len) {
+			int e = n < 0 ? errno : EFBIG;
+			close(fd);
+			arbor_buf_free(&b);
+			return -e;
+		}
+		if (n == 0)
+			break;
+		b.len += (size_t)n;
+		b.data[b.len] = '\0';
+	}
+	close(fd);
+	*data = arbor_buf_steal(&b, len);
+	return 0;
+}
+
+int arbor_mkdir_p(const char *dir, unsigned int mode)
+{
+	char path[PATH_MAX];
+	if (snprintf(path, sizeof path, "%s", dir) >= (int)sizeof path)
+		return -ENAMETOOLONG;
+	for (char *p = path + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(path, mode) != 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(path, mode) != 0 && errno != EEXIST)
+		return -errno;
+	struct stat st;
+	if (stat(path, &st) != 0)
+		return -errno;
+	return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
+}

@@ -1,0 +1,19 @@
+/* Durable state files. A state file is replaced atomically: write a temporary
+ * file, fsync it, rename it over the old one, fsync the directory. A reader (or
+ * a daemon restarted after kill -9) sees either the old or the new file whole. */
+#pragma once
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+
+/* Returns 0, or -errno with a message in err. */
+int arbor_state_write(const char *dir, const char *name, const void *data, size_t len, char *err,
+		      size_t errlen);
+/* Writes doc formatted (readable with jq) plus a trailing newline. */
+int arbor_state_write_json(const char *dir, const char *name, const cJSON *doc, char *err, size_t errlen);
+/* Reads a whole file. Returns 0, -ENOENT when it does not exist, or -errno. */
+int arbor_state_read(const char *dir, const char *name, char **data, size_t *len, size_t max_len);
+/* Creates dir and its parents with mode (existing ones are left alone). */
+int arbor_mkdir_p(const char *dir, unsigned int mode);
+/* fsync on a directory, so a rename or a new file in it survives a crash. */
+int arbor_fsync_dir(const char *dir);

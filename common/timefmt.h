@@ -1,0 +1,10 @@
+/* Wall-clock helpers: RFC 3339 UTC timestamps with milliseconds, as events carry. */
+#pragma once
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+/* Formats ts as "2026-11-21T23:57:25.123Z" into buf (at least 25 bytes). */
+void arbor_time_rfc3339(const struct timespec *ts, char *buf, size_t len);
+double arbor_time_monotonic(void);
+double arbor_time_wall(void);
