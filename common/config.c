@@ -269,6 +269,11 @@ cJSON *arbor_jsonc_parse(struct arbor_cfg_walk *w, const char *text, size_t len)
 	if (root == NULL) {
 		const char *at = end ? end : cJSON_GetErrorPtr();
 		size_t off = (at && at >= copy && at <= copy + len) ? (size_t)(at - copy) : len;
+		/* cJSON stops just past the offending token: point at the token. */
+		while (off > 0 && (off == len || isspace((unsigned char)copy[off])) && isspace((unsigned char)copy[off - 1]))
+			off--;
+		if (off > 0 && (off == len || isspace((unsigned char)copy[off])))
+			off--;
 		int line = 1, col = 1;
 		for (size_t i = 0; i < off; i++) {
 			if (copy[i] == '\n') {

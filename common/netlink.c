@@ -1,0 +1,1041 @@
+/*
+ * netlink.c: links, addresses and routes over rtnetlink (libnl-route-3), and a monitor of link
+ * and address changes for an external event loop.
+ *
+ * Why not libnl's error codes: libnl folds the kernel's errno into its own NLE_* codes and
+ * loses it on the way (-ESRCH and -ENOENT both become NLE_OBJ_NOTFOUND, -ENETUNREACH becomes
+ * "Unspecific failure"). The request socket therefore catches the kernel's NLMSG_ERROR itself
+ * and reports that errno; only failures inside libnl are translated back from NLE_*.
+ *
+ * Why the monitor reads its socket itself: it has to see ENOBUFS (notifications were dropped,
+ * the caller must re-read the state) and truncated datagrams, which libnl's receive path hides
+ * behind NLE_NOMEM. libnl still does the parsing (nl_msg_parse), so listings and notifications
+ * are filled in by the same code.
+ */
+#include "netlink.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/if.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <netlink/addr.h>
+#include <netlink/cache.h>
+#include <netlink/errno.h>
+#include <netlink/msg.h>
+#include <netlink/netlink.h>
+#include <netlink/object.h>
+#include <netlink/socket.h>
+#include <netlink/route/addr.h>
+#include <netlink/route/link.h>
+#include <netlink/route/nexthop.h>
+#include <netlink/route/route.h>
+
+_Static_assert(sizeof(((struct arbor_nl_link *)0)->name) == IFNAMSIZ, "link name is IFNAMSIZ");
+
+/* A dump the kernel marks inconsistent (NLM_F_DUMP_INTR: state changed under it) is retried. */
+enum { DUMP_ATTEMPTS = 5 };
+/* The monitor's receive buffer: larger than any single rtnetlink notification. */
+enum { MONITOR_BUFFER = 64 * 1024 };
+/* SO_RCVBUF asked for on the monitor socket, so bursts of changes do not overrun it. */
+enum { MONITOR_SOCKET_BUFFER = 1024 * 1024 };
+
+struct arbor_nl {
+	struct nl_sock *sock;
+	int kernel_errno;		/* positive errno of the last NLMSG_ERROR, 0 if none */
+	char error[256];
+};
+
+struct arbor_nl_monitor {
+	struct nl_sock *sock;
+	arbor_nl_change_fn *cb;
+	void *ctx;
+	int delivered;			/* changes passed to cb during this dispatch */
+	void *buffer;			/* MONITOR_BUFFER bytes for one datagram */
+	char error[256];
+};
+
+/* ---- errors ---- */
+
+/* Write "<what>: <strerror(-rc)>" into buf and return rc. */
+__attribute__((format(printf, 4, 5)))
+static int describe_failure(char *buf, size_t buflen, int rc, const char *fmt, ...)
+{
+	if (buf == NULL || buflen == 0)
+		return rc;
+	va_list ap;
+	va_start(ap, fmt);
+	int used = vsnprintf(buf, buflen, fmt, ap);
+	va_end(ap);
+	if (used >= 0 && (size_t)used < buflen)
+		snprintf(buf + used, buflen - (size_t)used, ": %s", strerror(-rc));
+	return rc;
+}
+
+/* libnl's own error codes, back to the errno they stand for. */
+static int errno_from_nle(int nle)
+{
+	switch (nle < 0 ? -nle : nle) {
+	case NLE_SUCCESS:		return 0;
+	case NLE_INTR:			return EINTR;
+	case NLE_BAD_SOCK:		return EBADF;
+	case NLE_AGAIN:			return EAGAIN;
+	case NLE_NOMEM:			return ENOMEM;
+	case NLE_EXIST:			return EEXIST;
+	case NLE_INVAL:			return EINVAL;
+	case NLE_RANGE:			return ERANGE;
+	case NLE_MSGSIZE:		return EMSGSIZE;
+	case NLE_OPNOTSUPP:		return EOPNOTSUPP;
+	case NLE_AF_NOSUPPORT:		return EAFNOSUPPORT;
+	case NLE_OBJ_NOTFOUND:		return ENOENT;
+	case NLE_NOATTR:		return ENODATA;
+	case NLE_MISSING_ATTR:		return EINVAL;
+	case NLE_AF_MISMATCH:		return EINVAL;
+	case NLE_SEQ_MISMATCH:		return EPROTO;
+	case NLE_MSG_OVERFLOW:		return EOVERFLOW;
+	case NLE_MSG_TRUNC:		return EMSGSIZE;
+	case NLE_NOADDR:		return EADDRNOTAVAIL;
+	case NLE_SRCRT_NOSUPPORT:	return EOPNOTSUPP;
+	case NLE_MSG_TOOSHORT:		return EPROTO;
+	case NLE_MSGTYPE_NOSUPPORT:	return EOPNOTSUPP;
+	case NLE_OBJ_MISMATCH:		return EINVAL;
+	case NLE_NOCACHE:		return ENOENT;
+	case NLE_BUSY:			return EBUSY;
+	case NLE_PROTO_MISMATCH:	return EPROTONOSUPPORT;
+	case NLE_NOACCESS:		return EACCES;
+	case NLE_PERM:			return EPERM;
+	case NLE_PARSE_ERR:		return EPROTO;
+	case NLE_NODEV:			return ENODEV;
+	case NLE_IMMUTABLE:		return EINVAL;
+	case NLE_DUMP_INTR:		return EAGAIN;
+	case NLE_ATTRSIZE:		return ERANGE;
+	default:			return EIO;
+	}
+}
+
+/* Receives every NLMSG_ERROR on the request socket (libnl still fails the call). */
+static int remember_kernel_error(struct sockaddr_nl *from, struct nlmsgerr *e, void *arg)
+{
+	struct arbor_nl *nl = arg;
+	(void)from;
+	nl->kernel_errno = e->error < 0 ? -e->error : e->error;
+	return NL_STOP;
+}
+
+/* Start a call: forget the previous call's failure. */
+static void begin(struct arbor_nl *nl)
+{
+	nl->kernel_errno = 0;
+	nl->error[0] = '\0';
+}
+
+/* The negative errno for a libnl failure: the kernel's if it answered with one. */
+static int failure_errno(const struct arbor_nl *nl, int nle)
+{
+	if (nl->kernel_errno != 0)
+		return -nl->kernel_errno;
+	int e = errno_from_nle(nle);
+	return e != 0 ? -e : -EIO;
+}
+
+#define FAIL(nl, rc, ...) describe_failure((nl)->error, sizeof((nl)->error), (rc), __VA_ARGS__)
+
+/* ---- addresses in our form and libnl's ---- */
+
+static size_t ip_size(int family)
+{
+	switch (family) {
+	case AF_INET:	return sizeof(struct in_addr);
+	case AF_INET6:	return sizeof(struct in6_addr);
+	default:	return 0;
+	}
+}
+
+static unsigned int ip_bits(int family)
+{
+	return (unsigned int)ip_size(family) * 8;
+}
+
+int arbor_nl_ip_parse(struct arbor_nl_ip *ip, const char *text)
+{
+	memset(ip, 0, sizeof(*ip));
+	if (text == NULL)
+		return -EINVAL;
+	if (inet_pton(AF_INET, text, &ip->v4) == 1) {
+		ip->family = AF_INET;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, text, &ip->v6) == 1) {
+		ip->family = AF_INET6;
+		return 0;
+	}
+	memset(ip, 0, sizeof(*ip));
+	return -EINVAL;
+}
+
+const char *arbor_nl_ip_format(const struct arbor_nl_ip *ip, char *buf, size_t buflen)
+{
+	if (buflen == 0)
+		return buf;
+	if (ip->family == AF_UNSPEC)
+		snprintf(buf, buflen, "none");
+	else if (ip_size(ip->family) == 0 ||
+		 inet_ntop(ip->family, &ip->v6, buf, (socklen_t)buflen) == NULL)
+		snprintf(buf, buflen, "?");
+	return buf;
+}
+
+/* Our address as a libnl one with a prefix length, or NULL when out of memory. */
+static struct nl_addr *nl_addr_from_ip(const struct arbor_nl_ip *ip, unsigned int prefixlen)
+{
+	struct nl_addr *a = nl_addr_build(ip->family, &ip->v6, ip_size(ip->family));
+	if (a != NULL)
+		nl_addr_set_prefixlen(a, (int)prefixlen);
+	return a;
+}
+
+/* libnl's address as ours; family is used when the address has no bytes (default route).
+ * false for anything but IPv4 and IPv6. */
+static bool ip_from_nl_addr(struct arbor_nl_ip *ip, const struct nl_addr *a, int family)
+{
+	memset(ip, 0, sizeof(*ip));
+	if (a == NULL)
+		return false;
+	if (nl_addr_get_family(a) != AF_UNSPEC)
+		family = nl_addr_get_family(a);
+	size_t size = ip_size(family);
+	if (size == 0)
+		return false;
+	unsigned int len = nl_addr_get_len(a);
+	if (len != 0 && len != size)
+		return false;
+	ip->family = family;
+	if (len != 0)
+		memcpy(&ip->v6, nl_addr_get_binary_addr(a), size);
+	return true;
+}
+
+/* "192.0.2.1/24" for messages. */
+static const char *format_prefix(const struct arbor_nl_ip *ip, unsigned int prefixlen, char *buf,
+				 size_t buflen)
+{
+	char text[INET6_ADDRSTRLEN];
+	snprintf(buf, buflen, "%s/%u", arbor_nl_ip_format(ip, text, sizeof(text)), prefixlen);
+	return buf;
+}
+
+/* 0, or -EINVAL with a message when ip is not a usable IPv4/IPv6 address with prefixlen. */
+static int check_prefix(struct arbor_nl *nl, const char *what, const struct arbor_nl_ip *ip,
+			unsigned int prefixlen)
+{
+	if (ip == NULL)
+		return FAIL(nl, -EINVAL, "%s: no address", what);
+	if (ip_size(ip->family) == 0)
+		return FAIL(nl, -EAFNOSUPPORT, "%s: address family %d", what, ip->family);
+	if (prefixlen > ip_bits(ip->family))
+		return FAIL(nl, -EINVAL, "%s: prefix length %u", what, prefixlen);
+	return 0;
+}
+
+/* ---- the request socket ---- */
+
+struct arbor_nl *arbor_nl_open(char *err, size_t errlen)
+{
+	struct arbor_nl *nl = calloc(1, sizeof(*nl));
+	if (nl == NULL) {
+		describe_failure(err, errlen, -ENOMEM, "netlink");
+		errno = ENOMEM;
+		return NULL;
+	}
+	nl->sock = nl_socket_alloc();
+	if (nl->sock == NULL) {
+		describe_failure(err, errlen, -ENOMEM, "netlink socket");
+		free(nl);
+		errno = ENOMEM;
+		return NULL;
+	}
+	int rc = nl_connect(nl->sock, NETLINK_ROUTE);
+	if (rc < 0) {
+		int e = errno_from_nle(rc);
+		describe_failure(err, errlen, -e, "netlink route socket");
+		nl_socket_free(nl->sock);
+		free(nl);
+		errno = e;
+		return NULL;
+	}
+	nl_socket_modify_err_cb(nl->sock, NL_CB_CUSTOM, remember_kernel_error, nl);
+	return nl;
+}
+
+void arbor_nl_close(struct arbor_nl *nl)
+{
+	if (nl == NULL)
+		return;
+	nl_socket_free(nl->sock);
+	free(nl);
+}
+
+const char *arbor_nl_error(const struct arbor_nl *nl)
+{
+	return nl->error;
+}
+
+/* ---- links ---- */
+
+static void link_from_rtnl(struct arbor_nl_link *out, struct rtnl_link *link)
+{
+	memset(out, 0, sizeof(*out));
+	out->index = rtnl_link_get_ifindex(link);
+	const char *name = rtnl_link_get_name(link);
+	if (name != NULL)
+		snprintf(out->name, sizeof(out->name), "%s", name);
+	out->flags = rtnl_link_get_flags(link);
+	out->up = (out->flags & IFF_UP) != 0;
+	out->lower_up = (out->flags & IFF_LOWER_UP) != 0;
+	out->mtu = rtnl_link_get_mtu(link);
+	const char *kind = rtnl_link_get_type(link);
+	if (kind != NULL)
+		snprintf(out->kind, sizeof(out->kind), "%s", kind);
+	struct nl_addr *mac = rtnl_link_get_addr(link);
+	if (mac != NULL && nl_addr_get_len(mac) == sizeof(out->mac)) {
+		memcpy(out->mac, nl_addr_get_binary_addr(mac), sizeof(out->mac));
+		out->has_mac = true;
+	}
+	out->master_index = rtnl_link_get_master(link);
+}
+
+static int check_ifname(struct arbor_nl *nl, const char *what, const char *name)
+{
+	if (name == NULL || name[0] == '\0')
+		return FAIL(nl, -EINVAL, "%s: no interface name", what);
+	if (strlen(name) >= IFNAMSIZ)
+		return FAIL(nl, -EINVAL, "%s \"%s\": name longer than %d characters", what, name,
+			    IFNAMSIZ - 1);
+	return 0;
+}
+
+int arbor_nl_link_index(struct arbor_nl *nl, const char *ifname)
+{
+	begin(nl);
+	int rc = check_ifname(nl, "look up link", ifname);
+	if (rc < 0)
+		return rc;
+	struct rtnl_link *link = NULL;
+	rc = rtnl_link_get_kernel(nl->sock, 0, ifname, &link);
+	if (rc < 0)
+		return FAIL(nl, failure_errno(nl, rc), "look up link %s", ifname);
+	int index = rtnl_link_get_ifindex(link);
+	rtnl_link_put(link);
+	if (index <= 0)
+		return FAIL(nl, -ENODEV, "look up link %s", ifname);
+	return index;
+}
+
+/* Apply changes (flags, mtu) to the link ifindex; what describes it for the message. */
+static int link_change(struct arbor_nl *nl, int ifindex, struct rtnl_link *changes,
+		       const char *what)
+{
+	struct rtnl_link *orig = rtnl_link_alloc();
+	if (orig == NULL)
+		return FAIL(nl, -ENOMEM, "%s on ifindex %d", what, ifindex);
+	rtnl_link_set_ifindex(orig, ifindex);
+	int rc = rtnl_link_change(nl->sock, orig, changes, 0);
+	rtnl_link_put(orig);
+	if (rc < 0)
+		return FAIL(nl, failure_errno(nl, rc), "%s on ifindex %d", what, ifindex);
+	return 0;
+}
+
+int arbor_nl_link_set_up(struct arbor_nl *nl, int ifindex, bool up)
+{
+	begin(nl);
+	const char *what = up ? "set link up" : "set link down";
+	if (ifindex <= 0)
+		return FAIL(nl, -EINVAL, "%s on ifindex %d", what, ifindex);
+	struct rtnl_link *changes = rtnl_link_alloc();
+	if (changes == NULL)
+		return FAIL(nl, -ENOMEM, "%s on ifindex %d", what, ifindex);
+	if (up)
+		rtnl_link_set_flags(changes, IFF_UP);
+	else
+		rtnl_link_unset_flags(changes, IFF_UP);
+	int rc = link_change(nl, ifindex, changes, what);
+	rtnl_link_put(changes);
+	return rc;
+}
+
+int arbor_nl_link_set_mtu(struct arbor_nl *nl, int ifindex, unsigned int mtu)
+{
+	begin(nl);
+	char what[32];
+	snprintf(what, sizeof(what), "set mtu %u", mtu);
+	if (ifindex <= 0 || mtu == 0)
+		return FAIL(nl, -EINVAL, "%s on ifindex %d", what, ifindex);
+	struct rtnl_link *changes = rtnl_link_alloc();
+	if (changes == NULL)
+		return FAIL(nl, -ENOMEM, "%s on ifindex %d", what, ifindex);
+	rtnl_link_set_mtu(changes, mtu);
+	int rc = link_change(nl, ifindex, changes, what);
+	rtnl_link_put(changes);
+	return rc;
+}
+
+int arbor_nl_bridge_add(struct arbor_nl *nl, const char *name)
+{
+	begin(nl);
+	int rc = check_ifname(nl, "add bridge", name);
+	if (rc < 0)
+		return rc;
+	struct rtnl_link *link = rtnl_link_alloc();
+	if (link == NULL)
+		return FAIL(nl, -ENOMEM, "add bridge %s", name);
+	rtnl_link_set_name(link, name);
+	rc = rtnl_link_set_type(link, "bridge");
+	if (rc >= 0)
+		rc = rtnl_link_add(nl->sock, link, NLM_F_CREATE | NLM_F_EXCL);
+	rtnl_link_put(link);
+	if (rc < 0)
+		return FAIL(nl, failure_errno(nl, rc), "add bridge %s", name);
+	rc = arbor_nl_link_index(nl, name);
+	if (rc < 0)
+		return FAIL(nl, rc, "add bridge %s: created, then not found", name);
+	return rc;
+}
+
+int arbor_nl_link_delete(struct arbor_nl *nl, int ifindex)
+{
+	begin(nl);
+	if (ifindex <= 0)
+		return FAIL(nl, -EINVAL, "delete link %d", ifindex);
+	struct rtnl_link *link = rtnl_link_alloc();
+	if (link == NULL)
+		return FAIL(nl, -ENOMEM, "delete link %d", ifindex);
+	rtnl_link_set_ifindex(link, ifindex);
+	int rc = rtnl_link_delete(nl->sock, link);
+	rtnl_link_put(link);
+	if (rc < 0)
+		return FAIL(nl, failure_errno(nl, rc), "delete link %d", ifindex);
+	return 0;
+}
+
+/* The three kinds of dump, behind one signature. */
+typedef int dump_fn(struct nl_sock *sock, int family, struct nl_cache **cache);
+
+static int dump_links(struct nl_sock *sock, int family, struct nl_cache **cache)
+{
+	return rtnl_link_alloc_cache(sock, family, cache);
+}
+
+static int dump_addrs(struct nl_sock *sock, int family, struct nl_cache **cache)
+{
+	(void)family;	/* the address dump is always of both families */
+	return rtnl_addr_alloc_cache(sock, cache);
+}
+
+static int dump_routes(struct nl_sock *sock, int family, struct nl_cache **cache)
+{
+	return rtnl_route_alloc_cache(sock, family, 0, cache);
+}
+
+/* Dump into a new libnl cache, retrying a dump the kernel marks inconsistent. 0 with *cache
+ * set, or a negative errno (the message is left to the caller). */
+static int dump(struct arbor_nl *nl, dump_fn *fn, int family, struct nl_cache **cache)
+{
+	int rc = 0;
+	for (int attempt = 0; attempt < DUMP_ATTEMPTS; attempt++) {
+		nl->kernel_errno = 0;
+		*cache = NULL;
+		rc = fn(nl->sock, family, cache);
+		if (rc != -NLE_DUMP_INTR)
+			break;
+		if (*cache != NULL)
+			nl_cache_free(*cache);
+		*cache = NULL;
+	}
+	return rc < 0 ? failure_errno(nl, rc) : 0;
+}
+
+/* Room for the n objects of a cache: calloc'd, NULL (and *capacity 0) for an empty one. */
+static void *alloc_for(struct nl_cache *cache, size_t size, size_t *capacity, bool *failed)
+{
+	int count = nl_cache_nitems(cache);
+	*capacity = 0;
+	*failed = false;
+	if (count <= 0)
+		return NULL;
+	void *items = calloc((size_t)count, size);
+	if (items == NULL)
+		*failed = true;
+	else
+		*capacity = (size_t)count;
+	return items;
+}
+
+int arbor_nl_links(struct arbor_nl *nl, struct arbor_nl_link **out, size_t *n)
+{
+	begin(nl);
+	*out = NULL;
+	*n = 0;
+	struct nl_cache *cache = NULL;
+	int rc = dump(nl, dump_links, AF_UNSPEC, &cache);
+	if (rc < 0)
+		return FAIL(nl, rc, "list links");
+	size_t capacity;
+	bool failed;
+	struct arbor_nl_link *links = alloc_for(cache, sizeof(*links), &capacity, &failed);
+	if (failed) {
+		nl_cache_free(cache);
+		return FAIL(nl, -ENOMEM, "list links");
+	}
+	size_t used = 0;
+	for (struct nl_object *o = nl_cache_get_first(cache); o != NULL && used < capacity;
+	     o = nl_cache_get_next(o))
+		link_from_rtnl(&links[used++], (struct rtnl_link *)o);
+	nl_cache_free(cache);
+	if (used == 0) {
+		free(links);
+		links = NULL;
+	}
+	*out = links;
+	*n = used;
+	return 0;
+}
+
+/* ---- addresses ---- */
+
+static bool addr_from_rtnl(struct arbor_nl_addr *out, struct rtnl_addr *a)
+{
+	memset(out, 0, sizeof(*out));
+	int family = rtnl_addr_get_family(a);
+	if (ip_size(family) == 0 || !ip_from_nl_addr(&out->addr, rtnl_addr_get_local(a), family))
+		return false;
+	out->ifindex = rtnl_addr_get_ifindex(a);
+	out->prefixlen = (unsigned int)rtnl_addr_get_prefixlen(a);
+	out->flags = rtnl_addr_get_flags(a);
+	out->scope = (uint8_t)rtnl_addr_get_scope(a);
+	return true;
+}
+
+/* An rtnl_addr for ifindex and addr/prefixlen, or NULL when out of memory. */
+static struct rtnl_addr *rtnl_addr_for(int ifindex, const struct arbor_nl_ip *addr,
+				       unsigned int prefixlen)
+{
+	struct rtnl_addr *a = rtnl_addr_alloc();
+	struct nl_addr *local = nl_addr_from_ip(addr, prefixlen);
+	if (a == NULL || local == NULL || rtnl_addr_set_local(a, local) < 0) {
+		nl_addr_put(local);
+		if (a != NULL)
+			rtnl_addr_put(a);
+		return NULL;
+	}
+	nl_addr_put(local);
+	rtnl_addr_set_ifindex(a, ifindex);
+	rtnl_addr_set_family(a, addr->family);
+	rtnl_addr_set_prefixlen(a, (int)prefixlen);
+	return a;
+}
+
+int arbor_nl_addr_add(struct arbor_nl *nl, int ifindex, const struct arbor_nl_ip *addr,
+		      unsigned int prefixlen, const struct arbor_nl_addr_opts *opts)
+{
+	static const struct arbor_nl_addr_opts defaults;
+	begin(nl);
+	if (opts == NULL)
+		opts = &defaults;
+	int rc = check_prefix(nl, "add address", addr, prefixlen);
+	if (rc < 0)
+		return rc;
+	char text[INET6_ADDRSTRLEN + 8];
+	format_prefix(addr, prefixlen, text, sizeof(text));
+	if (ifindex <= 0 || prefixlen == 0)
+		return FAIL(nl, -EINVAL, "add address %s on ifindex %d", text, ifindex);
+	if (opts->preferred_lft != 0 && opts->valid_lft != 0 &&
+	    opts->preferred_lft > opts->valid_lft)
+		return FAIL(nl, -EINVAL, "add address %s: preferred lifetime %u > valid %u", text,
+			    opts->preferred_lft, opts->valid_lft);
+
+	struct rtnl_addr *a = rtnl_addr_for(ifindex, addr, prefixlen);
+	if (a == NULL)
+		return FAIL(nl, -ENOMEM, "add address %s on ifindex %d", text, ifindex);
+	if (opts->broadcast != NULL && addr->family == AF_INET) {
+		struct nl_addr *broadcast = nl_addr_build(AF_INET, opts->broadcast,
+							  sizeof(*opts->broadcast));
+		if (broadcast == NULL || rtnl_addr_set_broadcast(a, broadcast) < 0) {
+			nl_addr_put(broadcast);
+			rtnl_addr_put(a);
+			return FAIL(nl, -ENOMEM, "add address %s on ifindex %d", text, ifindex);
+		}
+		nl_addr_put(broadcast);
+	}
+	if (opts->nodad && addr->family == AF_INET6)
+		rtnl_addr_set_flags(a, IFA_F_NODAD);
+	if (opts->valid_lft != 0 || opts->preferred_lft != 0) {
+		uint32_t valid = opts->valid_lft != 0 ? opts->valid_lft : UINT32_MAX;
+		uint32_t preferred = opts->preferred_lft != 0 ? opts->preferred_lft : valid;
+		rtnl_addr_set_valid_lifetime(a, valid);
+		rtnl_addr_set_preferred_lifetime(a, preferred);
+	}
+	rc = rtnl_addr_add(nl->sock, a, opts->replace ? NLM_F_REPLACE : NLM_F_EXCL);
+	rtnl_addr_put(a);
+	if (rc < 0)
+		return FAIL(nl, failure_errno(nl, rc), "add address %s on ifindex %d", text,
+			    ifindex);
+	return 0;
+}
+
+int arbor_nl_addr_delete(struct arbor_nl *nl, int ifindex, const struct arbor_nl_ip *addr,
+			 unsigned int prefixlen)
+{
+	begin(nl);
+	int rc = check_prefix(nl, "delete address", addr, prefixlen);
+	if (rc < 0)
+		return rc;
+	char text[INET6_ADDRSTRLEN + 8];
+	format_prefix(addr, prefixlen, text, sizeof(text));
+	if (ifindex <= 0)
+		return FAIL(nl, -EINVAL, "delete address %s on ifindex %d", text, ifindex);
+	struct rtnl_addr *a = rtnl_addr_for(ifindex, addr, prefixlen);
+	if (a == NULL)
+		return FAIL(nl, -ENOMEM, "delete address %s on ifindex %d", text, ifindex);
+	rc = rtnl_addr_delete(nl->sock, a, 0);
+	rtnl_addr_put(a);
+	if (rc < 0)
+		return FAIL(nl, failure_errno(nl, rc), "delete address %s on ifindex %d", text,
+			    ifindex);
+	return 0;
+}
+
+int arbor_nl_addrs(struct arbor_nl *nl, int family, int ifindex, struct arbor_nl_addr **out,
+		   size_t *n)
+{
+	begin(nl);
+	*out = NULL;
+	*n = 0;
+	if (family != AF_UNSPEC && ip_size(family) == 0)
+		return FAIL(nl, -EAFNOSUPPORT, "list addresses of family %d", family);
+	struct nl_cache *cache = NULL;
+	int rc = dump(nl, dump_addrs, family, &cache);
+	if (rc < 0)
+		return FAIL(nl, rc, "list addresses");
+	size_t capacity;
+	bool failed;
+	struct arbor_nl_addr *addrs = alloc_for(cache, sizeof(*addrs), &capacity, &failed);
+	if (failed) {
+		nl_cache_free(cache);
+		return FAIL(nl, -ENOMEM, "list addresses");
+	}
+	size_t used = 0;
+	for (struct nl_object *o = nl_cache_get_first(cache); o != NULL && used < capacity;
+	     o = nl_cache_get_next(o)) {
+		struct arbor_nl_addr *a = &addrs[used];
+		if (!addr_from_rtnl(a, (struct rtnl_addr *)o))
+			continue;
+		if ((family != AF_UNSPEC && a->addr.family != family) ||
+		    (ifindex != 0 && a->ifindex != ifindex))
+			continue;
+		used++;
+	}
+	nl_cache_free(cache);
+	if (used == 0) {
+		free(addrs);
+		addrs = NULL;
+	}
+	*out = addrs;
+	*n = used;
+	return 0;
+}
+
+/* ---- routes ---- */
+
+/* "route 198.51.100.0/24 via 192.0.2.254 dev 3 metric 50 table 254" for messages. */
+static const char *describe_route(const struct arbor_nl_route *r, char *buf, size_t buflen)
+{
+	char dst[INET6_ADDRSTRLEN + 8], gateway[INET6_ADDRSTRLEN];
+	int used = snprintf(buf, buflen, "route %s", format_prefix(&r->dst, r->prefixlen, dst,
+								     sizeof(dst)));
+	if (used >= 0 && (size_t)used < buflen && r->gateway.family != AF_UNSPEC)
+		used += snprintf(buf + used, buflen - (size_t)used, " via %s",
+				 arbor_nl_ip_format(&r->gateway, gateway, sizeof(gateway)));
+	if (used >= 0 && (size_t)used < buflen && r->ifindex != 0)
+		used += snprintf(buf + used, buflen - (size_t)used, " dev %d", r->ifindex);
+	if (used >= 0 && (size_t)used < buflen && r->metric != 0)
+		used += snprintf(buf + used, buflen - (size_t)used, " metric %u", r->metric);
+	if (used >= 0 && (size_t)used < buflen && r->table != 0 && r->table != RT_TABLE_MAIN)
+		snprintf(buf + used, buflen - (size_t)used, " table %u", r->table);
+	return buf;
+}
+
+/*
+ * The rtnl_route for r: for add, zero fields take their defaults; for delete they are left
+ * out (or set to the kernel's "any") so that they match any route. NULL when out of memory.
+ */
+static struct rtnl_route *rtnl_route_for(const struct arbor_nl_route *r, bool for_delete)
+{
+	struct rtnl_route *route = rtnl_route_alloc();
+	struct nl_addr *dst = nl_addr_from_ip(&r->dst, r->prefixlen);
+	struct nl_addr *gateway = NULL;
+	struct rtnl_nexthop *nh = NULL;
+	if (route == NULL || dst == NULL)
+		goto fail;
+	rtnl_route_set_family(route, (uint8_t)r->dst.family);
+	if (rtnl_route_set_dst(route, dst) < 0)
+		goto fail;
+	rtnl_route_set_table(route, r->table != 0 ? r->table : RT_TABLE_MAIN);
+	if (r->metric != 0)
+		rtnl_route_set_priority(route, r->metric);
+	uint8_t type = r->type != 0 ? r->type : RTN_UNICAST;
+	if (for_delete) {
+		rtnl_route_set_protocol(route, r->protocol);
+		rtnl_route_set_type(route, r->type);
+		rtnl_route_set_scope(route, RT_SCOPE_NOWHERE);
+	} else {
+		rtnl_route_set_protocol(route, r->protocol != 0 ? r->protocol : RTPROT_STATIC);
+		rtnl_route_set_type(route, type);
+		/* As ip(8) does: a local route is host scope, a directly connected unicast
+		 * route link scope, anything else universe. */
+		uint8_t scope = RT_SCOPE_UNIVERSE;
+		if (type == RTN_LOCAL)
+			scope = RT_SCOPE_HOST;
+		else if (type == RTN_UNICAST && r->gateway.family == AF_UNSPEC && r->ifindex != 0)
+			scope = RT_SCOPE_LINK;
+		rtnl_route_set_scope(route, scope);
+	}
+	if (r->gateway.family != AF_UNSPEC || r->ifindex != 0) {
+		nh = rtnl_route_nh_alloc();
+		if (nh == NULL)
+			goto fail;
+		if (r->ifindex != 0)
+			rtnl_route_nh_set_ifindex(nh, r->ifindex);
+		if (r->gateway.family != AF_UNSPEC) {
+			gateway = nl_addr_from_ip(&r->gateway, ip_bits(r->gateway.family));
+			if (gateway == NULL)
+				goto fail;
+			rtnl_route_nh_set_gateway(nh, gateway);
+			nl_addr_put(gateway);
+		}
+		rtnl_route_add_nexthop(route, nh);
+	}
+	nl_addr_put(dst);
+	return route;
+fail:
+	if (nh != NULL)
+		rtnl_route_nh_free(nh);
+	nl_addr_put(dst);
+	if (route != NULL)
+		rtnl_route_put(route);
+	return NULL;
+}
+
+/* 0, or -EINVAL/-EAFNOSUPPORT with a message when r cannot be a route. */
+static int check_route(struct arbor_nl *nl, const char *verb, const struct arbor_nl_route *r,
+		       const char *text)
+{
+	int rc = check_prefix(nl, verb, &r->dst, r->prefixlen);
+	if (rc < 0)
+		return rc;
+	if (r->gateway.family != AF_UNSPEC && r->gateway.family != r->dst.family)
+		return FAIL(nl, -EINVAL, "%s %s: gateway family differs from destination", verb,
+			    text);
+	if (r->ifindex < 0)
+		return FAIL(nl, -EINVAL, "%s %s: bad ifindex", verb, text);
+	return 0;
+}
+
+static int route_add(struct arbor_nl *nl, const struct arbor_nl_route *r, int nlm_flags,
+		     const char *verb)
+{
+	begin(nl);
+	if (r == NULL)
+		return FAIL(nl, -EINVAL, "%s route: no route given", verb);
+	char text[160];
+	describe_route(r, text, sizeof(text));
+	int rc = check_route(nl, verb, r, text);
+	if (rc < 0)
+		return rc;
+	struct rtnl_route *route = rtnl_route_for(r, false);
+	if (route == NULL)
+		return FAIL(nl, -ENOMEM, "%s %s", verb, text);
+	rc = rtnl_route_add(nl->sock, route, nlm_flags);
+	rtnl_route_put(route);
+	if (rc < 0)
+		return FAIL(nl, failure_errno(nl, rc), "%s %s", verb, text);
+	return 0;
+}
+
+int arbor_nl_route_add(struct arbor_nl *nl, const struct arbor_nl_route *route)
+{
+	return route_add(nl, route, NLM_F_EXCL, "add");
+}
+
+int arbor_nl_route_replace(struct arbor_nl *nl, const struct arbor_nl_route *route)
+{
+	return route_add(nl, route, NLM_F_REPLACE, "replace");
+}
+
+int arbor_nl_route_delete(struct arbor_nl *nl, const struct arbor_nl_route *r)
+{
+	begin(nl);
+	if (r == NULL)
+		return FAIL(nl, -EINVAL, "delete route: no route given");
+	char text[160];
+	describe_route(r, text, sizeof(text));
+	int rc = check_route(nl, "delete", r, text);
+	if (rc < 0)
+		return rc;
+	struct rtnl_route *route = rtnl_route_for(r, true);
+	if (route == NULL)
+		return FAIL(nl, -ENOMEM, "delete %s", text);
+	rc = rtnl_route_delete(nl->sock, route, 0);
+	rtnl_route_put(route);
+	if (rc < 0)
+		return FAIL(nl, failure_errno(nl, rc), "delete %s", text);
+	return 0;
+}
+
+static bool route_from_rtnl(struct arbor_nl_route *out, struct rtnl_route *route)
+{
+	memset(out, 0, sizeof(*out));
+	int family = rtnl_route_get_family(route);
+	struct nl_addr *dst = rtnl_route_get_dst(route);
+	if (ip_size(family) == 0 || !ip_from_nl_addr(&out->dst, dst, family))
+		return false;
+	out->prefixlen = (unsigned int)nl_addr_get_prefixlen(dst);
+	out->metric = rtnl_route_get_priority(route);
+	out->table = rtnl_route_get_table(route);
+	out->protocol = rtnl_route_get_protocol(route);
+	out->type = rtnl_route_get_type(route);
+	int nexthops = rtnl_route_get_nnexthops(route);
+	out->nexthops = nexthops > 0 ? (unsigned int)nexthops : 0;
+	struct rtnl_nexthop *nh = rtnl_route_nexthop_n(route, 0);
+	if (nh != NULL) {
+		out->ifindex = rtnl_route_nh_get_ifindex(nh);
+		struct nl_addr *gateway = rtnl_route_nh_get_gateway(nh);
+		if (gateway != NULL && !ip_from_nl_addr(&out->gateway, gateway, family))
+			memset(&out->gateway, 0, sizeof(out->gateway));
+	}
+	return true;
+}
+
+int arbor_nl_routes(struct arbor_nl *nl, int family, uint32_t table,
+		    struct arbor_nl_route **out, size_t *n)
+{
+	begin(nl);
+	*out = NULL;
+	*n = 0;
+	if (family != AF_UNSPEC && ip_size(family) == 0)
+		return FAIL(nl, -EAFNOSUPPORT, "list routes of family %d", family);
+	if (table == 0)
+		table = RT_TABLE_MAIN;
+	struct nl_cache *cache = NULL;
+	int rc = dump(nl, dump_routes, family, &cache);
+	if (rc < 0)
+		return FAIL(nl, rc, "list routes");
+	size_t capacity;
+	bool failed;
+	struct arbor_nl_route *routes = alloc_for(cache, sizeof(*routes), &capacity, &failed);
+	if (failed) {
+		nl_cache_free(cache);
+		return FAIL(nl, -ENOMEM, "list routes");
+	}
+	size_t used = 0;
+	for (struct nl_object *o = nl_cache_get_first(cache); o != NULL && used < capacity;
+	     o = nl_cache_get_next(o)) {
+		struct arbor_nl_route *r = &routes[used];
+		if (!route_from_rtnl(r, (struct rtnl_route *)o) || r->table != table)
+			continue;
+		used++;
+	}
+	nl_cache_free(cache);
+	if (used == 0) {
+		free(routes);
+		routes = NULL;
+	}
+	*out = routes;
+	*n = used;
+	return 0;
+}
+
+/* ---- monitor ---- */
+
+#define MONITOR_FAIL(mon, rc, ...) \
+	describe_failure((mon)->error, sizeof((mon)->error), (rc), __VA_ARGS__)
+
+static void deliver(struct arbor_nl_monitor *mon, const struct arbor_nl_change *change)
+{
+	mon->delivered++;
+	mon->cb(mon->ctx, change);
+}
+
+static void deliver_resync(struct arbor_nl_monitor *mon)
+{
+	struct arbor_nl_change change = { .kind = ARBOR_NL_RESYNC };
+	deliver(mon, &change);
+}
+
+/* nl_msg_parse's callback: one link or address object out of a notification. */
+static void deliver_object(struct nl_object *o, void *arg)
+{
+	struct arbor_nl_monitor *mon = arg;
+	struct arbor_nl_change change;
+	memset(&change, 0, sizeof(change));
+	switch (nl_object_get_msgtype(o)) {
+	case RTM_NEWLINK:
+	case RTM_DELLINK:
+		change.kind = nl_object_get_msgtype(o) == RTM_NEWLINK ? ARBOR_NL_LINK_NEW
+								       : ARBOR_NL_LINK_DEL;
+		link_from_rtnl(&change.link, (struct rtnl_link *)o);
+		break;
+	case RTM_NEWADDR:
+	case RTM_DELADDR:
+		if (!addr_from_rtnl(&change.addr, (struct rtnl_addr *)o))
+			return;
+		change.kind = nl_object_get_msgtype(o) == RTM_NEWADDR ? ARBOR_NL_ADDR_NEW
+								       : ARBOR_NL_ADDR_DEL;
+		break;
+	default:
+		return;
+	}
+	deliver(mon, &change);
+}
+
+struct arbor_nl_monitor *arbor_nl_monitor_open(arbor_nl_change_fn *cb, void *ctx, char *err,
+					       size_t errlen)
+{
+	int rc;
+	const char *what = "netlink monitor";
+	struct arbor_nl_monitor *mon = NULL;
+	if (cb == NULL) {
+		rc = -EINVAL;
+		what = "netlink monitor: no callback";
+		goto fail;
+	}
+	mon = calloc(1, sizeof(*mon));
+	if (mon == NULL || (mon->buffer = malloc(MONITOR_BUFFER)) == NULL ||
+	    (mon->sock = nl_socket_alloc()) == NULL) {
+		rc = -ENOMEM;
+		goto fail;
+	}
+	mon->cb = cb;
+	mon->ctx = ctx;
+	nl_socket_disable_seq_check(mon->sock);
+	rc = nl_connect(mon->sock, NETLINK_ROUTE);
+	if (rc < 0) {
+		rc = -errno_from_nle(rc);
+		what = "netlink monitor: route socket";
+		goto fail;
+	}
+	rc = nl_socket_add_memberships(mon->sock, RTNLGRP_LINK, RTNLGRP_IPV4_IFADDR,
+				       RTNLGRP_IPV6_IFADDR, RTNLGRP_NONE);
+	if (rc < 0) {
+		rc = -errno_from_nle(rc);
+		what = "netlink monitor: subscribe to link and address groups";
+		goto fail;
+	}
+	/* Best effort: a smaller buffer only makes an overrun (ARBOR_NL_RESYNC) likelier. */
+	(void)nl_socket_set_buffer_size(mon->sock, MONITOR_SOCKET_BUFFER, 0);
+	rc = nl_socket_set_nonblocking(mon->sock);
+	if (rc < 0) {
+		rc = -errno_from_nle(rc);
+		what = "netlink monitor: non-blocking";
+		goto fail;
+	}
+	return mon;
+fail:
+	describe_failure(err, errlen, rc, "%s", what);
+	arbor_nl_monitor_close(mon);
+	errno = -rc;
+	return NULL;
+}
+
+int arbor_nl_monitor_fd(const struct arbor_nl_monitor *mon)
+{
+	return nl_socket_get_fd(mon->sock);
+}
+
+const char *arbor_nl_monitor_error(const struct arbor_nl_monitor *mon)
+{
+	return mon->error;
+}
+
+/* Hand every link and address message in one datagram to deliver_object. */
+static void dispatch_datagram(struct arbor_nl_monitor *mon, int len)
+{
+	for (struct nlmsghdr *hdr = mon->buffer; nlmsg_ok(hdr, len);
+	     hdr = nlmsg_next(hdr, &len)) {
+		switch (hdr->nlmsg_type) {
+		case RTM_NEWLINK:
+		case RTM_DELLINK:
+			/* AF_BRIDGE link messages describe bridge ports, and an AF_BRIDGE
+			 * RTM_DELLINK means "no longer a port", not that the link is gone: only
+			 * AF_UNSPEC ones are about the link itself. (libnl reports a bridge's
+			 * family as AF_BRIDGE either way, so look at the message.) */
+			if (hdr->nlmsg_len < NLMSG_LENGTH(sizeof(struct ifinfomsg)) ||
+			    ((struct ifinfomsg *)NLMSG_DATA(hdr))->ifi_family != AF_UNSPEC)
+				continue;
+			break;
+		case RTM_NEWADDR:
+		case RTM_DELADDR:
+			break;
+		default:
+			continue;
+		}
+		struct nl_msg *msg = nlmsg_convert(hdr);
+		if (msg == NULL) {
+			deliver_resync(mon);	/* the change is lost: have the caller re-read */
+			continue;
+		}
+		nlmsg_set_proto(msg, NETLINK_ROUTE);
+		if (nl_msg_parse(msg, deliver_object, mon) < 0)
+			deliver_resync(mon);
+		nlmsg_free(msg);
+	}
+}
+
+int arbor_nl_monitor_dispatch(struct arbor_nl_monitor *mon)
+{
+	mon->error[0] = '\0';
+	mon->delivered = 0;
+	int fd = nl_socket_get_fd(mon->sock);
+	for (;;) {
+		struct sockaddr_nl from;
+		socklen_t fromlen = sizeof(from);
+		memset(&from, 0, sizeof(from));
+		ssize_t len = recvfrom(fd, mon->buffer, MONITOR_BUFFER, MSG_DONTWAIT | MSG_TRUNC,
+				       (struct sockaddr *)&from, &fromlen);
+		if (len < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				break;
+			if (errno == ENOBUFS) {	/* the kernel dropped notifications */
+				deliver_resync(mon);
+				continue;
+			}
+			return MONITOR_FAIL(mon, -errno, "netlink monitor: receive");
+		}
+		if (fromlen < sizeof(from) || from.nl_family != AF_NETLINK || from.nl_pid != 0)
+			continue;	/* only the kernel speaks on these groups */
+		if (len > MONITOR_BUFFER) {	/* truncated: part of it is lost */
+			deliver_resync(mon);
+			continue;
+		}
+		dispatch_datagram(mon, (int)len);
+	}
+	return mon->delivered;
+}
+
+void arbor_nl_monitor_close(struct arbor_nl_monitor *mon)
+{
+	if (mon == NULL)
+		return;
+	if (mon->sock != NULL)
+		nl_socket_free(mon->sock);
+	free(mon->buffer);
+	free(mon);
+}

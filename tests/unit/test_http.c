@@ -1,0 +1,99 @@
+/* Routing, query strings, path checks and authorization, without sockets. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "http.h"
+#include "tap.h"
+
+static int calls;
+
+static void handler(void *ctx, const struct arbor_http_request *req, struct arbor_http_response *resp)
+{
+	calls++;
+	arbor_resp_json(resp, 200, cJSON_CreateObject());
+}
+
+static bool deny(void *ctx, const struct arbor_http_request *req, const struct arbor_route *route,
+		 struct arbor_http_response *resp)
+{
+	if (arbor_peer_authorized(&req->peer, 1000, true, 50))
+		return true;
+	arbor_resp_error(resp, 403, "forbidden", "no");
+	return false;
+}
+
+static const struct arbor_route routes[] = {
+	{ "GET", "/v1/status", handler, false },
+	{ "POST", "/v1/commands/reload", handler, true },
+};
+
+static int dispatch(const char *method, const char *path, const struct arbor_peer *peer,
+		    struct arbor_http_response *resp)
+{
+	struct arbor_http_request req = { .method = method, .path = path };
+	if (peer)
+		req.peer = *peer;
+	memset(resp, 0, sizeof *resp);
+	arbor_router_dispatch(routes, 2, NULL, deny, &req, resp);
+	return resp->status;
+}
+
+int main(void)
+{
+	struct arbor_http_response resp;
+	CHECK(dispatch("GET", "/v1/status", NULL, &resp) == 200 && calls == 1, "GET route");
+	arbor_resp_reset(&resp);
+	CHECK(dispatch("HEAD", "/v1/status", NULL, &resp) == 200, "HEAD implied by GET");
+	arbor_resp_reset(&resp);
+	CHECK(dispatch("DELETE", "/v1/status", NULL, &resp) == 405 && strcmp(resp.allow, "GET, HEAD") == 0,
+	      "405 with Allow");
+	arbor_resp_reset(&resp);
+	CHECK(dispatch("GET", "/v1/nope", NULL, &resp) == 404 && strstr(resp.body, "\"not_found\""), "404 JSON error");
+	arbor_resp_reset(&resp);
+	CHECK(dispatch("GET", "/v1/../v1/status", NULL, &resp) == 400, ".. refused");
+	arbor_resp_reset(&resp);
+	CHECK(dispatch("GET", "/v1//status", NULL, &resp) == 400, "empty segment refused");
+	arbor_resp_reset(&resp);
+	CHECK(dispatch("GET", "/v1/st%00atus", NULL, &resp) == 400, "escaped NUL refused");
+	arbor_resp_reset(&resp);
+
+	struct arbor_peer nobody = { .known = true, .uid = 65534, .gid = 65534 };
+	calls = 0;
+	CHECK(dispatch("POST", "/v1/commands/reload", &nobody, &resp) == 403 && calls == 0, "403 for another uid");
+	arbor_resp_reset(&resp);
+	struct arbor_peer root = { .known = true, .uid = 0 };
+	CHECK(dispatch("POST", "/v1/commands/reload", &root, &resp) == 200 && calls == 1, "root may");
+	arbor_resp_reset(&resp);
+	struct arbor_peer member = { .known = true, .uid = 2000, .gid = 2000, .groups = { 7, 50 }, .ngroups = 2 };
+	CHECK(dispatch("POST", "/v1/commands/reload", &member, &resp) == 200, "admin group member may");
+	arbor_resp_reset(&resp);
+	struct arbor_peer self = { .known = true, .uid = 1000, .gid = 1000 };
+	CHECK(arbor_peer_authorized(&self, 1000, false, 0) && !arbor_peer_authorized(&member, 1000, false, 50),
+	      "own uid may; no admin group configured means no group access");
+	struct arbor_peer unknown = { 0 };
+	CHECK(!arbor_peer_authorized(&unknown, 1000, true, 50), "unknown peer may not");
+
+	struct arbor_query q = { 0 };
+	CHECK(arbor_query_parse(&q, "since=5&type=lease.%2A&x&wait=1.5", 33), "query parse");
+	uint64_t since;
+	double wait;
+	CHECK(strcmp(arbor_query_get(&q, "type"), "lease.*") == 0 && strcmp(arbor_query_get(&q, "x"), "") == 0,
+	      "percent-decoding and bare keys");
+	CHECK(arbor_query_uint(&q, "since", 0, 100, &since) && since == 5, "uint");
+	CHECK(arbor_query_seconds(&q, "wait", 0, 10, &wait) && wait == 1.5, "seconds");
+	CHECK(!arbor_query_uint(&q, "type", 0, 100, &since), "non-number refused");
+	arbor_query_free(&q);
+	struct arbor_query bad = { 0 };
+	CHECK(!arbor_query_parse(&bad, "a=%zz", 5) && !arbor_query_parse(&bad, "a=%00", 5) &&
+		      !arbor_query_parse(&bad, "a=%4", 4),
+	      "bad escapes refused");
+	arbor_query_free(&bad);
+	struct arbor_query many = { 0 };
+	char big[400] = "";
+	for (int i = 0; i < 40; i++)
+		strcat(big, "a=1&");
+	CHECK(!arbor_query_parse(&many, big, strlen(big)) && many.overflow, "argument count bounded");
+	arbor_query_free(&many);
+	return tap_done();
+}

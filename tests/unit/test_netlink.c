@@ -1,0 +1,464 @@
+/*
+ * test_netlink.c: common/netlink.c against the real kernel, inside a private network namespace
+ * (unshare(CLONE_NEWNET)) so the host's interfaces are never touched.
+ *
+ * A port-less bridge stands in for a dummy interface (the dummy module may not be there). Exits
+ * 0 when every check passes, 1 otherwise, 77 (skip) when not root or the namespace cannot be
+ * made. Output is TAP, one "ok"/"not ok" line per check.
+ */
+#include "netlink.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if.h>
+#include <linux/if_addr.h>
+#include <linux/rtnetlink.h>
+#include <poll.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define BRIDGE "arbortest0"
+#define EVENT_TIMEOUT_MS 5000
+
+static int checks, failures;
+
+__attribute__((format(printf, 2, 3)))
+static bool check(bool ok, const char *fmt, ...)
+{
+	va_list ap;
+	checks++;
+	if (!ok)
+		failures++;
+	printf("%s %d - ", ok ? "ok" : "not ok", checks);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+	return ok;
+}
+
+/* What the monitor has reported about the test bridge so far. */
+struct seen {
+	int ifindex;			/* the bridge's, once known */
+	bool link_new;
+	bool link_up;			/* a LINK_NEW with IFF_UP */
+	bool link_mtu;			/* a LINK_NEW with the mtu the test set */
+	bool link_del;
+	bool last_lower_up;		/* carrier in the latest LINK_NEW */
+	bool addr4_new, addr6_new, addr4_del, addr6_del;
+	int resyncs;
+	int events;
+};
+
+static struct arbor_nl_ip addr4, addr6;
+
+/* ": <what failed>" after a failed call, "" after a successful one. */
+static const char *why(const struct arbor_nl *nl)
+{
+	static char buf[300];
+	if (arbor_nl_error(nl)[0] == '\0')
+		return "";
+	snprintf(buf, sizeof(buf), ": %s", arbor_nl_error(nl));
+	return buf;
+}
+
+static bool same_ip(const struct arbor_nl_ip *a, const struct arbor_nl_ip *b)
+{
+	if (a->family != b->family)
+		return false;
+	if (a->family == AF_INET)
+		return a->v4.s_addr == b->v4.s_addr;
+	if (a->family == AF_INET6)
+		return memcmp(&a->v6, &b->v6, sizeof(a->v6)) == 0;
+	return true;
+}
+
+static void on_change(void *ctx, const struct arbor_nl_change *change)
+{
+	struct seen *seen = ctx;
+	seen->events++;
+	switch (change->kind) {
+	case ARBOR_NL_LINK_NEW:
+	case ARBOR_NL_LINK_DEL:
+		if (strcmp(change->link.name, BRIDGE) != 0)
+			return;
+		if (change->kind == ARBOR_NL_LINK_DEL) {
+			seen->link_del = true;
+			return;
+		}
+		seen->link_new = true;
+		seen->link_up |= change->link.up;
+		seen->link_mtu |= change->link.mtu == 1400;
+		seen->last_lower_up = change->link.lower_up;
+		break;
+	case ARBOR_NL_ADDR_NEW:
+	case ARBOR_NL_ADDR_DEL:
+		if (seen->ifindex == 0 || change->addr.ifindex != seen->ifindex)
+			return;
+		bool is4 = same_ip(&change->addr.addr, &addr4) && change->addr.prefixlen == 24;
+		bool is6 = same_ip(&change->addr.addr, &addr6) && change->addr.prefixlen == 64;
+		if (change->kind == ARBOR_NL_ADDR_NEW) {
+			seen->addr4_new |= is4;
+			seen->addr6_new |= is6;
+		} else {
+			seen->addr4_del |= is4;
+			seen->addr6_del |= is6;
+		}
+		break;
+	case ARBOR_NL_RESYNC:
+		seen->resyncs++;
+		break;
+	}
+}
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Dispatch the monitor whenever its fd is readable until *flag is set or the deadline. */
+static bool wait_for(struct arbor_nl_monitor *mon, const bool *flag)
+{
+	long long deadline = now_ms() + EVENT_TIMEOUT_MS;
+	while (!*flag) {
+		long long left = deadline - now_ms();
+		if (left <= 0)
+			return false;
+		struct pollfd pfd = { .fd = arbor_nl_monitor_fd(mon), .events = POLLIN };
+		int ready = poll(&pfd, 1, (int)left);
+		if (ready < 0 && errno != EINTR)
+			return false;
+		if (ready > 0 && arbor_nl_monitor_dispatch(mon) < 0) {
+			printf("# dispatch: %s\n", arbor_nl_monitor_error(mon));
+			return false;
+		}
+	}
+	return true;
+}
+
+static bool has_addr(struct arbor_nl *nl, int ifindex, const struct arbor_nl_ip *ip,
+		     unsigned int prefixlen, unsigned int *flags)
+{
+	struct arbor_nl_addr *addrs;
+	size_t n;
+	if (arbor_nl_addrs(nl, ip->family, ifindex, &addrs, &n) < 0) {
+		printf("# %s\n", arbor_nl_error(nl));
+		return false;
+	}
+	bool found = false;
+	for (size_t i = 0; i < n && !found; i++) {
+		if (same_ip(&addrs[i].addr, ip) && addrs[i].prefixlen == prefixlen) {
+			found = true;
+			if (flags != NULL)
+				*flags = addrs[i].flags;
+		}
+	}
+	free(addrs);
+	return found;
+}
+
+/* Whether the main table holds a route like want (dst, prefixlen, gateway, ifindex, metric). */
+static bool has_route(struct arbor_nl *nl, const struct arbor_nl_route *want)
+{
+	struct arbor_nl_route *routes;
+	size_t n;
+	if (arbor_nl_routes(nl, want->dst.family, 0, &routes, &n) < 0) {
+		printf("# %s\n", arbor_nl_error(nl));
+		return false;
+	}
+	bool found = false;
+	for (size_t i = 0; i < n && !found; i++) {
+		const struct arbor_nl_route *r = &routes[i];
+		found = same_ip(&r->dst, &want->dst) && r->prefixlen == want->prefixlen &&
+			same_ip(&r->gateway, &want->gateway) &&
+			(want->ifindex == 0 || r->ifindex == want->ifindex) &&
+			(want->metric == 0 || r->metric == want->metric) &&
+			r->table == RT_TABLE_MAIN;
+	}
+	free(routes);
+	return found;
+}
+
+static bool find_link(struct arbor_nl *nl, const char *name, struct arbor_nl_link *found)
+{
+	struct arbor_nl_link *links;
+	size_t n;
+	if (arbor_nl_links(nl, &links, &n) < 0) {
+		printf("# %s\n", arbor_nl_error(nl));
+		return false;
+	}
+	bool ok = false;
+	for (size_t i = 0; i < n && !ok; i++) {
+		if (strcmp(links[i].name, name) == 0) {
+			*found = links[i];
+			ok = true;
+		}
+	}
+	free(links);
+	return ok;
+}
+
+static void count_resyncs(void *ctx, const struct arbor_nl_change *change)
+{
+	if (change->kind == ARBOR_NL_RESYNC)
+		++*(int *)ctx;
+}
+
+/* A monitor that falls behind says so (ARBOR_NL_RESYNC) and keeps working. */
+static void check_overrun(struct arbor_nl *nl, int ifindex)
+{
+	int resyncs = 0;
+	char err[256];
+	struct arbor_nl_monitor *mon = arbor_nl_monitor_open(count_resyncs, &resyncs, err,
+							     sizeof(err));
+	if (!check(mon != NULL, "second monitor opens%s%s", mon ? "" : ": ", mon ? "" : err))
+		return;
+	int tiny = 1;	/* the kernel rounds it up to its minimum, a couple of KiB */
+	setsockopt(arbor_nl_monitor_fd(mon), SOL_SOCKET, SO_RCVBUF, &tiny, sizeof(tiny));
+	bool changed = true;
+	for (int i = 0; i < 64 && changed; i++)
+		changed = arbor_nl_link_set_mtu(nl, ifindex, 1300 + (unsigned int)(i % 2)) == 0;
+	check(changed, "64 mtu changes without dispatching%s", why(nl));
+	int delivered = arbor_nl_monitor_dispatch(mon);
+	check(delivered > 0 && resyncs > 0, "overrun: dispatch reports a resync (%d changes, "
+	      "%d resyncs)", delivered, resyncs);
+	check(arbor_nl_monitor_dispatch(mon) == 0, "then nothing is pending");
+	resyncs = 0;
+	arbor_nl_link_set_mtu(nl, ifindex, 1400);
+	long long deadline = now_ms() + EVENT_TIMEOUT_MS;
+	int later = 0;
+	while (later == 0 && now_ms() < deadline) {
+		struct pollfd pfd = { .fd = arbor_nl_monitor_fd(mon), .events = POLLIN };
+		if (poll(&pfd, 1, (int)(deadline - now_ms())) > 0)
+			later = arbor_nl_monitor_dispatch(mon);
+	}
+	check(later > 0 && resyncs == 0, "and it keeps reporting changes (%d)", later);
+	arbor_nl_monitor_close(mon);
+}
+
+static int skip(const char *why)
+{
+	printf("1..0 # SKIP %s\n", why);
+	return 77;
+}
+
+/* IPv6 is usable on the bridge: the kernel has it and it is not disabled there (turn it on
+ * if it is; a fresh namespace usually has it on). */
+static bool ipv6_enable(void)
+{
+	if (access("/proc/sys/net/ipv6", F_OK) != 0)
+		return false;
+	int fd = open("/proc/sys/net/ipv6/conf/" BRIDGE "/disable_ipv6", O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	char c = '1';
+	bool ok = pread(fd, &c, 1, 0) == 1 && (c == '0' || pwrite(fd, "0\n", 2, 0) == 2);
+	close(fd);
+	return ok;
+}
+
+int main(void)
+{
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (geteuid() != 0)
+		return skip("needs root for a private network namespace");
+	if (unshare(CLONE_NEWNET) != 0) {
+		char why[128];
+		snprintf(why, sizeof(why), "unshare(CLONE_NEWNET): %s", strerror(errno));
+		return skip(why);
+	}
+	arbor_nl_ip_parse(&addr4, "192.0.2.1");
+	arbor_nl_ip_parse(&addr6, "2001:db8::1");
+
+	char err[256] = "";
+	struct seen seen = { 0 };
+	struct arbor_nl_monitor *mon = arbor_nl_monitor_open(on_change, &seen, err, sizeof(err));
+	if (!check(mon != NULL, "monitor opens%s%s", mon ? "" : ": ", err))
+		return 1;
+	struct arbor_nl *nl = arbor_nl_open(err, sizeof(err));
+	if (!check(nl != NULL, "route socket opens%s%s", nl ? "" : ": ", err)) {
+		arbor_nl_monitor_close(mon);
+		return 1;
+	}
+	int fdflags = fcntl(arbor_nl_monitor_fd(mon), F_GETFD);
+	check(fdflags >= 0 && (fdflags & FD_CLOEXEC), "monitor fd is close-on-exec");
+	int flflags = fcntl(arbor_nl_monitor_fd(mon), F_GETFL);
+	check(flflags >= 0 && (flflags & O_NONBLOCK), "monitor fd is non-blocking");
+	check(arbor_nl_monitor_dispatch(mon) == 0, "dispatch with nothing pending returns 0");
+
+	/* Errors carry the kernel's errno and say what failed. */
+	int rc = arbor_nl_link_index(nl, "arbornone0");
+	check(rc == -ENODEV && arbor_nl_error(nl)[0] != '\0',
+	      "missing link: -ENODEV (%d), \"%s\"", rc, arbor_nl_error(nl));
+	rc = arbor_nl_link_set_up(nl, 9999, true);
+	check(rc == -ENODEV, "set up a missing ifindex: -ENODEV (%d), \"%s\"", rc,
+	      arbor_nl_error(nl));
+	rc = arbor_nl_link_index(nl, "a-name-much-too-long-for-ifnamsiz");
+	check(rc == -EINVAL, "overlong link name: -EINVAL (%d), \"%s\"", rc, arbor_nl_error(nl));
+
+	/* Link. */
+	int ifindex = arbor_nl_bridge_add(nl, BRIDGE);
+	if (!check(ifindex > 0, "add bridge %s: ifindex %d%s", BRIDGE, ifindex, why(nl)))
+		goto out;
+	seen.ifindex = ifindex;
+	check(arbor_nl_link_index(nl, BRIDGE) == ifindex, "link index of %s is %d", BRIDGE,
+	      ifindex);
+	rc = arbor_nl_bridge_add(nl, BRIDGE);
+	check(rc == -EEXIST, "add bridge again: -EEXIST (%d), \"%s\"", rc, arbor_nl_error(nl));
+	rc = arbor_nl_link_set_mtu(nl, ifindex, 1400);
+	check(rc == 0, "set mtu 1400%s", why(nl));
+	rc = arbor_nl_link_set_up(nl, ifindex, true);
+	check(rc == 0, "set %s up%s", BRIDGE, why(nl));
+	check(wait_for(mon, &seen.link_new), "monitor: link new");
+	check(wait_for(mon, &seen.link_mtu), "monitor: link mtu 1400");
+	check(wait_for(mon, &seen.link_up), "monitor: link up");
+
+	struct arbor_nl_link link = { 0 };
+	if (check(find_link(nl, BRIDGE, &link), "links list %s", BRIDGE)) {
+		check(link.index == ifindex, "listed index %d", link.index);
+		check(link.up && (link.flags & IFF_UP), "listed up");
+		check(link.mtu == 1400, "listed mtu %u", link.mtu);
+		check(strcmp(link.kind, "bridge") == 0, "listed kind \"%s\"", link.kind);
+		check(link.has_mac && (link.mac[0] | link.mac[1] | link.mac[2] | link.mac[3] |
+				       link.mac[4] | link.mac[5]) != 0,
+		      "listed mac %02x:%02x:%02x:%02x:%02x:%02x", link.mac[0], link.mac[1],
+		      link.mac[2], link.mac[3], link.mac[4], link.mac[5]);
+		check(link.lower_up == seen.last_lower_up,
+		      "carrier (lower_up %d) agrees with the monitor's last link event",
+		      link.lower_up);
+	}
+	struct arbor_nl_link lo = { 0 };
+	if (check(find_link(nl, "lo", &lo), "links list lo"))
+		check(lo.index == 1 && strcmp(lo.kind, "") == 0, "lo: index 1, no kind");
+
+	/* Addresses. */
+	bool ipv6 = ipv6_enable();
+	if (!ipv6)
+		printf("# IPv6 is not available here: IPv6 checks are skipped\n");
+	struct in_addr broadcast;
+	inet_pton(AF_INET, "192.0.2.255", &broadcast);
+	struct arbor_nl_addr_opts opts4 = { .broadcast = &broadcast };
+	rc = arbor_nl_addr_add(nl, ifindex, &addr4, 24, &opts4);
+	check(rc == 0, "add 192.0.2.1/24 brd 192.0.2.255%s", why(nl));
+	rc = arbor_nl_addr_add(nl, ifindex, &addr4, 24, &opts4);
+	check(rc == -EEXIST, "add it again: -EEXIST (%d), \"%s\"", rc, arbor_nl_error(nl));
+	opts4.replace = true;
+	opts4.valid_lft = 3600;
+	rc = arbor_nl_addr_add(nl, ifindex, &addr4, 24, &opts4);
+	check(rc == 0, "replace it with a lifetime of 3600s%s", why(nl));
+	if (ipv6) {
+		struct arbor_nl_addr_opts opts6 = { .nodad = true };
+		rc = arbor_nl_addr_add(nl, ifindex, &addr6, 64, &opts6);
+		check(rc == 0, "add 2001:db8::1/64 nodad%s", why(nl));
+	}
+	check(has_addr(nl, ifindex, &addr4, 24, NULL), "addresses list 192.0.2.1/24");
+	if (ipv6) {
+		unsigned int flags = 0;
+		check(has_addr(nl, ifindex, &addr6, 64, &flags), "addresses list 2001:db8::1/64");
+		check((flags & IFA_F_NODAD) && !(flags & IFA_F_TENTATIVE),
+		      "2001:db8::1 is nodad and not tentative (flags 0x%x)", flags);
+	}
+	struct arbor_nl_addr *all;
+	size_t nall;
+	rc = arbor_nl_addrs(nl, AF_UNSPEC, 0, &all, &nall);
+	check(rc == 0 && nall >= (ipv6 ? 2u : 1u), "all addresses: %zu", nall);
+	free(all);
+	check(wait_for(mon, &seen.addr4_new), "monitor: address 192.0.2.1/24 new");
+	if (ipv6)
+		check(wait_for(mon, &seen.addr6_new), "monitor: address 2001:db8::1/64 new");
+
+	/* Routes. */
+	struct arbor_nl_route connected = { .prefixlen = 24, .ifindex = ifindex };
+	arbor_nl_ip_parse(&connected.dst, "192.0.2.0");
+	check(has_route(nl, &connected), "routes list the connected 192.0.2.0/24");
+
+	struct arbor_nl_route route4 = { .prefixlen = 24, .metric = 50 };
+	arbor_nl_ip_parse(&route4.dst, "198.51.100.0");
+	arbor_nl_ip_parse(&route4.gateway, "192.0.2.254");
+	rc = arbor_nl_route_add(nl, &route4);
+	check(rc == 0, "add 198.51.100.0/24 via 192.0.2.254 metric 50%s", why(nl));
+	rc = arbor_nl_route_add(nl, &route4);
+	check(rc == -EEXIST, "add it again: -EEXIST (%d), \"%s\"", rc, arbor_nl_error(nl));
+	route4.ifindex = ifindex;	/* the kernel found the link from the gateway */
+	check(has_route(nl, &route4), "routes list 198.51.100.0/24 via 192.0.2.254 dev %s "
+	      "metric 50", BRIDGE);
+	route4.ifindex = 0;
+
+	struct arbor_nl_route unreachable = { .prefixlen = 24 };
+	arbor_nl_ip_parse(&unreachable.dst, "203.0.113.0");
+	arbor_nl_ip_parse(&unreachable.gateway, "198.18.0.1");
+	rc = arbor_nl_route_add(nl, &unreachable);
+	check(rc == -ENETUNREACH, "route via an unreachable gateway: -ENETUNREACH (%d), \"%s\"",
+	      rc, arbor_nl_error(nl));
+
+	struct arbor_nl_route route6 = { .prefixlen = 48, .ifindex = ifindex, .metric = 50 };
+	if (ipv6) {
+		arbor_nl_ip_parse(&route6.dst, "2001:db8:100::");
+		arbor_nl_ip_parse(&route6.gateway, "2001:db8::fe");
+		rc = arbor_nl_route_add(nl, &route6);
+		check(rc == 0, "add 2001:db8:100::/48 via 2001:db8::fe dev %s metric 50%s", BRIDGE,
+		      why(nl));
+		check(has_route(nl, &route6), "routes list 2001:db8:100::/48 via 2001:db8::fe");
+		route6.metric = 60;
+		rc = arbor_nl_route_replace(nl, &route6);
+		check(rc == 0, "replace adds it with metric 60 too%s", why(nl));
+		check(has_route(nl, &route6), "routes list it with metric 60");
+		rc = arbor_nl_route_delete(nl, &route6);
+		check(rc == 0, "delete the metric 60 one%s", why(nl));
+		route6.metric = 50;
+	}
+
+	rc = arbor_nl_route_delete(nl, &route4);
+	check(rc == 0, "delete 198.51.100.0/24%s", why(nl));
+	check(!has_route(nl, &route4), "routes no longer list 198.51.100.0/24");
+	rc = arbor_nl_route_delete(nl, &route4);
+	check(rc == -ESRCH, "delete it again: -ESRCH (%d), \"%s\"", rc, arbor_nl_error(nl));
+	if (ipv6) {
+		rc = arbor_nl_route_delete(nl, &route6);
+		check(rc == 0, "delete 2001:db8:100::/48%s", why(nl));
+		check(!has_route(nl, &route6), "routes no longer list 2001:db8:100::/48");
+	}
+
+	rc = arbor_nl_addr_delete(nl, ifindex, &addr4, 24);
+	check(rc == 0, "delete 192.0.2.1/24%s", why(nl));
+	check(!has_addr(nl, ifindex, &addr4, 24, NULL), "addresses no longer list 192.0.2.1/24");
+	rc = arbor_nl_addr_delete(nl, ifindex, &addr4, 24);
+	check(rc == -EADDRNOTAVAIL, "delete it again: -EADDRNOTAVAIL (%d), \"%s\"", rc,
+	      arbor_nl_error(nl));
+	check(wait_for(mon, &seen.addr4_del), "monitor: address 192.0.2.1/24 deleted");
+	if (ipv6) {
+		rc = arbor_nl_addr_delete(nl, ifindex, &addr6, 64);
+		check(rc == 0, "delete 2001:db8::1/64%s", why(nl));
+		check(!has_addr(nl, ifindex, &addr6, 64, NULL),
+		      "addresses no longer list 2001:db8::1/64");
+		check(wait_for(mon, &seen.addr6_del), "monitor: address 2001:db8::1/64 deleted");
+	}
+
+	check_overrun(nl, ifindex);
+
+	rc = arbor_nl_link_set_up(nl, ifindex, false);
+	check(rc == 0, "set %s down%s", BRIDGE, why(nl));
+	rc = arbor_nl_link_delete(nl, ifindex);
+	check(rc == 0, "delete %s%s", BRIDGE, why(nl));
+	check(arbor_nl_link_index(nl, BRIDGE) == -ENODEV, "%s is gone", BRIDGE);
+	check(wait_for(mon, &seen.link_del), "monitor: link deleted");
+	check(seen.resyncs == 0, "monitor: no overrun (%d events)", seen.events);
+
+out:
+	arbor_nl_close(nl);
+	arbor_nl_monitor_close(mon);
+	printf("1..%d\n", checks);
+	if (failures > 0)
+		printf("# %d of %d checks failed\n", failures, checks);
+	return failures > 0 ? 1 : 0;
+}
