@@ -1,0 +1,242 @@
+"""Bad input that must not hurt the contract server (issue: Foundation, "Bad
+input that must not hurt"): each case checks that the daemon keeps answering
+everyone else, memory stays bounded, and nothing crashes."""
+import json
+import os
+import socket
+import threading
+import time
+
+import pytest
+
+from arborlab import binary, wait_for
+from contract import FollowStream
+
+
+def rss_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise AssertionError("no VmRSS")
+
+
+def connect(d):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(5)
+    s.connect(d.socket)
+    return s
+
+
+def recv_all(s):
+    out = b""
+    try:
+        while True:
+            data = s.recv(65536)
+            if not data:
+                break
+            out += data
+    except (ConnectionResetError, socket.timeout):
+        pass
+    return out
+
+
+@pytest.fixture
+def fixture(lab):
+    def start(**control):
+        cfg = {"machine": {"name": "robust"}, "fixture": {}}
+        if control:
+            cfg["control"] = control
+        return lab.daemon("fixture", binary("tests/arbor-fixtured"), cfg).start()
+    return start
+
+
+def alive(d):
+    assert d.get("/v1/status").status == 200
+    assert d.proc.poll() is None
+
+
+@pytest.mark.parametrize("raw", [
+    b"GARBAGE\r\n\r\n",
+    b"GET\r\n\r\n",
+    b"GET /v1/status HTTP/9.9\r\n\r\n",
+    b"GET /v1/status HTTP/1.1\r\nHost: x\r\nBad Header Line\r\n\r\n",
+    b"GET /v1/status HTTP/1.1\r\nContent-Length: -5\r\nHost: x\r\n\r\n",
+    b"POST /v1/commands/renew HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nZZZ\r\n",
+    b"\x00\x01\x02\xff" * 100,
+    b"GET /" + b"a" * 70000 + b" HTTP/1.1\r\nHost: x\r\n\r\n",
+    b"GET /v1/status HTTP/1.1\r\nHost: x\r\nX: " + b"b" * 70000 + b"\r\n\r\n",
+])
+def test_malformed_http(fixture, raw):
+    d = fixture()
+    s = connect(d)
+    try:
+        s.sendall(raw)
+        s.shutdown(socket.SHUT_WR)
+    except (BrokenPipeError, ConnectionResetError):
+        pass
+    answer = recv_all(s)
+    s.close()
+    # Parser-level refusals come from libmicrohttpd: 400, 413, 414, 431 or 505.
+    assert answer == b"" or answer.split(b" ", 2)[1] in (b"400", b"413", b"414", b"431", b"505"), answer[:200]
+    alive(d)
+
+
+def test_huge_body_with_content_length(fixture):
+    d = fixture()
+    s = connect(d)
+    s.sendall(b"POST /v1/commands/renew HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+              b"Content-Length: 100000000\r\n\r\n")
+    answer = s.recv(65536)
+    assert answer.startswith(b"HTTP/1.1 413"), answer
+    assert b"body_too_large" in answer
+    s.close()
+    alive(d)
+
+
+def test_huge_chunked_body_is_cut_off(fixture):
+    d = fixture()
+    before = rss_kib(d.pid())
+    s = connect(d)
+    s.sendall(b"POST /v1/commands/renew HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n")
+    chunk = b"100000\r\n" + b"x" * 0x100000 + b"\r\n"
+    sent = 0
+    try:
+        for _ in range(100):  # up to 100 MiB
+            s.sendall(chunk)
+            sent += len(chunk)
+    except (BrokenPipeError, ConnectionResetError):
+        pass
+    s.close()
+    assert sent < 100 * len(chunk), "the daemon must stop reading an oversized body"
+    alive(d)
+    assert rss_kib(d.pid()) - before < 4096, "memory stays bounded"
+
+
+def test_body_limit_configurable(fixture):
+    d = fixture(http={"max_body_bytes": 1024})
+    r = d.post("/v1/commands/bump", body=json.dumps({"by": 1, "pad": "x" * 2000}))
+    assert r.status == 413
+    r = d.post("/v1/commands/bump", body={"by": 1})
+    assert r.status == 200
+
+
+@pytest.mark.parametrize("body", [b"{", b"[1,2]", b"\"str\"", b"\x00\xff", b"{\"by\": \"many\"}", b"null"])
+def test_invalid_json_to_a_command(fixture, body):
+    d = fixture()
+    r = d.post("/v1/commands/bump", body=body, headers={"Content-Type": "application/json"})
+    assert r.status == 400 and "error" in r.json()
+    assert d.get("/v1/counter").json()["counter"] == 0, "a refused command changes nothing"
+
+
+@pytest.mark.parametrize("path", [
+    "/v1/../v1/status", "/v1/status/..", "/./v1/status", "/v1/%2e%2e/status", "/v1/st%00atus",
+    "/v1/status%00", "//v1/status", "/v1/events?type=%00", "/v1/events?since=%00",
+])
+def test_dotdot_and_nul_in_paths(fixture, path):
+    d = fixture()
+    s = connect(d)
+    s.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+    answer = recv_all(s)
+    s.close()
+    status = int(answer.split(b" ", 2)[1])
+    if "?" in path and "since" not in path:
+        assert status == 200  # a NUL-looking type glob is just a glob that matches nothing
+    else:
+        assert status == 400, answer
+    alive(d)
+
+
+def test_client_that_never_sends_is_closed_after_idle_timeout(fixture):
+    d = fixture(http={"idle_timeout": 1})
+    s = connect(d)
+    alive(d)  # others are served meanwhile
+    t0 = time.monotonic()
+    s.settimeout(10)
+    assert s.recv(1) == b""
+    assert 0.5 < time.monotonic() - t0 < 5
+    s.close()
+
+
+def test_1000_idle_connections(fixture):
+    d = fixture()
+    before = rss_kib(d.pid())
+    conns = []
+    try:
+        for _ in range(1000):
+            conns.append(connect(d))
+        t0 = time.monotonic()
+        alive(d)
+        assert time.monotonic() - t0 < 1.0, "status must stay prompt with 1000 idle clients"
+        wait_for(lambda: len(os.listdir(f"/proc/{d.pid()}/fd")) > 1000, 5, "the daemon to accept them all")
+        grown = rss_kib(d.pid()) - before
+        assert grown < 40 * 1024, f"1000 idle connections cost {grown} KiB"
+    finally:
+        for c in conns:
+            c.close()
+    alive(d)
+
+
+def test_connection_limit(fixture):
+    d = fixture(http={"max_connections": 10})
+    conns = [connect(d) for _ in range(20)]
+    for c in conns:
+        c.close()
+    wait_for(lambda: d.get("/v1/status").status == 200, 5, "the daemon to answer after the burst")
+
+
+def test_follower_that_never_reads(fixture):
+    d = fixture(events={"memory": 256}, http={"idle_timeout": 2})
+    quiet = FollowStream(d.socket, "/v1/events?follow=1&type=never.*")
+    lazy = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    lazy.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    lazy.connect(d.socket)
+    lazy.sendall(b"GET /v1/events?follow=1&since=0 HTTP/1.1\r\nHost: x\r\n\r\n")
+    good = FollowStream(d.socket, "/v1/events?follow=1")
+    wait_for(lambda: "arbor_http_streams 3" in d.get("/v1/metrics").body.decode(), 5, "three followers")
+    before = rss_kib(d.pid())
+    n = 3000
+    result = {}
+
+    def read_good():  # the reading follower reads while the events are made
+        try:
+            result["lines"] = good.read_until(
+                lambda ls: sum(e["type"] == "fixture.bumped" for e in ls) == n, timeout=60)
+        except Exception as e:
+            result["error"] = e
+
+    reader = threading.Thread(target=read_good)
+    reader.start()
+    for i in range(n):  # 3000 events of ~250 bytes: far more than the lazy socket holds
+        t0 = time.monotonic()
+        assert d.post("/v1/commands/bump", body={"by": 1}).status == 200
+        assert time.monotonic() - t0 < 1.0
+    reader.join(60)
+    assert "error" not in result, result.get("error")
+    lines = result["lines"]
+    assert lines[-1]["data"]["counter"] == n, "the reading follower got every event"
+    assert rss_kib(d.pid()) - before < 8192, "memory stays bounded"
+    # The lazy follower stopped reading: once nothing moved for the idle
+    # timeout its connection is closed. The quiet one (no matching events for
+    # longer than the timeout) stays.
+    wait_for(lambda: "arbor_http_streams 2" in d.get("/v1/metrics").body.decode(), 10,
+             "the lazy follower to be dropped")
+    assert "arbor_http_streams 2" in d.get("/v1/metrics").body.decode()
+    quiet.close()
+    lazy.close()
+    good.close()
+    alive(d)
+
+
+def test_quiet_follower_outlives_idle_timeout(fixture):
+    d = fixture(http={"idle_timeout": 1})
+    quiet = FollowStream(d.socket, "/v1/events?follow=1&type=fixture.*")
+    # A long-poll that returns after 2.5 s is the clock: longer than the idle timeout.
+    last = d.status()["events"]["last_seq"]
+    t0 = time.monotonic()
+    assert d.get(f"/v1/events?since={last}&type=none&wait=2.5").json()["events"] == []
+    assert time.monotonic() - t0 >= 2.4
+    d.post("/v1/commands/renew")
+    got = quiet.read_until(lambda ls: len(ls) >= 1)
+    assert got[0]["type"] == "fixture.renewed"
+    quiet.close()
