@@ -354,7 +354,7 @@ static bool daemon_reload(struct arbor_daemon *d, char *msg, size_t msglen)
 		return false;
 	}
 	const struct arbor_control *was = &d->cfg->control, *now = &next->control;
-	if (was->socket_mode != now->socket_mode && chmod(d->socket_path, now->socket_mode) != 0)
+	if (was->socket_mode != now->socket_mode && d->socket_path[0] && chmod(d->socket_path, now->socket_mode) != 0)
 		log_warn("%s: chmod: %s", d->socket_path, strerror(errno));
 	arbor_events_configure(d->events, (size_t)now->events_memory, now->events_rotate_bytes);
 	arbor_http_server_set_body_limit(d->http, (size_t)now->http_max_body_bytes);
@@ -581,6 +581,52 @@ static void daemon_free(struct arbor_daemon *d)
 	free(d->runtime_dir);
 	free(d->state_dir);
 	free(d);
+}
+
+struct arbor_daemon *arbor_daemon_create_detached(const struct arbor_daemon_def *def, const char *config_path,
+						  const char *state_dir, char *err, size_t errlen)
+{
+	char *errors = NULL;
+	struct arbor_config *cfg = arbor_config_load(config_path, def->name, def->parse, def->free_config, &errors);
+	if (cfg == NULL) {
+		snprintf(err, errlen, "%s", errors);
+		free(errors);
+		return NULL;
+	}
+	struct arbor_daemon *d = calloc(1, sizeof *d);
+	if (d == NULL)
+		abort();
+	d->def = def;
+	d->cfg = cfg;
+	d->config_path = strdup(config_path);
+	d->runtime_dir = strdup(state_dir);
+	d->state_dir = strdup(state_dir);
+	d->listen_fd = -1;
+	d->generation = 1;
+	clock_gettime(CLOCK_REALTIME, &d->started_at);
+	d->loaded_at = d->started_at;
+	d->started_mono = arbor_time_monotonic();
+	build_routes(d);
+	d->base = event_base_new();
+	d->events = arbor_events_open(state_dir, def->name, 64, 1 << 20, err, errlen);
+	if (d->base == NULL || d->events == NULL || (def->start && def->start(d, err, errlen) != 0)) {
+		daemon_free(d);
+		return NULL;
+	}
+	return d;
+}
+
+void arbor_daemon_dispatch(struct arbor_daemon *d, const struct arbor_http_request *req,
+			   struct arbor_http_response *resp)
+{
+	arbor_router_dispatch(d->routes, d->nroutes, d, authorize, req, resp);
+}
+
+void arbor_daemon_destroy_detached(struct arbor_daemon *d)
+{
+	if (d->def->stop)
+		d->def->stop(d);
+	daemon_free(d);
 }
 
 int arbor_daemon_main(const struct arbor_daemon_def *def, int argc, char **argv)

@@ -62,6 +62,14 @@ struct arbor_daemon_def {
 
 int arbor_daemon_main(const struct arbor_daemon_def *def, int argc, char **argv);
 
+/* For the fuzzer and tests: a daemon with its config, events and routes but no
+ * socket and no running loop; requests go straight to the router. */
+struct arbor_daemon *arbor_daemon_create_detached(const struct arbor_daemon_def *def, const char *config_path,
+						  const char *state_dir, char *err, size_t errlen);
+void arbor_daemon_dispatch(struct arbor_daemon *d, const struct arbor_http_request *req,
+			   struct arbor_http_response *resp);
+void arbor_daemon_destroy_detached(struct arbor_daemon *d);
+
 /* Accessors for the daemon's code. */
 struct event_base *arbor_daemon_base(struct arbor_daemon *d);
 struct arbor_events *arbor_daemon_events(struct arbor_daemon *d);

@@ -198,8 +198,9 @@ static enum MHD_Result queue_stream(struct request *r)
 	r->srv->streams_open++;
 	MHD_add_response_header(mr, MHD_HTTP_HEADER_CONTENT_TYPE, r->resp.content_type);
 	MHD_add_response_header(mr, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
-	/* A stream may be quiet for long: it is not idle in MHD's sense. */
-	MHD_set_connection_option(r->conn, MHD_CONNECTION_OPTION_TIMEOUT, 0u);
+	/* The idle timeout stays: a quiet stream sleeps suspended, which MHD does
+	 * not time out, but a follower that stops reading blocks our writes and is
+	 * closed once no byte has moved for the timeout. */
 	r->srv->status_counts[2]++;
 	enum MHD_Result rc = MHD_queue_response(r->conn, 200, mr);
 	MHD_destroy_response(mr);
@@ -333,7 +334,7 @@ static size_t unescape_keep_nul(void *cls, struct MHD_Connection *conn, char *s)
 	return o;
 }
 
-static void mhd_log(void *cls, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	char line[512];
 	vsnprintf(line, sizeof line, fmt, ap);
@@ -430,7 +431,8 @@ void arbor_http_server_wake(struct arbor_http_server *srv)
 
 void arbor_http_server_set_body_limit(struct arbor_http_server *srv, size_t max_body_bytes)
 {
-	srv->max_body_bytes = max_body_bytes;
+	if (srv != NULL)
+		srv->max_body_bytes = max_body_bytes;
 }
 
 void arbor_http_server_stop(struct arbor_http_server *srv)
@@ -458,6 +460,8 @@ void arbor_http_server_stop(struct arbor_http_server *srv)
 
 void arbor_http_server_metrics(const struct arbor_http_server *srv, struct arbor_buf *out)
 {
+	if (srv == NULL)
+		return;
 	arbor_buf_puts(out, "# HELP arbor_http_responses_total Answers sent on the contract socket, by status class.\n"
 			    "# TYPE arbor_http_responses_total counter\n");
 	for (int c = 1; c <= 5; c++)
