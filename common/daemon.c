@@ -553,13 +553,18 @@ static void usage(const struct arbor_daemon_def *def, FILE *out)
 		def->binary, def->summary, def->name);
 }
 
-static void raise_fd_limit(void)
+/* Raises the soft fd limit to the hard one; returns how many fds we may use. */
+static unsigned long long raise_fd_limit(void)
 {
 	struct rlimit rl;
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return 1024;
+	if (rl.rlim_cur < rl.rlim_max) {
 		rl.rlim_cur = rl.rlim_max;
 		setrlimit(RLIMIT_NOFILE, &rl);
+		getrlimit(RLIMIT_NOFILE, &rl);
 	}
+	return rl.rlim_cur;
 }
 
 static void daemon_free(struct arbor_daemon *d)
@@ -700,7 +705,7 @@ int arbor_daemon_main(const struct arbor_daemon_def *def, int argc, char **argv)
 	d->started_mono = arbor_time_monotonic();
 	build_routes(d);
 	signal(SIGPIPE, SIG_IGN);
-	raise_fd_limit();
+	unsigned long long fd_limit = raise_fd_limit();
 
 	char err[512] = "";
 	int rc;
@@ -753,7 +758,11 @@ int arbor_daemon_main(const struct arbor_daemon_def *def, int argc, char **argv)
 		d->socket_ino = st.st_ino;
 	struct arbor_http_limits limits = {
 		.max_body_bytes = (size_t)cfg->control.http_max_body_bytes,
-		.max_connections = (unsigned int)cfg->control.http_max_connections,
+		/* Leave fds for the daemon's own work: running out inside accept is
+		 * worse than refusing a connection. */
+		.max_connections = (unsigned int)(cfg->control.http_max_connections + 128 < fd_limit
+							  ? cfg->control.http_max_connections
+							  : fd_limit > 256 ? fd_limit - 128 : 128),
 		.idle_timeout_s = (unsigned int)(cfg->control.http_idle_timeout + 0.999),
 	};
 	struct arbor_http_handlers handlers = { d->routes, d->nroutes, d, authorize };

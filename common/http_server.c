@@ -29,6 +29,9 @@ struct arbor_http_server {
 	struct event *wake; /* wakes are deferred to the loop: never re-enter MHD_run */
 	struct arbor_http_handlers handlers;
 	size_t max_body_bytes;
+	unsigned int max_connections;
+	unsigned int connections;
+	uint64_t refused_connections;
 	bool stopping;
 	struct request *waiting; /* suspended deferred answers */
 	struct stream *streams;
@@ -334,6 +337,30 @@ static size_t unescape_keep_nul(void *cls, struct MHD_Connection *conn, char *s)
 	return o;
 }
 
+/* The connection limit is ours, not MHD's: libmicrohttpd 0.9.75 in external
+ * epoll mode can stop accepting for good after hitting its own limit (seen in
+ * test_connection_limit: the listen socket never returned to its epoll set).
+ * Over the limit, a new connection is closed at once instead. */
+static enum MHD_Result accept_policy(void *cls, const struct sockaddr *addr, socklen_t addrlen)
+{
+	struct arbor_http_server *srv = cls;
+	if (srv->connections >= srv->max_connections) {
+		srv->refused_connections++;
+		return MHD_NO;
+	}
+	return MHD_YES;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+			  enum MHD_ConnectionNotificationCode toe)
+{
+	struct arbor_http_server *srv = cls;
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED)
+		srv->connections++;
+	else if (srv->connections > 0)
+		srv->connections--;
+}
+
 __attribute__((format(printf, 2, 0))) static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	char line[512];
@@ -377,11 +404,13 @@ struct arbor_http_server *arbor_http_server_start(struct event_base *base, int l
 	srv->base = base;
 	srv->handlers = *handlers;
 	srv->max_body_bytes = limits->max_body_bytes;
+	srv->max_connections = limits->max_connections;
 	srv->mhd = MHD_start_daemon(MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_TURBO | MHD_USE_ERROR_LOG,
-				    0, NULL, NULL, on_access, srv, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, srv,
+				    0, accept_policy, srv, on_access, srv, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, srv,
 				    MHD_OPTION_UNESCAPE_CALLBACK, unescape_keep_nul, srv,
 				    MHD_OPTION_LISTEN_SOCKET, listen_fd,
-				    MHD_OPTION_CONNECTION_LIMIT, limits->max_connections,
+				    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)1000000,
+				    MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
 				    MHD_OPTION_CONNECTION_TIMEOUT, limits->idle_timeout_s,
 				    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32 * 1024,
 				    MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_END);
@@ -471,12 +500,19 @@ void arbor_http_server_metrics(const struct arbor_http_server *srv, struct arbor
 			 "# HELP arbor_http_body_too_large_total Requests refused for an oversized body.\n"
 			 "# TYPE arbor_http_body_too_large_total counter\n"
 			 "arbor_http_body_too_large_total %llu\n"
+			 "# HELP arbor_http_connections Open connections on the contract socket.\n"
+			 "# TYPE arbor_http_connections gauge\n"
+			 "arbor_http_connections %u\n"
+			 "# HELP arbor_http_connections_refused_total Connections closed at once for the connection limit.\n"
+			 "# TYPE arbor_http_connections_refused_total counter\n"
+			 "arbor_http_connections_refused_total %llu\n"
 			 "# HELP arbor_http_streams Open follow streams.\n"
 			 "# TYPE arbor_http_streams gauge\n"
 			 "arbor_http_streams %llu\n"
 			 "# HELP arbor_http_waiting Suspended long-poll requests.\n"
 			 "# TYPE arbor_http_waiting gauge\n"
 			 "arbor_http_waiting %llu\n",
-			 (unsigned long long)srv->too_large, (unsigned long long)srv->streams_open,
+			 (unsigned long long)srv->too_large, srv->connections,
+			 (unsigned long long)srv->refused_connections, (unsigned long long)srv->streams_open,
 			 (unsigned long long)srv->waiting_count);
 }
