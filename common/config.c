@@ -180,8 +180,9 @@ bool arbor_cfg_uint(struct arbor_cfg_walk *w, const cJSON *obj, const char *key,
 		return true;
 	char shown[80];
 	arbor_cfg_render(v, shown, sizeof shown);
-	if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) || v->valuedouble != floor(v->valuedouble) ||
-	    v->valuedouble < 0) {
+	/* Range first, so the cast below is defined; then "whole" is a round trip. */
+	if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) || v->valuedouble < 0 || v->valuedouble > 1.8e19 ||
+	    v->valuedouble != (double)(unsigned long long)v->valuedouble) {
 		arbor_cfg_error(w, key, "%s is not a whole number", shown);
 		return false;
 	}

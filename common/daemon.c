@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "http_server.h"
+#include "json.h"
 #include "log.h"
 #include "statefile.h"
 #include "timefmt.h"
@@ -42,6 +43,8 @@ struct arbor_daemon {
 	uint64_t generation;
 	struct timespec loaded_at;
 	struct timespec started_at;
+	char loaded_at_text[40]; /* formatted once: status is a hot path */
+	char started_at_text[40];
 	double started_mono;
 	uint64_t reloads_ok;
 	uint64_t reloads_rejected;
@@ -126,14 +129,12 @@ static enum arbor_health daemon_health(struct arbor_daemon *d, cJSON *reasons)
 static void handle_status(void *ctx, const struct arbor_http_request *req, struct arbor_http_response *resp)
 {
 	struct arbor_daemon *d = ctx;
-	char when[40];
 	cJSON *doc = cJSON_CreateObject();
 	cJSON_AddStringToObject(doc, "daemon", d->def->name);
 	cJSON_AddStringToObject(doc, "version", ARBOR_VERSION);
-	cJSON_AddNumberToObject(doc, "pid", (double)getpid());
-	arbor_time_rfc3339(&d->started_at, when, sizeof when);
-	cJSON_AddStringToObject(doc, "started_at", when);
-	cJSON_AddNumberToObject(doc, "uptime_s", (double)(long long)((arbor_time_monotonic() - d->started_mono) * 1000) / 1000);
+	arbor_json_add_int(doc, "pid", getpid());
+	cJSON_AddStringToObject(doc, "started_at", d->started_at_text);
+	arbor_json_add_fixed(doc, "uptime_s", arbor_time_monotonic() - d->started_mono, 3);
 	cJSON *reasons = cJSON_CreateArray();
 	enum arbor_health h = daemon_health(d, reasons);
 	cJSON_AddStringToObject(doc, "health", health_name(h));
@@ -143,11 +144,10 @@ static void handle_status(void *ctx, const struct arbor_http_request *req, struc
 		cJSON_Delete(reasons);
 	cJSON *config = cJSON_AddObjectToObject(doc, "config");
 	cJSON_AddStringToObject(config, "path", d->config_path);
-	cJSON_AddNumberToObject(config, "generation", (double)d->generation);
-	arbor_time_rfc3339(&d->loaded_at, when, sizeof when);
-	cJSON_AddStringToObject(config, "loaded_at", when);
+	arbor_json_add_int(config, "generation", (long long)d->generation);
+	cJSON_AddStringToObject(config, "loaded_at", d->loaded_at_text);
 	cJSON *events = cJSON_AddObjectToObject(doc, "events");
-	cJSON_AddNumberToObject(events, "last_seq", (double)arbor_events_last_seq(d->events));
+	arbor_json_add_int(events, "last_seq", (long long)arbor_events_last_seq(d->events));
 	if (d->def->status)
 		d->def->status(d, doc);
 	arbor_resp_json(resp, 200, doc);
@@ -364,6 +364,7 @@ static bool daemon_reload(struct arbor_daemon *d, char *msg, size_t msglen)
 	d->cfg = next;
 	d->generation++;
 	clock_gettime(CLOCK_REALTIME, &d->loaded_at);
+	arbor_time_rfc3339(&d->loaded_at, d->loaded_at_text, sizeof d->loaded_at_text);
 	d->reloads_ok++;
 	snprintf(msg, msglen, "configuration generation %llu applied%s", (unsigned long long)d->generation,
 		 restart_needed ? " (control.http.max_connections and idle_timeout apply at the next start)" : "");
@@ -610,6 +611,8 @@ struct arbor_daemon *arbor_daemon_create_detached(const struct arbor_daemon_def 
 	d->generation = 1;
 	clock_gettime(CLOCK_REALTIME, &d->started_at);
 	d->loaded_at = d->started_at;
+	arbor_time_rfc3339(&d->started_at, d->started_at_text, sizeof d->started_at_text);
+	memcpy(d->loaded_at_text, d->started_at_text, sizeof d->loaded_at_text);
 	d->started_mono = arbor_time_monotonic();
 	build_routes(d);
 	d->base = event_base_new();
@@ -702,6 +705,8 @@ int arbor_daemon_main(const struct arbor_daemon_def *def, int argc, char **argv)
 	d->generation = 1;
 	clock_gettime(CLOCK_REALTIME, &d->started_at);
 	d->loaded_at = d->started_at;
+	arbor_time_rfc3339(&d->started_at, d->started_at_text, sizeof d->started_at_text);
+	memcpy(d->loaded_at_text, d->started_at_text, sizeof d->loaded_at_text);
 	d->started_mono = arbor_time_monotonic();
 	build_routes(d);
 	signal(SIGPIPE, SIG_IGN);

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "json.h"
 #include "log.h"
 #include "statefile.h"
 #include "timefmt.h"
@@ -217,7 +218,7 @@ uint64_t arbor_event_emit(struct arbor_events *ev, const char *type, const char 
 	uint64_t seq = ++ev->last_seq;
 
 	cJSON *o = cJSON_CreateObject();
-	cJSON_AddNumberToObject(o, "seq", (double)seq);
+	arbor_json_add_int(o, "seq", (long long)seq);
 	cJSON_AddStringToObject(o, "time", when);
 	cJSON_AddStringToObject(o, "daemon", ev->daemon);
 	cJSON_AddStringToObject(o, "type", type);

@@ -1,0 +1,34 @@
+/* Fast number formatting for JSON (see json.h). No libm: it would be the only
+ * user of it in a daemon, and mapping it costs idle RSS. */
+#include "json.h"
+
+#include <math.h>
+#include <stdio.h>
+
+void arbor_json_add_int(cJSON *obj, const char *key, long long value)
+{
+	char text[24];
+	snprintf(text, sizeof text, "%lld", value);
+	cJSON_AddRawToObject(obj, key, text);
+}
+
+void arbor_json_add_fixed(cJSON *obj, const char *key, double value, int decimals)
+{
+	static const long long scale[] = { 1, 10, 100, 1000, 10000, 100000, 1000000 };
+	if (decimals < 0 || decimals > 6 || !isfinite(value) || value > 9e12 || value < -9e12) {
+		cJSON_AddNumberToObject(obj, key, value);
+		return;
+	}
+	double x = value * (double)scale[decimals];
+	long long scaled = (long long)(x < 0 ? x - 0.5 : x + 0.5); /* round half away from zero */
+	char sign = scaled < 0 ? '-' : 0;
+	if (scaled < 0)
+		scaled = -scaled;
+	char text[40];
+	if (decimals == 0)
+		snprintf(text, sizeof text, "%s%lld", sign ? "-" : "", scaled);
+	else
+		snprintf(text, sizeof text, "%s%lld.%0*lld", sign ? "-" : "", scaled / scale[decimals], decimals,
+			 scaled % scale[decimals]);
+	cJSON_AddRawToObject(obj, key, text);
+}
