@@ -315,6 +315,14 @@ static double delay_percentile(struct healthd *hd, double q)
 	return v;
 }
 
+/* Wall time (seconds) to RFC 3339, rounded to the millisecond like state.json. */
+static void wall_text(double t, char *buf, size_t len)
+{
+	long long ms = (long long)(t * 1000 + 0.5);
+	struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000 };
+	arbor_time_rfc3339(&ts, buf, len);
+}
+
 static void add_check_json(cJSON *arr, const struct check *c)
 {
 	char when[40];
@@ -324,15 +332,12 @@ static void add_check_json(cJSON *arr, const struct check *c)
 	cJSON_AddStringToObject(o, "target", c->spec->target);
 	cJSON_AddBoolToObject(o, "critical", c->spec->critical);
 	cJSON_AddStringToObject(o, "state", check_health_name(c->state.health));
-	struct timespec ts = { (time_t)c->state.since, (long)((c->state.since - (double)(time_t)c->state.since) * 1e9) };
-	arbor_time_rfc3339(&ts, when, sizeof when);
+	wall_text(c->state.since, when, sizeof when);
 	cJSON_AddStringToObject(o, "since", when);
 	if (c->state.has_result) {
 		cJSON *last = cJSON_AddObjectToObject(o, "last");
 		cJSON_AddStringToObject(last, "result", c->state.last_ok ? "pass" : "fail");
-		ts.tv_sec = (time_t)c->state.last_at;
-		ts.tv_nsec = (long)((c->state.last_at - (double)ts.tv_sec) * 1e9);
-		arbor_time_rfc3339(&ts, when, sizeof when);
+		wall_text(c->state.last_at, when, sizeof when);
 		cJSON_AddStringToObject(last, "at", when);
 		arbor_json_add_fixed(last, "latency_ms", c->state.last_latency * 1000, 3);
 		if (!c->state.last_ok)

@@ -92,7 +92,11 @@ void probe_cancel(struct probe *p)
 static void on_timeout(evutil_socket_t fd, short what, void *arg)
 {
 	struct probe *p = arg;
-	probe_finish(p, false, "timed out after %.2f s", p->check->spec->timeout);
+	if (p->resolving)
+		probe_finish(p, false, "timed out after %.2f s resolving %s", p->check->spec->timeout,
+			     p->check->spec->host);
+	else
+		probe_finish(p, false, "timed out after %.2f s", p->check->spec->timeout);
 }
 
 static void start_kind(struct probe *p)
