@@ -36,3 +36,33 @@ def test_fixture_valgrind_clean(lab):
     follow.close()
     assert rc == 0, f"valgrind reported errors (exit {rc}):\n{d.log()}"
     assert "definitely lost" not in d.log()
+
+
+@pytest.mark.skipif(shutil.which("valgrind") is None, reason="valgrind is not installed")
+def test_healthd_valgrind_clean(lab):
+    """healthd with every kind of check, an action, a reload and a stop."""
+    fast = {"interval": 0.3, "timeout": 0.25, "rise": 1, "fall": 1}
+    checks = [
+        dict(fast, name="tcp", kind="tcp", target="127.0.0.1:1"),
+        dict(fast, name="icmp", kind="icmp", target="127.0.0.1"),
+        dict(fast, name="http", kind="http", target="http://127.0.0.1:1/"),
+        dict(fast, name="dns", kind="dns", target="127.0.0.1:1", query={"name": "a.lab", "type": "A"}),
+        dict(fast, name="self", kind="daemon", target="healthd"),
+        dict(fast, name="exec", kind="exec", command=["/bin/sleep", "5"],
+             on_change=[{"post": {"daemon": "nosuch", "command": "renew"}}, {"exec": ["/bin/true"]}]),
+    ]
+    cfg = {"machine": {"name": "vg"}, "healthd": {"checks": checks}}
+    d = lab.daemon("healthd", binary("healthd/arbor-healthd"), cfg,
+                   wrapper=["valgrind", "--error-exitcode=99", "--leak-check=full",
+                            "--errors-for-leak-kinds=definite", "--show-leak-kinds=definite", "-q"])
+    d.start(timeout=60)
+    assert "memcheck" in os.readlink(f"/proc/{d.pid()}/exe")
+    wait_for(lambda: len(d.events(type="action.*")) >= 2, 30, "both actions to report")
+    wait_for(lambda: all(c["state"] == "failing" or c["name"] == "icmp"
+                         for c in d.get("/v1/checks", timeout=30).json()["checks"]), 30, "checks to settle")
+    d.write_config({"machine": {"name": "vg"}, "healthd": {"checks": checks[:3]}})
+    assert d.post("/v1/commands/reload", timeout=30).status == 200
+    assert d.post("/v1/commands/renew", timeout=30).status == 200
+    assert d.post("/v1/commands/stop", timeout=30).status == 202
+    rc = d.wait_exit(60)
+    assert rc == 0, f"valgrind reported errors (exit {rc}):\n{d.log()}"
