@@ -1,10 +1,12 @@
 #!/usr/bin/python3
 """The arbor network lab (driven by scripts/demo).
 
-Today the lab is one machine, "root", in its own network namespace with a LAN
-bridge, running the contract fixture daemon (the first real daemon replaces it
-as each daemon lands). The lab shows the contract end to end: status, health,
-events, a command, a rejected reload, and a kill -9 that loses nothing.
+Two machines in network namespaces: "root" with a LAN bridge lan0, and "m1"
+plugged into it. root runs healthd (watching m1 and the daemons beside it)
+and the contract fixture daemon (standing in for the daemons still to come).
+The lab shows the contract end to end — status, health, events, commands, a
+rejected reload, a kill -9 that loses nothing — and healthd noticing m1's
+link go down and come back, with the action it runs.
 """
 import json
 import os
@@ -15,7 +17,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "lib"))
 
-from arborlab import Lab, binary  # noqa: E402
+from arborlab import Lab, binary, wait_for  # noqa: E402
 
 ARBORCTL = None
 
@@ -39,34 +41,68 @@ def main():
     ARBORCTL = binary("ctl/arborctl")
     lab = Lab(prefix="arbordemo")
     try:
-        say("the root machine: a network namespace with a LAN bridge")
+        say("two machines: root with a LAN bridge, m1 plugged into it")
         root = lab.add_netns("root")
+        m1 = lab.add_netns("m1")
         lab.bridge(root, "lan0")
         root.exec(["ip", "addr", "add", "192.168.1.1/24", "dev", "lan0"])
+        port, uplink = f"m1p{os.getpid() % 10000}", f"m1u{os.getpid() % 10000}"
+        lab.veth(root, port, m1, uplink)
+        root.exec(["ip", "link", "set", port, "master", "lan0"])
+        m1.exec(["ip", "addr", "add", "192.168.1.10/24", "dev", uplink])
         print(root.exec(["ip", "-br", "addr", "show", "lan0"]).stdout.strip())
+        print(m1.exec(["ip", "-br", "addr", "show", uplink]).stdout.strip())
 
-        say("start the contract fixture daemon inside it")
-        config = {"machine": {"name": "root", "domain": "home.arpa"}, "fixture": {"greeting": "hello, lab"}}
+        say("root runs the fixture daemon and healthd, sharing /run/arbor (here a lab directory)")
+        config = {
+            "machine": {"name": "root", "domain": "home.arpa"},
+            "fixture": {"greeting": "hello, lab"},
+            "healthd": {"checks": [
+                {"name": "m1-ping", "kind": "icmp", "target": "192.168.1.10", "interval": 0.5, "timeout": 0.4,
+                 "rise": 2, "fall": 2, "critical": True,
+                 "on_change": [{"when": "failing", "post": {"daemon": "fixture", "command": "renew"}}]},
+                {"name": "fixture", "kind": "daemon", "target": "fixture", "interval": 1, "timeout": 0.5},
+                {"name": "disk", "kind": "exec", "command": ["/usr/bin/test", "-w", "/tmp"], "interval": 1, "rise": 1},
+            ]},
+        }
         d = lab.daemon("fixture", binary("tests/arbor-fixtured"), config, netns=root).start()
+        hd = lab.daemon("healthd", binary("healthd/arbor-healthd"), config, netns=root)
+        hd.runtime_dir, hd.config_path = d.runtime_dir, d.config_path
+        hd.start()
+        wait_for(lambda: hd.status()["healthd"]["passing"] == 3, 10, "every check to pass")
         ctl(d, "status")
-        ctl(d, "status", "fixture")
+        ctl(d, "get", "healthd", "/v1/checks")
 
         say("commands: bump the durable counter three times, renew")
         for _ in range(3):
             ctl(d, "post", "fixture", "/v1/commands/bump", '{"by": 1}')
-        ctl(d, "renew", "all")
+        ctl(d, "renew", "fixture")
+
+        say("m1's link goes down: healthd fails the check and renews the fixture")
+        m1.exec(["ip", "link", "set", uplink, "down"])
+        wait_for(lambda: hd.get("/v1/healthz").status == 503, 10, "healthd to notice")
+        wait_for(lambda: hd.events(type="action.*"), 10, "the action")
+        ctl(d, "health")
+        ctl(d, "events", "healthd", "--type", "[ca][hc]*")
+        ctl(d, "events", "fixture", "--type", "fixture.renewed")
+        say("and comes back")
+        m1.exec(["ip", "link", "set", uplink, "up"])
+        wait_for(lambda: hd.get("/v1/healthz").status == 200, 10, "the check to pass again")
+        ctl(d, "health")
 
         say("a broken config is rejected and the old one keeps running")
         d.write_config('{"machine": {"name": "root"}, "fixture": {"greeting": 42}}')
-        ctl(d, "reload", "fixture")
+        ctl(d, "reload", "all")
         d.write_config(config)
 
-        say("kill -9, restart: the counter and the event sequence survive")
+        say("kill -9 both, restart: the counter, the check states and the event sequence survive")
         d.kill9()
+        hd.kill9()
         d.start()
+        hd.start()
         ctl(d, "get", "fixture", "/v1/counter")
-        ctl(d, "events", "fixture")
-        ctl(d, "health")
+        ctl(d, "events", "fixture", "--since", "5")
+        ctl(d, "status")
 
         if keep:
             say(f"the lab keeps running; try: build/ctl/arborctl --runtime-dir {d.runtime_dir} status  (Ctrl-C ends it)")
@@ -74,6 +110,7 @@ def main():
         say("stop")
         ctl(d, "stop", "all")
         d.wait_exit(10)
+        hd.wait_exit(10)
     finally:
         lab.close()
     print("\nlab removed.")
