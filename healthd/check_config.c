@@ -345,6 +345,8 @@ static bool parse_check(struct arbor_cfg_walk *w, const cJSON *node, struct chec
 			arbor_cfg_string(w, node, "socket", NULL, &c->socket_path);
 			if (c->socket_path && c->socket_path[0] != '/')
 				arbor_cfg_error(w, "socket", "\"%s\" must be an absolute path", c->socket_path);
+			if (c->socket_path && c->interface)
+				arbor_cfg_error(w, "interface", "a source interface applies to TCP, not to a Unix socket");
 			parse_expect(w, node, c);
 			break;
 		case CHECK_DNS:
