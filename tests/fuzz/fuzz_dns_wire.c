@@ -55,8 +55,9 @@ static void check_message(const uint8_t *data, size_t size)
 		if (n < 0 || arbor_dns_name_to_text(wire, (size_t)n, name, sizeof name) < 0)
 			abort(); /* the parser checked every owner name */
 		name_round_trip(wire, (size_t)n, name);
-		char read[ARBOR_DNS_NAME_TEXT_MAX];
-		if (arbor_dns_name_read(data, size, rr->name_off, read, sizeof read, NULL) < 0 || strcmp(read, name) != 0)
+		char via_read[ARBOR_DNS_NAME_TEXT_MAX];
+		if (arbor_dns_name_read(data, size, rr->name_off, via_read, sizeof via_read, NULL) < 0 ||
+		    strcmp(via_read, name) != 0)
 			abort();
 		const char *mnemonic = arbor_dns_type_name(rr->type);
 		if (mnemonic && arbor_dns_type_from_name(mnemonic) != rr->type)
