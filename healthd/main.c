@@ -271,6 +271,9 @@ static void healthd_stop(struct arbor_daemon *d)
 	hd->checks = NULL;
 	hd->nchecks = 0;
 	actions_cancel_all(hd);
+	/* Cancelled name lookups are finished (and freed) by evdns from the loop:
+	 * give them that turn before the resolver goes away. */
+	event_base_loop(hd->base, EVLOOP_NONBLOCK);
 	exec_kill_all(hd);
 	icmp_sockets_close(hd);
 	if (hd->dns)

@@ -132,9 +132,14 @@ static void defer_start(struct probe *p)
 static void on_resolved(int result, struct evutil_addrinfo *res, void *arg)
 {
 	struct probe *p = arg;
+	/* libevent reports a cancelled lookup later, from the loop, when the
+	 * probe is already freed: check before touching p. */
+	if (result == EVUTIL_EAI_CANCEL) {
+		if (res)
+			evutil_freeaddrinfo(res);
+		return;
+	}
 	p->resolving = NULL;
-	if (result == EVUTIL_EAI_CANCEL)
-		return; /* the probe is gone */
 	if (result != 0 || res == NULL)
 		snprintf(p->deferred_error, sizeof p->deferred_error, "cannot resolve %s: %s", p->check->spec->host,
 			 evutil_gai_strerror(result));
