@@ -1,0 +1,93 @@
+/* The dhcp4d section: servers[] (one per LAN interface) and, later, clients[].
+ * Everything is validated before anything runs; addresses are kept in host
+ * byte order. */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+
+struct addr_range {
+	uint32_t first, last; /* inclusive, host byte order */
+};
+
+struct pool_spec {
+	char *name;
+	struct addr_range range;
+	/* Who may draw from this pool (all given conditions must hold; none: anyone). */
+	char *match_class;       /* vendor class (60) equals */
+	uint8_t match_mac[6];    /* MAC prefix */
+	size_t match_mac_len;
+	bool reservations_only;  /* only clients with a reservation naming this pool */
+};
+
+struct reservation_spec {
+	uint8_t mac[6];
+	bool has_mac;
+	uint8_t client_id[64];
+	size_t client_id_len;
+	uint32_t addr;           /* 0: none (only selects the pool) */
+	char *pool;              /* pool name, or NULL */
+	char *hostname;
+};
+
+struct route_spec {
+	uint32_t dest;
+	unsigned prefixlen;
+	uint32_t router;
+};
+
+struct custom_option {
+	uint8_t code;
+	uint8_t *data;
+	size_t len;
+};
+
+struct server_options {
+	uint32_t router;         /* 0: none */
+	uint32_t dns[8];
+	size_t ndns;
+	char *domain_name;
+	char **search;           /* NULL-terminated */
+	unsigned mtu;            /* 0: none */
+	uint32_t ntp[8];
+	size_t nntp;
+	struct route_spec *routes;
+	size_t nroutes;
+	struct custom_option *custom;
+	size_t ncustom;
+};
+
+struct server_spec {
+	char *interface;
+	bool subnet_auto;
+	unsigned auto_prefixlen;
+	uint32_t network;        /* when not auto */
+	unsigned prefixlen;
+	uint32_t server_id;      /* 0: the interface's address in the subnet */
+	struct pool_spec *pools;
+	size_t npools;
+	struct addr_range *exclusions;
+	size_t nexclusions;
+	struct reservation_spec *reservations;
+	size_t nreservations;
+	struct server_options options;
+	double lease_time, t1, t2;
+	double offer_timeout;
+	double decline_time;
+	bool authoritative;      /* NAK requests for addresses we do not know */
+};
+
+struct dhcp4d_config {
+	struct server_spec *servers;
+	size_t nservers;
+	double commit_interval;  /* longest wait before a group commit, seconds */
+	unsigned compact_records; /* journal records before compaction */
+};
+
+void *dhcp4d_config_parse(struct arbor_cfg_walk *w, const cJSON *section);
+void dhcp4d_config_free(void *cfg);
+/* Parses dotted-quad IPv4 into host order; false if it is not one. */
+bool parse_ipv4(const char *s, uint32_t *out);
+void format_ipv4(uint32_t addr, char *buf, size_t len);

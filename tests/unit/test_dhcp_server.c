@@ -1,0 +1,169 @@
+/* dhcp4d's server state machine, driven with decoded requests and a fake
+ * clock: the RFC 2131 §4.3 cases, pools, reservations, floods, declines. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "server.h"
+#include "tap.h"
+
+#define IP(a, b, c, d) ((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (uint32_t)(d))
+
+static struct arbor_config *load(const char *json)
+{
+	char *errors = NULL;
+	struct arbor_config *c =
+		arbor_config_load_text("t.json", json, strlen(json), "dhcp4d", dhcp4d_config_parse, dhcp4d_config_free, &errors);
+	if (c == NULL)
+		printf("# %s\n", errors);
+	free(errors);
+	return c;
+}
+
+struct client {
+	uint8_t key[7];
+	uint8_t mac[6];
+	struct dhcp_request_view rq;
+};
+
+static void client_init(struct client *c, unsigned n)
+{
+	memset(c, 0, sizeof *c);
+	uint8_t mac[6] = { 0x52, 0x54, 0x00, (uint8_t)(n >> 16), (uint8_t)(n >> 8), (uint8_t)n };
+	memcpy(c->mac, mac, 6);
+	c->key[0] = 1;
+	memcpy(c->key + 1, mac, 6);
+	c->rq.key = c->key;
+	c->rq.key_len = 7;
+	c->rq.mac = c->mac;
+	c->rq.mac_len = 6;
+}
+
+static struct dhcp_decision ask(struct server *s, struct client *c, int type, uint32_t requested, uint32_t server_id,
+				uint32_t ciaddr, double now)
+{
+	struct dhcp_decision d;
+	c->rq.type = type;
+	c->rq.requested = requested;
+	c->rq.server_id = server_id;
+	c->rq.ciaddr = ciaddr;
+	server_handle(s, &c->rq, now, &d);
+	return d;
+}
+
+static int expired;
+static void on_expire(void *ctx, struct server *s, struct lease *l)
+{
+	expired++;
+}
+
+int main(void)
+{
+	struct arbor_config *cfg = load("{\"dhcp4d\": {\"servers\": [{\"interface\": \"lan0\", \"subnet\": \"192.168.1.0/24\","
+					"\"pools\": [{\"name\": \"lab\", \"start\": \"192.168.1.10\", \"end\": \"192.168.1.13\","
+					" \"match\": {\"mac_prefix\": \"aa:bb\"}},"
+					" {\"name\": \"main\", \"start\": \"192.168.1.100\", \"end\": \"192.168.1.104\"}],"
+					"\"exclusions\": [\"192.168.1.101\"],"
+					"\"reservations\": [{\"mac\": \"52:54:00:00:00:63\", \"address\": \"192.168.1.50\", \"hostname\": \"printer\"}],"
+					"\"options\": {\"router\": \"192.168.1.1\"}, \"lease_time\": 100, \"offer_timeout\": 5}]}}");
+	CHECK(cfg != NULL, "config loads");
+	if (cfg == NULL)
+		return tap_done();
+	struct dhcp4d_config *dc = cfg->daemon;
+	struct server s;
+	CHECK(server_init(&s, &dc->servers[0], IP(192, 168, 1, 1)) == 0, "server init");
+	CHECK(server_pool_size(&s) == 4 + 5 - 1, "pool size minus exclusions");
+
+	struct client a, b, lab, printer;
+	client_init(&a, 1);
+	client_init(&b, 2);
+	client_init(&lab, 3);
+	lab.mac[0] = 0xaa, lab.mac[1] = 0xbb;
+	client_init(&printer, 0x63);
+
+	struct dhcp_decision d = ask(&s, &a, DHCPDISCOVER, 0, 0, 0, 1000);
+	CHECK(d.reply == DHCPOFFER && d.yiaddr == IP(192, 168, 1, 100) && d.journal == NULL,
+	      "DISCOVER: an offer from the main pool, nothing to journal");
+	d = ask(&s, &a, DHCPREQUEST, IP(192, 168, 1, 100), IP(192, 168, 1, 1), 0, 1001);
+	CHECK(d.reply == DHCPACK && d.event == EVENT_BOUND && d.journal && d.journal->state == LEASE_BOUND &&
+		      d.journal->ends == 1101,
+	      "SELECTING REQUEST: ACK after journalling a bound lease");
+	d = ask(&s, &a, DHCPREQUEST, 0, 0, IP(192, 168, 1, 100), 1050);
+	CHECK(d.reply == DHCPACK && d.event == EVENT_RENEWED && d.journal->ends == 1150, "RENEWING: extended");
+	d = ask(&s, &a, DHCPREQUEST, IP(192, 168, 1, 100), 0, 0, 1060);
+	CHECK(d.reply == DHCPACK && d.event == EVENT_RENEWED, "INIT-REBOOT with its own address: ACK");
+	d = ask(&s, &a, DHCPDISCOVER, 0, 0, 0, 1061);
+	CHECK(d.reply == DHCPOFFER && d.yiaddr == IP(192, 168, 1, 100), "a bound client rediscovering keeps its address");
+
+	d = ask(&s, &b, DHCPDISCOVER, IP(192, 168, 1, 100), 0, 0, 1062);
+	CHECK(d.reply == DHCPOFFER && d.yiaddr == IP(192, 168, 1, 102), "a taken requested address is not offered; .101 is excluded");
+	d = ask(&s, &b, DHCPREQUEST, IP(192, 168, 1, 100), 0, 0, 1063);
+	CHECK(d.reply == DHCPNAK && strstr(d.reason, "another client"), "INIT-REBOOT for another's address: NAK");
+	d = ask(&s, &b, DHCPREQUEST, IP(10, 0, 0, 5), 0, 0, 1064);
+	CHECK(d.reply == DHCPNAK && strstr(d.reason, "not on this network"), "INIT-REBOOT from another network: NAK");
+	d = ask(&s, &b, DHCPREQUEST, IP(192, 168, 1, 102), IP(192, 168, 1, 99), 0, 1065);
+	CHECK(d.reply == 0 && lease_by_addr(&s.leases, IP(192, 168, 1, 102)) == NULL,
+	      "REQUEST naming another server: silent, our offer withdrawn");
+	d = ask(&s, &b, DHCPREQUEST, IP(192, 168, 1, 102), IP(192, 168, 1, 1), 0, 1066);
+	CHECK(d.reply == DHCPNAK, "REQUEST for a withdrawn offer: NAK");
+
+	d = ask(&s, &lab, DHCPDISCOVER, 0, 0, 0, 1070);
+	CHECK(d.reply == DHCPOFFER && d.yiaddr == IP(192, 168, 1, 10), "MAC prefix selects the lab pool");
+	d = ask(&s, &printer, DHCPDISCOVER, 0, 0, 0, 1071);
+	CHECK(d.reply == DHCPOFFER && d.yiaddr == IP(192, 168, 1, 50), "reservation by MAC");
+	d = ask(&s, &printer, DHCPREQUEST, IP(192, 168, 1, 50), IP(192, 168, 1, 1), 0, 1072);
+	CHECK(d.reply == DHCPACK && strcmp(d.journal->hostname, "printer") == 0, "reserved hostname recorded");
+
+	/* A flood of DISCOVERs from random MACs takes offers, never bound leases. */
+	for (unsigned i = 0; i < 200; i++) {
+		struct client f;
+		client_init(&f, 1000 + i);
+		ask(&s, &f, DHCPDISCOVER, 0, 0, 0, 1080);
+	}
+	CHECK(lease_by_addr(&s.leases, IP(192, 168, 1, 100))->state == LEASE_BOUND, "the flood left the bound lease alone");
+	client_init(&b, 2);
+	d = ask(&s, &b, DHCPDISCOVER, 0, 0, 0, 1081);
+	CHECK(d.reply == DHCPOFFER, "after the flood a real client still gets an offer");
+	d = ask(&s, &b, DHCPREQUEST, d.yiaddr, IP(192, 168, 1, 1), 0, 1082);
+	CHECK(d.reply == DHCPACK, "and binds it");
+	uint32_t b_addr = d.yiaddr;
+
+	d = ask(&s, &b, DHCPDECLINE, b_addr, 0, 0, 1083);
+	CHECK(d.reply == 0 && d.event == EVENT_DECLINED && lease_by_addr(&s.leases, b_addr)->state == LEASE_DECLINED,
+	      "DECLINE quarantines the address");
+	d = ask(&s, &b, DHCPDISCOVER, 0, 0, 0, 1084);
+	CHECK(d.reply == DHCPOFFER && d.yiaddr != b_addr, "the decliner gets another address");
+	struct client storm;
+	client_init(&storm, 9999);
+	d = ask(&s, &storm, DHCPDECLINE, IP(192, 168, 1, 100), 0, 0, 1085);
+	CHECK(d.event == EVENT_NONE && lease_by_addr(&s.leases, IP(192, 168, 1, 100))->state == LEASE_BOUND,
+	      "a DECLINE for someone else's address changes nothing");
+
+	d = ask(&s, &a, DHCPRELEASE, 0, 0, IP(192, 168, 1, 100), 1090);
+	CHECK(d.event == EVENT_RELEASED && d.journal->state == LEASE_RELEASED, "RELEASE");
+	d = ask(&s, &a, DHCPDISCOVER, 0, 0, 0, 1091);
+	CHECK(d.reply == DHCPOFFER && d.yiaddr == IP(192, 168, 1, 100), "a returning client gets its old address back");
+	d = ask(&s, &a, DHCPINFORM, 0, 0, IP(192, 168, 1, 100), 1092);
+	CHECK(d.reply == DHCPACK && d.yiaddr == 0 && d.journal == NULL, "INFORM: options only");
+
+	expired = 0;
+	server_expire(&s, 5000, on_expire, NULL);
+	CHECK(expired >= 2 && lease_by_addr(&s.leases, IP(192, 168, 1, 50))->state == LEASE_EXPIRED,
+	      "bound leases expire (and declines end) through the callback");
+	CHECK(s.leases.bound == 0, "no bound leases counted after expiry");
+
+	/* Exhaustion: a pool of 1 with a bound lease. */
+	server_free(&s);
+	arbor_config_free(cfg);
+	cfg = load("{\"dhcp4d\": {\"servers\": [{\"interface\": \"lan0\", \"subnet\": \"10.0.0.0/24\","
+		   "\"pools\": [{\"start\": \"10.0.0.5\", \"end\": \"10.0.0.5\"}]}]}}");
+	dc = cfg->daemon;
+	server_init(&s, &dc->servers[0], IP(10, 0, 0, 1));
+	d = ask(&s, &a, DHCPDISCOVER, 0, 0, 0, 1);
+	ask(&s, &a, DHCPREQUEST, d.yiaddr, IP(10, 0, 0, 1), 0, 2);
+	d = ask(&s, &b, DHCPDISCOVER, 0, 0, 0, 3);
+	CHECK(d.reply == 0 && d.event == EVENT_EXHAUSTED, "pool exhausted: no offer, an event");
+	server_free(&s);
+	arbor_config_free(cfg);
+	return tap_done();
+}
