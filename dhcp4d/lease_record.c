@@ -1,0 +1,73 @@
+/* Lease records (see lease_record.h). */
+#include "lease_record.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "json.h"
+#include "server_config.h"
+
+cJSON *lease_record_encode(const char *interface, const struct lease *l)
+{
+	char text[200];
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "interface", interface);
+	format_ipv4(l->addr, text, sizeof text);
+	cJSON_AddStringToObject(o, "address", text);
+	lease_hex(l->mac, l->mac_len, text, sizeof text);
+	cJSON_AddStringToObject(o, "mac", text);
+	lease_hex(l->key, l->key_len, text, sizeof text);
+	cJSON_AddStringToObject(o, "client_id", text);
+	cJSON_AddStringToObject(o, "hostname", l->hostname);
+	cJSON_AddStringToObject(o, "state", lease_state_name(l->state));
+	arbor_json_add_fixed(o, "starts", l->starts, 3);
+	arbor_json_add_fixed(o, "ends", l->ends, 3);
+	return o;
+}
+
+const char *lease_record_interface(const cJSON *rec)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(rec, "interface");
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static const char *str(const cJSON *rec, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(rec, key);
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+int lease_record_apply(struct lease_table *t, const cJSON *rec, char *err, size_t errlen)
+{
+	const char *address = str(rec, "address"), *mac = str(rec, "mac"), *cid = str(rec, "client_id");
+	const char *hostname = str(rec, "hostname"), *state = str(rec, "state");
+	const cJSON *starts = cJSON_GetObjectItemCaseSensitive(rec, "starts");
+	const cJSON *ends = cJSON_GetObjectItemCaseSensitive(rec, "ends");
+	uint32_t addr;
+	uint8_t key[LEASE_KEY_MAX], macb[16];
+	int key_len = cid ? lease_unhex(cid, key, sizeof key) : -1;
+	int mac_len = mac ? (mac[0] ? lease_unhex(mac, macb, sizeof macb) : 0) : -1;
+	int st = state ? lease_state_from_name(state) : -1;
+	if (!address || !parse_ipv4(address, &addr) || key_len <= 0 || mac_len < 0 || st < 0 || !cJSON_IsNumber(starts) ||
+	    !cJSON_IsNumber(ends) || (hostname && strlen(hostname) >= 64)) {
+		snprintf(err, errlen, "not a lease record");
+		return -EINVAL;
+	}
+	if (!lease_table_contains(t, addr)) {
+		snprintf(err, errlen, "%s is outside the subnet now served on this interface", address);
+		return -EINVAL;
+	}
+	struct lease *l = lease_put(t, addr, key, (size_t)key_len);
+	if (l == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	memcpy(l->mac, macb, (size_t)mac_len);
+	l->mac_len = (uint8_t)mac_len;
+	snprintf(l->hostname, sizeof l->hostname, "%s", hostname ? hostname : "");
+	lease_set_state(t, l, (enum lease_state)st);
+	l->starts = starts->valuedouble;
+	l->ends = ends->valuedouble;
+	return 0;
+}

@@ -1,0 +1,17 @@
+/* A lease as one JSON object: the journal's record and the snapshot's entry,
+ * readable with jq:
+ *   {"interface":"lan0","address":"192.168.1.100","mac":"52:54:00:12:34:56",
+ *    "client_id":"01:52:54:00:12:34:56","hostname":"laptop","state":"bound",
+ *    "starts":1795391845.1,"ends":1795395445.1}
+ * Replaying records in order rebuilds the tables (each record replaces what
+ * was known of that address). */
+#pragma once
+#include <cjson/cJSON.h>
+
+#include "lease_table.h"
+
+cJSON *lease_record_encode(const char *interface, const struct lease *l);
+/* Applies one record to the table whose interface it names (the caller finds
+ * it); returns 0, or -EINVAL with err set for a record that makes no sense. */
+int lease_record_apply(struct lease_table *t, const cJSON *rec, char *err, size_t errlen);
+const char *lease_record_interface(const cJSON *rec);
