@@ -230,7 +230,9 @@ static bool parse_range(struct arbor_cfg_walk *w, const cJSON *node, struct addr
 	static const char *const keys[] = { "start", "end", NULL };
 	if (!arbor_cfg_object(w, node, keys))
 		return false;
-	bool ok = get_ipv4(w, node, "start", true, &r->first) & get_ipv4(w, node, "end", true, &r->last);
+	/* Both are checked (and reported) even when the first is wrong. */
+	bool start_ok = get_ipv4(w, node, "start", true, &r->first);
+	bool ok = get_ipv4(w, node, "end", true, &r->last) && start_ok;
 	if (ok && r->last < r->first) {
 		arbor_cfg_error(w, "end", "comes before start");
 		return false;
@@ -304,8 +306,8 @@ static void parse_server(struct arbor_cfg_walk *w, const cJSON *node, struct ser
 			snprintf(defname, sizeof defname, "pool%zu", i);
 			if (arbor_cfg_object(w, p, pkeys)) {
 				arbor_cfg_string(w, p, "name", defname, &ps->name);
-				bool ok = get_ipv4(w, p, "start", true, &ps->range.first) &
-					  get_ipv4(w, p, "end", true, &ps->range.last);
+				bool start_ok = get_ipv4(w, p, "start", true, &ps->range.first);
+				bool ok = get_ipv4(w, p, "end", true, &ps->range.last) && start_ok;
 				if (ok && ps->range.last < ps->range.first) {
 					arbor_cfg_error(w, "end", "comes before start");
 					ok = false;
