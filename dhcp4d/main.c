@@ -1,0 +1,726 @@
+/* arbor-dhcp4d: the DHCPv4 server, crash-safe and fast.
+ *
+ * One UDP socket per served interface (bound to the device). Packets are read
+ * in batches; each is decoded, decided by the server state machine, and
+ * answered. An OFFER or a NAK goes out at once; an ACK only after its lease
+ * record is in the journal and the journal is fdatasync'ed — one sync for the
+ * whole batch (group commit), so many leases share each fsync under load. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <limits.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "daemon.h"
+#include "dhcp_wire.h"
+#include "journal.h"
+#include "json.h"
+#include "lease_record.h"
+#include "log.h"
+#include "netlink.h"
+#include "reply.h"
+#include "server.h"
+#include "timefmt.h"
+
+enum { BATCH = 64, PENDING_MAX = 256 };
+
+struct dhcp4d;
+
+struct served {
+	struct dhcp4d *h;
+	struct server srv;
+	char ifname[IF_NAMESIZE];
+	int fd;
+	struct event *ev;
+	double last_exhausted_event;
+};
+
+struct pending_ack {
+	struct served *sv;
+	struct sockaddr_in to;
+	uint8_t pkt[DHCP_MAX_PACKET > 1500 ? 1500 : DHCP_MAX_PACKET];
+	size_t len;
+	struct lease *lease; /* for the event once durable */
+	enum lease_event event;
+	uint32_t addr;
+};
+
+struct dhcp4d {
+	struct arbor_daemon *d;
+	struct served *served;
+	size_t nserved;
+	struct arbor_journal *journal;
+	struct event *expiry;
+	uint64_t records_since_compaction;
+	struct pending_ack pending[PENDING_MAX];
+	size_t npending;
+	uint64_t received, malformed, ignored, sent, send_errors, commit_errors, commits;
+	struct dhcp_message msg; /* 16 KiB decode buffer, reused */
+};
+
+static struct dhcp4d *dhcp4d_of(struct arbor_daemon *d)
+{
+	return arbor_daemon_userdata(d);
+}
+
+static const struct dhcp4d_config *config(struct dhcp4d *h)
+{
+	return arbor_daemon_config(h->d)->daemon;
+}
+
+/* ---- events ---- */
+
+static void lease_event(struct dhcp4d *h, const struct served *sv, const struct lease *l, const char *type,
+			const char *severity)
+{
+	char addr[16], mac[64], cid[200];
+	format_ipv4(l->addr, addr, sizeof addr);
+	lease_hex(l->mac, l->mac_len, mac, sizeof mac);
+	lease_hex(l->key, l->key_len, cid, sizeof cid);
+	cJSON *data = cJSON_CreateObject();
+	cJSON_AddStringToObject(data, "interface", sv->ifname);
+	cJSON_AddStringToObject(data, "address", addr);
+	cJSON_AddStringToObject(data, "mac", mac);
+	cJSON_AddStringToObject(data, "client_id", cid);
+	cJSON_AddStringToObject(data, "hostname", l->hostname);
+	arbor_json_add_fixed(data, "ends", l->ends, 3);
+	arbor_event_emit(arbor_daemon_events(h->d), type, severity, addr, data, "%s %s to %s%s%s", type + 6, addr, mac,
+			 l->hostname[0] ? " " : "", l->hostname);
+}
+
+static const char *event_type(enum lease_event e)
+{
+	switch (e) {
+	case EVENT_BOUND: return "lease.bound";
+	case EVENT_RENEWED: return "lease.renewed";
+	case EVENT_RELEASED: return "lease.released";
+	case EVENT_DECLINED: return "lease.declined";
+	default: return NULL;
+	}
+}
+
+/* ---- persistence ---- */
+
+static void journal_lease(struct dhcp4d *h, const struct served *sv, const struct lease *l)
+{
+	cJSON *rec = lease_record_encode(sv->ifname, l);
+	arbor_journal_append(h->journal, rec);
+	cJSON_Delete(rec);
+	h->records_since_compaction++;
+}
+
+static cJSON *snapshot(struct dhcp4d *h)
+{
+	cJSON *data = cJSON_CreateObject();
+	cJSON *arr = cJSON_AddArrayToObject(data, "leases");
+	for (size_t i = 0; i < h->nserved; i++) {
+		const struct lease_table *t = &h->served[i].srv.leases;
+		for (uint32_t k = 0; k < t->size; k++)
+			if (t->by_addr[k] && t->by_addr[k]->state != LEASE_OFFERED)
+				cJSON_AddItemToArray(arr, lease_record_encode(h->served[i].ifname, t->by_addr[k]));
+	}
+	return data;
+}
+
+static void maybe_compact(struct dhcp4d *h)
+{
+	if (h->records_since_compaction < config(h)->compact_records)
+		return;
+	char err[256];
+	cJSON *data = snapshot(h);
+	if (arbor_journal_compact(h->journal, data, err, sizeof err) != 0)
+		log_err("compaction: %s", err);
+	else
+		h->records_since_compaction = 0;
+	cJSON_Delete(data);
+}
+
+static struct served *served_by_ifname(struct dhcp4d *h, const char *ifname)
+{
+	for (size_t i = 0; ifname && i < h->nserved; i++)
+		if (strcmp(h->served[i].ifname, ifname) == 0)
+			return &h->served[i];
+	return NULL;
+}
+
+static int replay_snapshot(void *ctx, const cJSON *data)
+{
+	struct dhcp4d *h = ctx;
+	const cJSON *leases = cJSON_GetObjectItemCaseSensitive(data, "leases");
+	for (const cJSON *rec = leases ? leases->child : NULL; rec; rec = rec->next) {
+		struct served *sv = served_by_ifname(h, lease_record_interface(rec));
+		char err[200];
+		if (sv == NULL || lease_record_apply(&sv->srv.leases, rec, err, sizeof err) != 0)
+			h->records_since_compaction++; /* dropped at the next compaction */
+	}
+	return 0;
+}
+
+static int replay_record(void *ctx, const cJSON *rec)
+{
+	struct dhcp4d *h = ctx;
+	h->records_since_compaction++;
+	struct served *sv = served_by_ifname(h, lease_record_interface(rec));
+	char err[200];
+	if (sv && lease_record_apply(&sv->srv.leases, rec, err, sizeof err) != 0)
+		log_warn("lease journal: %s", err);
+	return 0;
+}
+
+/* ---- the wire ---- */
+
+static void send_reply(struct dhcp4d *h, struct served *sv, const struct sockaddr_in *to, const uint8_t *pkt,
+		       size_t len)
+{
+	if (sendto(sv->fd, pkt, len, 0, (const struct sockaddr *)to, sizeof *to) == (ssize_t)len) {
+		h->sent++;
+		return;
+	}
+	h->send_errors++;
+	char where[16];
+	inet_ntop(AF_INET, &to->sin_addr, where, sizeof where);
+	log_warn("%s: send to %s: %s", sv->ifname, where, strerror(errno));
+}
+
+/* RFC 2131 §4.1: where an answer goes. A client with no address yet whose
+ * broadcast bit is clear should get a unicast to its hardware address; we
+ * broadcast instead (every client accepts that), which needs no ARP injection. */
+static struct sockaddr_in destination(const struct dhcp_message *req, int type)
+{
+	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(68) };
+	if (req->giaddr.s_addr) {
+		to.sin_addr = req->giaddr;
+		to.sin_port = htons(67);
+	} else if (type != DHCPNAK && req->ciaddr.s_addr) {
+		to.sin_addr = req->ciaddr;
+	} else {
+		to.sin_addr.s_addr = htonl(INADDR_BROADCAST);
+	}
+	return to;
+}
+
+static void flush_pending(struct dhcp4d *h)
+{
+	if (h->npending == 0 && arbor_journal_pending(h->journal) == 0)
+		return;
+	char err[256];
+	if (arbor_journal_commit(h->journal, err, sizeof err) != 0) {
+		/* Not durable: acknowledge nothing. The clients retry. */
+		h->commit_errors++;
+		log_err("lease journal: %s: %zu acknowledgements withheld", err, h->npending);
+		h->npending = 0;
+		return;
+	}
+	h->commits++;
+	for (size_t i = 0; i < h->npending; i++) {
+		struct pending_ack *p = &h->pending[i];
+		if (p->len > 0) /* a RELEASE or DECLINE waits for the commit but has no answer */
+			send_reply(h, p->sv, &p->to, p->pkt, p->len);
+		if (p->event != EVENT_NONE && p->lease && p->lease->addr == p->addr)
+			lease_event(h, p->sv, p->lease, event_type(p->event), "info");
+	}
+	h->npending = 0;
+	maybe_compact(h);
+}
+
+static void handle_packet(struct dhcp4d *h, struct served *sv, const uint8_t *pkt, size_t len)
+{
+	char err[200];
+	struct dhcp_message *m = &h->msg;
+	h->received++;
+	if (dhcp_parse(pkt, len, m, err, sizeof err) != 0) {
+		h->malformed++;
+		log_debug("%s: dropped a malformed packet: %s", sv->ifname, err);
+		return;
+	}
+	if (m->op != DHCP_OP_REQUEST || m->type == 0) {
+		h->ignored++;
+		return;
+	}
+	uint8_t key[DHCP_LEASE_KEY_MAX];
+	int key_len = dhcp_lease_key(m, key, sizeof key);
+	char hostname[DHCP_HOSTNAME_MAX + 1] = "";
+	bool sanitized = false;
+	size_t vclen = 0;
+	const uint8_t *vc = dhcp_vendor_class(m, &vclen);
+	char vendor[256] = "";
+	if (vc) {
+		memcpy(vendor, vc, vclen < 255 ? vclen : 255);
+		vendor[vclen < 255 ? vclen : 255] = '\0';
+	}
+	struct in_addr requested = { 0 }, server_id = { 0 };
+	dhcp_requested_ip(m, &requested);
+	dhcp_server_id(m, &server_id);
+	if (key_len <= 0 || key_len > LEASE_KEY_MAX) {
+		h->malformed++;
+		return;
+	}
+	struct dhcp_request_view rq = {
+		.type = m->type,
+		.ciaddr = ntohl(m->ciaddr.s_addr),
+		.giaddr = ntohl(m->giaddr.s_addr),
+		.requested = ntohl(requested.s_addr),
+		.server_id = ntohl(server_id.s_addr),
+		.key = key,
+		.key_len = (size_t)key_len,
+		.mac = m->chaddr,
+		.mac_len = m->hlen,
+		.hostname = dhcp_hostname(m, hostname, &sanitized) > 0 ? hostname : NULL,
+		.vendor_class = vc ? vendor : NULL,
+	};
+	/* A relayed packet belongs to the subnet of its giaddr; one relayed for
+	 * another subnet is not ours. */
+	if (rq.giaddr && !lease_table_contains(&sv->srv.leases, rq.giaddr)) {
+		h->ignored++;
+		return;
+	}
+	struct dhcp_decision d;
+	double now = arbor_time_wall();
+	server_handle(&sv->srv, &rq, now, &d);
+	if (d.event == EVENT_EXHAUSTED && now - sv->last_exhausted_event > 10) {
+		/* One event per ten seconds: a flood must not flood the log too. */
+		sv->last_exhausted_event = now;
+		cJSON *data = cJSON_CreateObject();
+		cJSON_AddStringToObject(data, "interface", sv->ifname);
+		arbor_json_add_int(data, "pool_size", (long long)server_pool_size(&sv->srv));
+		arbor_json_add_int(data, "bound", (long long)sv->srv.leases.bound);
+		arbor_event_emit(arbor_daemon_events(h->d), "pool.exhausted", "warning", sv->ifname, data,
+				 "%s: no free address for a client", sv->ifname);
+	}
+	if (d.journal)
+		journal_lease(h, sv, d.journal);
+	if (d.reply == 0) {
+		if (d.event == EVENT_DECLINED || d.event == EVENT_RELEASED) {
+			/* No answer to wait for: the event follows the commit like an ACK's. */
+			if (h->npending == PENDING_MAX)
+				flush_pending(h);
+			{
+				struct pending_ack *p = &h->pending[h->npending++];
+				memset(p, 0, offsetof(struct pending_ack, pkt));
+				p->sv = sv;
+				p->lease = d.journal;
+				p->addr = d.journal->addr;
+				p->event = d.event;
+				p->len = 0;
+			}
+		}
+		return;
+	}
+	if (d.reply == DHCPACK && d.journal) {
+		if (h->npending == PENDING_MAX)
+			flush_pending(h);
+		struct pending_ack *p = &h->pending[h->npending];
+		int n = reply_build(&sv->srv, m, &d, p->pkt, sizeof p->pkt);
+		if (n < 0) {
+			log_warn("%s: cannot build the reply: %s", sv->ifname, strerror(-n));
+			return;
+		}
+		p->sv = sv;
+		p->len = (size_t)n;
+		p->to = destination(m, d.reply);
+		p->lease = d.journal;
+		p->addr = d.journal->addr;
+		p->event = d.event;
+		h->npending++;
+		return;
+	}
+	uint8_t out[1500];
+	int n = reply_build(&sv->srv, m, &d, out, sizeof out);
+	if (n < 0) {
+		log_warn("%s: cannot build the reply: %s", sv->ifname, strerror(-n));
+		return;
+	}
+	struct sockaddr_in to = destination(m, d.reply);
+	send_reply(h, sv, &to, out, (size_t)n);
+}
+
+static void on_readable(evutil_socket_t fd, short what, void *arg)
+{
+	struct served *sv = arg;
+	struct dhcp4d *h = sv->h;
+	static uint8_t bufs[BATCH][1500];
+	struct mmsghdr msgs[BATCH];
+	struct iovec iov[BATCH];
+	/* Several batches per wake-up, but bounded: other sockets get their turn. */
+	for (int round = 0; round < 16; round++) {
+		memset(msgs, 0, sizeof msgs);
+		for (int i = 0; i < BATCH; i++) {
+			iov[i].iov_base = bufs[i];
+			iov[i].iov_len = sizeof bufs[i];
+			msgs[i].msg_hdr.msg_iov = &iov[i];
+			msgs[i].msg_hdr.msg_iovlen = 1;
+		}
+		int n = recvmmsg(fd, msgs, BATCH, MSG_DONTWAIT, NULL);
+		if (n <= 0)
+			break;
+		for (int i = 0; i < n; i++) {
+			if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) {
+				h->malformed++;
+				continue;
+			}
+			handle_packet(h, sv, bufs[i], msgs[i].msg_len);
+		}
+		flush_pending(h);
+		if (n < BATCH)
+			break;
+	}
+}
+
+static int open_socket(struct served *sv, char *err, size_t errlen)
+{
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int one = 1, big = 4 << 20;
+	struct sockaddr_in any = { .sin_family = AF_INET, .sin_port = htons(67) };
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_BROADCAST, &one, sizeof one) != 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, sv->ifname, (socklen_t)strlen(sv->ifname)) != 0 ||
+	    bind(fd, (struct sockaddr *)&any, sizeof any) != 0) {
+		snprintf(err, errlen, "%s: DHCP socket: %s", sv->ifname, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	/* A burst of clients (a rack powering on) must not overflow the queue. */
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof big);
+	return fd;
+}
+
+/* The server identifier: configured, or the interface's address in the subnet. */
+static int find_server_id(const struct server_spec *spec, uint32_t *out, char *err, size_t errlen)
+{
+	if (spec->server_id) {
+		*out = spec->server_id;
+		return 0;
+	}
+	struct arbor_nl *nl = arbor_nl_open(err, errlen);
+	if (nl == NULL)
+		return -1;
+	int ifindex = arbor_nl_link_index(nl, spec->interface);
+	struct arbor_nl_addr *addrs = NULL;
+	size_t n = 0;
+	int rc = ifindex > 0 ? arbor_nl_addrs(nl, AF_INET, ifindex, &addrs, &n) : ifindex;
+	*out = 0;
+	for (size_t i = 0; rc >= 0 && i < n; i++) {
+		uint32_t a = ntohl(addrs[i].addr.v4.s_addr);
+		if (((a ^ spec->network) >> (32 - spec->prefixlen)) == 0)
+			*out = a;
+	}
+	free(addrs);
+	char net[16];
+	format_ipv4(spec->network, net, sizeof net);
+	if (ifindex < 0)
+		snprintf(err, errlen, "interface %s: %s", spec->interface, arbor_nl_error(nl));
+	else if (*out == 0)
+		snprintf(err, errlen, "%s has no IPv4 address in %s/%u: add one, or set server_id", spec->interface, net,
+			 spec->prefixlen);
+	arbor_nl_close(nl);
+	return *out ? 0 : -1;
+}
+
+static void served_close(struct served *sv)
+{
+	if (sv->ev)
+		event_free(sv->ev);
+	if (sv->fd >= 0)
+		close(sv->fd);
+	server_free(&sv->srv);
+}
+
+/* Opens every configured server; on failure nothing stays open. */
+static struct served *served_open(struct dhcp4d *h, const struct dhcp4d_config *cfg, char *err, size_t errlen)
+{
+	struct served *all = calloc(cfg->nservers ? cfg->nservers : 1, sizeof *all);
+	if (all == NULL)
+		abort();
+	for (size_t i = 0; i < cfg->nservers; i++) {
+		struct served *sv = &all[i];
+		const struct server_spec *spec = &cfg->servers[i];
+		sv->h = h;
+		sv->fd = -1;
+		snprintf(sv->ifname, sizeof sv->ifname, "%s", spec->interface);
+		uint32_t server_id;
+		int rc = find_server_id(spec, &server_id, err, errlen);
+		if (rc == 0 && server_init(&sv->srv, spec, server_id) != 0) {
+			snprintf(err, errlen, "%s: cannot allocate the lease table", spec->interface);
+			rc = -1;
+		}
+		if (rc == 0 && (sv->fd = open_socket(sv, err, errlen)) < 0)
+			rc = -1;
+		if (rc != 0) {
+			for (size_t k = 0; k <= i; k++)
+				served_close(&all[k]);
+			free(all);
+			return NULL;
+		}
+		sv->ev = event_new(arbor_daemon_base(h->d), sv->fd, EV_READ | EV_PERSIST, on_readable, sv);
+	}
+	return all;
+}
+
+static void on_expiry(evutil_socket_t fd, short what, void *arg);
+
+static void expire_one(void *ctx, struct server *srv, struct lease *l)
+{
+	struct dhcp4d *h = ctx;
+	for (size_t i = 0; i < h->nserved; i++)
+		if (&h->served[i].srv == srv) {
+			journal_lease(h, &h->served[i], l);
+			if (l->key_len && memcmp(l->key, "declined", 8) != 0)
+				lease_event(h, &h->served[i], l, "lease.expired", "info");
+		}
+}
+
+static void on_expiry(evutil_socket_t fd, short what, void *arg)
+{
+	struct dhcp4d *h = arg;
+	double now = arbor_time_wall();
+	for (size_t i = 0; i < h->nserved; i++)
+		server_expire(&h->served[i].srv, now, expire_one, h);
+	flush_pending(h);
+}
+
+static int dhcp4d_start(struct arbor_daemon *d, char *err, size_t errlen)
+{
+	struct dhcp4d *h = calloc(1, sizeof *h);
+	if (h == NULL)
+		abort();
+	h->d = d;
+	arbor_daemon_set_userdata(d, h);
+	const struct dhcp4d_config *cfg = arbor_daemon_config(d)->daemon;
+	h->served = served_open(h, cfg, err, errlen);
+	if (h->served == NULL) {
+		free(h);
+		arbor_daemon_set_userdata(d, NULL);
+		return -1;
+	}
+	h->nserved = cfg->nservers;
+	struct arbor_journal_replay replay = { replay_snapshot, replay_record, h };
+	if (arbor_journal_open(arbor_daemon_state_dir(d), "leases.json", &replay, &h->journal, err, errlen) != 0) {
+		for (size_t i = 0; i < h->nserved; i++)
+			served_close(&h->served[i]);
+		free(h->served);
+		free(h);
+		arbor_daemon_set_userdata(d, NULL);
+		return -1;
+	}
+	for (size_t i = 0; i < h->nserved; i++)
+		event_add(h->served[i].ev, NULL);
+	struct timeval second = { 1, 0 };
+	h->expiry = event_new(arbor_daemon_base(d), -1, EV_PERSIST, on_expiry, h);
+	event_add(h->expiry, &second);
+	on_expiry(-1, 0, h); /* what lapsed while we were down */
+	size_t leases = 0;
+	for (size_t i = 0; i < h->nserved; i++)
+		leases += h->served[i].srv.leases.count;
+	log_info("serving %zu interfaces, %zu leases on record", h->nserved, leases);
+	return 0;
+}
+
+static int dhcp4d_reload(struct arbor_daemon *d, const struct arbor_config *next, char *err, size_t errlen)
+{
+	struct dhcp4d *h = dhcp4d_of(d);
+	const struct dhcp4d_config *cfg = next->daemon;
+	/* Open the new set first: if any interface cannot be served, the reload is
+	 * rejected and the old servers keep running untouched. The new sockets
+	 * share port 67 with the old ones (SO_REUSEADDR) until those close. */
+	struct served *fresh = served_open(h, cfg, err, errlen);
+	if (fresh == NULL)
+		return -1;
+	flush_pending(h);
+	for (size_t i = 0; i < cfg->nservers; i++) {
+		struct served *old = served_by_ifname(h, fresh[i].ifname);
+		/* Same subnet: the leases carry over, whatever happened to the pools. */
+		if (old && old->srv.spec->network == fresh[i].srv.spec->network &&
+		    old->srv.spec->prefixlen == fresh[i].srv.spec->prefixlen)
+			server_adopt_leases(&fresh[i].srv, &old->srv);
+	}
+	for (size_t i = 0; i < h->nserved; i++)
+		served_close(&h->served[i]);
+	free(h->served);
+	h->served = fresh;
+	h->nserved = cfg->nservers;
+	for (size_t i = 0; i < h->nserved; i++)
+		event_add(h->served[i].ev, NULL);
+	return 0;
+}
+
+static void dhcp4d_stop(struct arbor_daemon *d)
+{
+	struct dhcp4d *h = dhcp4d_of(d);
+	if (h == NULL)
+		return;
+	flush_pending(h);
+	for (size_t i = 0; i < h->nserved; i++)
+		served_close(&h->served[i]);
+	free(h->served);
+	event_free(h->expiry);
+	arbor_journal_close(h->journal);
+	free(h);
+	arbor_daemon_set_userdata(d, NULL);
+}
+
+static void add_lease_json(cJSON *arr, const struct served *sv, const struct lease *l)
+{
+	cJSON *o = lease_record_encode(sv->ifname, l);
+	cJSON_AddItemToArray(arr, o);
+}
+
+static void dhcp4d_status(struct arbor_daemon *d, cJSON *status)
+{
+	struct dhcp4d *h = dhcp4d_of(d);
+	cJSON *own = cJSON_AddObjectToObject(status, "dhcp4d");
+	cJSON *servers = cJSON_AddArrayToObject(own, "servers");
+	for (size_t i = 0; i < h->nserved; i++) {
+		const struct served *sv = &h->served[i];
+		const struct server *s = &sv->srv;
+		char text[32];
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "interface", sv->ifname);
+		format_ipv4(s->spec->network, text, sizeof text);
+		snprintf(text + strlen(text), sizeof text - strlen(text), "/%u", s->spec->prefixlen);
+		cJSON_AddStringToObject(o, "subnet", text);
+		format_ipv4(s->server_id, text, sizeof text);
+		cJSON_AddStringToObject(o, "server_id", text);
+		size_t pool = server_pool_size(s);
+		arbor_json_add_int(o, "pool_size", (long long)pool);
+		arbor_json_add_int(o, "bound", (long long)s->leases.bound);
+		arbor_json_add_fixed(o, "pool_used_percent", pool ? 100.0 * (double)s->leases.bound / (double)pool : 0, 1);
+		arbor_json_add_int(o, "records", (long long)s->leases.count);
+		arbor_json_add_int(o, "offers", (long long)s->offers);
+		arbor_json_add_int(o, "acks", (long long)s->acks);
+		arbor_json_add_int(o, "naks", (long long)s->naks);
+		arbor_json_add_int(o, "declines", (long long)s->declines);
+		arbor_json_add_int(o, "releases", (long long)s->releases);
+		arbor_json_add_int(o, "exhausted", (long long)s->exhausted);
+		cJSON_AddItemToArray(servers, o);
+	}
+	cJSON *pk = cJSON_AddObjectToObject(own, "packets");
+	arbor_json_add_int(pk, "received", (long long)h->received);
+	arbor_json_add_int(pk, "malformed", (long long)h->malformed);
+	arbor_json_add_int(pk, "ignored", (long long)h->ignored);
+	arbor_json_add_int(pk, "sent", (long long)h->sent);
+	arbor_json_add_int(pk, "send_errors", (long long)h->send_errors);
+	arbor_json_add_int(own, "journal_commits", (long long)h->commits);
+}
+
+static enum arbor_health dhcp4d_health(struct arbor_daemon *d, cJSON *reasons)
+{
+	struct dhcp4d *h = dhcp4d_of(d);
+	enum arbor_health health = ARBOR_HEALTH_OK;
+	if (h->commit_errors) {
+		cJSON_AddItemToArray(reasons, cJSON_CreateString("the lease journal could not be written"));
+		health = ARBOR_HEALTH_FAILED;
+	}
+	for (size_t i = 0; i < h->nserved; i++) {
+		const struct server *s = &h->served[i].srv;
+		size_t pool = server_pool_size(s);
+		if (pool && s->leases.bound >= pool) {
+			char reason[128];
+			snprintf(reason, sizeof reason, "%s: every address of the pools is bound", h->served[i].ifname);
+			cJSON_AddItemToArray(reasons, cJSON_CreateString(reason));
+			if (health == ARBOR_HEALTH_OK)
+				health = ARBOR_HEALTH_DEGRADED;
+		}
+	}
+	return health;
+}
+
+static void dhcp4d_metrics(struct arbor_daemon *d, struct arbor_buf *out)
+{
+	struct dhcp4d *h = dhcp4d_of(d);
+	arbor_buf_printf(out,
+			 "# HELP arbor_dhcp4d_packets_total DHCP packets, by outcome.\n# TYPE arbor_dhcp4d_packets_total counter\n"
+			 "arbor_dhcp4d_packets_total{outcome=\"received\"} %llu\n"
+			 "arbor_dhcp4d_packets_total{outcome=\"malformed\"} %llu\n"
+			 "arbor_dhcp4d_packets_total{outcome=\"ignored\"} %llu\n"
+			 "arbor_dhcp4d_packets_total{outcome=\"sent\"} %llu\n"
+			 "arbor_dhcp4d_packets_total{outcome=\"send_error\"} %llu\n"
+			 "# HELP arbor_dhcp4d_journal_commits_total Group commits of the lease journal.\n"
+			 "# TYPE arbor_dhcp4d_journal_commits_total counter\narbor_dhcp4d_journal_commits_total %llu\n",
+			 (unsigned long long)h->received, (unsigned long long)h->malformed, (unsigned long long)h->ignored,
+			 (unsigned long long)h->sent, (unsigned long long)h->send_errors, (unsigned long long)h->commits);
+	arbor_buf_puts(out, "# HELP arbor_dhcp4d_leases Leases by interface and state.\n# TYPE arbor_dhcp4d_leases gauge\n");
+	for (size_t i = 0; i < h->nserved; i++) {
+		const struct lease_table *t = &h->served[i].srv.leases;
+		arbor_buf_printf(out, "arbor_dhcp4d_leases{interface=\"%s\",state=\"bound\"} %zu\n", h->served[i].ifname,
+				 t->bound);
+	}
+}
+
+static void view_leases(struct arbor_daemon *d, const struct arbor_http_request *req, struct arbor_http_response *resp)
+{
+	struct dhcp4d *h = dhcp4d_of(d);
+	const char *ifname = arbor_query_get(&req->query, "interface");
+	const char *state = arbor_query_get(&req->query, "state");
+	const char *mac = arbor_query_get(&req->query, "mac");
+	const char *address = arbor_query_get(&req->query, "address");
+	const char *hostname = arbor_query_get(&req->query, "hostname");
+	if (state && lease_state_from_name(state) < 0) {
+		arbor_resp_error(resp, 400, "bad_query", "state is one of offered, bound, released, expired, declined");
+		return;
+	}
+	cJSON *doc = cJSON_CreateObject();
+	cJSON *arr = cJSON_AddArrayToObject(doc, "leases");
+	for (size_t i = 0; i < h->nserved; i++) {
+		const struct served *sv = &h->served[i];
+		if (ifname && strcmp(ifname, sv->ifname) != 0)
+			continue;
+		const struct lease_table *t = &sv->srv.leases;
+		for (uint32_t k = 0; k < t->size; k++) {
+			const struct lease *l = t->by_addr[k];
+			if (l == NULL || (state && strcmp(state, lease_state_name(l->state)) != 0) ||
+			    (hostname && strcmp(hostname, l->hostname) != 0))
+				continue;
+			char text[64];
+			if (mac) {
+				lease_hex(l->mac, l->mac_len, text, sizeof text);
+				if (strcasecmp(mac, text) != 0)
+					continue;
+			}
+			if (address) {
+				format_ipv4(l->addr, text, sizeof text);
+				if (strcmp(address, text) != 0)
+					continue;
+			}
+			add_lease_json(arr, sv, l);
+		}
+	}
+	arbor_resp_json(resp, 200, doc);
+}
+
+static const struct arbor_view dhcp4d_views[] = { { "/v1/leases", view_leases } };
+
+static int dhcp4d_renew(struct arbor_daemon *d, char *msg, size_t msglen)
+{
+	struct dhcp4d *h = dhcp4d_of(d);
+	on_expiry(-1, 0, h);
+	snprintf(msg, msglen, "expired leases swept, journal committed");
+	return 0;
+}
+
+static const struct arbor_daemon_def dhcp4d_def = {
+	.name = "dhcp4d",
+	.binary = "arbor-dhcp4d",
+	.summary = "DHCPv4 server (RFC 2131/2132) with a crash-safe lease journal.",
+	.parse = dhcp4d_config_parse,
+	.free_config = dhcp4d_config_free,
+	.start = dhcp4d_start,
+	.reload = dhcp4d_reload,
+	.stop = dhcp4d_stop,
+	.renew = dhcp4d_renew,
+	.status = dhcp4d_status,
+	.health = dhcp4d_health,
+	.metrics = dhcp4d_metrics,
+	.views = dhcp4d_views,
+	.nviews = 1,
+};
+
+int main(int argc, char **argv)
+{
+	return arbor_daemon_main(&dhcp4d_def, argc, argv);
+}
