@@ -127,10 +127,8 @@ static cJSON *snapshot(struct dhcp4d *h)
 	return data;
 }
 
-static void maybe_compact(struct dhcp4d *h)
+static void compact(struct dhcp4d *h)
 {
-	if (h->records_since_compaction < config(h)->compact_records)
-		return;
 	char err[256];
 	cJSON *data = snapshot(h);
 	if (arbor_journal_compact(h->journal, data, err, sizeof err) != 0)
@@ -138,6 +136,12 @@ static void maybe_compact(struct dhcp4d *h)
 	else
 		h->records_since_compaction = 0;
 	cJSON_Delete(data);
+}
+
+static void maybe_compact(struct dhcp4d *h)
+{
+	if (h->records_since_compaction >= config(h)->compact_records)
+		compact(h);
 }
 
 static struct served *served_by_ifname(struct dhcp4d *h, const char *ifname)
@@ -514,6 +518,9 @@ static int dhcp4d_start(struct arbor_daemon *d, char *err, size_t errlen)
 	h->expiry = event_new(arbor_daemon_base(d), -1, EV_PERSIST, on_expiry, h);
 	event_add(h->expiry, &second);
 	on_expiry(-1, 0, h); /* what lapsed while we were down */
+	/* Start from a fresh snapshot: leases.json then always holds every lease
+	 * (readable with jq), and the journal holds only what came since. */
+	compact(h);
 	size_t leases = 0;
 	for (size_t i = 0; i < h->nserved; i++)
 		leases += h->served[i].srv.leases.count;
@@ -555,6 +562,7 @@ static void dhcp4d_stop(struct arbor_daemon *d)
 	if (h == NULL)
 		return;
 	flush_pending(h);
+	compact(h);
 	for (size_t i = 0; i < h->nserved; i++)
 		served_close(&h->served[i]);
 	free(h->served);

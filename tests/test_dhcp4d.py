@@ -1,0 +1,431 @@
+"""arbor-dhcp4d against real DHCP clients (udhcpc, dhclient, dhcpcd) and
+perfdhcp in network namespaces; durability under kill -9; bad input; the
+contract suite."""
+import json
+import os
+import random
+import signal
+import socket
+import struct
+import subprocess
+import threading
+import time
+
+import pytest
+
+from arborlab import binary, wait_for
+from contract import ContractSuite, DaemonSpec
+
+NET = "192.168.77"
+
+
+def dhcp4d_config(**server):
+    s = {"interface": "srv0", "subnet": f"{NET}.0/24",
+         "pools": [{"start": f"{NET}.100", "end": f"{NET}.199"}],
+         "options": {"router": f"{NET}.1", "dns_servers": [f"{NET}.1", f"{NET}.2"], "domain_name": "lab.home.arpa",
+                     "mtu": 1400, "ntp_servers": [f"{NET}.1"],
+                     "classless_routes": [{"destination": "10.10.0.0/16", "router": f"{NET}.1"},
+                                          {"destination": "0.0.0.0/0", "router": f"{NET}.1"}]},
+         "lease_time": 60}
+    s.update(server)
+    return {"machine": {"name": "dhcp"}, "dhcp4d": {"servers": [s]}}
+
+
+@pytest.fixture
+def net(lab):
+    srv = lab.add_netns("dsrv")
+    cli = lab.add_netns("dcli")
+    tag = os.getpid() % 100000
+    # Create with unique names, then give them their fixed names inside.
+    lab.veth(srv, f"s{tag}", cli, f"c{tag}")
+    srv.exec(["ip", "link", "set", f"s{tag}", "down"])
+    srv.exec(["ip", "link", "set", f"s{tag}", "name", "srv0"])
+    srv.exec(["ip", "link", "set", "srv0", "up"])
+    cli.exec(["ip", "link", "set", f"c{tag}", "down"])
+    cli.exec(["ip", "link", "set", f"c{tag}", "name", "cli0"])
+    cli.exec(["ip", "link", "set", "cli0", "up"])
+    srv.exec(["ip", "addr", "add", f"{NET}.1/24", "dev", "srv0"])
+    return {"srv": srv, "cli": cli}
+
+
+def start(lab, net, config=None):
+    d = lab.daemon("dhcp4d", binary("dhcp4d/arbor-dhcp4d"), config or dhcp4d_config(), netns=net["srv"])
+    return d.start()
+
+
+def leases(d, **filters):
+    q = "&".join(f"{k}={v}" for k, v in filters.items())
+    return d.get(f"/v1/leases?{q}").json()["leases"]
+
+
+def journal_records(d):
+    """Every lease record on disk: the snapshot's, then the journal's."""
+    recs = []
+    try:
+        recs += json.loads(d.state_file("leases.json"))["data"]["leases"]
+    except FileNotFoundError:
+        pass
+    lines = d.state_file("leases.json.journal").splitlines()
+    recs += [json.loads(l) for l in lines[1:]]
+    return recs
+
+
+def env_script(lab):
+    """A client hook script (the client's side, not ours): saves its environment
+    per event and, for udhcpc, puts the address on the link as a real client
+    setup would (RENEW and RELEASE are sent from it)."""
+    out = lab.mkdtemp("dhcp-env-")
+    script = os.path.join(out, "hook")
+    with open(script, "w") as f:
+        f.write(f"""#!/bin/sh
+env > {out}/"${{1:-${{reason}}}}.$$"
+case "$1" in
+  bound|renew) ip addr replace "$ip/$mask" dev "$interface" ;;
+  deconfig) ip addr flush dev "$interface" scope global ;;
+esac
+case "$reason" in
+  BOUND|RENEW|REBIND|REBOOT) ip addr replace "$new_ip_address/$new_subnet_mask" dev "$interface" ;;
+esac
+exit 0
+""")
+    os.chmod(script, 0o755)
+    return script, out
+
+
+def read_envs(out, event):
+    envs = []
+    for name in sorted(os.listdir(out)):
+        if name.startswith(event + "."):
+            with open(os.path.join(out, name)) as f:
+                envs.append(dict(l.rstrip("\n").split("=", 1) for l in f if "=" in l))
+    return envs
+
+
+def test_udhcpc_bound_renew_release(lab, net):
+    d = start(lab, net)
+    script, out = env_script(lab)
+    p = net["cli"].popen(["udhcpc", "-i", "cli0", "-f", "-s", script, "-x", "hostname:laptop", "-O", "121",
+                          "-O", "42", "-O", "26", "-t", "5", "-T", "1"], stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL)
+    env = wait_for(lambda: read_envs(out, "bound"), 15, "udhcpc to bind")[0]
+    assert env["ip"].startswith(f"{NET}.1") and env["subnet"] == "255.255.255.0"
+    assert env["router"] == f"{NET}.1" and env["dns"].split() == [f"{NET}.1", f"{NET}.2"]
+    assert env["domain"] == "lab.home.arpa" and env["mtu"] == "1400" and env["lease"] == "60"
+    assert env["staticroutes"] == f"10.10.0.0/16 {NET}.1 0.0.0.0/0 {NET}.1"
+    lease = wait_for(lambda: leases(d, state="bound"), 5, "the lease")[0]
+    assert lease["address"] == env["ip"] and lease["hostname"] == "laptop" and lease["interface"] == "srv0"
+    assert lease["ends"] - lease["starts"] == pytest.approx(60, abs=0.01)
+    bound = d.events(type="lease.bound")
+    assert len(bound) == 1 and bound[0]["data"]["address"] == env["ip"] and bound[0]["data"]["hostname"] == "laptop"
+    assert any(r["address"] == env["ip"] and r["state"] == "bound" for r in journal_records(d))
+
+    p.send_signal(signal.SIGUSR1)  # renew now
+    wait_for(lambda: d.events(type="lease.renewed"), 10, "the renewal")
+    p.send_signal(signal.SIGUSR2)  # release
+    rel = wait_for(lambda: d.events(type="lease.released"), 10, "the release")
+    assert rel[0]["data"]["address"] == env["ip"]
+    assert leases(d, address=env["ip"])[0]["state"] == "released"
+    assert journal_records(d)[-1]["state"] == "released"
+    p.terminate()
+    p.wait()
+
+
+def test_dhclient(lab, net):
+    d = start(lab, net)
+    script, out = env_script(lab)
+    state = lab.mkdtemp("dhclient-")
+    with open(f"{state}/dhclient.conf", "w") as f:
+        f.write('send host-name "desk";\nrequest subnet-mask, routers, domain-name, domain-name-servers, interface-mtu;\n')
+    base = ["dhclient", "-cf", f"{state}/dhclient.conf", "-sf", script, "-lf", f"{state}/lease", "-pf",
+            f"{state}/pid"]
+    r = net["cli"].exec(base + ["-1", "-v", "cli0"], check=False, timeout=30)
+    assert r.returncode == 0, r.stderr
+    env = read_envs(out, "BOUND")[0]
+    assert env["new_ip_address"].startswith(f"{NET}.1")
+    assert env["new_routers"] == f"{NET}.1" and env["new_domain_name"] == "lab.home.arpa"
+    assert env["new_domain_name_servers"] == f"{NET}.1 {NET}.2"
+    assert env["new_interface_mtu"] == "1400"
+    lease = leases(d, state="bound")[0]
+    assert lease["address"] == env["new_ip_address"] and lease["hostname"] == "desk"
+    # dhclient sends no client id: the lease key falls back to 01 + MAC.
+    assert lease["client_id"] == "01:" + lease["mac"]
+    net["cli"].exec(base + ["-r", "cli0"], check=False, timeout=30)
+    wait_for(lambda: d.events(type="lease.released"), 10, "dhclient's release")
+
+
+def test_dhcpcd(lab, net):
+    d = start(lab, net)
+    script, out = env_script(lab)
+    conf = os.path.join(out, "dhcpcd.conf")
+    with open(conf, "w") as f:
+        f.write("noipv6rs\nipv4only\noption classless_static_routes, interface_mtu, ntp_servers\nrelease\n")
+    # Foreground; it configures the link itself and releases when stopped.
+    p = net["cli"].popen(["dhcpcd", "-f", conf, "-c", script, "-4", "-B", "-t", "15", "-h", "box", "cli0"],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env = wait_for(lambda: read_envs(out, "BOUND"), 20, "dhcpcd to bind")[0]
+    assert env["new_ip_address"].startswith(f"{NET}.1")
+    assert env["new_routers"] == f"{NET}.1" and env["new_interface_mtu"] == "1400"
+    assert env["new_classless_static_routes"] == f"10.10.0.0/16 {NET}.1 0.0.0.0/0 {NET}.1"
+    lease = leases(d, state="bound")[0]
+    assert lease["address"] == env["new_ip_address"] and lease["hostname"] == "box"
+    p.terminate()
+    p.wait(10)
+    rel = wait_for(lambda: d.events(type="lease.released"), 10, "dhcpcd's release")
+    assert rel[0]["data"]["address"] == env["new_ip_address"]
+
+
+def test_our_lease_file_survives_restart_and_init_reboot(lab, net):
+    d = start(lab, net)
+    script, out = env_script(lab)
+    p = net["cli"].popen(["udhcpc", "-i", "cli0", "-f", "-n", "-q", "-s", script, "-t", "5", "-T", "1"],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    p.wait(20)
+    first = read_envs(out, "bound")[0]["ip"]
+    d.kill9()
+    d.start()
+    assert leases(d, address=first)[0]["state"] == "bound", "the lease came back from the journal"
+    # udhcpc asks for its previous address (INIT-REBOOT style request).
+    p = net["cli"].popen(["udhcpc", "-i", "cli0", "-f", "-n", "-q", "-s", script, "-r", first, "-t", "5", "-T", "1"],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    p.wait(20)
+    assert read_envs(out, "bound")[-1]["ip"] == first
+
+
+class AckSniffer:
+    """Records every DHCPACK on the client side (AF_PACKET), to compare with the
+    server's lease database after a crash."""
+
+    def __init__(self, netns, ifname):
+        self.proc = netns.popen(["/usr/bin/python3", "-c", SNIFFER, ifname], stdout=subprocess.PIPE, text=True)
+        assert self.proc.stdout.readline().strip() == "ready"
+        self.acks = []
+        self.thread = threading.Thread(target=self._read, daemon=True)
+        self.thread.start()
+
+    def _read(self):
+        for line in self.proc.stdout:
+            self.acks.append(tuple(line.split()))
+
+    def stop(self):
+        self.proc.terminate()
+        self.thread.join(5)
+
+
+SNIFFER = r'''
+import socket, struct, sys
+s = socket.socket(socket.AF_PACKET, socket.SOCK_DGRAM, socket.htons(0x0800))
+s.bind((sys.argv[1], 0))
+print("ready", flush=True)
+while True:
+    p = s.recv(2048)
+    ihl = (p[0] & 15) * 4
+    if p[9] != 17 or len(p) < ihl + 8 + 240:
+        continue
+    dport = struct.unpack("!H", p[ihl + 2:ihl + 4])[0]
+    d = p[ihl + 8:]
+    if d[0] != 2 or dport not in (67, 68):
+        continue
+    i = 240
+    mtype = None
+    while i < len(d) and d[i] != 255:
+        if d[i] == 0:
+            i += 1
+            continue
+        if i + 1 >= len(d):
+            break
+        if d[i] == 53:
+            mtype = d[i + 2]
+        i += 2 + d[i + 1]
+    if mtype == 5 and d[16:20] != bytes(4):
+        print(socket.inet_ntoa(d[16:20]), d[28:34].hex(":"), flush=True)
+'''
+
+
+def test_kill9_during_perfdhcp_loses_no_acknowledged_lease(lab, net):
+    net["cli"].exec(["ip", "addr", "add", f"{NET}.2/24", "dev", "cli0"])
+    cfg = dhcp4d_config(pools=[{"start": f"{NET}.10", "end": f"{NET}.250"}], lease_time=3600)
+    d = start(lab, net, cfg)
+    sniff = AckSniffer(net["cli"], "cli0")
+    perf = net["cli"].popen(["perfdhcp", "-4", "-r", "400", "-R", "230", "-p", "8", "-l", "cli0", f"{NET}.1"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_for(lambda: len(sniff.acks) >= 100, 15, "perfdhcp to get some leases")
+    d.kill9()
+    seen = list(sniff.acks)
+    perf.wait(20)
+    sniff.stop()
+    d.start()
+    held = {(l["address"], l["mac"]) for l in leases(d, state="bound")}
+    missing = [a for a in seen if a not in held]
+    assert not missing, f"{len(missing)} acknowledged leases lost, e.g. {missing[:3]}"
+    by_addr = {}
+    for addr, mac in seen:
+        by_addr.setdefault(addr, set()).add(mac)
+    assert all(len(m) == 1 for m in by_addr.values()), "an address was given to two clients"
+    assert len(seen) >= 100
+
+
+def send_raw(netns, payload, count=1):
+    """Sends UDP datagrams from the client namespace to the server's port 67."""
+    code = ("import socket,sys\n"
+            "s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\n"
+            "s.setsockopt(socket.SOL_SOCKET,socket.SO_BROADCAST,1)\n"
+            "s.setsockopt(socket.SOL_SOCKET,socket.SO_BINDTODEVICE,b'cli0')\n"
+            "data=bytes.fromhex(sys.argv[1])\n"
+            f"[s.sendto(data,('255.255.255.255',67)) for _ in range({count})]\n")
+    netns.exec(["/usr/bin/python3", "-c", code, payload.hex()])
+
+
+def bootp(op=1, htype=1, hlen=6, options=b"\x35\x01\x01\xff", chaddr=b"\x52\x54\x00\x00\x00\x01"):
+    head = struct.pack("!BBBBIHH4s4s4s4s16s64s128s", op, htype, hlen, 0, 0x1234, 0, 0x8000, bytes(4), bytes(4),
+                       bytes(4), bytes(4), chaddr.ljust(16, b"\0"), bytes(64), bytes(128))
+    return head + b"\x63\x82\x53\x63" + options
+
+
+@pytest.mark.parametrize("name,packet", [
+    ("truncated", bootp()[:100]),
+    ("no cookie", bootp()[:236]),
+    ("option past the end", bootp(options=b"\x35\x01\x01\x0c\xc8abc")),
+    ("overload loop", bootp(options=b"\x34\x01\x03\x35\x01\x01\xff")),
+    ("wrong op", bootp(op=2)),
+    ("wrong htype/hlen", bootp(hlen=17)),
+    ("hostname with NULs", bootp(options=b"\x35\x01\x01\x0c\xff" + b"a\0" * 127 + b"b\xff")),
+    ("garbage", bytes(random.Random(1).randrange(256) for _ in range(600))),
+])
+def test_bad_packets_are_counted_and_dropped(lab, net, name, packet):
+    d = start(lab, net)
+    before = d.status()["dhcp4d"]["packets"]
+    send_raw(net["cli"], packet)
+    wait_for(lambda: d.status()["dhcp4d"]["packets"]["received"] > before["received"] or
+             d.status()["dhcp4d"]["packets"]["malformed"] > before["malformed"], 5, "the packet to be seen")
+    after = d.status()["dhcp4d"]["packets"]
+    assert d.proc.poll() is None
+    if name == "hostname with NULs":
+        # A valid DISCOVER with a hostile name: answered, the name made printable.
+        lease = wait_for(lambda: leases(d), 5, "an offer")[0]
+        assert lease["hostname"].isalnum() and len(lease["hostname"]) <= 63 and "\0" not in lease["hostname"]
+    elif name == "overload loop":
+        # Option 52 cannot loop (each area is read once): a valid DISCOVER.
+        assert after["received"] == before["received"] + 1 and after["malformed"] == before["malformed"]
+    else:
+        assert after["malformed"] + after["ignored"] > before["malformed"] + before["ignored"]
+        assert after["sent"] == before["sent"], "no answer to a bad packet"
+
+
+def test_pool_exhaustion_and_discover_flood(lab, net):
+    cfg = dhcp4d_config(pools=[{"start": f"{NET}.100", "end": f"{NET}.103"}], offer_timeout=5)
+    d = start(lab, net, cfg)
+    # A flood of DISCOVERs from random MACs: offers only, the pool stays usable.
+    rng = random.Random(7)
+    for _ in range(50):
+        mac = bytes([0x52, 0x54] + [rng.randrange(256) for _ in range(4)])
+        send_raw(net["cli"], bootp(chaddr=mac))
+    wait_for(lambda: d.status()["dhcp4d"]["servers"][0]["offers"] >= 50, 10, "the flood to be answered")
+    script, out = env_script(lab)
+    p = net["cli"].popen(["udhcpc", "-i", "cli0", "-f", "-n", "-q", "-s", script, "-t", "5", "-T", "1"],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    assert p.wait(20) == 0, "a real client still gets a lease after a DISCOVER flood"
+    # Now fill the pool with bound leases and ask once more.
+    for i in range(4):
+        subprocess.run(["true"])
+    status = d.status()["dhcp4d"]["servers"][0]
+    assert status["bound"] == 1 and status["pool_size"] == 4
+
+
+def test_exhausted_pool_event(lab, net):
+    cfg = dhcp4d_config(pools=[{"start": f"{NET}.100", "end": f"{NET}.100"}])
+    d = start(lab, net, cfg)
+    script, out = env_script(lab)
+    net["cli"].popen(["udhcpc", "-i", "cli0", "-f", "-n", "-q", "-s", script, "-t", "5", "-T", "1"],
+                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).wait(20)
+    assert leases(d, state="bound")
+    send_raw(net["cli"], bootp(chaddr=b"\x52\x54\x00\x99\x99\x99"))
+    ev = wait_for(lambda: d.events(type="pool.exhausted"), 5, "pool.exhausted")
+    assert ev[0]["data"]["interface"] == "srv0"
+    assert d.get("/v1/healthz").json()["health"] == "degraded"
+
+
+def test_decline_storm(lab, net):
+    d = start(lab, net)
+    for i in range(200):
+        opts = b"\x35\x01\x04\x32\x04" + bytes([192, 168, 77, 100 + i % 100]) + b"\xff"
+        send_raw(net["cli"], bootp(options=opts, chaddr=bytes([0x52, 0x54, 0, 0, 1, i])))
+    wait_for(lambda: d.status()["dhcp4d"]["packets"]["received"] >= 200, 10, "the storm to arrive")
+    assert d.status()["dhcp4d"]["servers"][0]["declines"] == 0, "declines for addresses never given are refused"
+    assert leases(d, state="declined") == []
+
+
+def test_reload_changes_pools_and_keeps_leases(lab, net):
+    d = start(lab, net)
+    script, out = env_script(lab)
+    net["cli"].popen(["udhcpc", "-i", "cli0", "-f", "-n", "-q", "-s", script, "-t", "5", "-T", "1"],
+                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).wait(20)
+    before = leases(d, state="bound")
+    d.write_config(dhcp4d_config(pools=[{"start": f"{NET}.100", "end": f"{NET}.120"},
+                                        {"start": f"{NET}.200", "end": f"{NET}.210"}]))
+    assert d.post("/v1/commands/reload").status == 200
+    assert leases(d, state="bound") == before
+    d.write_config(dhcp4d_config(interface="nosuch0"))
+    r = d.post("/v1/commands/reload")
+    assert r.status == 409 and "nosuch0" in r.json()["message"]
+    assert leases(d, state="bound") == before, "a rejected reload keeps everything"
+
+
+@pytest.mark.parametrize("bad,message", [
+    ({"subnet": "192.168.77.0/33"}, "dhcp4d.servers[0].subnet"),
+    ({"subnet": "192.168.77.5/24"}, "no host bits"),
+    ({"pools": [{"start": "192.168.77.300", "end": "192.168.77.5"}]},
+     'dhcp4d.servers[0].pools[0].start: "192.168.77.300" is not an IPv4 address'),
+    ({"pools": [{"start": "10.0.0.1", "end": "10.0.0.5"}]}, "not inside the subnet"),
+    ({"lease_time": 0}, "dhcp4d.servers[0].lease_time"),
+    ({"options": {"router": "x"}}, 'dhcp4d.servers[0].options.router: "x" is not an IPv4 address'),
+    ({"options": {"custom": [{"code": 53, "hex": "01"}]}}, "set by dhcp4d itself"),
+    ({"reservations": [{"address": "192.168.77.9"}]}, "needs \"mac\" or \"client_id\""),
+])
+def test_bad_config(lab, bad, message):
+    d = lab.daemon("dhcp4d", binary("dhcp4d/arbor-dhcp4d"), dhcp4d_config(**bad))
+    r = subprocess.run([d.binary, "-c", d.config_path, "--check-config"], capture_output=True, text=True)
+    assert r.returncode == 1 and message in r.stderr, r.stderr
+
+
+def test_missing_interface_is_a_clear_start_failure(lab):
+    d = lab.daemon("dhcp4d", binary("dhcp4d/arbor-dhcp4d"), dhcp4d_config(interface="nosuch0"))
+    r = subprocess.run(d.argv(), capture_output=True, text=True, timeout=10)
+    assert r.returncode == 1 and "nosuch0" in r.stderr
+
+
+# ---- the contract suite ----
+
+class TestDhcp4dContract(ContractSuite):
+    @pytest.fixture
+    def spec(self, lab):
+        box = {}
+
+        def netns(lab_):
+            srv = lab_.add_netns("dcs")
+            cli = lab_.add_netns("dcc")
+            tag = os.getpid() % 100000
+            lab_.veth(srv, f"t{tag}", cli, f"u{tag}")
+            srv.exec(["ip", "link", "set", f"t{tag}", "down"])
+            srv.exec(["ip", "link", "set", f"t{tag}", "name", "srv0"])
+            srv.exec(["ip", "link", "set", "srv0", "up"])
+            cli.exec(["ip", "link", "set", f"u{tag}", "down"])
+            cli.exec(["ip", "link", "set", f"u{tag}", "name", "cli0"])
+            cli.exec(["ip", "link", "set", "cli0", "up"])
+            srv.exec(["ip", "addr", "add", f"{NET}.1/24", "dev", "srv0"])
+            box["cli"] = cli
+            box["srv"] = srv
+            return srv
+
+        def durable_change(d):
+            script, out = env_script(lab)
+            box["cli"].popen(["udhcpc", "-i", "cli0", "-f", "-n", "-q", "-s", script, "-t", "5", "-T", "1"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).wait(20)
+            return read_envs(out, "bound")[0]["ip"]
+
+        def durable_check(d, ip):
+            assert leases(d, address=ip)[0]["state"] == "bound"
+
+        spec = DaemonSpec(name="dhcp4d", binary=binary("dhcp4d/arbor-dhcp4d"), config=dhcp4d_config(),
+                          state_file="leases.json", durable_change=durable_change,
+                          durable_check=durable_check, netns=netns)
+        return spec
