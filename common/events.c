@@ -50,9 +50,8 @@ static bool parse_line(const char *line, uint64_t *seq, char *type, size_t typel
 	cJSON *doc = cJSON_Parse(line);
 	const cJSON *s = cJSON_GetObjectItemCaseSensitive(doc, "seq");
 	const cJSON *t = cJSON_GetObjectItemCaseSensitive(doc, "type");
-	bool ok = cJSON_IsNumber(s) && s->valuedouble >= 1 && cJSON_IsString(t);
+	bool ok = arbor_json_get_u53(s, seq) && *seq >= 1 && cJSON_IsString(t);
 	if (ok) {
-		*seq = (uint64_t)s->valuedouble;
 		snprintf(type, typelen, "%s", t->valuestring);
 	}
 	cJSON_Delete(doc);

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "json.h"
 #include "statefile.h"
 
 struct arbor_journal {
@@ -76,7 +77,8 @@ static size_t replay_journal(char *text, size_t len, uint64_t generation, const 
 	*nl = '\0';
 	cJSON *head = cJSON_Parse(text);
 	const cJSON *g = cJSON_GetObjectItemCaseSensitive(head, "journal");
-	*matches = cJSON_IsNumber(g) && (uint64_t)g->valuedouble == generation;
+	uint64_t g_value;
+	*matches = arbor_json_get_u53(g, &g_value) && g_value == generation;
 	cJSON_Delete(head);
 	size_t valid = (size_t)(nl - text) + 1;
 	if (!*matches)
@@ -118,14 +120,13 @@ int arbor_journal_open(const char *dir, const char *name, const struct arbor_jou
 	if (rc == 0) {
 		cJSON *doc = cJSON_ParseWithLength(snap, snap_len);
 		const cJSON *g = cJSON_GetObjectItemCaseSensitive(doc, "generation");
-		if (!cJSON_IsNumber(g)) {
+		if (!arbor_json_get_u53(g, &generation)) {
 			snprintf(err, errlen, "%s/%s: not a journal snapshot", dir, name);
 			cJSON_Delete(doc);
 			free(snap);
 			arbor_journal_close(j);
 			return -EINVAL;
 		}
-		generation = (uint64_t)g->valuedouble;
 		rc = replay && replay->snapshot
 			     ? replay->snapshot(replay->ctx, cJSON_GetObjectItemCaseSensitive(doc, "data"))
 			     : 0;

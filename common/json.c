@@ -32,3 +32,14 @@ void arbor_json_add_fixed(cJSON *obj, const char *key, double value, int decimal
 			 scaled % scale[decimals]);
 	cJSON_AddRawToObject(obj, key, text);
 }
+
+bool arbor_json_get_u53(const cJSON *v, uint64_t *out)
+{
+	if (!cJSON_IsNumber(v))
+		return false;
+	double d = v->valuedouble;
+	if (!(d >= 0 && d <= 9007199254740992.0) || d != (double)(uint64_t)d)
+		return false;
+	*out = (uint64_t)d;
+	return true;
+}

@@ -8,3 +8,11 @@
 void arbor_json_add_int(cJSON *obj, const char *key, long long value);
 /* value with exactly `decimals` digits after the point (0..6). */
 void arbor_json_add_fixed(cJSON *obj, const char *key, double value, int decimals);
+
+/* A JSON number that is a whole number from 0 to 2^53 (exact in a double):
+ * true and *out set, else false. Counters and sequence numbers read back from
+ * files go through this, so a damaged file cannot make a float-to-int cast
+ * overflow. */
+#include <stdbool.h>
+#include <stdint.h>
+bool arbor_json_get_u53(const cJSON *v, uint64_t *out);

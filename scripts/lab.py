@@ -2,8 +2,9 @@
 """The arbor network lab (driven by scripts/demo).
 
 Two machines in network namespaces: "root" with a LAN bridge lan0, and "m1"
-plugged into it. root runs healthd (watching m1 and the daemons beside it)
-and the contract fixture daemon (standing in for the daemons still to come).
+plugged into it. root runs dhcp4d (serving lan0: m1 gets its uplink address
+from it, through udhcpc until arbor's own client exists), healthd (watching
+m1 and the daemons beside it) and the contract fixture daemon.
 The lab shows the contract end to end — status, health, events, commands, a
 rejected reload, a kill -9 that loses nothing — and healthd noticing m1's
 link go down and come back, with the action it runs.
@@ -49,27 +50,44 @@ def main():
         port, uplink = f"m1p{os.getpid() % 10000}", f"m1u{os.getpid() % 10000}"
         lab.veth(root, port, m1, uplink)
         root.exec(["ip", "link", "set", port, "master", "lan0"])
-        m1.exec(["ip", "addr", "add", "192.168.1.10/24", "dev", uplink])
+        m1.exec(["ip", "link", "set", uplink, "address", "52:54:00:00:01:10"])
         print(root.exec(["ip", "-br", "addr", "show", "lan0"]).stdout.strip())
-        print(m1.exec(["ip", "-br", "addr", "show", uplink]).stdout.strip())
 
-        say("root runs the fixture daemon and healthd, sharing /run/arbor (here a lab directory)")
+        say("root runs dhcp4d, the fixture daemon and healthd, sharing /run/arbor (here a lab directory)")
         config = {
             "machine": {"name": "root", "domain": "home.arpa"},
             "fixture": {"greeting": "hello, lab"},
+            "dhcp4d": {"servers": [{
+                "interface": "lan0", "subnet": "192.168.1.0/24",
+                "pools": [{"start": "192.168.1.100", "end": "192.168.1.199"}],
+                "reservations": [{"mac": "52:54:00:00:01:10", "address": "192.168.1.10", "hostname": "m1"}],
+                "options": {"router": "192.168.1.1", "dns_servers": ["192.168.1.1"], "domain_name": "home.arpa"},
+                "lease_time": 600}]},
             "healthd": {"checks": [
                 {"name": "m1-ping", "kind": "icmp", "target": "192.168.1.10", "interval": 0.5, "timeout": 0.4,
                  "rise": 2, "fall": 2, "critical": True,
                  "on_change": [{"when": "failing", "post": {"daemon": "fixture", "command": "renew"}}]},
                 {"name": "fixture", "kind": "daemon", "target": "fixture", "interval": 1, "timeout": 0.5},
+                {"name": "dhcp4d", "kind": "daemon", "target": "dhcp4d", "interval": 1, "timeout": 0.5},
                 {"name": "disk", "kind": "exec", "command": ["/usr/bin/test", "-w", "/tmp"], "interval": 1, "rise": 1},
             ]},
         }
         d = lab.daemon("fixture", binary("tests/arbor-fixtured"), config, netns=root).start()
+        dh = lab.daemon("dhcp4d", binary("dhcp4d/arbor-dhcp4d"), config, netns=root)
+        dh.runtime_dir, dh.config_path = d.runtime_dir, d.config_path
+        dh.start()
+        say("m1 asks root for its uplink address (udhcpc stands in for arbor's client)")
+        hook = os.path.join(lab.mkdtemp("hook-"), "hook")
+        with open(hook, "w") as f:
+            f.write('#!/bin/sh\ncase "$1" in bound|renew) ip addr replace "$ip/$mask" dev "$interface" ;; esac\n')
+        os.chmod(hook, 0o755)
+        m1.exec(["udhcpc", "-i", uplink, "-n", "-q", "-f", "-s", hook, "-x", "hostname:m1", "-t", "5", "-T", "1"])
+        print(m1.exec(["ip", "-br", "addr", "show", uplink]).stdout.strip())
+        ctl(d, "get", "dhcp4d", "/v1/leases")
         hd = lab.daemon("healthd", binary("healthd/arbor-healthd"), config, netns=root)
         hd.runtime_dir, hd.config_path = d.runtime_dir, d.config_path
         hd.start()
-        wait_for(lambda: hd.status()["healthd"]["passing"] == 3, 10, "every check to pass")
+        wait_for(lambda: hd.status()["healthd"]["passing"] == 4, 10, "every check to pass")
         ctl(d, "status")
         ctl(d, "get", "healthd", "/v1/checks")
 
@@ -95,12 +113,15 @@ def main():
         ctl(d, "reload", "all")
         d.write_config(config)
 
-        say("kill -9 both, restart: the counter, the check states and the event sequence survive")
+        say("kill -9 all three, restart: the lease, the counter, the check states and the event sequence survive")
         d.kill9()
         hd.kill9()
+        dh.kill9()
         d.start()
         hd.start()
+        dh.start()
         ctl(d, "get", "fixture", "/v1/counter")
+        ctl(d, "get", "dhcp4d", "/v1/leases?state=bound")
         ctl(d, "events", "fixture", "--since", "5")
         ctl(d, "status")
 
@@ -111,6 +132,7 @@ def main():
         ctl(d, "stop", "all")
         d.wait_exit(10)
         hd.wait_exit(10)
+        dh.wait_exit(10)
     finally:
         lab.close()
     print("\nlab removed.")
