@@ -223,13 +223,11 @@ size_t arbor_journal_pending(const struct arbor_journal *j)
 	return j->pending_records;
 }
 
-int arbor_journal_commit(struct arbor_journal *j, char *err, size_t errlen)
+int arbor_journal_write(struct arbor_journal *j, char *err, size_t errlen)
 {
 	if (j->pending.len == 0)
 		return 0;
 	int rc = write_all(j->fd, j->pending.data, j->pending.len);
-	if (rc == 0 && fdatasync(j->fd) != 0)
-		rc = -errno;
 	if (rc != 0) {
 		/* A partial write leaves a torn tail that the next open cuts off;
 		 * nothing of this batch was acknowledged, so nothing is lost. */
@@ -242,6 +240,21 @@ int arbor_journal_commit(struct arbor_journal *j, char *err, size_t errlen)
 	return 0;
 }
 
+int arbor_journal_fd(const struct arbor_journal *j)
+{
+	return j->fd;
+}
+
+int arbor_journal_commit(struct arbor_journal *j, char *err, size_t errlen)
+{
+	int rc = arbor_journal_write(j, err, errlen);
+	if (rc == 0 && fdatasync(j->fd) != 0) {
+		rc = -errno;
+		snprintf(err, errlen, "%s/%s.journal: fdatasync: %s", j->dir, j->name, strerror(-rc));
+	}
+	return rc;
+}
+
 int arbor_journal_compact(struct arbor_journal *j, const cJSON *data, char *err, size_t errlen)
 {
 	int rc = arbor_journal_commit(j, err, errlen);
@@ -252,6 +265,22 @@ int arbor_journal_compact(struct arbor_journal *j, const cJSON *data, char *err,
 	cJSON_AddItemReferenceToObject(doc, "data", (cJSON *)data);
 	rc = arbor_state_write_json(j->dir, j->name, doc, err, errlen);
 	cJSON_Delete(doc);
+	if (rc != 0)
+		return rc;
+	return start_journal(j, j->generation + 1, err, errlen);
+}
+
+int arbor_journal_compact_text(struct arbor_journal *j, const char *data, size_t len, char *err, size_t errlen)
+{
+	int rc = arbor_journal_commit(j, err, errlen);
+	if (rc != 0)
+		return rc;
+	struct arbor_buf doc = { 0 };
+	arbor_buf_printf(&doc, "{\"generation\":%llu,\"data\":", (unsigned long long)(j->generation + 1));
+	arbor_buf_append(&doc, data, len);
+	arbor_buf_puts(&doc, "}\n");
+	rc = arbor_state_write(j->dir, j->name, doc.data, doc.len, err, errlen);
+	arbor_buf_free(&doc);
 	if (rc != 0)
 		return rc;
 	return start_journal(j, j->generation + 1, err, errlen);

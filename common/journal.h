@@ -39,8 +39,17 @@ void arbor_journal_append(struct arbor_journal *j, const cJSON *record);
 size_t arbor_journal_pending(const struct arbor_journal *j);
 /* Writes the queued records and fdatasyncs. 0 means all of them are durable. */
 int arbor_journal_commit(struct arbor_journal *j, char *err, size_t errlen);
+/* The two halves of a commit, for a caller that syncs off the loop (syncer.h):
+ * write the queued records to the file (not yet durable), then fdatasync the
+ * descriptor arbor_journal_fd gives. Compact only when no sync is in flight. */
+int arbor_journal_write(struct arbor_journal *j, char *err, size_t errlen);
+int arbor_journal_fd(const struct arbor_journal *j);
 /* Replaces snapshot + journal by a snapshot of data (commit first). */
 int arbor_journal_compact(struct arbor_journal *j, const cJSON *data, char *err, size_t errlen);
+/* The same, with the data already serialized as JSON text: a caller with many
+ * records streams them into one buffer instead of building a cJSON tree (a
+ * tree of 50,000 leases costs tens of megabytes at its peak). */
+int arbor_journal_compact_text(struct arbor_journal *j, const char *data, size_t len, char *err, size_t errlen);
 /* Bytes in the journal file: the caller compacts when it grows too large. */
 uint64_t arbor_journal_bytes(const struct arbor_journal *j);
 uint64_t arbor_journal_generation(const struct arbor_journal *j);

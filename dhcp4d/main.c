@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
+#include <malloc.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -25,9 +26,12 @@
 #include "netlink.h"
 #include "reply.h"
 #include "server.h"
+#include "syncer.h"
 #include "timefmt.h"
 
-enum { BATCH = 64, PENDING_MAX = 256 };
+/* Up to PENDING_MAX answers wait for one journal commit: the more packets a
+ * wake-up reads before committing, the fewer fsyncs per lease under load. */
+enum { BATCH = 64, ROUNDS = 16, PENDING_MAX = BATCH * ROUNDS, REPLY_MAX = 1024 };
 
 struct dhcp4d;
 
@@ -40,14 +44,15 @@ struct served {
 	double last_exhausted_event;
 };
 
+/* An answer (or just an event) waiting for its lease record to be durable.
+ * The lease is copied: the table may change before the commit completes. */
 struct pending_ack {
 	struct served *sv;
 	struct sockaddr_in to;
-	uint8_t pkt[DHCP_MAX_PACKET > 1500 ? 1500 : DHCP_MAX_PACKET];
-	size_t len;
-	struct lease *lease; /* for the event once durable */
+	uint8_t pkt[REPLY_MAX];
+	size_t len; /* 0: nothing to send (RELEASE, DECLINE) */
+	struct lease lease;
 	enum lease_event event;
-	uint32_t addr;
 };
 
 struct dhcp4d {
@@ -57,8 +62,12 @@ struct dhcp4d {
 	struct arbor_journal *journal;
 	struct event *expiry;
 	uint64_t records_since_compaction;
-	struct pending_ack pending[PENDING_MAX];
-	size_t npending;
+	/* Two lists: answers collecting for the next commit, and those whose
+	 * commit is being synced on the worker (syncer.h). */
+	struct pending_ack *pending, *inflight;
+	size_t npending, ninflight;
+	struct arbor_syncer *syncer;
+	bool stopping;
 	uint64_t received, malformed, ignored, sent, send_errors, commit_errors, commits;
 	struct dhcp_message msg; /* 16 KiB decode buffer, reused */
 };
@@ -114,33 +123,43 @@ static void journal_lease(struct dhcp4d *h, const struct served *sv, const struc
 	h->records_since_compaction++;
 }
 
-static cJSON *snapshot(struct dhcp4d *h)
-{
-	cJSON *data = cJSON_CreateObject();
-	cJSON *arr = cJSON_AddArrayToObject(data, "leases");
-	for (size_t i = 0; i < h->nserved; i++) {
-		const struct lease_table *t = &h->served[i].srv.leases;
-		for (uint32_t k = 0; k < t->size; k++)
-			if (t->by_addr[k] && t->by_addr[k]->state != LEASE_OFFERED)
-				cJSON_AddItemToArray(arr, lease_record_encode(h->served[i].ifname, t->by_addr[k]));
-	}
-	return data;
-}
-
+/* The snapshot is streamed into text one lease at a time, then the freed
+ * memory is handed back (glibc keeps it otherwise): RSS stays near what the
+ * lease table needs. One lease per line, so `jq` and `grep` both read it. */
 static void compact(struct dhcp4d *h)
 {
+	struct arbor_buf text = { 0 };
+	arbor_buf_puts(&text, "{\"leases\":[");
+	bool first = true;
+	for (size_t i = 0; i < h->nserved; i++) {
+		const struct lease_table *t = &h->served[i].srv.leases;
+		for (uint32_t k = 0; k < t->size; k++) {
+			if (t->by_addr[k] == NULL || t->by_addr[k]->state == LEASE_OFFERED)
+				continue;
+			cJSON *rec = lease_record_encode(h->served[i].ifname, t->by_addr[k]);
+			char *line = cJSON_PrintUnformatted(rec);
+			cJSON_Delete(rec);
+			arbor_buf_puts(&text, first ? "\n" : ",\n");
+			arbor_buf_puts(&text, line);
+			cJSON_free(line);
+			first = false;
+		}
+	}
+	arbor_buf_puts(&text, "\n]}");
 	char err[256];
-	cJSON *data = snapshot(h);
-	if (arbor_journal_compact(h->journal, data, err, sizeof err) != 0)
+	if (arbor_journal_compact_text(h->journal, text.data, text.len, err, sizeof err) != 0)
 		log_err("compaction: %s", err);
 	else
 		h->records_since_compaction = 0;
-	cJSON_Delete(data);
+	arbor_buf_free(&text);
+	malloc_trim(0);
 }
 
 static void maybe_compact(struct dhcp4d *h)
 {
-	if (h->records_since_compaction >= config(h)->compact_records)
+	/* Never while a sync is in flight: compaction replaces the journal file. */
+	if (h->records_since_compaction >= config(h)->compact_records &&
+	    !(h->syncer && arbor_syncer_busy(h->syncer)))
 		compact(h);
 }
 
@@ -208,28 +227,92 @@ static struct sockaddr_in destination(const struct dhcp_message *req, int type)
 	return to;
 }
 
+static void deliver(struct dhcp4d *h, struct pending_ack *list, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct pending_ack *p = &list[i];
+		if (p->len > 0)
+			send_reply(h, p->sv, &p->to, p->pkt, p->len);
+		const char *type = event_type(p->event);
+		if (type)
+			lease_event(h, p->sv, &p->lease, type, "info");
+	}
+}
+
+static void flush_pending(struct dhcp4d *h);
+
+static void on_synced(void *ctx, int rc)
+{
+	struct dhcp4d *h = ctx;
+	if (rc != 0) {
+		/* Not durable: acknowledge nothing. The clients retry. */
+		h->commit_errors++;
+		log_err("lease journal: fdatasync: %s: %zu acknowledgements withheld", strerror(-rc), h->ninflight);
+	} else {
+		h->commits++;
+		deliver(h, h->inflight, h->ninflight);
+	}
+	h->ninflight = 0;
+	maybe_compact(h); /* no sync in flight now: the journal may be replaced */
+	flush_pending(h); /* what arrived meanwhile goes in the next commit */
+}
+
+/* Commits what is pending. While a sync is in flight, new answers keep
+ * collecting and go with the next one (pipelined group commit); at stop and
+ * without a worker the commit is synchronous. */
 static void flush_pending(struct dhcp4d *h)
 {
+	if (h->syncer && arbor_syncer_busy(h->syncer))
+		return;
 	if (h->npending == 0 && arbor_journal_pending(h->journal) == 0)
 		return;
 	char err[256];
-	if (arbor_journal_commit(h->journal, err, sizeof err) != 0) {
-		/* Not durable: acknowledge nothing. The clients retry. */
+	int rc = arbor_journal_write(h->journal, err, sizeof err);
+	if (rc == 0 && (h->stopping || h->syncer == NULL)) {
+		rc = arbor_journal_commit(h->journal, err, sizeof err);
+		if (rc == 0) {
+			h->commits++;
+			deliver(h, h->pending, h->npending);
+			h->npending = 0;
+			return;
+		}
+	}
+	if (rc != 0) {
 		h->commit_errors++;
 		log_err("lease journal: %s: %zu acknowledgements withheld", err, h->npending);
 		h->npending = 0;
 		return;
 	}
-	h->commits++;
-	for (size_t i = 0; i < h->npending; i++) {
-		struct pending_ack *p = &h->pending[i];
-		if (p->len > 0) /* a RELEASE or DECLINE waits for the commit but has no answer */
-			send_reply(h, p->sv, &p->to, p->pkt, p->len);
-		if (p->event != EVENT_NONE && p->lease && p->lease->addr == p->addr)
-			lease_event(h, p->sv, p->lease, event_type(p->event), "info");
-	}
+	struct pending_ack *t = h->inflight;
+	h->inflight = h->pending;
+	h->ninflight = h->npending;
+	h->pending = t;
 	h->npending = 0;
-	maybe_compact(h);
+	arbor_syncer_start(h->syncer, arbor_journal_fd(h->journal), on_synced, h);
+}
+
+/* Everything pending and in flight is durable and answered when this returns. */
+static void drain(struct dhcp4d *h)
+{
+	flush_pending(h);
+	while (h->syncer && arbor_syncer_busy(h->syncer))
+		arbor_syncer_wait(h->syncer);
+}
+
+static struct pending_ack *next_pending(struct dhcp4d *h)
+{
+	if (h->npending == PENDING_MAX) {
+		/* Full: wait for the sync in flight, then commit this batch now. */
+		drain(h);
+		bool was = h->stopping;
+		h->stopping = true;
+		flush_pending(h);
+		h->stopping = was;
+	}
+	struct pending_ack *p = &h->pending[h->npending];
+	memset(p, 0, offsetof(struct pending_ack, pkt));
+	p->len = 0;
+	return p;
 }
 
 static void handle_packet(struct dhcp4d *h, struct served *sv, const uint8_t *pkt, size_t len)
@@ -301,24 +384,17 @@ static void handle_packet(struct dhcp4d *h, struct served *sv, const uint8_t *pk
 	if (d.reply == 0) {
 		if (d.event == EVENT_DECLINED || d.event == EVENT_RELEASED) {
 			/* No answer to wait for: the event follows the commit like an ACK's. */
-			if (h->npending == PENDING_MAX)
-				flush_pending(h);
-			{
-				struct pending_ack *p = &h->pending[h->npending++];
-				memset(p, 0, offsetof(struct pending_ack, pkt));
-				p->sv = sv;
-				p->lease = d.journal;
-				p->addr = d.journal->addr;
-				p->event = d.event;
-				p->len = 0;
-			}
+			struct pending_ack *p = next_pending(h);
+			p->sv = sv;
+			p->lease = *d.journal;
+			p->event = d.event;
+			h->npending++;
 		}
 		return;
 	}
 	if (d.reply == DHCPACK && d.journal) {
-		if (h->npending == PENDING_MAX)
-			flush_pending(h);
-		struct pending_ack *p = &h->pending[h->npending];
+		struct lease copy = *d.journal;
+		struct pending_ack *p = next_pending(h);
 		int n = reply_build(&sv->srv, m, &d, p->pkt, sizeof p->pkt);
 		if (n < 0) {
 			log_warn("%s: cannot build the reply: %s", sv->ifname, strerror(-n));
@@ -327,8 +403,7 @@ static void handle_packet(struct dhcp4d *h, struct served *sv, const uint8_t *pk
 		p->sv = sv;
 		p->len = (size_t)n;
 		p->to = destination(m, d.reply);
-		p->lease = d.journal;
-		p->addr = d.journal->addr;
+		p->lease = copy;
 		p->event = d.event;
 		h->npending++;
 		return;
@@ -350,8 +425,9 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 	static uint8_t bufs[BATCH][1500];
 	struct mmsghdr msgs[BATCH];
 	struct iovec iov[BATCH];
-	/* Several batches per wake-up, but bounded: other sockets get their turn. */
-	for (int round = 0; round < 16; round++) {
+	/* Several batches per wake-up, one commit for all of them; bounded, so other
+	 * sockets get their turn. */
+	for (int round = 0; round < ROUNDS; round++) {
 		memset(msgs, 0, sizeof msgs);
 		for (int i = 0; i < BATCH; i++) {
 			iov[i].iov_base = bufs[i];
@@ -369,10 +445,10 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 			}
 			handle_packet(h, sv, bufs[i], msgs[i].msg_len);
 		}
-		flush_pending(h);
 		if (n < BATCH)
 			break;
 	}
+	flush_pending(h);
 }
 
 static int open_socket(struct served *sv, char *err, size_t errlen)
@@ -389,8 +465,10 @@ static int open_socket(struct served *sv, char *err, size_t errlen)
 			close(fd);
 		return -1;
 	}
-	/* A burst of clients (a rack powering on) must not overflow the queue. */
-	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof big);
+	/* A burst of clients (a rack powering on) must not overflow the queue;
+	 * FORCE passes net.core.rmem_max (we have CAP_NET_ADMIN), else ask. */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof big) != 0)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof big);
 	return fd;
 }
 
@@ -495,9 +573,15 @@ static int dhcp4d_start(struct arbor_daemon *d, char *err, size_t errlen)
 		abort();
 	h->d = d;
 	arbor_daemon_set_userdata(d, h);
+	h->pending = calloc(PENDING_MAX, sizeof *h->pending);
+	h->inflight = calloc(PENDING_MAX, sizeof *h->inflight);
+	if (h->pending == NULL || h->inflight == NULL)
+		abort();
 	const struct dhcp4d_config *cfg = arbor_daemon_config(d)->daemon;
 	h->served = served_open(h, cfg, err, errlen);
 	if (h->served == NULL) {
+		free(h->pending);
+		free(h->inflight);
 		free(h);
 		arbor_daemon_set_userdata(d, NULL);
 		return -1;
@@ -508,19 +592,27 @@ static int dhcp4d_start(struct arbor_daemon *d, char *err, size_t errlen)
 		for (size_t i = 0; i < h->nserved; i++)
 			served_close(&h->served[i]);
 		free(h->served);
+		free(h->pending);
+		free(h->inflight);
 		free(h);
 		arbor_daemon_set_userdata(d, NULL);
 		return -1;
 	}
+	on_expiry(-1, 0, h); /* what lapsed while we were down (committed on the spot) */
+	/* Start from a fresh snapshot: leases.json then always holds every lease
+	 * (readable with jq), and the journal holds only what came since. */
+	compact(h);
+	/* From here on commits are synced on a worker; without one they are
+	 * synchronous: slower, still correct. */
+	char werr[128];
+	h->syncer = arbor_syncer_new(arbor_daemon_base(d), werr, sizeof werr);
+	if (h->syncer == NULL)
+		log_warn("%s: committing on the loop", werr);
 	for (size_t i = 0; i < h->nserved; i++)
 		event_add(h->served[i].ev, NULL);
 	struct timeval second = { 1, 0 };
 	h->expiry = event_new(arbor_daemon_base(d), -1, EV_PERSIST, on_expiry, h);
 	event_add(h->expiry, &second);
-	on_expiry(-1, 0, h); /* what lapsed while we were down */
-	/* Start from a fresh snapshot: leases.json then always holds every lease
-	 * (readable with jq), and the journal holds only what came since. */
-	compact(h);
 	size_t leases = 0;
 	for (size_t i = 0; i < h->nserved; i++)
 		leases += h->served[i].srv.leases.count;
@@ -538,7 +630,7 @@ static int dhcp4d_reload(struct arbor_daemon *d, const struct arbor_config *next
 	struct served *fresh = served_open(h, cfg, err, errlen);
 	if (fresh == NULL)
 		return -1;
-	flush_pending(h);
+	drain(h); /* answers in flight still use the old sockets */
 	for (size_t i = 0; i < cfg->nservers; i++) {
 		struct served *old = served_by_ifname(h, fresh[i].ifname);
 		/* Same subnet: the leases carry over, whatever happened to the pools. */
@@ -561,11 +653,17 @@ static void dhcp4d_stop(struct arbor_daemon *d)
 	struct dhcp4d *h = dhcp4d_of(d);
 	if (h == NULL)
 		return;
+	drain(h);
+	h->stopping = true;
+	arbor_syncer_free(h->syncer);
+	h->syncer = NULL;
 	flush_pending(h);
 	compact(h);
 	for (size_t i = 0; i < h->nserved; i++)
 		served_close(&h->served[i]);
 	free(h->served);
+	free(h->pending);
+	free(h->inflight);
 	event_free(h->expiry);
 	arbor_journal_close(h->journal);
 	free(h);
