@@ -96,6 +96,8 @@ int arbor_syncer_start(struct arbor_syncer *s, int fd, arbor_sync_done_fn done, 
 {
 	if (s->busy)
 		return -EBUSY;
+	if (fd < 0)
+		return -EBADF; /* -1 means "no work" to the worker */
 	s->busy = true;
 	s->done = done;
 	s->ctx = ctx;

@@ -33,7 +33,10 @@ int main(void)
 	CHECK(arbor_syncer_start(s, fd, done, base) == -EBUSY, "one at a time");
 	event_base_dispatch(base);
 	CHECK(calls == 1 && last_rc == 0 && !arbor_syncer_busy(s), "done runs on the loop with rc 0");
-	CHECK(arbor_syncer_start(s, -1, done, NULL) == 0, "a bad descriptor");
+	CHECK(arbor_syncer_start(s, -1, done, NULL) == -EBADF && !arbor_syncer_busy(s), "-1 is refused");
+	int closed = dup(fd);
+	close(closed);
+	CHECK(arbor_syncer_start(s, closed, done, NULL) == 0, "a closed descriptor");
 	arbor_syncer_wait(s);
 	CHECK(calls == 2 && last_rc == -EBADF, "wait runs done, with the error");
 	arbor_syncer_start(s, fd, done, NULL);
