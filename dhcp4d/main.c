@@ -31,7 +31,7 @@
 
 /* Up to PENDING_MAX answers wait for one journal commit: the more packets a
  * wake-up reads before committing, the fewer fsyncs per lease under load. */
-enum { BATCH = 64, ROUNDS = 16, PENDING_MAX = BATCH * ROUNDS, REPLY_MAX = 1024 };
+enum { BATCH = 64, ROUNDS = 4, PENDING_MAX = BATCH * ROUNDS, REPLY_MAX = 1024 };
 
 struct dhcp4d;
 
@@ -68,6 +68,10 @@ struct dhcp4d {
 	size_t npending, ninflight;
 	struct arbor_syncer *syncer;
 	bool stopping;
+	/* Answers that need no commit (OFFER, NAK, INFORM), sent together with
+	 * one sendmmsg after each batch read. */
+	struct pending_ack *outbox;
+	size_t noutbox;
 	uint64_t received, malformed, ignored, sent, send_errors, commit_errors, commits;
 	struct dhcp_message msg; /* 16 KiB decode buffer, reused */
 };
@@ -197,17 +201,46 @@ static int replay_record(void *ctx, const cJSON *rec)
 
 /* ---- the wire ---- */
 
-static void send_reply(struct dhcp4d *h, struct served *sv, const struct sockaddr_in *to, const uint8_t *pkt,
-		       size_t len)
+/* Sends list[0..n) (entries with len 0 are skipped), one sendmmsg per run of
+ * entries on the same socket. */
+static void send_replies(struct dhcp4d *h, struct pending_ack *list, size_t n)
 {
-	if (sendto(sv->fd, pkt, len, 0, (const struct sockaddr *)to, sizeof *to) == (ssize_t)len) {
-		h->sent++;
-		return;
+	struct mmsghdr msgs[BATCH];
+	struct iovec iov[BATCH];
+	size_t i = 0;
+	while (i < n) {
+		struct served *sv = NULL;
+		unsigned k = 0;
+		for (; i < n && k < BATCH; i++) {
+			struct pending_ack *p = &list[i];
+			if (p->len == 0)
+				continue;
+			if (sv && p->sv != sv)
+				break;
+			sv = p->sv;
+			iov[k].iov_base = p->pkt;
+			iov[k].iov_len = p->len;
+			memset(&msgs[k], 0, sizeof msgs[k]);
+			msgs[k].msg_hdr.msg_name = &p->to;
+			msgs[k].msg_hdr.msg_namelen = sizeof p->to;
+			msgs[k].msg_hdr.msg_iov = &iov[k];
+			msgs[k].msg_hdr.msg_iovlen = 1;
+			k++;
+		}
+		unsigned done = 0;
+		while (sv && done < k) {
+			int rc = sendmmsg(sv->fd, msgs + done, k - done, 0);
+			if (rc <= 0) {
+				/* One bad destination must not hold back the rest: skip it. */
+				h->send_errors++;
+				log_debug("%s: send: %s", sv->ifname, strerror(errno));
+				done++;
+				continue;
+			}
+			h->sent += (unsigned)rc;
+			done += (unsigned)rc;
+		}
 	}
-	h->send_errors++;
-	char where[16];
-	inet_ntop(AF_INET, &to->sin_addr, where, sizeof where);
-	log_warn("%s: send to %s: %s", sv->ifname, where, strerror(errno));
 }
 
 /* RFC 2131 §4.1: where an answer goes. A client with no address yet whose
@@ -229,10 +262,9 @@ static struct sockaddr_in destination(const struct dhcp_message *req, int type)
 
 static void deliver(struct dhcp4d *h, struct pending_ack *list, size_t n)
 {
+	send_replies(h, list, n);
 	for (size_t i = 0; i < n; i++) {
 		struct pending_ack *p = &list[i];
-		if (p->len > 0)
-			send_reply(h, p->sv, &p->to, p->pkt, p->len);
 		const char *type = event_type(p->event);
 		if (type)
 			lease_event(h, p->sv, &p->lease, type, "info");
@@ -313,6 +345,12 @@ static struct pending_ack *next_pending(struct dhcp4d *h)
 	memset(p, 0, offsetof(struct pending_ack, pkt));
 	p->len = 0;
 	return p;
+}
+
+static void flush_outbox(struct dhcp4d *h)
+{
+	send_replies(h, h->outbox, h->noutbox);
+	h->noutbox = 0;
 }
 
 static void handle_packet(struct dhcp4d *h, struct served *sv, const uint8_t *pkt, size_t len)
@@ -408,14 +446,18 @@ static void handle_packet(struct dhcp4d *h, struct served *sv, const uint8_t *pk
 		h->npending++;
 		return;
 	}
-	uint8_t out[1500];
-	int n = reply_build(&sv->srv, m, &d, out, sizeof out);
+	if (h->noutbox == PENDING_MAX)
+		flush_outbox(h);
+	struct pending_ack *o = &h->outbox[h->noutbox];
+	int n = reply_build(&sv->srv, m, &d, o->pkt, sizeof o->pkt);
 	if (n < 0) {
 		log_warn("%s: cannot build the reply: %s", sv->ifname, strerror(-n));
 		return;
 	}
-	struct sockaddr_in to = destination(m, d.reply);
-	send_reply(h, sv, &to, out, (size_t)n);
+	o->sv = sv;
+	o->len = (size_t)n;
+	o->to = destination(m, d.reply);
+	h->noutbox++;
 }
 
 static void on_readable(evutil_socket_t fd, short what, void *arg)
@@ -445,6 +487,9 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 			}
 			handle_packet(h, sv, bufs[i], msgs[i].msg_len);
 		}
+		/* Offers go out with each batch read, not after all of them: a
+		 * client's next step waits on its offer. */
+		flush_outbox(h);
 		if (n < BATCH)
 			break;
 	}
@@ -575,13 +620,15 @@ static int dhcp4d_start(struct arbor_daemon *d, char *err, size_t errlen)
 	arbor_daemon_set_userdata(d, h);
 	h->pending = calloc(PENDING_MAX, sizeof *h->pending);
 	h->inflight = calloc(PENDING_MAX, sizeof *h->inflight);
-	if (h->pending == NULL || h->inflight == NULL)
+	h->outbox = calloc(PENDING_MAX, sizeof *h->outbox);
+	if (h->pending == NULL || h->inflight == NULL || h->outbox == NULL)
 		abort();
 	const struct dhcp4d_config *cfg = arbor_daemon_config(d)->daemon;
 	h->served = served_open(h, cfg, err, errlen);
 	if (h->served == NULL) {
 		free(h->pending);
 		free(h->inflight);
+		free(h->outbox);
 		free(h);
 		arbor_daemon_set_userdata(d, NULL);
 		return -1;
@@ -594,6 +641,7 @@ static int dhcp4d_start(struct arbor_daemon *d, char *err, size_t errlen)
 		free(h->served);
 		free(h->pending);
 		free(h->inflight);
+		free(h->outbox);
 		free(h);
 		arbor_daemon_set_userdata(d, NULL);
 		return -1;
@@ -664,6 +712,7 @@ static void dhcp4d_stop(struct arbor_daemon *d)
 	free(h->served);
 	free(h->pending);
 	free(h->inflight);
+	free(h->outbox);
 	event_free(h->expiry);
 	arbor_journal_close(h->journal);
 	free(h);
