@@ -589,6 +589,29 @@ static void daemon_free(struct arbor_daemon *d)
 	free(d);
 }
 
+/* A daemon with its config and routes, before any directory, loop or socket. */
+static struct arbor_daemon *daemon_new(const struct arbor_daemon_def *def, struct arbor_config *cfg,
+				       const char *config_path, const char *runtime_dir, const char *state_dir)
+{
+	struct arbor_daemon *d = calloc(1, sizeof *d);
+	if (d == NULL)
+		abort();
+	d->def = def;
+	d->cfg = cfg;
+	d->config_path = strdup(config_path);
+	d->runtime_dir = strdup(runtime_dir);
+	d->state_dir = strdup(state_dir);
+	d->listen_fd = -1;
+	d->generation = 1;
+	clock_gettime(CLOCK_REALTIME, &d->started_at);
+	d->loaded_at = d->started_at;
+	arbor_time_rfc3339(&d->started_at, d->started_at_text, sizeof d->started_at_text);
+	memcpy(d->loaded_at_text, d->started_at_text, sizeof d->loaded_at_text);
+	d->started_mono = arbor_time_monotonic();
+	build_routes(d);
+	return d;
+}
+
 struct arbor_daemon *arbor_daemon_create_detached(const struct arbor_daemon_def *def, const char *config_path,
 						  const char *state_dir, char *err, size_t errlen)
 {
@@ -599,22 +622,7 @@ struct arbor_daemon *arbor_daemon_create_detached(const struct arbor_daemon_def 
 		free(errors);
 		return NULL;
 	}
-	struct arbor_daemon *d = calloc(1, sizeof *d);
-	if (d == NULL)
-		abort();
-	d->def = def;
-	d->cfg = cfg;
-	d->config_path = strdup(config_path);
-	d->runtime_dir = strdup(state_dir);
-	d->state_dir = strdup(state_dir);
-	d->listen_fd = -1;
-	d->generation = 1;
-	clock_gettime(CLOCK_REALTIME, &d->started_at);
-	d->loaded_at = d->started_at;
-	arbor_time_rfc3339(&d->started_at, d->started_at_text, sizeof d->started_at_text);
-	memcpy(d->loaded_at_text, d->started_at_text, sizeof d->loaded_at_text);
-	d->started_mono = arbor_time_monotonic();
-	build_routes(d);
+	struct arbor_daemon *d = daemon_new(def, cfg, config_path, state_dir, state_dir);
 	d->base = event_base_new();
 	d->events = arbor_events_open(state_dir, def->name, 64, 1 << 20, err, errlen);
 	if (d->base == NULL || d->events == NULL || (def->start && def->start(d, err, errlen) != 0)) {
@@ -693,22 +701,7 @@ int arbor_daemon_main(const struct arbor_daemon_def *def, int argc, char **argv)
 		return 2;
 	}
 
-	struct arbor_daemon *d = calloc(1, sizeof *d);
-	if (d == NULL)
-		abort();
-	d->def = def;
-	d->cfg = cfg;
-	d->config_path = strdup(config_path);
-	d->runtime_dir = strdup(runtime_dir);
-	d->state_dir = strdup(state_dir);
-	d->listen_fd = -1;
-	d->generation = 1;
-	clock_gettime(CLOCK_REALTIME, &d->started_at);
-	d->loaded_at = d->started_at;
-	arbor_time_rfc3339(&d->started_at, d->started_at_text, sizeof d->started_at_text);
-	memcpy(d->loaded_at_text, d->started_at_text, sizeof d->loaded_at_text);
-	d->started_mono = arbor_time_monotonic();
-	build_routes(d);
+	struct arbor_daemon *d = daemon_new(def, cfg, config_path, runtime_dir, state_dir);
 	signal(SIGPIPE, SIG_IGN);
 	unsigned long long fd_limit = raise_fd_limit();
 

@@ -611,6 +611,22 @@ static void on_expiry(evutil_socket_t fd, short what, void *arg)
 	flush_pending(h);
 }
 
+/* Frees whatever of h exists (start may fail half way). */
+static void dhcp4d_free(struct dhcp4d *h)
+{
+	for (size_t i = 0; h->served && i < h->nserved; i++)
+		served_close(&h->served[i]);
+	free(h->served);
+	free(h->pending);
+	free(h->inflight);
+	free(h->outbox);
+	if (h->expiry)
+		event_free(h->expiry);
+	arbor_journal_close(h->journal);
+	arbor_daemon_set_userdata(h->d, NULL);
+	free(h);
+}
+
 static int dhcp4d_start(struct arbor_daemon *d, char *err, size_t errlen)
 {
 	struct dhcp4d *h = calloc(1, sizeof *h);
@@ -626,24 +642,13 @@ static int dhcp4d_start(struct arbor_daemon *d, char *err, size_t errlen)
 	const struct dhcp4d_config *cfg = arbor_daemon_config(d)->daemon;
 	h->served = served_open(h, cfg, err, errlen);
 	if (h->served == NULL) {
-		free(h->pending);
-		free(h->inflight);
-		free(h->outbox);
-		free(h);
-		arbor_daemon_set_userdata(d, NULL);
+		dhcp4d_free(h);
 		return -1;
 	}
 	h->nserved = cfg->nservers;
 	struct arbor_journal_replay replay = { replay_snapshot, replay_record, h };
 	if (arbor_journal_open(arbor_daemon_state_dir(d), "leases.json", &replay, &h->journal, err, errlen) != 0) {
-		for (size_t i = 0; i < h->nserved; i++)
-			served_close(&h->served[i]);
-		free(h->served);
-		free(h->pending);
-		free(h->inflight);
-		free(h->outbox);
-		free(h);
-		arbor_daemon_set_userdata(d, NULL);
+		dhcp4d_free(h);
 		return -1;
 	}
 	on_expiry(-1, 0, h); /* what lapsed while we were down (committed on the spot) */
@@ -707,16 +712,7 @@ static void dhcp4d_stop(struct arbor_daemon *d)
 	h->syncer = NULL;
 	flush_pending(h);
 	compact(h);
-	for (size_t i = 0; i < h->nserved; i++)
-		served_close(&h->served[i]);
-	free(h->served);
-	free(h->pending);
-	free(h->inflight);
-	free(h->outbox);
-	event_free(h->expiry);
-	arbor_journal_close(h->journal);
-	free(h);
-	arbor_daemon_set_userdata(d, NULL);
+	dhcp4d_free(h);
 }
 
 static void add_lease_json(cJSON *arr, const struct served *sv, const struct lease *l)

@@ -31,21 +31,25 @@ def dhcp4d_config(**server):
     return {"machine": {"name": "dhcp"}, "dhcp4d": {"servers": [s]}}
 
 
-@pytest.fixture
-def net(lab):
-    srv = lab.add_netns("dsrv")
-    cli = lab.add_netns("dcli")
+def server_and_client(lab, srv_name, cli_name):
+    """Two namespaces joined by a veth pair named srv0 (with the server's
+    address) and cli0 inside them."""
+    srv = lab.add_netns(srv_name)
+    cli = lab.add_netns(cli_name)
     tag = os.getpid() % 100000
-    # Create with unique names, then give them their fixed names inside.
-    lab.veth(srv, f"s{tag}", cli, f"c{tag}")
-    srv.exec(["ip", "link", "set", f"s{tag}", "down"])
-    srv.exec(["ip", "link", "set", f"s{tag}", "name", "srv0"])
-    srv.exec(["ip", "link", "set", "srv0", "up"])
-    cli.exec(["ip", "link", "set", f"c{tag}", "down"])
-    cli.exec(["ip", "link", "set", f"c{tag}", "name", "cli0"])
-    cli.exec(["ip", "link", "set", "cli0", "up"])
+    # Created with names unique on the host, renamed inside their namespaces.
+    lab.veth(srv, f"s{tag}{srv_name[-1]}", cli, f"c{tag}{cli_name[-1]}")
+    for ns, old, new in ((srv, f"s{tag}{srv_name[-1]}", "srv0"), (cli, f"c{tag}{cli_name[-1]}", "cli0")):
+        ns.exec(["ip", "link", "set", old, "down"])
+        ns.exec(["ip", "link", "set", old, "name", new])
+        ns.exec(["ip", "link", "set", new, "up"])
     srv.exec(["ip", "addr", "add", f"{NET}.1/24", "dev", "srv0"])
     return {"srv": srv, "cli": cli}
+
+
+@pytest.fixture
+def net(lab):
+    return server_and_client(lab, "dsrv", "dcli")
 
 
 def start(lab, net, config=None):
@@ -401,20 +405,8 @@ class TestDhcp4dContract(ContractSuite):
         box = {}
 
         def netns(lab_):
-            srv = lab_.add_netns("dcs")
-            cli = lab_.add_netns("dcc")
-            tag = os.getpid() % 100000
-            lab_.veth(srv, f"t{tag}", cli, f"u{tag}")
-            srv.exec(["ip", "link", "set", f"t{tag}", "down"])
-            srv.exec(["ip", "link", "set", f"t{tag}", "name", "srv0"])
-            srv.exec(["ip", "link", "set", "srv0", "up"])
-            cli.exec(["ip", "link", "set", f"u{tag}", "down"])
-            cli.exec(["ip", "link", "set", f"u{tag}", "name", "cli0"])
-            cli.exec(["ip", "link", "set", "cli0", "up"])
-            srv.exec(["ip", "addr", "add", f"{NET}.1/24", "dev", "srv0"])
-            box["cli"] = cli
-            box["srv"] = srv
-            return srv
+            box.update(server_and_client(lab_, "dcs", "dcc"))
+            return box["srv"]
 
         def durable_change(d):
             script, out = env_script(lab)
