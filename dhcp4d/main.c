@@ -19,6 +19,8 @@
 
 #include "daemon.h"
 #include "dhcp_wire.h"
+#include "ipv4_alloc.h"
+#include "ipv4_alloc_kernel.h"
 #include "journal.h"
 #include "json.h"
 #include "lease_record.h"
@@ -26,6 +28,7 @@
 #include "netlink.h"
 #include "reply.h"
 #include "server.h"
+#include "statefile.h"
 #include "syncer.h"
 #include "timefmt.h"
 
@@ -558,6 +561,71 @@ static void served_close(struct served *sv)
 	server_free(&sv->srv);
 }
 
+/* "subnet": "auto": a subnet from the IPv4 allocator, keyed by the interface
+ * and persisted in <state-dir>/subnets.json (asking again gives the same one),
+ * avoiding every prefix the machine's routes and addresses use. The interface
+ * gets the subnet's first host address if it has none in it; that address
+ * stays at stop (the subnet is the interface's for good), and it is the
+ * router unless the options name one. The pool is the rest of the hosts. */
+static int resolve_auto_subnet(struct dhcp4d *h, struct server_spec *spec, char *err, size_t errlen)
+{
+	const char *dir = arbor_daemon_state_dir(h->d);
+	struct arbor_ipv4_alloc *a = arbor_ipv4_alloc_new();
+	struct arbor_nl *nl = arbor_nl_open(err, errlen);
+	char *text = NULL;
+	size_t len = 0;
+	int rc = nl ? 0 : -1;
+	if (rc == 0 && arbor_state_read(dir, "subnets.json", &text, &len, 16 << 20) == 0) {
+		cJSON *doc = cJSON_ParseWithLength(text, len);
+		rc = arbor_ipv4_alloc_from_json(a, doc, err, errlen);
+		cJSON_Delete(doc);
+		free(text);
+	}
+	struct arbor_ipv4_prefix prefix;
+	if (rc == 0)
+		rc = arbor_ipv4_alloc_read_kernel(a, nl, err, errlen);
+	if (rc == 0)
+		rc = arbor_ipv4_alloc_allocate(a, spec->interface, spec->auto_prefixlen, (int64_t)arbor_time_wall(), &prefix,
+					       err, errlen);
+	if (rc == 1) { /* new: persist before anyone hears of it */
+		cJSON *doc = arbor_ipv4_alloc_to_json(a);
+		rc = arbor_state_write_json(dir, "subnets.json", doc, err, errlen);
+		cJSON_Delete(doc);
+	}
+	if (rc == 0) {
+		uint32_t size = 1u << (32 - prefix.len);
+		spec->network = prefix.addr;
+		spec->prefixlen = prefix.len;
+		free(spec->pools);
+		spec->pools = calloc(1, sizeof *spec->pools);
+		spec->npools = 1;
+		spec->pools[0].name = strdup("auto");
+		spec->pools[0].range.first = prefix.addr + 2;
+		spec->pools[0].range.last = prefix.addr + size - 2;
+		uint32_t id;
+		char ignored[200];
+		if (find_server_id(spec, &id, ignored, sizeof ignored) != 0) {
+			struct arbor_nl_ip ip = { .family = AF_INET };
+			ip.v4.s_addr = htonl(prefix.addr + 1);
+			int ifindex = arbor_nl_link_index(nl, spec->interface);
+			rc = ifindex > 0 ? arbor_nl_addr_add(nl, ifindex, &ip, prefix.len, NULL) : ifindex;
+			if (rc < 0)
+				snprintf(err, errlen, "%s: %s", spec->interface, arbor_nl_error(nl));
+			else
+				rc = 0;
+		}
+		if (rc == 0 && spec->options.router == 0)
+			spec->options.router = prefix.addr + 1;
+		char shown[ARBOR_IPV4_PREFIX_TEXT_MAX];
+		if (rc == 0)
+			log_info("%s: subnet %s (auto)", spec->interface, arbor_ipv4_prefix_format(&prefix, shown, sizeof shown));
+	}
+	if (nl)
+		arbor_nl_close(nl);
+	arbor_ipv4_alloc_free(a);
+	return rc == 0 ? 0 : -1;
+}
+
 /* Opens every configured server; on failure nothing stays open. */
 static struct served *served_open(struct dhcp4d *h, const struct dhcp4d_config *cfg, char *err, size_t errlen)
 {
@@ -571,7 +639,11 @@ static struct served *served_open(struct dhcp4d *h, const struct dhcp4d_config *
 		sv->fd = -1;
 		snprintf(sv->ifname, sizeof sv->ifname, "%s", spec->interface);
 		uint32_t server_id;
-		int rc = find_server_id(spec, &server_id, err, errlen);
+		int rc = 0;
+		if (spec->subnet_auto)
+			rc = resolve_auto_subnet(h, (struct server_spec *)spec, err, errlen);
+		if (rc == 0)
+			rc = find_server_id(spec, &server_id, err, errlen);
 		if (rc == 0 && server_init(&sv->srv, spec, server_id) != 0) {
 			snprintf(err, errlen, "%s: cannot allocate the lease table", spec->interface);
 			rc = -1;

@@ -265,9 +265,14 @@ static void parse_server(struct arbor_cfg_walk *w, const cJSON *node, struct ser
 	if (subnet == NULL) {
 		arbor_cfg_error(w, "subnet", "missing (a prefix like \"192.168.1.0/24\", or \"auto\")");
 	} else if (strcmp(subnet, "auto") == 0) {
+		/* The subnet comes from the IPv4 allocator at start (subnets.json):
+		 * nothing in this section may name an address of it. */
 		s->subnet_auto = true;
 		s->auto_prefixlen = (unsigned)plen;
-		arbor_cfg_error(w, "subnet", "\"auto\" needs the IPv4 allocator, which this build does not have yet");
+		static const char *const fixed[] = { "pools", "exclusions", "reserved", "server_id", NULL };
+		for (size_t i = 0; fixed[i]; i++)
+			if (cJSON_GetObjectItemCaseSensitive(node, fixed[i]))
+				arbor_cfg_error(w, fixed[i], "cannot be given with \"subnet\": \"auto\" (the subnet is chosen at start)");
 	} else if (!parse_prefix(subnet, &s->network, &s->prefixlen)) {
 		arbor_cfg_error(w, "subnet", "\"%s\" is not a prefix like 192.168.1.0/24 (no host bits)", subnet);
 	} else if (s->prefixlen < 16 || s->prefixlen > 30) {

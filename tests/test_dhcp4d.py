@@ -421,3 +421,35 @@ class TestDhcp4dContract(ContractSuite):
                           state_file="leases.json", durable_change=durable_change,
                           durable_check=durable_check, netns=netns)
         return spec
+
+
+def test_subnet_auto(lab):
+    pair = server_and_client(lab, "dasv", "dacl")
+    srv = pair["srv"]
+    srv.exec(["ip", "addr", "flush", "dev", "srv0"])
+    # What the machine already uses must be avoided: 192.168/16 and 10/9 are taken.
+    srv.exec(["ip", "route", "add", "blackhole", "192.168.0.0/16"])
+    srv.exec(["ip", "route", "add", "blackhole", "10.0.0.0/9"])
+    cfg = {"machine": {"name": "auto"}, "dhcp4d": {"servers": [{"interface": "srv0", "subnet": "auto",
+                                                                 "prefix_length": 24, "lease_time": 60}]}}
+    d = lab.daemon("dhcp4d", binary("dhcp4d/arbor-dhcp4d"), cfg, netns=srv).start()
+    server = d.status()["dhcp4d"]["servers"][0]
+    assert server["subnet"] == "172.16.0.0/24", "best fit: the smallest free block (172.16/12)"
+    assert server["server_id"] == "172.16.0.1"
+    assert "172.16.0.1/24" in srv.exec(["ip", "-br", "addr", "show", "srv0"]).stdout
+    saved = json.loads(d.state_file("subnets.json"))
+    assert [(a["key"], a["prefix"]) for a in saved["allocations"]] == [("srv0", "172.16.0.0/24")]
+    script, out = env_script(lab)
+    pair["cli"].popen(["udhcpc", "-i", "cli0", "-f", "-n", "-q", "-s", script, "-t", "5", "-T", "1"],
+                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).wait(20)
+    env = read_envs(out, "bound")[0]
+    assert env["ip"].startswith("172.16.0.") and env["router"] == "172.16.0.1"
+    d.kill9()
+    d.start()
+    assert d.status()["dhcp4d"]["servers"][0]["subnet"] == "172.16.0.0/24", "asking again gives the same subnet"
+    assert leases(d, state="bound")[0]["address"] == env["ip"]
+    bad = dict(cfg)
+    bad["dhcp4d"] = {"servers": [{"interface": "srv0", "subnet": "auto", "pools": [{"start": "1.2.3.4", "end": "1.2.3.5"}]}]}
+    d.write_config(bad)
+    r = subprocess.run([d.binary, "-c", d.config_path, "--check-config"], capture_output=True, text=True)
+    assert r.returncode == 1 and 'dhcp4d.servers[0].pools: cannot be given with "subnet": "auto"' in r.stderr
