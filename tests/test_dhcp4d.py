@@ -81,8 +81,9 @@ def env_script(lab):
     out = lab.mkdtemp("dhcp-env-")
     script = os.path.join(out, "hook")
     with open(script, "w") as f:
+        # Written aside and renamed: a test never reads a half-written file.
         f.write(f"""#!/bin/sh
-env > {out}/"${{1:-${{reason}}}}.$$"
+env > {out}/".tmp.$$" && mv {out}/".tmp.$$" {out}/"${{1:-${{reason}}}}.$$"
 case "$1" in
   bound|renew) ip addr replace "$ip/$mask" dev "$interface" ;;
   deconfig) ip addr flush dev "$interface" scope global ;;
