@@ -145,6 +145,39 @@ static void print_human(const cJSON *v, int depth)
 	}
 }
 
+/* GETs path from one daemon and parses the answer; NULL (with err set) when
+ * the daemon is not there or did not answer JSON. */
+static cJSON *get_json(const char *daemon, const char *path, char *err, size_t errlen)
+{
+	char sock[PATH_MAX];
+	socket_path(daemon, sock, sizeof sock);
+	struct arbor_client_response r;
+	if (arbor_client_request(sock, "GET", path, NULL, 10, &r, err, errlen) != 0)
+		return NULL;
+	cJSON *doc = cJSON_ParseWithLength(r.body, r.len);
+	arbor_client_response_free(&r);
+	if (doc == NULL)
+		snprintf(err, errlen, "unreadable answer");
+	return doc;
+}
+
+static void print_json(cJSON *doc)
+{
+	char *text = cJSON_Print(doc);
+	printf("%s\n", text);
+	cJSON_free(text);
+}
+
+/* The daemons found in the runtime dir; 0 with a message when there are none. */
+static size_t find_daemons_or_say(char names[][64], size_t max)
+{
+	size_t n = find_daemons(names, max);
+	if (n == 0)
+		fprintf(stderr, "arborctl: no daemon sockets in %s (are the daemons running? try --runtime-dir)\n",
+			runtime_dir);
+	return n;
+}
+
 static int cmd_status(int argc, char **argv)
 {
 	if (argc > 1) {
@@ -171,52 +204,40 @@ static int cmd_status(int argc, char **argv)
 		return rc;
 	}
 	char names[64][64];
-	size_t n = find_daemons(names, 64);
-	if (n == 0) {
-		fprintf(stderr, "arborctl: no daemon sockets in %s (are the daemons running? try --runtime-dir)\n",
-			runtime_dir);
+	size_t n = find_daemons_or_say(names, 64);
+	if (n == 0)
 		return EXIT_NO_DAEMON;
-	}
 	cJSON *all = cJSON_CreateArray();
 	if (!json_output)
 		printf("%-10s %-9s %8s %8s %4s %-8s %s\n", "DAEMON", "HEALTH", "PID", "UPTIME", "GEN", "VERSION",
 		       "EVENTS");
 	int worst = EXIT_OK;
 	for (size_t i = 0; i < n; i++) {
-		char sock[PATH_MAX], err[512];
-		socket_path(names[i], sock, sizeof sock);
-		struct arbor_client_response r;
-		int rc = arbor_client_request(sock, "GET", "/v1/status", NULL, 10, &r, err, sizeof err);
-		cJSON *doc = rc == 0 ? cJSON_ParseWithLength(r.body, r.len) : NULL;
+		char err[512];
+		cJSON *doc = get_json(names[i], "/v1/status", err, sizeof err);
 		if (doc == NULL) {
 			if (!json_output)
-				printf("%-10s %-9s %s\n", names[i], "down", rc ? err : "unreadable answer");
+				printf("%-10s %-9s %s\n", names[i], "down", err);
 			cJSON *row = cJSON_CreateObject();
 			cJSON_AddStringToObject(row, "daemon", names[i]);
 			cJSON_AddStringToObject(row, "health", "down");
-			cJSON_AddStringToObject(row, "error", rc ? err : "unreadable answer");
+			cJSON_AddStringToObject(row, "error", err);
 			cJSON_AddItemToArray(all, row);
 			worst = EXIT_NO_DAEMON;
-		} else {
-			char up[32];
-			format_uptime(num_field(doc, "uptime_s"), up, sizeof up);
-			const cJSON *cfg = cJSON_GetObjectItemCaseSensitive(doc, "config");
-			const cJSON *ev = cJSON_GetObjectItemCaseSensitive(doc, "events");
-			if (!json_output)
-				printf("%-10s %-9s %8.0f %8s %4.0f %-8s %.0f\n", str_field(doc, "daemon", names[i]),
-				       str_field(doc, "health", "?"), num_field(doc, "pid"), up,
-				       num_field(cfg, "generation"), str_field(doc, "version", "?"),
-				       num_field(ev, "last_seq"));
-			cJSON_AddItemToArray(all, doc);
+			continue;
 		}
-		if (rc == 0)
-			arbor_client_response_free(&r);
+		char up[32];
+		format_uptime(num_field(doc, "uptime_s"), up, sizeof up);
+		const cJSON *cfg = cJSON_GetObjectItemCaseSensitive(doc, "config");
+		const cJSON *ev = cJSON_GetObjectItemCaseSensitive(doc, "events");
+		if (!json_output)
+			printf("%-10s %-9s %8.0f %8s %4.0f %-8s %.0f\n", str_field(doc, "daemon", names[i]),
+			       str_field(doc, "health", "?"), num_field(doc, "pid"), up, num_field(cfg, "generation"),
+			       str_field(doc, "version", "?"), num_field(ev, "last_seq"));
+		cJSON_AddItemToArray(all, doc);
 	}
-	if (json_output) {
-		char *text = cJSON_Print(all);
-		printf("%s\n", text);
-		cJSON_free(text);
-	}
+	if (json_output)
+		print_json(all);
 	cJSON_Delete(all);
 	return worst;
 }
@@ -228,20 +249,14 @@ static int cmd_health(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	char names[64][64];
-	size_t n = find_daemons(names, 64);
-	if (n == 0) {
-		fprintf(stderr, "arborctl: no daemon sockets in %s (are the daemons running? try --runtime-dir)\n",
-			runtime_dir);
+	size_t n = find_daemons_or_say(names, 64);
+	if (n == 0)
 		return EXIT_NO_DAEMON;
-	}
 	int worst = EXIT_OK;
 	cJSON *all = cJSON_CreateObject();
 	for (size_t i = 0; i < n; i++) {
-		char sock[PATH_MAX], err[512];
-		socket_path(names[i], sock, sizeof sock);
-		struct arbor_client_response r;
-		int rc = arbor_client_request(sock, "GET", "/v1/healthz", NULL, 10, &r, err, sizeof err);
-		cJSON *doc = rc == 0 ? cJSON_ParseWithLength(r.body, r.len) : NULL;
+		char err[512];
+		cJSON *doc = get_json(names[i], "/v1/healthz", err, sizeof err);
 		const char *health = doc ? str_field(doc, "health", "?") : "down";
 		if (strcmp(health, "ok") != 0 && worst == EXIT_OK)
 			worst = EXIT_REFUSED;
@@ -252,7 +267,7 @@ static int cmd_health(int argc, char **argv)
 				if (cJSON_IsString(x))
 					printf(" %s%s", x->valuestring, x->next ? ";" : "");
 			if (doc == NULL)
-				printf(" %s", rc ? err : "unreadable answer");
+				printf(" %s", err);
 			printf("\n");
 		}
 		if (doc == NULL) {
@@ -260,14 +275,9 @@ static int cmd_health(int argc, char **argv)
 			cJSON_AddStringToObject(doc, "health", "down");
 		}
 		cJSON_AddItemToObject(all, names[i], doc);
-		if (rc == 0)
-			arbor_client_response_free(&r);
 	}
-	if (json_output) {
-		char *text = cJSON_Print(all);
-		printf("%s\n", text);
-		cJSON_free(text);
-	}
+	if (json_output)
+		print_json(all);
 	cJSON_Delete(all);
 	return worst;
 }
