@@ -1,8 +1,11 @@
 /* arborctl: the operator's tool. It finds daemons by their sockets in the
  * runtime directory and speaks the contract to them; it knows nothing about any
  * one daemon beyond the common endpoints, so new daemons need no change here.
+ * The one command that talks to no daemon is `addr`: the IPv6 derivation is
+ * stateless (docs/addressing.md), so arborctl computes it itself.
  * Exit codes: 0 ok, 1 the daemon refused, 2 usage, 3 no daemon there. */
 #include <dirent.h>
+#include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <math.h>
@@ -14,8 +17,10 @@
 
 #include <cjson/cJSON.h>
 
+#include "addr_derive.h"
 #include "buf.h"
 #include "client.h"
+#include "subnet_ids.h"
 
 enum { EXIT_OK = 0, EXIT_REFUSED = 1, EXIT_USAGE = 2, EXIT_NO_DAEMON = 3 };
 
@@ -32,6 +37,8 @@ static void usage(FILE *out)
 		     "  reload|renew|stop DAEMON|all        run a command\n"
 		     "  get DAEMON PATH                     GET any path (e.g. /v1/metrics)\n"
 		     "  post DAEMON PATH [JSON]             POST any path with an optional JSON body\n"
+		     "  addr [--machine-id ID] [--iface NAME [--state DIR] | --subnet-id N] [--host HOST-ID]\n"
+		     "                                      this machine's IPv6 prefix, an interface's /64, a host's address\n"
 		     "\n"
 		     "exit: 0 ok, 1 the daemon refused, 2 usage, 3 no daemon there\n");
 }
@@ -466,6 +473,164 @@ static int cmd_raw(const char *method, int argc, char **argv)
 	return rc;
 }
 
+#define DEFAULT_MACHINE_ID_FILE "/etc/machine-id"
+#define DEFAULT_SUBNET_STATE_DIR "/var/lib/arbor/dnsd"
+
+/* The machine-id from /etc/machine-id (or the file given); a message on failure. */
+static bool read_machine_id(const char *path, char id[ARBOR_MACHINE_ID_LEN + 1])
+{
+	char text[128];
+	FILE *f = fopen(path, "re");
+	if (f == NULL) {
+		fprintf(stderr, "arborctl: %s: %s (give --machine-id)\n", path, strerror(errno));
+		return false;
+	}
+	size_t n = fread(text, 1, sizeof text - 1, f);
+	fclose(f);
+	text[n] = '\0';
+	if (arbor_machine_id_normalize(text, id) != 0) {
+		fprintf(stderr, "arborctl: %s does not hold a machine-id (32 hex digits)\n", path);
+		return false;
+	}
+	return true;
+}
+
+/* The subnet id of iface from the table in state_dir; exit code on failure. */
+static int lookup_subnet_id(const char *state_dir, const char *iface, uint16_t *id)
+{
+	struct arbor_subnet_ids t;
+	char err[512];
+	int rc = arbor_subnet_ids_load(&t, state_dir, ARBOR_SUBNET_IDS_FILE, err, sizeof err);
+	if (rc == 0) {
+		rc = arbor_subnet_ids_lookup(&t, iface);
+		if (rc == -ENOENT)
+			snprintf(err, sizeof err, "%s has no subnet id in %s/%s (give --subnet-id)", iface, state_dir,
+				 ARBOR_SUBNET_IDS_FILE);
+	}
+	arbor_subnet_ids_free(&t);
+	if (rc < 0) {
+		fprintf(stderr, "arborctl: %s\n", err);
+		return EXIT_REFUSED;
+	}
+	*id = (uint16_t)rc;
+	return EXIT_OK;
+}
+
+static int cmd_addr(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "machine-id", required_argument, NULL, 'm' }, { "iface", required_argument, NULL, 'i' },
+		{ "subnet-id", required_argument, NULL, 's' },  { "host", required_argument, NULL, 'H' },
+		{ "state", required_argument, NULL, 'S' },      { "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *machine_arg = NULL, *iface = NULL, *subnet_arg = NULL, *host = NULL, *state_dir = NULL;
+	optind = 0;
+	int opt;
+	while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
+		switch (opt) {
+		case 'm': machine_arg = optarg; break;
+		case 'i': iface = optarg; break;
+		case 's': subnet_arg = optarg; break;
+		case 'H': host = optarg; break;
+		case 'S': state_dir = optarg; break;
+		case 'j': json_output = true; break;
+		default: return EXIT_USAGE;
+		}
+	}
+	char machine_id[ARBOR_MACHINE_ID_LEN + 1];
+	if (optind != argc) {
+		fprintf(stderr, "arborctl: addr [--machine-id ID] [--iface NAME [--state DIR] | --subnet-id N] [--host HOST-ID]\n");
+		return EXIT_USAGE;
+	}
+	if (machine_arg && arbor_machine_id_normalize(machine_arg, machine_id) != 0) {
+		fprintf(stderr, "arborctl: --machine-id takes a machine-id (32 hex digits, not all zero)\n");
+		return EXIT_USAGE;
+	}
+	if (iface && subnet_arg) {
+		fprintf(stderr, "arborctl: give --iface or --subnet-id, not both\n");
+		return EXIT_USAGE;
+	}
+	if (state_dir && !iface) {
+		fprintf(stderr, "arborctl: --state only goes with --iface\n");
+		return EXIT_USAGE;
+	}
+	if (iface && !arbor_subnet_name_valid(iface)) {
+		fprintf(stderr, "arborctl: %s is not an interface name\n", iface);
+		return EXIT_USAGE;
+	}
+	unsigned long subnet_value = 0;
+	if (subnet_arg) {
+		char *end;
+		errno = 0;
+		subnet_value = strtoul(subnet_arg, &end, 10);
+		if (subnet_arg[0] < '0' || subnet_arg[0] > '9' || *end != '\0' || errno != 0 || subnet_value > 65535) {
+			fprintf(stderr, "arborctl: --subnet-id takes a number from 0 to 65535\n");
+			return EXIT_USAGE;
+		}
+	}
+	if (host && host[0] == '\0') {
+		fprintf(stderr, "arborctl: --host takes a non-empty host id\n");
+		return EXIT_USAGE;
+	}
+	if (!machine_arg && !read_machine_id(DEFAULT_MACHINE_ID_FILE, machine_id))
+		return EXIT_REFUSED;
+	uint16_t subnet_id = (uint16_t)subnet_value;
+	if (iface) {
+		int rc = lookup_subnet_id(state_dir ? state_dir : DEFAULT_SUBNET_STATE_DIR, iface, &subnet_id);
+		if (rc != EXIT_OK)
+			return rc;
+	}
+	bool have_subnet = iface || subnet_arg;
+
+	/* Every value below is valid by now: the derivation cannot fail. */
+	struct in6_addr prefix, subnet, address;
+	uint8_t iid[8];
+	char prefix_text[ARBOR_ADDR_STRLEN], subnet_text[ARBOR_ADDR_STRLEN], iid_text[20], address_text[ARBOR_ADDR_STRLEN];
+	if (arbor_addr_machine_prefix(machine_id, &prefix) != 0 || (host && arbor_addr_interface_id(host, iid) != 0)) {
+		fprintf(stderr, "arborctl: cannot derive the address\n");
+		return EXIT_REFUSED;
+	}
+	arbor_addr_subnet(&prefix, subnet_id, &subnet);
+	address = subnet;
+	if (host)
+		memcpy(&address.s6_addr[8], iid, sizeof iid);
+	arbor_addr_format(&prefix, 48, prefix_text, sizeof prefix_text);
+	arbor_addr_format(&subnet, 64, subnet_text, sizeof subnet_text);
+	arbor_addr_format(&address, -1, address_text, sizeof address_text);
+	if (host)
+		arbor_addr_format_iid(iid, iid_text);
+
+	if (json_output) {
+		cJSON *doc = cJSON_CreateObject();
+		cJSON_AddStringToObject(doc, "machine_id", machine_id);
+		cJSON_AddStringToObject(doc, "prefix", prefix_text);
+		if (iface)
+			cJSON_AddStringToObject(doc, "interface", iface);
+		if (have_subnet) {
+			cJSON_AddNumberToObject(doc, "subnet_id", subnet_id);
+			cJSON_AddStringToObject(doc, "subnet", subnet_text);
+		}
+		if (host) {
+			cJSON_AddStringToObject(doc, "host_id", host);
+			cJSON_AddStringToObject(doc, "interface_id", iid_text);
+		}
+		if (have_subnet && host)
+			cJSON_AddStringToObject(doc, "address", address_text);
+		print_json(doc);
+		cJSON_Delete(doc);
+		return EXIT_OK;
+	}
+	printf("prefix %s\n", prefix_text);
+	if (have_subnet)
+		printf("subnet %s\n", subnet_text);
+	if (host)
+		printf("interface-id %s\n", iid_text);
+	if (have_subnet && host)
+		printf("address %s\n", address_text);
+	return EXIT_OK;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option options[] = {
@@ -504,6 +669,8 @@ int main(int argc, char **argv)
 		return cmd_raw("GET", rest, args);
 	if (strcmp(cmd, "post") == 0)
 		return cmd_raw("POST", rest, args);
+	if (strcmp(cmd, "addr") == 0)
+		return cmd_addr(rest + 1, args - 1);
 	if (strcmp(cmd, "help") == 0) {
 		usage(stdout);
 		return EXIT_OK;

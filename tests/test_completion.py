@@ -19,7 +19,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SCRIPT = os.path.join(REPO, "dist", "completion", "arborctl.bash")
 BASH = shutil.which("bash")
 FALLBACK = ["healthd", "dhcp4d", "dhcp6pd", "dnsd", "overlayd", "wgd"]
-COMMANDS = ["status", "health", "events", "reload", "renew", "stop", "get", "post", "help"]
+COMMANDS = ["status", "health", "events", "reload", "renew", "stop", "get", "post", "addr", "help"]
 
 pytestmark = pytest.mark.skipif(BASH is None, reason="bash is not installed")
 

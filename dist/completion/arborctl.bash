@@ -8,12 +8,14 @@
 #   reload|renew|stop DAEMON|all
 #   get DAEMON PATH
 #   post DAEMON PATH [JSON]
+#   addr [--machine-id ID] [--iface NAME [--state DIR] | --subnet-id N] [--host HOST-ID] [--json]
 #   help
 #
 # DAEMON names come from the *.sock files in the runtime directory (the
 # --runtime-dir given on the command line, else /run/arbor), or from the fixed
 # list of arbor daemons when there are none. Self-contained: it needs bash 4.3
-# or later and nothing from the bash-completion package. Install it as
+# or later and nothing from the bash-completion package. addr's --iface offers
+# the interfaces in /sys/class/net. Install it as
 # /usr/share/bash-completion/completions/arborctl.
 
 _arborctl_daemons()
@@ -104,7 +106,7 @@ _arborctl()
             ((json)) || opts+=(--json)
             _arborctl_reply "${opts[@]}"
         else
-            _arborctl_reply status health events reload renew stop get post help
+            _arborctl_reply status health events reload renew stop get post addr help
         fi
         return 0
     fi
@@ -117,6 +119,8 @@ _arborctl()
         case $cmd:$w in
             events:--since | events:--type) skip=1 ;;
             events:-*) ;;
+            addr:--machine-id | addr:--iface | addr:--subnet-id | addr:--host | addr:--state) skip=1 ;;
+            addr:-*) ;;
             *) pos+=("$w") ;;
         esac
     done
@@ -158,6 +162,46 @@ _arborctl()
                 if ((${#COMPREPLY[@]} == 1)) && [[ ${COMPREPLY[0]} == */ ]]; then
                     compopt -o nospace 2>/dev/null
                 fi
+            fi
+            ;;
+        addr)
+            # "--iface=NAME" and "--state=DIR" arrive joined (see above).
+            local opt=$prev
+            if [[ $cur == --iface=* || $cur == --state=* ]]; then
+                opt=${cur%%=*}
+                cur=${cur#*=}
+            fi
+            case $opt in
+                --iface)
+                    local -a ifaces=()
+                    for w in /sys/class/net/*; do
+                        [[ -e $w ]] && ifaces+=("${w##*/}")
+                    done
+                    _arborctl_reply "${ifaces[@]}"
+                    return 0
+                    ;;
+                --state)
+                    compopt -o filenames 2>/dev/null
+                    mapfile -t COMPREPLY < <(compgen -d -- "$cur")
+                    return 0
+                    ;;
+                --machine-id | --subnet-id | --host) return 0 ;; # free text
+            esac
+            if [[ $cur == -* ]]; then
+                # Each option once; --iface and --subnet-id exclude each other.
+                local -a opts=() o
+                local given=" "
+                for w in "${args[@]}"; do
+                    given+="${w%%=*} " # "--iface=eth0" counts as --iface
+                done
+                for o in --machine-id --iface --subnet-id --host --state --json; do
+                    [[ $given == *" $o "* ]] && continue
+                    [[ $o == --json ]] && ((json)) && continue
+                    [[ $o == --subnet-id && $given == *" --iface "* ]] && continue
+                    [[ ($o == --iface || $o == --state) && $given == *" --subnet-id "* ]] && continue
+                    opts+=("$o")
+                done
+                _arborctl_reply "${opts[@]}"
             fi
             ;;
         health | help | *) ;;
