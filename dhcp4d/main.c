@@ -1,4 +1,5 @@
-/* arbor-dhcp4d: the DHCPv4 server, crash-safe and fast.
+/* arbor-dhcp4d: the DHCPv4 server, crash-safe and fast, and the DHCP clients of
+ * the machine's uplinks (uplink.c; the state machine is client.c).
  *
  * One UDP socket per served interface (bound to the device). Packets are read
  * in batches; each is decoded, decided by the server state machine, and
@@ -31,6 +32,7 @@
 #include "statefile.h"
 #include "syncer.h"
 #include "timefmt.h"
+#include "uplink.h"
 
 /* Up to PENDING_MAX answers wait for one journal commit: the more packets a
  * wake-up reads before committing, the fewer fsyncs per lease under load. */
@@ -76,6 +78,13 @@ struct dhcp4d {
 	struct pending_ack *outbox;
 	size_t noutbox;
 	uint64_t received, malformed, ignored, sent, send_errors, commit_errors, commits;
+	/* The clients: one per uplink, with one netlink socket and one link
+	 * monitor (carrier) between them. */
+	struct uplink **uplinks;
+	size_t nuplinks;
+	struct arbor_nl *nl;
+	struct arbor_nl_monitor *monitor;
+	struct event *monitor_ev;
 	struct dhcp_message msg; /* 16 KiB decode buffer, reused */
 };
 
@@ -684,8 +693,94 @@ static void on_expiry(evutil_socket_t fd, short what, void *arg)
 }
 
 /* Frees whatever of h exists (start may fail half way). */
+static void close_uplinks(struct dhcp4d *h, bool release)
+{
+	for (size_t i = 0; i < h->nuplinks; i++)
+		uplink_close(h->uplinks[i], release);
+	free(h->uplinks);
+	h->uplinks = NULL;
+	h->nuplinks = 0;
+	if (h->monitor_ev)
+		event_free(h->monitor_ev);
+	h->monitor_ev = NULL;
+	arbor_nl_monitor_close(h->monitor);
+	h->monitor = NULL;
+	arbor_nl_close(h->nl);
+	h->nl = NULL;
+}
+
+static void on_link_change(void *ctx, const struct arbor_nl_change *c)
+{
+	struct dhcp4d *h = ctx;
+	if (c->kind == ARBOR_NL_RESYNC) {
+		struct arbor_nl_link *links;
+		size_t n;
+		if (arbor_nl_links(h->nl, &links, &n) < 0)
+			return;
+		for (size_t i = 0; i < h->nuplinks; i++) {
+			bool exists = false, carrier = false;
+			for (size_t k = 0; k < n; k++)
+				if (links[k].index == uplink_ifindex(h->uplinks[i])) {
+					exists = true;
+					carrier = links[k].lower_up;
+				}
+			uplink_link_changed(h->uplinks[i], exists, carrier);
+		}
+		free(links);
+		return;
+	}
+	if (c->kind != ARBOR_NL_LINK_NEW && c->kind != ARBOR_NL_LINK_DEL)
+		return;
+	for (size_t i = 0; i < h->nuplinks; i++)
+		if (uplink_ifindex(h->uplinks[i]) == c->link.index)
+			uplink_link_changed(h->uplinks[i], c->kind == ARBOR_NL_LINK_NEW, c->link.lower_up);
+}
+
+static void on_monitor_readable(evutil_socket_t fd, short what, void *arg)
+{
+	struct dhcp4d *h = arg;
+	if (arbor_nl_monitor_dispatch(h->monitor) < 0)
+		log_warn("link monitor: %s", arbor_nl_monitor_error(h->monitor));
+}
+
+/* Starts a client on every configured uplink; all or nothing. */
+static int open_uplinks(struct dhcp4d *h, const struct dhcp4d_config *cfg, char *err, size_t errlen)
+{
+	if (cfg->nclients == 0)
+		return 0;
+	h->nl = arbor_nl_open(err, errlen);
+	if (h->nl == NULL)
+		return -1;
+	h->monitor = arbor_nl_monitor_open(on_link_change, h, err, errlen);
+	if (h->monitor == NULL)
+		return -1;
+	h->monitor_ev = event_new(arbor_daemon_base(h->d), arbor_nl_monitor_fd(h->monitor), EV_READ | EV_PERSIST,
+				  on_monitor_readable, h);
+	event_add(h->monitor_ev, NULL);
+	h->uplinks = calloc(cfg->nclients, sizeof *h->uplinks);
+	if (h->uplinks == NULL)
+		abort();
+	const char *hostname = arbor_daemon_config(h->d)->machine.name;
+	for (size_t i = 0; i < cfg->nclients; i++) {
+		struct uplink *u = uplink_open(h->d, h->nl, &cfg->clients[i], hostname, err, errlen);
+		if (u == NULL)
+			return -1;
+		h->uplinks[h->nuplinks++] = u;
+	}
+	return 0;
+}
+
+static struct uplink *uplink_by_ifname(struct dhcp4d *h, const char *ifname)
+{
+	for (size_t i = 0; i < h->nuplinks; i++)
+		if (strcmp(uplink_ifname(h->uplinks[i]), ifname) == 0)
+			return h->uplinks[i];
+	return NULL;
+}
+
 static void dhcp4d_free(struct dhcp4d *h)
 {
+	close_uplinks(h, false);
 	for (size_t i = 0; h->served && i < h->nserved; i++)
 		served_close(&h->served[i]);
 	free(h->served);
@@ -738,10 +833,14 @@ static int dhcp4d_start(struct arbor_daemon *d, char *err, size_t errlen)
 	struct timeval second = { 1, 0 };
 	h->expiry = event_new(arbor_daemon_base(d), -1, EV_PERSIST, on_expiry, h);
 	event_add(h->expiry, &second);
+	if (open_uplinks(h, cfg, err, errlen) < 0) {
+		dhcp4d_free(h);
+		return -1;
+	}
 	size_t leases = 0;
 	for (size_t i = 0; i < h->nserved; i++)
 		leases += h->served[i].srv.leases.count;
-	log_info("serving %zu interfaces, %zu leases on record", h->nserved, leases);
+	log_info("serving %zu interfaces, %zu leases on record; %zu clients", h->nserved, leases, h->nuplinks);
 	return 0;
 }
 
@@ -778,6 +877,7 @@ static void dhcp4d_stop(struct arbor_daemon *d)
 	struct dhcp4d *h = dhcp4d_of(d);
 	if (h == NULL)
 		return;
+	close_uplinks(h, true);
 	drain(h);
 	h->stopping = true;
 	arbor_syncer_free(h->syncer);
@@ -829,6 +929,9 @@ static void dhcp4d_status(struct arbor_daemon *d, cJSON *status)
 	arbor_json_add_int(pk, "sent", (long long)h->sent);
 	arbor_json_add_int(pk, "send_errors", (long long)h->send_errors);
 	arbor_json_add_int(own, "journal_commits", (long long)h->commits);
+	cJSON *clients = cJSON_AddArrayToObject(own, "clients");
+	for (size_t i = 0; i < h->nuplinks; i++)
+		uplink_status(h->uplinks[i], clients);
 }
 
 static enum arbor_health dhcp4d_health(struct arbor_daemon *d, cJSON *reasons)
@@ -873,6 +976,13 @@ static void dhcp4d_metrics(struct arbor_daemon *d, struct arbor_buf *out)
 		arbor_buf_printf(out, "arbor_dhcp4d_leases{interface=\"%s\",state=\"bound\"} %zu\n", h->served[i].ifname,
 				 t->bound);
 	}
+	if (h->nuplinks)
+		arbor_buf_puts(out, "# HELP arbor_dhcp4d_client_packets_total DHCP client packets, by outcome.\n"
+				    "# TYPE arbor_dhcp4d_client_packets_total counter\n"
+				    "# HELP arbor_dhcp4d_client_bound Whether the client holds a lease.\n"
+				    "# TYPE arbor_dhcp4d_client_bound gauge\n");
+	for (size_t i = 0; i < h->nuplinks; i++)
+		uplink_metrics(h->uplinks[i], out);
 }
 
 static void view_leases(struct arbor_daemon *d, const struct arbor_http_request *req, struct arbor_http_response *resp)
@@ -922,14 +1032,88 @@ static int dhcp4d_renew(struct arbor_daemon *d, char *msg, size_t msglen)
 {
 	struct dhcp4d *h = dhcp4d_of(d);
 	on_expiry(-1, 0, h);
-	snprintf(msg, msglen, "expired leases swept, journal committed");
+	size_t renewed = 0;
+	for (size_t i = 0; i < h->nuplinks; i++) {
+		char m[160];
+		if (uplink_command(h->uplinks[i], "renew", m, sizeof m) == 0)
+			renewed++;
+	}
+	snprintf(msg, msglen, "expired leases swept, journal committed; %zu of %zu clients renewing", renewed,
+		 h->nuplinks);
 	return 0;
 }
+
+/* POST /v1/commands/{renew,rebind,release} {"interface": "wan0"}: one client, or
+ * every client when no interface is named. */
+static void client_command(struct arbor_daemon *d, const struct arbor_http_request *req,
+			   struct arbor_http_response *resp, const char *name)
+{
+	struct dhcp4d *h = dhcp4d_of(d);
+	cJSON *body = arbor_command_body(req, resp);
+	if (body == NULL)
+		return;
+	const cJSON *ifn = cJSON_GetObjectItemCaseSensitive(body, "interface");
+	if (ifn && !cJSON_IsString(ifn)) {
+		cJSON_Delete(body);
+		arbor_command_answer(resp, name, false, 400, "\"interface\" must be a string");
+		return;
+	}
+	char msg[512] = "";
+	int failures = 0;
+	size_t done = 0;
+	if (ifn) {
+		struct uplink *u = uplink_by_ifname(h, ifn->valuestring);
+		if (u == NULL) {
+			arbor_command_answer(resp, name, false, 404, "no DHCP client on interface \"%.32s\"", ifn->valuestring);
+			cJSON_Delete(body);
+			return;
+		}
+		failures = uplink_command(u, name, msg, sizeof msg) < 0;
+		done = 1;
+	} else {
+		for (size_t i = 0; i < h->nuplinks; i++) {
+			size_t used = strlen(msg);
+			if (used + 2 >= sizeof msg)
+				break;
+			if (used)
+				strcat(msg, "; ");
+			failures += uplink_command(h->uplinks[i], name, msg + strlen(msg), sizeof msg - strlen(msg)) < 0;
+			done++;
+		}
+		if (done == 0)
+			snprintf(msg, sizeof msg, "no DHCP clients are configured");
+	}
+	cJSON_Delete(body);
+	bool ok = done > 0 && failures == 0;
+	arbor_command_answer(resp, name, ok, ok ? 200 : done == 0 ? 404 : 409, "%s", msg);
+}
+
+static void command_renew(struct arbor_daemon *d, const struct arbor_http_request *req, struct arbor_http_response *resp)
+{
+	client_command(d, req, resp, "renew");
+}
+
+static void command_rebind(struct arbor_daemon *d, const struct arbor_http_request *req, struct arbor_http_response *resp)
+{
+	client_command(d, req, resp, "rebind");
+}
+
+static void command_release(struct arbor_daemon *d, const struct arbor_http_request *req,
+			    struct arbor_http_response *resp)
+{
+	client_command(d, req, resp, "release");
+}
+
+static const struct arbor_command dhcp4d_commands[] = {
+	{ "renew", command_renew },
+	{ "rebind", command_rebind },
+	{ "release", command_release },
+};
 
 static const struct arbor_daemon_def dhcp4d_def = {
 	.name = "dhcp4d",
 	.binary = "arbor-dhcp4d",
-	.summary = "DHCPv4 server (RFC 2131/2132) with a crash-safe lease journal.",
+	.summary = "DHCPv4 server (RFC 2131/2132) with a crash-safe lease journal, and DHCP clients for uplinks.",
 	.parse = dhcp4d_config_parse,
 	.free_config = dhcp4d_config_free,
 	.start = dhcp4d_start,
@@ -941,6 +1125,8 @@ static const struct arbor_daemon_def dhcp4d_def = {
 	.metrics = dhcp4d_metrics,
 	.views = dhcp4d_views,
 	.nviews = 1,
+	.commands = dhcp4d_commands,
+	.ncommands = sizeof dhcp4d_commands / sizeof dhcp4d_commands[0],
 };
 
 int main(int argc, char **argv)

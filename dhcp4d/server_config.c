@@ -492,6 +492,7 @@ void dhcp4d_config_free(void *p)
 	for (size_t i = 0; i < cfg->nservers; i++)
 		free_server(&cfg->servers[i]);
 	free(cfg->servers);
+	client_config_free(cfg->clients, cfg->nclients);
 	free(cfg);
 }
 
@@ -506,9 +507,7 @@ void *dhcp4d_config_parse(struct arbor_cfg_walk *w, const cJSON *sec)
 	unsigned long long compact;
 	arbor_cfg_uint(w, sec, "compact_records", 100000, 100, 100000000, &compact);
 	cfg->compact_records = (unsigned)compact;
-	const cJSON *clients = cJSON_GetObjectItemCaseSensitive(sec, "clients");
-	if (clients && !(cJSON_IsArray(clients) && cJSON_GetArraySize(clients) == 0))
-		arbor_cfg_error(w, "clients", "the DHCP client side is not built yet: only servers can be configured");
+	cfg->clients = client_config_parse(w, cJSON_GetObjectItemCaseSensitive(sec, "clients"), &cfg->nclients);
 	const cJSON *servers = cJSON_GetObjectItemCaseSensitive(sec, "servers");
 	if (servers == NULL)
 		return cfg;

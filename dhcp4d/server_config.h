@@ -1,4 +1,4 @@
-/* The dhcp4d section: servers[] (one per LAN interface) and, later, clients[].
+/* The dhcp4d section: servers[] (one per LAN interface) and clients[] (one per uplink).
  * Everything is validated before anything runs; addresses are kept in host
  * byte order. */
 #pragma once
@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "client_config.h"
 #include "config.h"
 
 struct addr_range {
@@ -82,6 +83,8 @@ struct server_spec {
 struct dhcp4d_config {
 	struct server_spec *servers;
 	size_t nservers;
+	struct client_spec *clients;
+	size_t nclients;
 	double commit_interval;  /* longest wait before a group commit, seconds */
 	unsigned compact_records; /* journal records before compaction */
 };
