@@ -3,7 +3,7 @@
 
 Two machines in network namespaces: "root" with a LAN bridge lan0, and "m1"
 plugged into it. root runs dhcp4d (serving lan0: m1 gets its uplink address
-from it, through udhcpc until arbor's own client exists), healthd (watching
+from it, through m1's own dhcp4d running the DHCP client), healthd (watching
 m1 and the daemons beside it) and the contract fixture daemon.
 The lab shows the contract end to end — status, health, events, commands, a
 rejected reload, a kill -9 that loses nothing — and healthd noticing m1's
@@ -76,14 +76,17 @@ def main():
         dh = lab.daemon("dhcp4d", binary("dhcp4d/arbor-dhcp4d"), config, netns=root)
         dh.runtime_dir, dh.config_path = d.runtime_dir, d.config_path
         dh.start()
-        say("m1 asks root for its uplink address (udhcpc stands in for arbor's client)")
-        hook = os.path.join(lab.mkdtemp("hook-"), "hook")
-        with open(hook, "w") as f:
-            f.write('#!/bin/sh\ncase "$1" in bound|renew) ip addr replace "$ip/$mask" dev "$interface" ;; esac\n')
-        os.chmod(hook, 0o755)
-        m1.exec(["udhcpc", "-i", uplink, "-n", "-q", "-f", "-s", hook, "-x", "hostname:m1", "-t", "5", "-T", "1"])
+        say("m1 runs its own dhcp4d as the DHCP client of its uplink, and gets its address from root")
+        m1_config = {"machine": {"name": "m1", "domain": "m1.lan0.home.arpa"},
+                     "dhcp4d": {"clients": [{"interface": uplink, "route_metric": 100}]}}
+        m1d = lab.daemon("dhcp4d", binary("dhcp4d/arbor-dhcp4d"), m1_config, netns=m1).start()
+        wait_for(lambda: m1d.status()["dhcp4d"]["clients"][0]["state"] == "bound", 15, "m1's client to bind")
         print(m1.exec(["ip", "-br", "addr", "show", uplink]).stdout.strip())
+        print(m1.exec(["ip", "route", "show", "dev", uplink]).stdout.strip())
+        say("both sides: root's lease table, m1's client")
         ctl(d, "get", "dhcp4d", "/v1/leases")
+        ctl(m1d, "status")
+        ctl(m1d, "get", "dhcp4d", "/v1/status")
         hd = lab.daemon("healthd", binary("healthd/arbor-healthd"), config, netns=root)
         hd.runtime_dir, hd.config_path = d.runtime_dir, d.config_path
         hd.start()
@@ -103,10 +106,12 @@ def main():
         ctl(d, "health")
         ctl(d, "events", "healthd", "--type", "[ca][hc]*")
         ctl(d, "events", "fixture", "--type", "fixture.renewed")
-        say("and comes back")
+        say("and comes back: m1's client confirms its lease (INIT-REBOOT)")
         m1.exec(["ip", "link", "set", uplink, "up"])
         wait_for(lambda: hd.get("/v1/healthz").status == 200, 10, "the check to pass again")
         ctl(d, "health")
+        wait_for(lambda: m1d.status()["dhcp4d"]["clients"][0]["state"] == "bound", 15, "m1's client to rebind")
+        ctl(m1d, "events", "dhcp4d")
 
         say("a broken config is rejected and the old one keeps running")
         d.write_config('{"machine": {"name": "root"}, "fixture": {"greeting": 42}}')
@@ -133,6 +138,8 @@ def main():
         d.wait_exit(10)
         hd.wait_exit(10)
         dh.wait_exit(10)
+        ctl(m1d, "stop", "all")
+        m1d.wait_exit(10)
     finally:
         lab.close()
     print("\nlab removed.")
