@@ -17,6 +17,7 @@
 #define BACKOFF_MAX 64.0
 #define REQUEST_TRIES 4    /* REQUESTING and REBOOTING give up after this many */
 #define RETRY_FLOOR 60.0   /* RENEWING/REBINDING: at least this apart */
+#define LEASE_MIN 20.0     /* shortest lease the client will run with */
 
 /* What we ask servers for (55): mask, routers, DNS, host and domain name, MTU,
  * broadcast, NTP, lease/server/T1/T2, search list, classless routes. */
@@ -89,6 +90,7 @@ static void new_exchange(struct dhcp_client *c, enum client_state state, double 
 	c->state = state;
 	c->xid = next_random(c);
 	c->started = now;
+	c->request_started = now;
 	c->attempts = 0;
 	c->backoff = BACKOFF_FIRST;
 	c->next_send = now;
@@ -239,9 +241,12 @@ static bool lease_from_message(struct dhcp_client *c, const struct dhcp_message 
 		out->t1 = out->t2 = out->expiry = NEVER;
 		return true;
 	}
-	double lt = out->opts.lease_time;
-	double t1 = out->opts.has_t1 ? out->opts.t1 : lt * 0.5;
-	double t2 = out->opts.has_t2 ? out->opts.t2 : lt * 0.875;
+	/* A lease shorter than LEASE_MIN (0 from a broken server) would have the
+	 * client rediscover in a tight loop; like dhcpcd, it is taken as LEASE_MIN. */
+	double lt = out->opts.lease_time < LEASE_MIN ? LEASE_MIN : out->opts.lease_time;
+	/* T1 or T2 of 0 is a server bug, not "renew at once" (which would loop). */
+	double t1 = out->opts.has_t1 && out->opts.t1 ? out->opts.t1 : lt * 0.5;
+	double t2 = out->opts.has_t2 && out->opts.t2 ? out->opts.t2 : lt * 0.875;
 	/* A server that sends T1 >= T2 or T2 >= lease gets the defaults (§4.4.5). */
 	if (!(t1 < t2 && t2 < lt)) {
 		t1 = lt * 0.5;
@@ -298,6 +303,7 @@ void client_on_message(struct dhcp_client *c, const struct dhcp_message *m, doub
 		/* The first acceptable offer wins (§4.4.1 allows collecting more; waiting
 		 * only slows the common one-server case down). Same xid for the REQUEST. */
 		c->state = CLIENT_REQUESTING;
+		c->request_started = now; /* the lease runs from this REQUEST (§4.4.1) */
 		c->attempts = 0;
 		c->backoff = BACKOFF_FIRST;
 		send_message(c, DHCP_REQUEST, now);
@@ -335,7 +341,7 @@ void client_on_message(struct dhcp_client *c, const struct dhcp_message *m, doub
 		return;
 	}
 	struct client_lease fresh;
-	if (!lease_from_message(c, m, c->started, true, &fresh)) {
+	if (!lease_from_message(c, m, c->request_started, true, &fresh)) {
 		c->ignored++;
 		return;
 	}
@@ -368,6 +374,7 @@ static void request_gave_up(struct dhcp_client *c, double now)
 		if (c->ops.lease(c->ctx, CLIENT_EV_BOUND, &c->lease, NULL) < 0) {
 			c->lease.valid = false;
 			enter_init(c, now);
+			c->next_send = now + BACKOFF_FIRST + jitter(c);
 			return;
 		}
 		c->state = CLIENT_BOUND;
@@ -473,7 +480,7 @@ double client_next_wakeup(const struct dhcp_client *c)
 
 int client_renew(struct dhcp_client *c, double now)
 {
-	if (c->state == CLIENT_NO_CARRIER)
+	if (c->state == CLIENT_NO_CARRIER || c->carrier_down)
 		return -ENETDOWN;
 	if (!c->lease.valid || c->state == CLIENT_RELEASED) {
 		enter_init(c, now);
@@ -518,8 +525,9 @@ int client_release(struct dhcp_client *c, double now)
 
 void client_carrier(struct dhcp_client *c, bool up, double now)
 {
+	c->carrier_down = !up;
 	if (!up) {
-		if (c->state != CLIENT_RELEASED)
+		if (c->state != CLIENT_RELEASED) /* released stays released, link or not */
 			c->state = CLIENT_NO_CARRIER;
 		c->next_send = 0;
 		return;

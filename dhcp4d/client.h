@@ -76,7 +76,9 @@ struct dhcp_client {
 	struct client_lease lease;   /* the lease we hold (valid) */
 	struct client_lease offered; /* SELECTING → REQUESTING: the offer we took */
 	uint32_t xid;
-	double started;     /* when this exchange began (secs field, request start) */
+	double started;     /* when this exchange began (the secs field) */
+	double request_started; /* when its first REQUEST went out: the lease's start */
+	bool carrier_down;
 	double next_send;   /* retransmission time, 0: none */
 	unsigned attempts;  /* transmissions in this state */
 	double backoff;     /* current RFC 2131 §4.1 delay */
@@ -98,7 +100,8 @@ double client_next_wakeup(const struct dhcp_client *c);
 
 /* Commands. renew: unicast REQUEST to the server now (or INIT when there is no
  * lease or after a release); rebind: broadcast REQUEST now; release: RELEASE to
- * the server, remove the lease, idle. Return 0 or -EAGAIN with no lease to act on. */
+ * the server, remove the lease, idle. Return 0, -EAGAIN with no lease to act on (or
+ * an exchange under way), -ENETDOWN without carrier. */
 int client_renew(struct dhcp_client *c, double now);
 int client_rebind(struct dhcp_client *c, double now);
 int client_release(struct dhcp_client *c, double now);
