@@ -737,17 +737,19 @@ int arbor_daemon_main(const struct arbor_daemon_def *def, int argc, char **argv)
 	event_add(d->sig_int, NULL);
 	event_add(d->sig_hup, NULL);
 
-	if (def->start && def->start(d, err, sizeof err) != 0) {
-		log_err("cannot start: %s", err);
-		daemon_free(d);
-		return 1;
-	}
+	/* The socket first: a second instance must be refused before its start()
+	 * touches anything the running one owns (journals, ports, kernel state). */
 	snprintf(d->socket_path, sizeof d->socket_path, "%s/%s.sock", runtime_dir, def->name);
 	d->listen_fd = arbor_unix_listen(d->socket_path, cfg->control.socket_mode, err, sizeof err);
 	if (d->listen_fd < 0) {
 		log_err("%s", err);
-		if (def->stop)
-			def->stop(d);
+		daemon_free(d);
+		return 1;
+	}
+	if (def->start && def->start(d, err, sizeof err) != 0) {
+		log_err("cannot start: %s", err);
+		close(d->listen_fd);
+		unlink(d->socket_path);
 		daemon_free(d);
 		return 1;
 	}

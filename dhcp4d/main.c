@@ -1043,8 +1043,9 @@ static int dhcp4d_renew(struct arbor_daemon *d, char *msg, size_t msglen)
 	return 0;
 }
 
-/* POST /v1/commands/{renew,rebind,release} {"interface": "wan0"}: one client, or
- * every client when no interface is named. */
+/* POST /v1/commands/{rebind,release} {"interface": "wan0"}: one client, or every
+ * client when no interface is named. (renew is the contract's own command: it
+ * renews every client, see dhcp4d_renew.) */
 static void client_command(struct arbor_daemon *d, const struct arbor_http_request *req,
 			   struct arbor_http_response *resp, const char *name)
 {
@@ -1088,11 +1089,6 @@ static void client_command(struct arbor_daemon *d, const struct arbor_http_reque
 	arbor_command_answer(resp, name, ok, ok ? 200 : done == 0 ? 404 : 409, "%s", msg);
 }
 
-static void command_renew(struct arbor_daemon *d, const struct arbor_http_request *req, struct arbor_http_response *resp)
-{
-	client_command(d, req, resp, "renew");
-}
-
 static void command_rebind(struct arbor_daemon *d, const struct arbor_http_request *req, struct arbor_http_response *resp)
 {
 	client_command(d, req, resp, "rebind");
@@ -1105,7 +1101,6 @@ static void command_release(struct arbor_daemon *d, const struct arbor_http_requ
 }
 
 static const struct arbor_command dhcp4d_commands[] = {
-	{ "renew", command_renew },
 	{ "rebind", command_rebind },
 	{ "release", command_release },
 };

@@ -131,7 +131,7 @@ def test_against_dnsmasq(lab, net):
     assert f["applied"]["mtu_restore"] == orig_mtu
 
     # renew: unicast to the server, same address, later expiry
-    r = d.post("/v1/commands/renew", body=json.dumps({"interface": "cli0"}))
+    r = d.post("/v1/commands/renew")
     assert r.status == 200, r
     wait_event(d, "lease.renewed")
     assert client_status(d)["lease"]["address"] == lease["address"]
