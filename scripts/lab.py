@@ -55,7 +55,7 @@ def main():
 
         say("root runs dhcp4d, the fixture daemon and healthd, sharing /run/arbor (here a lab directory)")
         config = {
-            "machine": {"name": "root", "domain": "home.arpa"},
+            "machine": {"name": "root", "domain": "home.arpa", "machine_id": "0123456789abcdef0123456789abcdef"},
             "fixture": {"greeting": "hello, lab"},
             "dhcp4d": {"servers": [{
                 "interface": "lan0", "subnet": "192.168.1.0/24",
@@ -77,7 +77,7 @@ def main():
         dh.runtime_dir, dh.config_path = d.runtime_dir, d.config_path
         dh.start()
         say("m1 runs its own dhcp4d as the DHCP client of its uplink, and gets its address from root")
-        m1_config = {"machine": {"name": "m1", "domain": "m1.lan0.home.arpa"},
+        m1_config = {"machine": {"name": "m1", "domain": "m1.lan0.home.arpa", "machine_id": "00000000000000000000000000000001"},
                      "dhcp4d": {"clients": [{"interface": uplink, "route_metric": 100}]}}
         m1d = lab.daemon("dhcp4d", binary("dhcp4d/arbor-dhcp4d"), m1_config, netns=m1).start()
         wait_for(lambda: m1d.status()["dhcp4d"]["clients"][0]["state"] == "bound", 15, "m1's client to bind")
@@ -93,6 +93,34 @@ def main():
         wait_for(lambda: hd.status()["healthd"]["passing"] == 4, 10, "every check to pass")
         ctl(d, "status")
         ctl(d, "get", "healthd", "/v1/checks")
+
+        say("DNS: root serves home.arpa (its hosts from dhcp4d's leases) and delegates m1.lan0.home.arpa to m1")
+        config["dnsd"] = {"listen": ["192.168.1.1", "127.0.0.1"], "leases": dh.state_dir,
+                          "reverse_zones": ["192.168.1.0/24"], "allow_recursion": ["127.0.0.0/8", "192.168.0.0/16"],
+                          "records": [{"name": "www", "type": "CNAME", "data": "lan0"}],
+                          "children": [{"name": "m1", "interface": "lan0", "machine_id": "00000000000000000000000000000001"}]}
+        d.write_config(config)
+        dn = lab.daemon("dnsd", binary("dnsd/arbor-dnsd"), config, netns=root)
+        dn.runtime_dir, dn.config_path = d.runtime_dir, d.config_path
+        dn.start()
+        m1_ip = m1d.status()["dhcp4d"]["clients"][0]["lease"]["address"]
+        m1_config["dnsd"] = {"listen": [m1_ip, "127.0.0.1"], "allow_recursion": ["127.0.0.0/8", "192.168.0.0/16"],
+                             "hosts": [{"name": "web", "interface": "lan0", "host_id": "web", "ipv4": "10.0.1.80"}],
+                             "records": [{"name": "files", "type": "A", "data": "10.0.1.20"}]}
+        m1d.write_config(m1_config)
+        m1n = lab.daemon("dnsd", binary("dnsd/arbor-dnsd"), m1_config, netns=m1)
+        m1n.runtime_dir, m1n.config_path = m1d.runtime_dir, m1d.config_path
+        m1n.start()
+        for ns, server, name in ((root, "127.0.0.1", "m1.lan0.home.arpa"), (root, "127.0.0.1", "-x 192.168.1.10"),
+                                 (root, "127.0.0.1", "files.m1.lan0.home.arpa"),
+                                 (root, "127.0.0.1", "web.lan0.m1.lan0.home.arpa AAAA"),
+                                 (m1, "192.168.1.1", "www.home.arpa"), (m1, "127.0.0.1", "web.lan0.m1.lan0.home.arpa")):
+            print(f"$ dig @{server} +short {name}   # from {ns.name.split('-')[-1]}", flush=True)
+            print(ns.exec(["dig", f"@{server}", "+short", "+time=2"] + name.split(), check=False).stdout.strip())
+        print("$ dig @192.168.1.1 +norec m1.lan0.home.arpa NS   # the referral, with glue from m1's lease")
+        out = root.exec(["dig", "@192.168.1.1", "+norec", "m1.lan0.home.arpa", "NS"], check=False).stdout
+        print("\n".join(l for l in out.splitlines() if l and not l.startswith(";")))
+        ctl(d, "get", "dnsd", "/v1/status")
 
         say("commands: bump the durable counter three times, renew")
         for _ in range(3):
@@ -122,9 +150,11 @@ def main():
         d.kill9()
         hd.kill9()
         dh.kill9()
+        dn.kill9()
         d.start()
         hd.start()
         dh.start()
+        dn.start()
         ctl(d, "get", "fixture", "/v1/counter")
         ctl(d, "get", "dhcp4d", "/v1/leases?state=bound")
         ctl(d, "events", "fixture", "--since", "5")
@@ -138,8 +168,10 @@ def main():
         d.wait_exit(10)
         hd.wait_exit(10)
         dh.wait_exit(10)
+        dn.wait_exit(10)
         ctl(m1d, "stop", "all")
         m1d.wait_exit(10)
+        m1n.wait_exit(10)
     finally:
         lab.close()
     print("\nlab removed.")

@@ -66,3 +66,56 @@ def test_healthd_valgrind_clean(lab):
     assert d.post("/v1/commands/stop", timeout=30).status == 202
     rc = d.wait_exit(60)
     assert rc == 0, f"valgrind reported errors (exit {rc}):\n{d.log()}"
+
+
+VALGRIND = ["valgrind", "--error-exitcode=99", "--leak-check=full", "--errors-for-leak-kinds=definite",
+            "--show-leak-kinds=definite", "-q"]
+
+
+@pytest.mark.skipif(shutil.which("valgrind") is None or shutil.which("dig") is None,
+                    reason="valgrind or dig is not installed")
+def test_dnsd_valgrind_clean(lab):
+    """dnsd answering over UDP and TCP, a refused and a malformed query, a recursion
+    to a child that does not answer, a reload, a renew and a stop."""
+    from test_dnsd import dnsd_config, udp_query, MALFORMED
+    ns = lab.add_netns("vgdns")
+    cfg = dnsd_config(children=[{"name": "m1", "interface": "lan0", "ipv4": "127.0.0.9"}], child_port=5399)
+    d = lab.daemon("dnsd", binary("dnsd/arbor-dnsd"), cfg, netns=ns, wrapper=VALGRIND)
+    d.start(timeout=60)
+    for args in (["www.home.arpa"], ["+tcp", "chain.home.arpa"], ["example.com"], ["+norec", "x.m1.lan0.home.arpa"],
+                 ["+time=6", "x.m1.lan0.home.arpa"], ["+edns=1", "www.home.arpa"], ["-x", "192.168.1.5"]):
+        ns.exec(["dig", "@127.0.0.1", "+tries=1"] + args, check=False)
+    for payload in MALFORMED.values():
+        udp_query(ns.name, payload)
+    assert d.post("/v1/commands/reload", timeout=30).status == 200
+    assert d.post("/v1/commands/renew", timeout=30).status == 200
+    assert d.get("/v1/status", timeout=30).status == 200
+    assert d.post("/v1/commands/stop", timeout=30).status == 202
+    rc = d.wait_exit(60)
+    assert rc == 0, f"valgrind reported errors (exit {rc}):\n{d.log()}"
+
+
+@pytest.mark.skipif(shutil.which("valgrind") is None, reason="valgrind is not installed")
+def test_dhcp4d_server_and_client_valgrind_clean(lab):
+    """Our DHCP server and our client, both under valgrind: bind, rebind, release,
+    renew, stop."""
+    from test_dhcp4d import dhcp4d_config, server_and_client
+    from test_dhcp4d_client import client_config
+    net = server_and_client(lab, "vgs", "vgc")
+    srv = lab.daemon("dhcp4d", binary("dhcp4d/arbor-dhcp4d"), dhcp4d_config(), netns=net["srv"], wrapper=VALGRIND)
+    srv.start(timeout=60)
+    cli = lab.daemon("dhcp4d", binary("dhcp4d/arbor-dhcp4d"), client_config(), netns=net["cli"], wrapper=VALGRIND)
+    cli.start(timeout=60)
+
+    def state():
+        return cli.get("/v1/status", timeout=30).json()["dhcp4d"]["clients"][0]["state"]
+    wait_for(lambda: state() == "bound", 60, "the client to bind")
+    assert cli.post("/v1/commands/rebind", timeout=30).status == 200
+    wait_for(lambda: cli.events(type="lease.rebound"), 60, "the rebind")
+    assert cli.post("/v1/commands/release", timeout=30).status == 200
+    assert cli.post("/v1/commands/renew", timeout=30).status == 200
+    wait_for(lambda: state() == "bound", 60, "the client to bind again")
+    for d in (cli, srv):
+        assert d.post("/v1/commands/stop", timeout=30).status == 202
+        rc = d.wait_exit(60)
+        assert rc == 0, f"valgrind reported errors (exit {rc}):\n{d.log()}"
