@@ -2,6 +2,7 @@
  * Every hash input is domain-separated with BLAKE3's derive_key mode and a
  * fixed context string, so a machine-id hashed for its prefix and the same
  * machine-id hashed as a host id give unrelated bits. */
+#include "hex.h"
 #include "addr_derive.h"
 
 #include <arpa/inet.h>
@@ -14,17 +15,6 @@
 static bool is_space(char c)
 {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
-}
-
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 int arbor_machine_id_normalize(const char *text, char out[ARBOR_MACHINE_ID_LEN + 1])
@@ -40,7 +30,7 @@ int arbor_machine_id_normalize(const char *text, char out[ARBOR_MACHINE_ID_LEN +
 		return -EINVAL;
 	bool all_zero = true;
 	for (size_t i = 0; i < len; i++) {
-		int v = hex_value(text[i]);
+		int v = arbor_hex_digit(text[i]);
 		if (v < 0)
 			return -EINVAL;
 		all_zero &= v == 0;

@@ -1,5 +1,6 @@
 /* Query strings, answers and routing for the contract server. Pure functions over
  * memory: no sockets here. */
+#include "hex.h"
 #include "http.h"
 
 #include <ctype.h>
@@ -9,17 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 /* Percent-decodes [s, s+len) into a new string; NULL on a bad escape or NUL. */
 static char *percent_decode(const char *s, size_t len)
@@ -37,7 +27,7 @@ static char *percent_decode(const char *s, size_t len)
 				free(out);
 				return NULL;
 			}
-			int hi = hexval(s[i + 1]), lo = hexval(s[i + 2]);
+			int hi = arbor_hex_digit(s[i + 1]), lo = arbor_hex_digit(s[i + 2]);
 			if (hi < 0 || lo < 0) {
 				free(out);
 				return NULL;

@@ -174,17 +174,24 @@ static void free_list(char **l, size_t n)
 	free(l);
 }
 
+/* The strings under key, or def (NULL-terminated) when the key is absent. */
+static const char *const *list_or_default(struct arbor_cfg_walk *w, const cJSON *sec, const char *key, size_t max,
+					  const char *const *def, char ***texts, size_t *count)
+{
+	*texts = string_list(w, sec, key, count, max);
+	if (*texts || cJSON_GetObjectItemCaseSensitive(sec, key) || def == NULL)
+		return (const char *const *)*texts;
+	for (*count = 0; def[*count]; (*count)++)
+		;
+	return def;
+}
+
 static struct dnsd_listen *addr_list(struct arbor_cfg_walk *w, const cJSON *sec, const char *key, uint16_t port,
 				     const char *const *def, size_t *n)
 {
 	size_t count;
-	char **texts = string_list(w, sec, key, &count, 64);
-	const char *const *src = (const char *const *)texts;
-	if (texts == NULL && cJSON_GetObjectItemCaseSensitive(sec, key) == NULL && def) {
-		src = def;
-		for (count = 0; def[count]; count++)
-			;
-	}
+	char **texts;
+	const char *const *src = list_or_default(w, sec, key, 64, def, &texts, &count);
 	struct dnsd_listen *out = calloc(count + 1, sizeof *out);
 	if (out == NULL)
 		abort();
@@ -209,13 +216,8 @@ static struct dnsd_net *net_list(struct arbor_cfg_walk *w, const cJSON *sec, con
 				 const char *const *def, size_t *n)
 {
 	size_t count;
-	char **texts = string_list(w, sec, key, &count, 256);
-	const char *const *src = (const char *const *)texts;
-	if (texts == NULL && cJSON_GetObjectItemCaseSensitive(sec, key) == NULL && def) {
-		src = def;
-		for (count = 0; def[count]; count++)
-			;
-	}
+	char **texts;
+	const char *const *src = list_or_default(w, sec, key, 256, def, &texts, &count);
 	struct dnsd_net *out = calloc(count + 1, sizeof *out);
 	if (out == NULL)
 		abort();

@@ -1,6 +1,7 @@
 /* Configuration text → wire rdata (see rdata_text.h). Every field is checked
  * strictly (no signs, no trailing junk, ranges enforced) and every error says which
  * field of which type was wrong and what was expected. */
+#include "hex.h"
 #include "rdata_text.h"
 
 #include <arpa/inet.h>
@@ -275,17 +276,6 @@ static int caa(struct out *o, const char *data, char *err, size_t errlen)
 	return 0;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* RFC 3597: \# length hex, the hex possibly split by spaces. */
 static int generic(struct out *o, const char *tname, const char *data, char *err, size_t errlen)
 {
@@ -309,7 +299,7 @@ static int generic(struct out *o, const char *tname, const char *data, char *err
 	for (; *p; p++) {
 		if (is_space(*p))
 			continue;
-		int v = hexval(*p);
+		int v = arbor_hex_digit(*p);
 		if (v < 0)
 			return fail(err, errlen, "%s generic data has a non-hex character '%c'", tname,
 				    (unsigned char)*p < 0x20 ? '?' : *p);
