@@ -17,7 +17,7 @@
 #define BACKOFF_MAX 64.0
 #define REQUEST_TRIES 4    /* REQUESTING and REBOOTING give up after this many */
 #define RETRY_FLOOR 60.0   /* RENEWING/REBINDING: at least this apart */
-#define LEASE_MIN 20.0     /* shortest lease the client will run with */
+#define LEASE_MIN 10.0     /* shortest lease the client will run with */
 
 /* What we ask servers for (55): mask, routers, DNS, host and domain name, MTU,
  * broadcast, NTP, lease/server/T1/T2, search list, classless routes. */
@@ -242,7 +242,8 @@ static bool lease_from_message(struct dhcp_client *c, const struct dhcp_message 
 		return true;
 	}
 	/* A lease shorter than LEASE_MIN (0 from a broken server) would have the
-	 * client rediscover in a tight loop; like dhcpcd, it is taken as LEASE_MIN. */
+	 * client rediscover in a tight loop; it is taken as LEASE_MIN (dhcpcd does the same
+	 * with 20 s). */
 	double lt = out->opts.lease_time < LEASE_MIN ? LEASE_MIN : out->opts.lease_time;
 	/* T1 or T2 of 0 is a server bug, not "renew at once" (which would loop). */
 	double t1 = out->opts.has_t1 && out->opts.t1 ? out->opts.t1 : lt * 0.5;
