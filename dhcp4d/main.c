@@ -5,7 +5,10 @@
  * in batches; each is decoded, decided by the server state machine, and
  * answered. An OFFER or a NAK goes out at once; an ACK only after its lease
  * record is in the journal and the journal is fdatasync'ed — one sync for the
- * whole batch (group commit), so many leases share each fsync under load. */
+ * whole batch (group commit), so many leases share each fsync under load.
+ * With conflict_probe.ping, an OFFER of an address new to the client waits for
+ * an ICMP echo to that address to go unanswered (conflict_probe.c); an answer
+ * quarantines the address and the DISCOVER is decided again. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
@@ -18,6 +21,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "conflict_probe.h"
 #include "daemon.h"
 #include "dhcp_wire.h"
 #include "ipv4_alloc.h"
@@ -37,6 +41,9 @@
 /* Up to PENDING_MAX answers wait for one journal commit: the more packets a
  * wake-up reads before committing, the fewer fsyncs per lease under load. */
 enum { BATCH = 64, ROUNDS = 4, PENDING_MAX = BATCH * ROUNDS, REPLY_MAX = 1024 };
+/* Conflict probes per DISCOVER: after this many addresses in a row answered a
+ * ping, stay silent (the client asks again). */
+enum { PROBE_ROUNDS = 3 };
 
 struct dhcp4d;
 
@@ -47,6 +54,7 @@ struct served {
 	int fd;
 	struct event *ev;
 	double last_exhausted_event;
+	uint64_t probes_sent, probes_skipped; /* conflicts: srv.conflicts */
 };
 
 /* An answer (or just an event) waiting for its lease record to be durable.
@@ -85,6 +93,7 @@ struct dhcp4d {
 	struct arbor_nl *nl;
 	struct arbor_nl_monitor *monitor;
 	struct event *monitor_ev;
+	struct conflict_probe *probe; /* the ICMP socket and the pending probes */
 	struct dhcp_message msg; /* 16 KiB decode buffer, reused */
 };
 
@@ -116,6 +125,26 @@ static void lease_event(struct dhcp4d *h, const struct served *sv, const struct 
 	arbor_json_add_fixed(data, "ends", l->ends, 3);
 	arbor_event_emit(arbor_daemon_events(h->d), type, severity, addr, data, "%s %s to %s%s%s", type + 6, addr, mac,
 			 l->hostname[0] ? " " : "", l->hostname);
+}
+
+/* lease.conflict: l is the quarantine record with the identity of the client
+ * the address was meant for. */
+static void conflict_event(struct dhcp4d *h, const struct served *sv, const struct lease *l)
+{
+	char addr[16], mac[64], cid[200];
+	format_ipv4(l->addr, addr, sizeof addr);
+	lease_hex(l->mac, l->mac_len, mac, sizeof mac);
+	lease_hex(l->key, l->key_len, cid, sizeof cid);
+	cJSON *data = cJSON_CreateObject();
+	cJSON_AddStringToObject(data, "interface", sv->ifname);
+	cJSON_AddStringToObject(data, "address", addr);
+	cJSON_AddStringToObject(data, "mac", mac);
+	cJSON_AddStringToObject(data, "client_id", cid);
+	cJSON_AddStringToObject(data, "hostname", l->hostname);
+	arbor_json_add_fixed(data, "quarantined_until", l->ends, 3);
+	arbor_event_emit(arbor_daemon_events(h->d), "lease.conflict", "warning", addr, data,
+			 "%s answered a ping on %s: in use by a host we do not know; quarantined, not offered to %s", addr,
+			 sv->ifname, mac);
 }
 
 static const char *event_type(enum lease_event e)
@@ -278,7 +307,9 @@ static void deliver(struct dhcp4d *h, struct pending_ack *list, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		struct pending_ack *p = &list[i];
 		const char *type = event_type(p->event);
-		if (type)
+		if (p->event == EVENT_CONFLICT)
+			conflict_event(h, p->sv, &p->lease);
+		else if (type)
 			lease_event(h, p->sv, &p->lease, type, "info");
 	}
 }
@@ -365,60 +396,122 @@ static void flush_outbox(struct dhcp4d *h)
 	h->noutbox = 0;
 }
 
-static void handle_packet(struct dhcp4d *h, struct served *sv, const uint8_t *pkt, size_t len)
+/* A decoded request: the state machine's view of it and the buffers the view
+ * points into. */
+struct request {
+	struct dhcp_request_view rq;
+	uint8_t key[DHCP_LEASE_KEY_MAX];
+	char hostname[DHCP_HOSTNAME_MAX + 1];
+	char vendor[256];
+};
+
+/* Decodes pkt into h->msg and r; -1 when it is dropped (counted). */
+static int decode_request(struct dhcp4d *h, struct served *sv, const uint8_t *pkt, size_t len, struct request *r)
 {
 	char err[200];
 	struct dhcp_message *m = &h->msg;
-	h->received++;
 	if (dhcp_parse(pkt, len, m, err, sizeof err) != 0) {
 		h->malformed++;
 		log_debug("%s: dropped a malformed packet: %s", sv->ifname, err);
-		return;
+		return -1;
 	}
 	if (m->op != DHCP_OP_REQUEST || m->type == 0) {
 		h->ignored++;
-		return;
+		return -1;
 	}
-	uint8_t key[DHCP_LEASE_KEY_MAX];
-	int key_len = dhcp_lease_key(m, key, sizeof key);
-	char hostname[DHCP_HOSTNAME_MAX + 1] = "";
+	int key_len = dhcp_lease_key(m, r->key, sizeof r->key);
 	bool sanitized = false;
 	size_t vclen = 0;
 	const uint8_t *vc = dhcp_vendor_class(m, &vclen);
-	char vendor[256] = "";
+	r->hostname[0] = '\0';
+	r->vendor[0] = '\0';
 	if (vc) {
-		memcpy(vendor, vc, vclen < 255 ? vclen : 255);
-		vendor[vclen < 255 ? vclen : 255] = '\0';
+		memcpy(r->vendor, vc, vclen < 255 ? vclen : 255);
+		r->vendor[vclen < 255 ? vclen : 255] = '\0';
 	}
 	struct in_addr requested = { 0 }, server_id = { 0 };
 	dhcp_requested_ip(m, &requested);
 	dhcp_server_id(m, &server_id);
 	if (key_len <= 0 || key_len > LEASE_KEY_MAX) {
 		h->malformed++;
-		return;
+		return -1;
 	}
-	struct dhcp_request_view rq = {
+	r->rq = (struct dhcp_request_view){
 		.type = m->type,
 		.ciaddr = ntohl(m->ciaddr.s_addr),
 		.giaddr = ntohl(m->giaddr.s_addr),
 		.requested = ntohl(requested.s_addr),
 		.server_id = ntohl(server_id.s_addr),
-		.key = key,
+		.key = r->key,
 		.key_len = (size_t)key_len,
 		.mac = m->chaddr,
 		.mac_len = m->hlen,
-		.hostname = dhcp_hostname(m, hostname, &sanitized) > 0 ? hostname : NULL,
-		.vendor_class = vc ? vendor : NULL,
+		.hostname = dhcp_hostname(m, r->hostname, &sanitized) > 0 ? r->hostname : NULL,
+		.vendor_class = vc ? r->vendor : NULL,
 	};
 	/* A relayed packet belongs to the subnet of its giaddr; one relayed for
 	 * another subnet is not ours. */
-	if (rq.giaddr && !lease_table_contains(&sv->srv.leases, rq.giaddr)) {
+	if (r->rq.giaddr && !lease_table_contains(&sv->srv.leases, r->rq.giaddr)) {
 		h->ignored++;
+		return -1;
+	}
+	return 0;
+}
+
+/* An answer that needs no commit (OFFER, NAK, INFORM's ACK) into the outbox. */
+static void queue_reply(struct dhcp4d *h, struct served *sv, const struct dhcp_message *m,
+			const struct dhcp_decision *d)
+{
+	if (h->noutbox == PENDING_MAX)
+		flush_outbox(h);
+	struct pending_ack *o = &h->outbox[h->noutbox];
+	int n = reply_build(&sv->srv, m, d, o->pkt, sizeof o->pkt);
+	if (n < 0) {
+		log_warn("%s: cannot build the reply: %s", sv->ifname, strerror(-n));
 		return;
 	}
+	o->sv = sv;
+	o->len = (size_t)n;
+	o->to = destination(m, d->reply);
+	h->noutbox++;
+}
+
+/* The OFFER of d waits for a conflict probe of its address (round of PROBE_ROUNDS
+ * for this DISCOVER). False: it cannot (too many pending, no ICMP socket), and
+ * the offer goes out unprobed. */
+static bool probe_offer(struct dhcp4d *h, struct served *sv, const struct dhcp_decision *d, const uint8_t *pkt,
+			size_t len, const struct request *r, unsigned round)
+{
+	struct conflict_probe_req pr = {
+		.ifname = sv->ifname, .addr = d->yiaddr, .timeout = sv->srv.spec->probe_timeout,
+		.key = r->rq.key, .key_len = r->rq.key_len, .pkt = pkt, .len = len, .round = round,
+	};
+	char err[256] = "";
+	int rc = conflict_probe_start(h->probe, &pr, err, sizeof err);
+	if (rc == CONFLICT_PROBE_STARTED) {
+		sv->probes_sent++;
+		return true;
+	}
+	sv->probes_skipped++;
+	char addr[16];
+	format_ipv4(d->yiaddr, addr, sizeof addr);
+	if (rc == CONFLICT_PROBE_FULL)
+		log_debug("%s: %d conflict probes pending: %s offered without one", sv->ifname, CONFLICT_PROBE_MAX, addr);
+	else
+		log_debug("%s: conflict probe: %s: %s offered without one", sv->ifname, err, addr);
+	return false;
+}
+
+/* Decides the request r (decoded from pkt into h->msg) and answers it, now or
+ * after the commit or a conflict probe. round: conflict probes this DISCOVER
+ * has had, plus one. */
+static void decide(struct dhcp4d *h, struct served *sv, const uint8_t *pkt, size_t len, const struct request *r,
+		   unsigned round)
+{
+	const struct dhcp_message *m = &h->msg;
 	struct dhcp_decision d;
 	double now = arbor_time_wall();
-	server_handle(&sv->srv, &rq, now, &d);
+	server_handle(&sv->srv, &r->rq, now, &d);
 	if (d.event == EVENT_EXHAUSTED && now - sv->last_exhausted_event > 10) {
 		/* One event per ten seconds: a flood must not flood the log too. */
 		sv->last_exhausted_event = now;
@@ -458,18 +551,89 @@ static void handle_packet(struct dhcp4d *h, struct served *sv, const uint8_t *pk
 		h->npending++;
 		return;
 	}
-	if (h->noutbox == PENDING_MAX)
+	if (d.reply == DHCPOFFER && d.probe && probe_offer(h, sv, &d, pkt, len, r, round))
+		return; /* on_probe_done answers */
+	queue_reply(h, sv, m, &d);
+}
+
+static void handle_packet(struct dhcp4d *h, struct served *sv, const uint8_t *pkt, size_t len)
+{
+	h->received++;
+	struct request r;
+	if (decode_request(h, sv, pkt, len, &r) != 0)
+		return;
+	/* A DISCOVER retransmitted while its offer's address is being probed: the
+	 * probe's end answers it (with this copy's xid). */
+	if (r.rq.type == DHCPDISCOVER && conflict_probe_update(h->probe, sv->ifname, r.rq.key, r.rq.key_len, pkt, len))
+		return;
+	decide(h, sv, pkt, len, &r, 1);
+}
+
+/* A conflict probe ended. No answer: the offer goes out (if it is still this
+ * client's). An answer: the address is quarantined (journalled, lease.conflict
+ * after the commit) and the same DISCOVER is decided again — another address,
+ * probed again, up to PROBE_ROUNDS; then silence, and the client retries. */
+static void on_probe_done(void *ctx, const struct conflict_probe_result *res)
+{
+	struct dhcp4d *h = ctx;
+	struct served *sv = served_by_ifname(h, res->ifname);
+	struct request r;
+	if (sv == NULL || decode_request(h, sv, res->pkt, res->len, &r) != 0)
+		return; /* the interface is no longer served (a reload) */
+	char addr[16];
+	format_ipv4(res->addr, addr, sizeof addr);
+	double now = arbor_time_wall();
+	struct dhcp_decision d;
+	if (!res->conflict) {
+		server_probe_passed(&sv->srv, &r.rq, res->addr, now, &d);
+		if (d.reply == 0)
+			log_debug("%s: %s: %s", sv->ifname, addr, d.reason);
+		else
+			queue_reply(h, sv, &h->msg, &d);
 		flush_outbox(h);
-	struct pending_ack *o = &h->outbox[h->noutbox];
-	int n = reply_build(&sv->srv, m, &d, o->pkt, sizeof o->pkt);
-	if (n < 0) {
-		log_warn("%s: cannot build the reply: %s", sv->ifname, strerror(-n));
 		return;
 	}
-	o->sv = sv;
-	o->len = (size_t)n;
-	o->to = destination(m, d.reply);
-	h->noutbox++;
+	server_conflict(&sv->srv, res->addr, now, &d);
+	if (d.event == EVENT_CONFLICT) {
+		journal_lease(h, sv, d.journal);
+		struct pending_ack *p = next_pending(h);
+		p->sv = sv;
+		p->lease = *d.journal;
+		/* The event names the client the address was meant for. */
+		memcpy(p->lease.key, r.rq.key, r.rq.key_len);
+		p->lease.key_len = (uint8_t)r.rq.key_len;
+		p->lease.mac_len = (uint8_t)(r.rq.mac_len < sizeof p->lease.mac ? r.rq.mac_len : sizeof p->lease.mac);
+		memcpy(p->lease.mac, r.rq.mac, p->lease.mac_len);
+		snprintf(p->lease.hostname, sizeof p->lease.hostname, "%s", r.rq.hostname ? r.rq.hostname : "");
+		p->event = EVENT_CONFLICT;
+		h->npending++;
+	} else {
+		log_info("%s: %s answered a ping: %s", sv->ifname, addr, d.reason);
+	}
+	if (res->round < PROBE_ROUNDS)
+		decide(h, sv, res->pkt, res->len, &r, res->round + 1);
+	else
+		log_warn("%s: %u addresses in a row answered a ping: no offer to this DISCOVER", sv->ifname,
+			 (unsigned)PROBE_ROUNDS);
+	flush_outbox(h);
+	flush_pending(h);
+}
+
+/* The ICMP socket, when some server probes: bound to the interface if only
+ * one does. Failing is not fatal: offers then go out unprobed (counted as
+ * skipped, and health says why). */
+static void probe_setup(struct dhcp4d *h, const struct dhcp4d_config *cfg)
+{
+	size_t n = 0;
+	const char *only = NULL;
+	for (size_t i = 0; i < cfg->nservers; i++)
+		if (cfg->servers[i].probe_ping) {
+			n++;
+			only = cfg->servers[i].interface;
+		}
+	char err[256];
+	if (n && conflict_probe_open(h->probe, n == 1 ? only : NULL, err, sizeof err) != 0)
+		log_warn("conflict probe: %s", err);
 }
 
 static void on_readable(evutil_socket_t fd, short what, void *arg)
@@ -787,6 +951,7 @@ static void dhcp4d_free(struct dhcp4d *h)
 	free(h->pending);
 	free(h->inflight);
 	free(h->outbox);
+	conflict_probe_free(h->probe); /* probes still pending are dropped: their clients ask again */
 	if (h->expiry)
 		event_free(h->expiry);
 	arbor_journal_close(h->journal);
@@ -806,6 +971,7 @@ static int dhcp4d_start(struct arbor_daemon *d, char *err, size_t errlen)
 	h->outbox = calloc(PENDING_MAX, sizeof *h->outbox);
 	if (h->pending == NULL || h->inflight == NULL || h->outbox == NULL)
 		abort();
+	h->probe = conflict_probe_new(arbor_daemon_base(d), on_probe_done, h);
 	const struct dhcp4d_config *cfg = arbor_daemon_config(d)->daemon;
 	h->served = served_open(h, cfg, err, errlen);
 	if (h->served == NULL) {
@@ -828,6 +994,7 @@ static int dhcp4d_start(struct arbor_daemon *d, char *err, size_t errlen)
 	h->syncer = arbor_syncer_new(arbor_daemon_base(d), werr, sizeof werr);
 	if (h->syncer == NULL)
 		log_warn("%s: committing on the loop", werr);
+	probe_setup(h, cfg);
 	for (size_t i = 0; i < h->nserved; i++)
 		event_add(h->served[i].ev, NULL);
 	struct timeval second = { 1, 0 };
@@ -867,6 +1034,8 @@ static int dhcp4d_reload(struct arbor_daemon *d, const struct arbor_config *next
 	free(h->served);
 	h->served = fresh;
 	h->nserved = cfg->nservers;
+	/* Probes pending on the old servers end on the new ones (found by name). */
+	probe_setup(h, cfg);
 	for (size_t i = 0; i < h->nserved; i++)
 		event_add(h->served[i].ev, NULL);
 	return 0;
@@ -920,8 +1089,21 @@ static void dhcp4d_status(struct arbor_daemon *d, cJSON *status)
 		arbor_json_add_int(o, "declines", (long long)s->declines);
 		arbor_json_add_int(o, "releases", (long long)s->releases);
 		arbor_json_add_int(o, "exhausted", (long long)s->exhausted);
+		cJSON *cpo = cJSON_AddObjectToObject(o, "conflict_probe");
+		cJSON_AddBoolToObject(cpo, "ping", s->spec->probe_ping);
+		arbor_json_add_fixed(cpo, "timeout", s->spec->probe_timeout, 3);
+		arbor_json_add_int(cpo, "probes_sent", (long long)sv->probes_sent);
+		arbor_json_add_int(cpo, "conflicts", (long long)s->conflicts);
+		arbor_json_add_int(cpo, "probes_skipped", (long long)sv->probes_skipped);
 		cJSON_AddItemToArray(servers, o);
 	}
+	cJSON *cps = cJSON_AddObjectToObject(own, "conflict_probe");
+	const char *kind = conflict_probe_socket_kind(h->probe);
+	if (kind)
+		cJSON_AddStringToObject(cps, "socket", kind);
+	else
+		cJSON_AddNullToObject(cps, "socket");
+	arbor_json_add_int(cps, "pending", (long long)conflict_probe_pending(h->probe));
 	cJSON *pk = cJSON_AddObjectToObject(own, "packets");
 	arbor_json_add_int(pk, "received", (long long)h->received);
 	arbor_json_add_int(pk, "malformed", (long long)h->malformed);
@@ -944,6 +1126,14 @@ static enum arbor_health dhcp4d_health(struct arbor_daemon *d, cJSON *reasons)
 	}
 	for (size_t i = 0; i < h->nserved; i++) {
 		const struct server *s = &h->served[i].srv;
+		if (s->spec->probe_ping && conflict_probe_socket_kind(h->probe) == NULL) {
+			char reason[300];
+			snprintf(reason, sizeof reason, "%s: offers go out without a conflict probe: %s", h->served[i].ifname,
+				 conflict_probe_error(h->probe));
+			cJSON_AddItemToArray(reasons, cJSON_CreateString(reason));
+			if (health == ARBOR_HEALTH_OK)
+				health = ARBOR_HEALTH_DEGRADED;
+		}
 		size_t pool = server_pool_size(s);
 		if (pool && s->leases.bound >= pool) {
 			char reason[128];
@@ -975,6 +1165,19 @@ static void dhcp4d_metrics(struct arbor_daemon *d, struct arbor_buf *out)
 		const struct lease_table *t = &h->served[i].srv.leases;
 		arbor_buf_printf(out, "arbor_dhcp4d_leases{interface=\"%s\",state=\"bound\"} %zu\n", h->served[i].ifname,
 				 t->bound);
+	}
+	arbor_buf_puts(out, "# HELP arbor_dhcp4d_conflict_probes_total Conflict probes (an ICMP echo before an offer), "
+			    "by interface and outcome.\n# TYPE arbor_dhcp4d_conflict_probes_total counter\n");
+	for (size_t i = 0; i < h->nserved; i++) {
+		const struct served *sv = &h->served[i];
+		if (!sv->srv.spec->probe_ping)
+			continue;
+		arbor_buf_printf(out,
+				 "arbor_dhcp4d_conflict_probes_total{interface=\"%s\",outcome=\"sent\"} %llu\n"
+				 "arbor_dhcp4d_conflict_probes_total{interface=\"%s\",outcome=\"conflict\"} %llu\n"
+				 "arbor_dhcp4d_conflict_probes_total{interface=\"%s\",outcome=\"skipped\"} %llu\n",
+				 sv->ifname, (unsigned long long)sv->probes_sent, sv->ifname,
+				 (unsigned long long)sv->srv.conflicts, sv->ifname, (unsigned long long)sv->probes_skipped);
 	}
 	if (h->nuplinks)
 		arbor_buf_puts(out, "# HELP arbor_dhcp4d_client_packets_total DHCP client packets, by outcome.\n"

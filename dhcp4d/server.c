@@ -173,6 +173,11 @@ static void copy_identity(struct lease *l, const struct dhcp_request_view *rq, c
 		snprintf(l->hostname, sizeof l->hostname, "%s", name);
 }
 
+static bool owned_by(const struct lease *l, const struct dhcp_request_view *rq)
+{
+	return l && l->key_len == rq->key_len && memcmp(l->key, rq->key, rq->key_len) == 0;
+}
+
 static void discover(struct server *s, const struct dhcp_request_view *rq, double now, struct dhcp_decision *d)
 {
 	const struct reservation_spec *r = reservation_for(s, rq);
@@ -192,7 +197,11 @@ static void discover(struct server *s, const struct dhcp_request_view *rq, doubl
 		return;
 	}
 	struct lease *l = lease_by_addr(&s->leases, a);
-	if (l == NULL || l->key_len != rq->key_len || memcmp(l->key, rq->key, rq->key_len) != 0) {
+	/* An address is new to the client unless our record of it is this
+	 * client's (in any state: a client's own former address is trusted, it
+	 * might answer the probe itself) or it is the client's reserved address. */
+	bool known = owned_by(l, rq) || (r && r->addr == a);
+	if (!owned_by(l, rq)) {
 		l = lease_put(&s->leases, a, rq->key, rq->key_len);
 		if (l == NULL) {
 			snprintf(d->reason, sizeof d->reason, "out of memory");
@@ -207,6 +216,7 @@ static void discover(struct server *s, const struct dhcp_request_view *rq, doubl
 	s->offers++;
 	d->reply = DHCPOFFER;
 	d->yiaddr = a;
+	d->probe = s->spec->probe_ping && !known;
 	set_times(s, d);
 }
 
@@ -242,11 +252,6 @@ static void bind(struct server *s, const struct dhcp_request_view *rq, uint32_t 
 	d->journal = l;
 	d->event = renewal ? EVENT_RENEWED : EVENT_BOUND;
 	set_times(s, d);
-}
-
-static bool owned_by(const struct lease *l, const struct dhcp_request_view *rq)
-{
-	return l && l->key_len == rq->key_len && memcmp(l->key, rq->key, rq->key_len) == 0;
 }
 
 static void request(struct server *s, const struct dhcp_request_view *rq, double now, struct dhcp_decision *d)
@@ -309,6 +314,23 @@ static void request(struct server *s, const struct dhcp_request_view *rq, double
 	nak(s, d, "the client may not have that address");
 }
 
+/* A declined or conflicting address: held by a record of nobody ("declined"
+ * and the address) for decline_time; the allocator passes it by meanwhile. */
+static struct lease *quarantine(struct server *s, uint32_t a, double now)
+{
+	static const uint8_t declined_key[] = { 'd', 'e', 'c', 'l', 'i', 'n', 'e', 'd' };
+	uint8_t key[sizeof declined_key + 4];
+	memcpy(key, declined_key, sizeof declined_key);
+	memcpy(key + sizeof declined_key, &a, 4);
+	struct lease *l = lease_put(&s->leases, a, key, sizeof key);
+	if (l == NULL)
+		return NULL;
+	lease_set_state(&s->leases, l, LEASE_DECLINED);
+	l->starts = now;
+	l->ends = now + s->spec->decline_time;
+	return l;
+}
+
 static void decline(struct server *s, const struct dhcp_request_view *rq, double now, struct dhcp_decision *d)
 {
 	struct lease *l = lease_by_addr(&s->leases, rq->requested);
@@ -318,17 +340,9 @@ static void decline(struct server *s, const struct dhcp_request_view *rq, double
 		snprintf(d->reason, sizeof d->reason, "DECLINE for an address this client does not hold");
 		return;
 	}
-	static const uint8_t declined_key[] = { 'd', 'e', 'c', 'l', 'i', 'n', 'e', 'd' };
-	uint8_t key[sizeof declined_key + 4];
-	memcpy(key, declined_key, sizeof declined_key);
-	uint32_t a = rq->requested;
-	memcpy(key + sizeof declined_key, &a, 4);
-	l = lease_put(&s->leases, a, key, sizeof key);
+	l = quarantine(s, rq->requested, now);
 	if (l == NULL)
 		return;
-	lease_set_state(&s->leases, l, LEASE_DECLINED);
-	l->starts = now;
-	l->ends = now + s->spec->decline_time;
 	s->declines++;
 	d->journal = l;
 	d->event = EVENT_DECLINED;
@@ -364,6 +378,42 @@ void server_handle(struct server *s, const struct dhcp_request_view *rq, double 
 	default:
 		snprintf(d->reason, sizeof d->reason, "not a client message (type %d)", rq->type);
 	}
+}
+
+void server_probe_passed(struct server *s, const struct dhcp_request_view *rq, uint32_t addr, double now,
+			 struct dhcp_decision *d)
+{
+	memset(d, 0, sizeof *d);
+	struct lease *l = lease_by_addr(&s->leases, addr);
+	if (!owned_by(l, rq) || (l->state != LEASE_OFFERED && l->state != LEASE_BOUND)) {
+		snprintf(d->reason, sizeof d->reason, "the offer was withdrawn or taken while probing");
+		return;
+	}
+	if (l->state == LEASE_OFFERED)
+		l->ends = now + s->spec->offer_timeout;
+	d->reply = DHCPOFFER;
+	d->yiaddr = addr;
+	set_times(s, d);
+}
+
+void server_conflict(struct server *s, uint32_t addr, double now, struct dhcp_decision *d)
+{
+	memset(d, 0, sizeof *d);
+	const struct lease *l = lease_by_addr(&s->leases, addr);
+	if (!lease_table_contains(&s->leases, addr) || (l && l->state == LEASE_BOUND)) {
+		/* A binding is ours to keep: its holder may well be who answered. */
+		snprintf(d->reason, sizeof d->reason, "%s", l ? "the address is bound: left alone" : "not our network");
+		return;
+	}
+	struct lease *q = quarantine(s, addr, now);
+	if (q == NULL) {
+		snprintf(d->reason, sizeof d->reason, "out of memory");
+		return;
+	}
+	s->conflicts++;
+	d->journal = q;
+	d->event = EVENT_CONFLICT;
+	snprintf(d->reason, sizeof d->reason, "the address answered a ping: in use by an unknown host: quarantined");
 }
 
 void server_expire(struct server *s, double now, void (*cb)(void *ctx, struct server *s, struct lease *l), void *ctx)

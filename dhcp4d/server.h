@@ -28,7 +28,9 @@ struct dhcp_request_view {
 	const char *vendor_class; /* or NULL */
 };
 
-enum lease_event { EVENT_NONE, EVENT_BOUND, EVENT_RENEWED, EVENT_RELEASED, EVENT_DECLINED, EVENT_EXHAUSTED };
+enum lease_event {
+	EVENT_NONE, EVENT_BOUND, EVENT_RENEWED, EVENT_RELEASED, EVENT_DECLINED, EVENT_EXHAUSTED, EVENT_CONFLICT,
+};
 
 struct dhcp_decision {
 	int reply;             /* 0 (stay silent), DHCPOFFER, DHCPACK or DHCPNAK */
@@ -36,6 +38,10 @@ struct dhcp_decision {
 	double lease_time, t1, t2;
 	struct lease *journal; /* a lease to write to the journal before answering, or NULL */
 	enum lease_event event;
+	/* An OFFER of an address this client has no record on (and that is not its
+	 * reserved address), with conflict_probe.ping on: ping yiaddr before
+	 * sending, then finish with server_probe_passed or server_conflict. */
+	bool probe;
 	char reason[160];      /* why a NAK or silence (for the NAK message and the logs) */
 };
 
@@ -44,7 +50,7 @@ struct server {
 	struct lease_table leases;
 	uint32_t server_id;
 	uint32_t cursor;       /* next-fit allocation position */
-	uint64_t offers, acks, naks, declines, releases, informs, exhausted;
+	uint64_t offers, acks, naks, declines, releases, informs, exhausted, conflicts;
 };
 
 int server_init(struct server *s, const struct server_spec *spec, uint32_t server_id);
@@ -52,6 +58,17 @@ void server_free(struct server *s);
 /* Takes over the leases of old (a reload that keeps the subnet). */
 void server_adopt_leases(struct server *s, struct server *old);
 void server_handle(struct server *s, const struct dhcp_request_view *rq, double now, struct dhcp_decision *d);
+/* The conflict probe (RFC 2131 §2.2) of addr, offered to the client of the
+ * DISCOVER rq by a decision with d->probe, got no answer: d becomes that OFFER,
+ * and the offer's lifetime restarts now (it goes out now). d->reply is 0 when
+ * the offer is no longer this client's (withdrawn or taken while probing). */
+void server_probe_passed(struct server *s, const struct dhcp_request_view *rq, uint32_t addr, double now,
+			 struct dhcp_decision *d);
+/* addr answered a conflict probe: a host we do not know uses it. It is
+ * quarantined for decline_time like a declined address (d->journal, event
+ * EVENT_CONFLICT), whoever it was offered to; a bound lease is left alone
+ * (d->event stays EVENT_NONE). The DISCOVER then needs a new decision. */
+void server_conflict(struct server *s, uint32_t addr, double now, struct dhcp_decision *d);
 /* Ends what has lapsed: bound leases expire (journalled through cb), offers
  * vanish, declined addresses come back after decline_time (journalled). */
 void server_expire(struct server *s, double now, void (*cb)(void *ctx, struct server *s, struct lease *l), void *ctx);

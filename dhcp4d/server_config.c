@@ -246,11 +246,36 @@ static bool inside(const struct server_spec *s, uint32_t a)
 	return a - s->network < size && a != s->network && a != s->network + size - 1;
 }
 
+/* "conflict_probe": { "ping": true, "timeout": 0.5 }. The probe delays the
+ * offer, so it must end well before the offer itself would lapse. */
+static void parse_conflict_probe(struct arbor_cfg_walk *w, const cJSON *node, struct server_spec *s)
+{
+	static const char *const keys[] = { "ping", "timeout", NULL };
+	s->probe_ping = false;
+	s->probe_timeout = 0.5;
+	if (node == NULL)
+		return;
+	size_t saved = arbor_cfg_enter(w, "conflict_probe");
+	if (arbor_cfg_object(w, node, keys)) {
+		arbor_cfg_bool(w, node, "ping", false, &s->probe_ping);
+		if (arbor_cfg_duration(w, node, "timeout", 0.5, 5, &s->probe_timeout) && s->probe_timeout < 0.05) {
+			char shown[80];
+			arbor_cfg_render(cJSON_GetObjectItemCaseSensitive(node, "timeout"), shown, sizeof shown);
+			arbor_cfg_error(w, "timeout", "%s must be at least 0.05 and at most 5 seconds", shown);
+		} else if (s->probe_ping && s->probe_timeout >= s->offer_timeout) {
+			arbor_cfg_error(w, "timeout", "%g must be shorter than offer_timeout (%g)", s->probe_timeout,
+					s->offer_timeout);
+		}
+	}
+	arbor_cfg_leave(w, saved);
+}
+
 static void parse_server(struct arbor_cfg_walk *w, const cJSON *node, struct server_spec *s)
 {
 	static const char *const keys[] = { "interface", "subnet", "prefix_length", "server_id", "pools",
 					    "exclusions", "reserved", "reservations", "options", "lease_time", "t1",
-					    "t2", "offer_timeout", "decline_time", "authoritative", NULL };
+					    "t2", "offer_timeout", "decline_time", "authoritative", "conflict_probe",
+					    NULL };
 	if (!arbor_cfg_object(w, node, keys))
 		return;
 	arbor_cfg_string(w, node, "interface", NULL, &s->interface);
@@ -457,6 +482,7 @@ static void parse_server(struct arbor_cfg_walk *w, const cJSON *node, struct ser
 	arbor_cfg_duration(w, node, "offer_timeout", 10, 600, &s->offer_timeout);
 	arbor_cfg_duration(w, node, "decline_time", 600, 86400, &s->decline_time);
 	arbor_cfg_bool(w, node, "authoritative", true, &s->authoritative);
+	parse_conflict_probe(w, cJSON_GetObjectItemCaseSensitive(node, "conflict_probe"), s);
 }
 
 static void free_server(struct server_spec *s)

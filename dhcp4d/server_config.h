@@ -78,6 +78,10 @@ struct server_spec {
 	double offer_timeout;
 	double decline_time;
 	bool authoritative;      /* NAK requests for addresses we do not know */
+	/* "conflict_probe": before offering an address new to the client, ping it
+	 * (RFC 2131 §2.2) and wait this long for an answer. */
+	bool probe_ping;
+	double probe_timeout;
 };
 
 struct dhcp4d_config {

@@ -48,7 +48,10 @@
 #include "timefmt.h"
 #include "zone.h"
 
-enum { BATCH = 64, UDP_MAX = 4096, REPLY_MAX = 4096, TCP_QUERY_MAX = 16384 };
+/* UDP buffers: a query longer than 1536 bytes is not one we answer (it is cut and
+ * gets FORMERR), and a UDP answer never exceeds our EDNS payload (1232): small
+ * slots keep the batch buffers at 176 KiB instead of half a megabyte. */
+enum { BATCH = 64, UDP_MAX = 1536, REPLY_MAX = DNSD_EDNS_PAYLOAD, TCP_QUERY_MAX = 16384 };
 static const uint32_t source_ids[] = { ZONE_SOURCE_CONFIG, ZONE_SOURCE_INTERFACES, ZONE_SOURCE_CHILDREN,
 				       ZONE_SOURCE_LEASES };
 #define NSOURCES (sizeof source_ids / sizeof source_ids[0])
@@ -100,7 +103,7 @@ struct handoff {
 	socklen_t peer_len;
 	struct sockaddr_storage peer;
 	uint16_t len;
-	uint8_t q[UDP_MAX - 512];
+	uint8_t q[UDP_MAX];
 };
 
 struct dnsd {

@@ -454,3 +454,212 @@ def test_subnet_auto(lab):
     d.write_config(bad)
     r = subprocess.run([d.binary, "-c", d.config_path, "--check-config"], capture_output=True, text=True)
     assert r.returncode == 1 and 'dhcp4d.servers[0].pools: cannot be given with "subnet": "auto"' in r.stderr
+
+
+# ---- the conflict probe (RFC 2131 §2.2: ping an address before offering it) ----
+
+def squatter_net(lab):
+    """The server's srv0 is a bridge with two ports: one to the client (cli0),
+    one to a squatter namespace (sq0) that holds the pool's first address
+    without a lease, and answers pings for it like any host would."""
+    srv = lab.add_netns("psrv")
+    cli = lab.add_netns("pcli")
+    sq = lab.add_netns("psq")
+    tag = os.getpid() % 100000
+    lab.bridge(srv, "srv0")
+    for ns, name, n in ((cli, "cli0", "c"), (sq, "sq0", "q")):
+        port, far = f"b{tag}{n}", f"x{tag}{n}"
+        lab.veth(srv, port, ns, far)
+        ns.exec(["ip", "link", "set", far, "down"])
+        ns.exec(["ip", "link", "set", far, "name", name])
+        ns.exec(["ip", "link", "set", name, "up"])
+        srv.exec(["ip", "link", "set", port, "master", "srv0"])
+    srv.exec(["ip", "addr", "add", f"{NET}.1/24", "dev", "srv0"])
+    sq.exec(["ip", "addr", "add", f"{NET}.100/24", "dev", "sq0"])
+    return {"srv": srv, "cli": cli, "sq": sq}
+
+
+def link_mac(netns, ifname):
+    return json.loads(netns.exec(["ip", "-j", "link", "show", ifname]).stdout)[0]["address"]
+
+
+class DhcpSniffer:
+    """Records (time, message type, yiaddr) of every DHCP packet on an interface
+    (AF_PACKET, both directions), to time a server's answers."""
+
+    CODE = r'''
+import socket, struct, sys, time
+s = socket.socket(socket.AF_PACKET, socket.SOCK_DGRAM, socket.htons(3))  # ETH_P_ALL: outgoing too
+s.bind((sys.argv[1], 0))
+print("ready", flush=True)
+while True:
+    p, addr = s.recvfrom(2048)
+    t = time.monotonic()
+    if addr[1] != 0x0800:
+        continue
+    ihl = (p[0] & 15) * 4
+    if p[9] != 17 or len(p) < ihl + 8 + 240:
+        continue
+    if struct.unpack("!H", p[ihl + 2:ihl + 4])[0] not in (67, 68):
+        continue
+    d = p[ihl + 8:]
+    i, mtype = 240, None
+    while i + 1 < len(d) and d[i] != 255:
+        if d[i] == 0:
+            i += 1
+            continue
+        if d[i] == 53:
+            mtype = d[i + 2]
+        i += 2 + d[i + 1]
+    print(t, mtype, socket.inet_ntoa(d[16:20]), flush=True)
+'''
+
+    def __init__(self, netns, ifname):
+        self.proc = netns.popen(["/usr/bin/python3", "-c", self.CODE, ifname], stdout=subprocess.PIPE, text=True)
+        assert self.proc.stdout.readline().strip() == "ready"
+        self.packets = []
+        self.thread = threading.Thread(target=self._read, daemon=True)
+        self.thread.start()
+
+    def _read(self):
+        for line in self.proc.stdout:
+            t, mtype, yiaddr = line.split()
+            self.packets.append((float(t), int(mtype) if mtype != "None" else None, yiaddr))
+
+    def first(self, mtype):
+        return next((p for p in self.packets if p[1] == mtype), None)
+
+    def stop(self):
+        self.proc.terminate()
+        self.thread.join(5)
+
+
+@pytest.mark.parametrize("socket_kind", ["raw", "datagram"])
+def test_conflict_probe_skips_an_address_in_use(lab, socket_kind):
+    net = squatter_net(lab)
+    # Datagram ICMP sockets only for the groups of ping_group_range (per namespace; none by default).
+    groups = "0 0" if socket_kind == "datagram" else "1 0"
+    net["srv"].exec(["sh", "-c", f"echo '{groups}' > /proc/sys/net/ipv4/ping_group_range"])
+    cfg = dhcp4d_config(pools=[{"start": f"{NET}.100", "end": f"{NET}.101"}],
+                        conflict_probe={"ping": True, "timeout": 0.5})
+    d = start(lab, net, cfg)
+    script, out = env_script(lab)
+    p = net["cli"].popen(["udhcpc", "-i", "cli0", "-f", "-n", "-q", "-s", script, "-t", "5", "-T", "1"],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    assert p.wait(20) == 0
+    assert read_envs(out, "bound")[0]["ip"] == f"{NET}.101", "the address in use was not offered"
+    ev = wait_for(lambda: d.events(type="lease.conflict"), 5, "lease.conflict")
+    assert len(ev) == 1 and ev[0]["severity"] == "warning"
+    assert ev[0]["data"]["address"] == f"{NET}.100" and ev[0]["data"]["interface"] == "srv0"
+    assert ev[0]["data"]["mac"] == link_mac(net["cli"], "cli0"), "the event names the client it was meant for"
+    q = leases(d, address=f"{NET}.100")
+    assert len(q) == 1 and q[0]["state"] == "declined", "quarantined like a declined address"
+    assert q[0]["ends"] - q[0]["starts"] == pytest.approx(600, abs=0.01)
+    assert leases(d, address=f"{NET}.101")[0]["state"] == "bound"
+    assert any(r["address"] == f"{NET}.100" and r["state"] == "declined" for r in journal_records(d)), \
+        "the quarantine is journalled"
+    server = d.status()["dhcp4d"]["servers"][0]
+    assert server["conflict_probe"] == {"ping": True, "timeout": 0.5, "probes_sent": 2, "conflicts": 1,
+                                        "probes_skipped": 0}
+    assert d.status()["dhcp4d"]["conflict_probe"] == {"socket": socket_kind, "pending": 0}
+    metrics = d.get("/v1/metrics").body.decode()
+    assert 'arbor_dhcp4d_conflict_probes_total{interface="srv0",outcome="sent"} 2' in metrics
+    assert 'arbor_dhcp4d_conflict_probes_total{interface="srv0",outcome="conflict"} 1' in metrics
+    # The quarantine survives a restart (it is a lease record like a DECLINE's).
+    d.kill9()
+    d.start()
+    assert leases(d, address=f"{NET}.100")[0]["state"] == "declined"
+
+
+def test_conflict_probe_every_address_in_use_means_silence(lab):
+    net = squatter_net(lab)
+    net["sq"].exec(["ip", "addr", "add", f"{NET}.101/24", "dev", "sq0"])
+    net["sq"].exec(["ip", "addr", "add", f"{NET}.102/24", "dev", "sq0"])
+    cfg = dhcp4d_config(pools=[{"start": f"{NET}.100", "end": f"{NET}.103"}],
+                        conflict_probe={"ping": True, "timeout": 0.3})
+    d = start(lab, net, cfg)
+    sniff = DhcpSniffer(net["cli"], "cli0")
+    send_raw(net["cli"], bootp(chaddr=b"\x52\x54\x00\x77\x77\x01"))
+    wait_for(lambda: d.status()["dhcp4d"]["servers"][0]["conflict_probe"]["conflicts"] == 3, 5, "three conflicts")
+    time.sleep(0.5)
+    sniff.stop()
+    assert sniff.first(2) is None, "after three addresses in use in a row, no offer for that DISCOVER"
+    assert sorted(e["data"]["address"] for e in d.events(type="lease.conflict")) == \
+        [f"{NET}.100", f"{NET}.101", f"{NET}.102"]
+    # The client asks again: the one free address is offered after its probe.
+    script, out = env_script(lab)
+    p = net["cli"].popen(["udhcpc", "-i", "cli0", "-f", "-n", "-q", "-s", script, "-t", "5", "-T", "1"],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    assert p.wait(20) == 0 and read_envs(out, "bound")[0]["ip"] == f"{NET}.103"
+
+
+def test_conflict_probe_without_a_squatter_delays_the_offer(lab, net):
+    timeout = 1.5
+    d = start(lab, net, dhcp4d_config(conflict_probe={"ping": True, "timeout": timeout}))
+    sniff = DhcpSniffer(net["cli"], "cli0")
+    script, out = env_script(lab)
+    # -T 1: udhcpc repeats its DISCOVER while the probe runs; the repeat joins it.
+    p = net["cli"].popen(["udhcpc", "-i", "cli0", "-f", "-n", "-q", "-s", script, "-t", "5", "-T", "1"],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    assert p.wait(20) == 0
+    ip = read_envs(out, "bound")[0]["ip"]
+    assert leases(d, address=ip)[0]["state"] == "bound"
+    discover, offer = sniff.first(1), sniff.first(2)
+    assert offer and offer[2] == ip
+    assert timeout - 0.1 <= offer[0] - discover[0] <= timeout + 1.0, "the offer waited for the probe"
+    server = d.status()["dhcp4d"]["servers"][0]
+    assert server["conflict_probe"]["probes_sent"] == 1 and server["conflict_probe"]["conflicts"] == 0
+    assert not d.events(type="lease.conflict")
+    # The client's own address is not probed again: the next offer is at once.
+    n = len(sniff.packets)
+    p = net["cli"].popen(["udhcpc", "-i", "cli0", "-f", "-n", "-q", "-s", script, "-t", "5", "-T", "1"],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    assert p.wait(20) == 0
+    later = sniff.packets[n:]
+    discover = next(x for x in later if x[1] == 1)
+    offer = next(x for x in later if x[1] == 2)
+    sniff.stop()
+    assert offer[2] == ip and offer[0] - discover[0] < timeout / 2
+    assert d.status()["dhcp4d"]["servers"][0]["conflict_probe"]["probes_sent"] == 1
+
+
+@pytest.mark.parametrize("probe,message", [
+    ({"ping": True, "timeout": 0.01},
+     "dhcp4d.servers[0].conflict_probe.timeout: 0.01 must be at least 0.05 and at most 5 seconds"),
+    ({"ping": True, "timeout": 10}, "dhcp4d.servers[0].conflict_probe.timeout: 10 must be more than 0"),
+    ({"ping": "yes"}, "dhcp4d.servers[0].conflict_probe.ping"),
+    ({"arp": True}, "dhcp4d.servers[0].conflict_probe.arp: unknown key"),
+])
+def test_conflict_probe_bad_config(lab, probe, message):
+    d = lab.daemon("dhcp4d", binary("dhcp4d/arbor-dhcp4d"), dhcp4d_config(conflict_probe=probe))
+    r = subprocess.run([d.binary, "-c", d.config_path, "--check-config"], capture_output=True, text=True)
+    assert r.returncode == 1 and message in r.stderr, r.stderr
+
+
+def test_conflict_probe_table_is_bounded(lab, net):
+    """More new clients at once than probes may be pending: the rest are offered
+    at once, unprobed, and counted."""
+    net["srv"].exec(["ip", "addr", "add", "192.168.76.1/23", "dev", "srv0"])
+    cfg = dhcp4d_config(subnet="192.168.76.0/23", server_id=f"{NET}.1",
+                        pools=[{"start": "192.168.76.10", "end": "192.168.77.250"}],
+                        conflict_probe={"ping": True, "timeout": 3})
+    d = start(lab, net, cfg)
+    code = ("import socket,sys\n"
+            "s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\n"
+            "s.setsockopt(socket.SOL_SOCKET,socket.SO_BROADCAST,1)\n"
+            "s.setsockopt(socket.SOL_SOCKET,socket.SO_BINDTODEVICE,b'cli0')\n"
+            "for p in sys.argv[1:]: s.sendto(bytes.fromhex(p),('255.255.255.255',67))\n")
+    packets = [bootp(chaddr=bytes([0x52, 0x54, 0, 0x42, i >> 8, i & 255])).hex() for i in range(300)]
+    net["cli"].exec(["/usr/bin/python3", "-c", code] + packets)
+
+    def probe_status():
+        return d.status()["dhcp4d"]["servers"][0]["conflict_probe"]
+    wait_for(lambda: probe_status()["probes_sent"] + probe_status()["probes_skipped"] == 300, 5, "300 decisions")
+    status = d.status()["dhcp4d"]
+    assert status["conflict_probe"]["pending"] == 256
+    assert status["servers"][0]["conflict_probe"]["probes_skipped"] == 44
+    assert status["packets"]["sent"] == 44, "the unprobed offers went out at once"
+    wait_for(lambda: d.status()["dhcp4d"]["packets"]["sent"] == 300, 10, "every offer after its probe")
+    assert d.status()["dhcp4d"]["conflict_probe"]["pending"] == 0
+    assert 'arbor_dhcp4d_conflict_probes_total{interface="srv0",outcome="skipped"} 44' in \
+        d.get("/v1/metrics").body.decode()

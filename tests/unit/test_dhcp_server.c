@@ -1,5 +1,6 @@
 /* dhcp4d's server state machine, driven with decoded requests and a fake
- * clock: the RFC 2131 §4.3 cases, pools, reservations, floods, declines. */
+ * clock: the RFC 2131 §4.3 cases, pools, reservations, floods, declines, and
+ * the pure half of the conflict probe (which offers need one, conflicts). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,19 @@ static struct arbor_config *load(const char *json)
 		printf("# %s\n", errors);
 	free(errors);
 	return c;
+}
+
+/* The errors of a config that must not load ("" when it loads). */
+static char *load_errors(const char *json)
+{
+	char *errors = NULL;
+	struct arbor_config *c =
+		arbor_config_load_text("t.json", json, strlen(json), "dhcp4d", dhcp4d_config_parse, dhcp4d_config_free, &errors);
+	if (c) {
+		arbor_config_free(c);
+		return strdup("");
+	}
+	return errors;
 }
 
 struct client {
@@ -57,6 +71,117 @@ static void on_expire(void *ctx, struct server *s, struct lease *l)
 	expired++;
 }
 
+/* conflict_probe: which offers wait for a ping, and what an answer does. */
+static void test_conflict_probe(void)
+{
+	struct arbor_config *cfg =
+		load("{\"dhcp4d\": {\"servers\": [{\"interface\": \"lan0\", \"subnet\": \"192.168.1.0/24\","
+		     "\"pools\": [{\"start\": \"192.168.1.100\", \"end\": \"192.168.1.103\"}],"
+		     "\"reservations\": [{\"mac\": \"52:54:00:00:00:63\", \"address\": \"192.168.1.50\"}],"
+		     "\"lease_time\": 100, \"offer_timeout\": 5, \"decline_time\": 60,"
+		     "\"conflict_probe\": {\"ping\": true, \"timeout\": 0.25}}]}}");
+	CHECK(cfg != NULL, "conflict_probe config loads");
+	if (cfg == NULL)
+		return;
+	const struct server_spec *spec = &((struct dhcp4d_config *)cfg->daemon)->servers[0];
+	CHECK(spec->probe_ping && spec->probe_timeout == 0.25, "conflict_probe.ping and timeout parsed");
+	struct server s;
+	server_init(&s, spec, IP(192, 168, 1, 1));
+	struct client a, b, c, printer;
+	client_init(&a, 1);
+	client_init(&b, 2);
+	client_init(&c, 3);
+	client_init(&printer, 0x63);
+
+	struct dhcp_decision d = ask(&s, &a, DHCPDISCOVER, 0, 0, 0, 1000);
+	CHECK(d.reply == DHCPOFFER && d.yiaddr == IP(192, 168, 1, 100) && d.probe,
+	      "an address the client never had: the offer waits for a probe");
+	d = ask(&s, &a, DHCPDISCOVER, 0, 0, 0, 1000.1);
+	CHECK(d.reply == DHCPOFFER && d.yiaddr == IP(192, 168, 1, 100) && !d.probe,
+	      "its own pending offer: no second probe");
+
+	server_conflict(&s, IP(192, 168, 1, 100), 1000.2, &d);
+	const struct lease *q = lease_by_addr(&s.leases, IP(192, 168, 1, 100));
+	CHECK(d.event == EVENT_CONFLICT && d.reply == 0 && d.journal == q && q->state == LEASE_DECLINED &&
+		      q->ends == 1000.2 + 60 && s.conflicts == 1 && s.declines == 0,
+	      "a conflict quarantines the address for decline_time, journalled");
+	CHECK(lease_by_key(&s.leases, a.rq.key, a.rq.key_len) == NULL, "and withdraws the offer");
+	d = ask(&s, &a, DHCPDISCOVER, 0, 0, 0, 1000.2);
+	CHECK(d.reply == DHCPOFFER && d.yiaddr == IP(192, 168, 1, 101) && d.probe,
+	      "decided again: another address, probed again");
+	server_probe_passed(&s, &a.rq, IP(192, 168, 1, 101), 1000.5, &d);
+	CHECK(d.reply == DHCPOFFER && d.yiaddr == IP(192, 168, 1, 101) && d.lease_time == 100 &&
+		      lease_by_addr(&s.leases, IP(192, 168, 1, 101))->ends == 1000.5 + 5,
+	      "no answer: the offer goes out, its lifetime from now");
+	d = ask(&s, &a, DHCPREQUEST, IP(192, 168, 1, 101), IP(192, 168, 1, 1), 0, 1000.6);
+	CHECK(d.reply == DHCPACK && d.event == EVENT_BOUND, "and is bound");
+	d = ask(&s, &a, DHCPDISCOVER, 0, 0, 0, 1001);
+	CHECK(d.reply == DHCPOFFER && d.yiaddr == IP(192, 168, 1, 101) && !d.probe, "a bound client: no probe");
+
+	d = ask(&s, &b, DHCPDISCOVER, IP(192, 168, 1, 100), 0, 0, 1002);
+	CHECK(d.reply == DHCPOFFER && d.yiaddr == IP(192, 168, 1, 102) && d.probe,
+	      "a quarantined address is not offered, even when requested");
+	d = ask(&s, &b, DHCPREQUEST, IP(192, 168, 1, 102), IP(192, 168, 1, 99), 0, 1002.1);
+	server_probe_passed(&s, &b.rq, IP(192, 168, 1, 102), 1002.2, &d);
+	CHECK(d.reply == 0 && strstr(d.reason, "withdrawn"), "an offer withdrawn while probing does not go out");
+
+	server_conflict(&s, IP(192, 168, 1, 101), 1003, &d);
+	CHECK(d.event == EVENT_NONE && d.journal == NULL &&
+		      lease_by_addr(&s.leases, IP(192, 168, 1, 101))->state == LEASE_BOUND && s.conflicts == 1,
+	      "a bound address is never quarantined by a ping");
+	server_conflict(&s, IP(10, 0, 0, 1), 1003, &d);
+	CHECK(d.event == EVENT_NONE, "an address of another network changes nothing");
+
+	d = ask(&s, &printer, DHCPDISCOVER, 0, 0, 0, 1004);
+	CHECK(d.reply == DHCPOFFER && d.yiaddr == IP(192, 168, 1, 50) && !d.probe, "a reserved address: no probe");
+
+	d = ask(&s, &a, DHCPRELEASE, 0, 0, IP(192, 168, 1, 101), 1005);
+	d = ask(&s, &a, DHCPDISCOVER, 0, 0, 0, 1006);
+	CHECK(d.reply == DHCPOFFER && d.yiaddr == IP(192, 168, 1, 101) && !d.probe,
+	      "the client's own former address: no probe (it might answer it itself)");
+
+	d = ask(&s, &c, DHCPDISCOVER, IP(192, 168, 1, 101), 0, 0, 1007);
+	CHECK(d.reply == DHCPOFFER && d.yiaddr != IP(192, 168, 1, 101) && d.probe,
+	      "another client asking for that address: something else, probed");
+
+	expired = 0;
+	server_expire(&s, 1000.2 + 60, on_expire, NULL);
+	CHECK(lease_by_addr(&s.leases, IP(192, 168, 1, 100))->state == LEASE_EXPIRED && expired >= 1,
+	      "the quarantine ends after decline_time");
+	server_free(&s);
+	arbor_config_free(cfg);
+
+	static const struct {
+		const char *probe, *want;
+	} bad[] = {
+		{ "{\"ping\": true, \"timeout\": 0.01}",
+		  "dhcp4d.servers[0].conflict_probe.timeout: 0.01 must be at least 0.05 and at most 5 seconds" },
+		{ "{\"ping\": true, \"timeout\": 6}", "dhcp4d.servers[0].conflict_probe.timeout: 6 must be more than 0" },
+		{ "{\"ping\": true, \"timeout\": \"1\"}", "dhcp4d.servers[0].conflict_probe.timeout: \"1\" is not a duration" },
+		{ "{\"ping\": \"yes\"}", "dhcp4d.servers[0].conflict_probe.ping" },
+		{ "{\"arp\": true}", "dhcp4d.servers[0].conflict_probe.arp: unknown key" },
+		{ "true", "dhcp4d.servers[0].conflict_probe: must be an object" },
+		{ "{\"ping\": true, \"timeout\": 2}", "conflict_probe.timeout: 2 must be shorter than offer_timeout (1)" },
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		char json[512];
+		snprintf(json, sizeof json,
+			 "{\"dhcp4d\": {\"servers\": [{\"interface\": \"lan0\", \"subnet\": \"10.0.0.0/24\","
+			 " \"offer_timeout\": 1, \"conflict_probe\": %s}]}}",
+			 bad[i].probe);
+		char *errors = load_errors(json);
+		bool refused = errors && strstr(errors, bad[i].want);
+		if (!refused)
+			printf("# conflict_probe %s: %s\n", bad[i].probe, errors ? errors : "(loads)");
+		CHECK(refused, "a bad conflict_probe is refused with its key path");
+		free(errors);
+	}
+	char *ok = load_errors("{\"dhcp4d\": {\"servers\": [{\"interface\": \"lan0\", \"subnet\": \"10.0.0.0/24\","
+			       " \"offer_timeout\": 1, \"conflict_probe\": {\"ping\": false, \"timeout\": 2}}]}}");
+	CHECK(ok && ok[0] == '\0', "a long timeout is fine while ping is off");
+	free(ok);
+}
+
 int main(void)
 {
 	struct arbor_config *cfg = load("{\"dhcp4d\": {\"servers\": [{\"interface\": \"lan0\", \"subnet\": \"192.168.1.0/24\","
@@ -84,6 +209,7 @@ int main(void)
 	struct dhcp_decision d = ask(&s, &a, DHCPDISCOVER, 0, 0, 0, 1000);
 	CHECK(d.reply == DHCPOFFER && d.yiaddr == IP(192, 168, 1, 100) && d.journal == NULL,
 	      "DISCOVER: an offer from the main pool, nothing to journal");
+	CHECK(!d.probe && !dc->servers[0].probe_ping, "no conflict probe unless configured");
 	d = ask(&s, &a, DHCPREQUEST, IP(192, 168, 1, 100), IP(192, 168, 1, 1), 0, 1001);
 	CHECK(d.reply == DHCPACK && d.event == EVENT_BOUND && d.journal && d.journal->state == LEASE_BOUND &&
 		      d.journal->ends == 1101,
@@ -165,5 +291,7 @@ int main(void)
 	CHECK(d.reply == 0 && d.event == EVENT_EXHAUSTED, "pool exhausted: no offer, an event");
 	server_free(&s);
 	arbor_config_free(cfg);
+
+	test_conflict_probe();
 	return tap_done();
 }

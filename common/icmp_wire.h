@@ -1,5 +1,6 @@
 /* ICMP and ICMPv6 echo messages: pure functions over buffers (no I/O), so the
- * parser is unit-tested and fuzzed alone. */
+ * parser is unit-tested and fuzzed alone. Shared: healthd's icmp checks and
+ * dhcp4d's conflict probe (RFC 2131 §2.2) both send and match echoes with it. */
 #pragma once
 #include <stdbool.h>
 #include <stddef.h>
