@@ -3,17 +3,19 @@
  * The zone database (zone.c) holds what the record sources contribute (sources.c:
  * config, interfaces, children, dhcp4d's leases); the answerer (answer.c) is pure.
  * This file owns the sockets and the sources' inputs:
- *   - UDP: each listen address has one socket per thread (SO_REUSEPORT); thread 0
- *     is the daemon's libevent loop, the others run their own poll loop with their
- *     own copy of the zone database (zone.h: not shared between threads), updated
- *     under a per-thread mutex. Datagrams are read and answered in batches
- *     (recvmmsg/sendmmsg).
+ *   - UDP: each listen address has one socket per serving thread (SO_REUSEPORT).
+ *     The serving threads are not the daemon's libevent loop: each blocks in
+ *     recvmmsg (MSG_WAITFORONE) on its socket, so a wake-up costs one system call
+ *     and no event dispatch, and answers the batch with one sendmmsg. Each has its
+ *     own copy of the zone database (zone.h: not thread-safe), written only by the
+ *     main loop under the thread's mutex. The main loop answers TCP from thread
+ *     0's copy (reads need no lock: only the main loop writes).
  *   - TCP (RFC 7766) on the main loop: pipelined queries, answers in the order
  *     they complete, idle timeout, a deadline for a message that trickles in, a
  *     connection limit.
  *   - Queries the answerer hands back (a child's names with RD=1, names outside
- *     the tree) go to the resolver (resolver.c) on the main loop; other threads
- *     pass them over a packet pipe.
+ *     the tree) go to the resolver (resolver.c) on the main loop; the serving
+ *     threads pass them over a packet pipe.
  *   - Leases: dhcp4d's lease files are stat'ed every 250 ms and re-read on change,
  *     and the sources are rebuilt when the earliest lease ends, so a record never
  *     outlives its lease by more than that. */
@@ -64,7 +66,6 @@ struct worker {
 	unsigned index;
 	int *fds;
 	size_t nfds;
-	struct event **evs; /* thread 0 only */
 	struct zone_db *db;
 	pthread_mutex_t lock;
 	pthread_t thread;
@@ -213,13 +214,13 @@ static int read_interfaces(struct dnsd *h, struct iface_addr **out, size_t *n)
 
 static void lock_all(struct dnsd *h)
 {
-	for (unsigned i = 1; i < h->nworkers; i++)
+	for (unsigned i = 0; i < h->nworkers; i++)
 		pthread_mutex_lock(&h->workers[i].lock);
 }
 
 static void unlock_all(struct dnsd *h)
 {
-	for (unsigned i = 1; i < h->nworkers; i++)
+	for (unsigned i = 0; i < h->nworkers; i++)
 		pthread_mutex_unlock(&h->workers[i].lock);
 }
 
@@ -381,8 +382,9 @@ static void resolve(struct dnsd *h, const struct dnsd_answer_info *info, int udp
 		on_resolved(p, NULL, 0);
 }
 
-/* Reads and answers one batch on a UDP socket. Returns the datagrams read. */
-static int serve_udp_batch(struct worker *w, int fd)
+/* Reads and answers one batch on a UDP socket (flags: MSG_WAITFORONE to block for
+ * the first datagram, MSG_DONTWAIT not to). Returns the datagrams read. */
+static int serve_udp_batch(struct worker *w, int fd, int flags)
 {
 	struct dnsd *h = w->h;
 	for (int i = 0; i < BATCH; i++) {
@@ -390,12 +392,11 @@ static int serve_udp_batch(struct worker *w, int fd)
 		w->in[i].msg_hdr = (struct msghdr){ .msg_name = &w->peers[i], .msg_namelen = sizeof w->peers[i],
 						    .msg_iov = &w->iov_in[i], .msg_iovlen = 1 };
 	}
-	int got = recvmmsg(fd, w->in, BATCH, MSG_DONTWAIT, NULL);
+	int got = recvmmsg(fd, w->in, BATCH, flags, NULL);
 	if (got <= 0)
 		return 0;
 	int nout = 0;
-	if (w->index)
-		pthread_mutex_lock(&w->lock);
+	pthread_mutex_lock(&w->lock);
 	for (int i = 0; i < got; i++) {
 		struct dnsd_answer_info info;
 		const struct sockaddr *peer = (const struct sockaddr *)&w->peers[i];
@@ -408,9 +409,7 @@ static int serve_udp_batch(struct worker *w, int fd)
 								  .msg_iov = &w->iov_out[nout], .msg_iovlen = 1 };
 			nout++;
 		} else if (info.verdict == DNSD_RECURSE_CHILD || info.verdict == DNSD_FORWARD) {
-			if (w->index == 0) {
-				resolve(h, &info, fd, &w->peers[i], w->in[i].msg_hdr.msg_namelen, NULL);
-			} else if (w->in[i].msg_len <= sizeof ((struct handoff *)0)->q) {
+			if (w->in[i].msg_len <= sizeof ((struct handoff *)0)->q) {
 				struct handoff ho = { .fd = fd, .peer_len = w->in[i].msg_hdr.msg_namelen,
 						      .len = (uint16_t)w->in[i].msg_len };
 				memcpy(&ho.peer, &w->peers[i], sizeof ho.peer);
@@ -420,8 +419,7 @@ static int serve_udp_batch(struct worker *w, int fd)
 			}
 		}
 	}
-	if (w->index)
-		pthread_mutex_unlock(&w->lock);
+	pthread_mutex_unlock(&w->lock);
 	for (int sent = 0; sent < nout;) {
 		int r = sendmmsg(fd, w->outm + sent, (unsigned)(nout - sent), MSG_DONTWAIT);
 		if (r <= 0) {
@@ -432,15 +430,6 @@ static int serve_udp_batch(struct worker *w, int fd)
 		sent += r;
 	}
 	return got;
-}
-
-static void on_udp_readable(evutil_socket_t fd, short what, void *arg)
-{
-	struct worker *w = arg;
-	/* A few batches per wake-up, then back to the loop (TCP and the contract
-	 * socket get their turn). */
-	for (int round = 0; round < 4 && serve_udp_batch(w, fd) == BATCH; round++)
-		;
 }
 
 static void on_handoff(evutil_socket_t fd, short what, void *arg)
@@ -462,6 +451,17 @@ static void on_handoff(evutil_socket_t fd, short what, void *arg)
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
+	if (w->nfds == 1) {
+		/* One socket: block in recvmmsg itself (its receive timeout lets the
+		 * thread see a stop). */
+		int fd = w->fds[0];
+		struct timeval tv = { 0, 200000 };
+		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+		while (__atomic_load_n(&w->running, __ATOMIC_ACQUIRE))
+			serve_udp_batch(w, fd, MSG_WAITFORONE);
+		return NULL;
+	}
 	struct pollfd pfd[64];
 	for (size_t i = 0; i < w->nfds && i < 64; i++)
 		pfd[i] = (struct pollfd){ .fd = w->fds[i], .events = POLLIN };
@@ -471,7 +471,7 @@ static void *worker_main(void *arg)
 			continue;
 		for (size_t i = 0; i < w->nfds; i++)
 			if (pfd[i].revents & POLLIN)
-				while (serve_udp_batch(w, pfd[i].fd) == BATCH)
+				while (serve_udp_batch(w, pfd[i].fd, MSG_DONTWAIT) == BATCH)
 					;
 	}
 	return NULL;
@@ -617,7 +617,7 @@ static void dnsd_free(struct dnsd *h)
 		event_free(h->lease_timer);
 	if (h->handoff_ev)
 		event_free(h->handoff_ev);
-	for (unsigned t = 1; t < h->nworkers; t++) {
+	for (unsigned t = 0; h->workers && t < h->nworkers; t++) {
 		struct worker *w = &h->workers[t];
 		if (w->running) {
 			__atomic_store_n(&w->running, false, __ATOMIC_RELEASE);
@@ -632,13 +632,9 @@ static void dnsd_free(struct dnsd *h)
 		resolver_free(h->resolver);
 	for (unsigned t = 0; h->workers && t < h->nworkers; t++) {
 		struct worker *w = &h->workers[t];
-		for (size_t i = 0; i < w->nfds; i++) {
-			if (w->evs && w->evs[i])
-				event_free(w->evs[i]);
+		for (size_t i = 0; i < w->nfds; i++)
 			if (w->fds[i] >= 0)
 				close(w->fds[i]);
-		}
-		free(w->evs);
 		free(w->fds);
 		zone_db_free(w->db);
 		free(w->qbuf);
@@ -778,12 +774,7 @@ static int dnsd_start(struct arbor_daemon *d, char *err, size_t errlen)
 	read_leases(h);
 	refresh_sources(h, 0xf, "start");
 	struct worker *w0 = &h->workers[0];
-	w0->evs = calloc(w0->nfds + 1, sizeof *w0->evs);
-	for (size_t i = 0; i < w0->nfds; i++) {
-		w0->evs[i] = event_new(base, w0->fds[i], EV_READ | EV_PERSIST, on_udp_readable, w0);
-		event_add(w0->evs[i], NULL);
-	}
-	for (unsigned t = 1; t < h->nworkers; t++) {
+	for (unsigned t = 0; t < h->nworkers; t++) {
 		h->workers[t].running = true;
 		if (pthread_create(&h->workers[t].thread, NULL, worker_main, &h->workers[t]) != 0) {
 			h->workers[t].running = false;
