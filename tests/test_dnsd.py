@@ -345,6 +345,54 @@ stub-zone:
     assert d0.status()["dnsd"]["queries"]["referrals"] >= 1
 
 
+@pytest.mark.skipif(shutil.which("unbound") is None, reason="unbound is not installed (package unbound)")
+@needs_dig
+def test_forwarding_only_for_allowed_clients(lab):
+    """Names outside the tree go to the forwarder (unbound serving example.test)
+    for clients in allow_recursion, from the cache after that; anyone else gets
+    REFUSED; a forwarder that stops answering raises upstream.down."""
+    ns = lab.add_netns("fwd")
+    ns.exec(["ip", "addr", "add", "127.0.0.53/8", "dev", "lo"], check=False)
+    ns.exec(["ip", "addr", "add", "10.9.9.9/32", "dev", "lo"])
+    tmp = lab.mkdtemp("unbound-fwd-")
+    with open(f"{tmp}/unbound.conf", "w") as f:
+        f.write(f"""server:
+  interface: 127.0.0.53
+  do-daemonize: no
+  use-syslog: no
+  logfile: "{tmp}/log"
+  pidfile: "{tmp}/pid"
+  chroot: ""
+  username: ""
+  directory: "{tmp}"
+  access-control: 127.0.0.0/8 allow
+  module-config: "iterator"
+  local-zone: "example.test." static
+  local-data: "www.example.test. 300 IN A 198.51.100.7"
+""")
+    ub = ns.popen(["unbound", "-d", "-c", f"{tmp}/unbound.conf"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_for(lambda: dig_short(ns, "www.example.test", server="127.0.0.53") == ["198.51.100.7"], 10, "unbound")
+    d = start(lab, ns, dnsd_config(forwarders=["127.0.0.53"], allow_recursion=["127.0.0.0/8"]))
+    out = dig(ns, "www.example.test")
+    status, flags = header(out)
+    assert status == "NOERROR" and "ra" in flags and "aa" not in flags and "198.51.100.7" in out
+    # not an open resolver: another client address is refused
+    out = dig(ns, "-b", "10.9.9.9", "www.example.test")
+    assert header(out)[0] == "REFUSED" and "198.51.100.7" not in out
+    # our own zone still answers that client authoritatively
+    assert dig_short(ns, "-b", "10.9.9.9", "www.home.arpa") == ["192.168.1.10"]
+    # the cache answers while the forwarder is gone; a new name fails and is reported
+    ub.terminate()
+    ub.wait(10)
+    assert dig_short(ns, "www.example.test") == ["198.51.100.7"]
+    for i in range(3):
+        dig(ns, "+time=6", f"n{i}.example.test")
+    ev = wait_for(lambda: d.events(type="upstream.down"), 10, "upstream.down")
+    assert "127.0.0.53" in ev[0]["data"]["upstream"]
+    fw = d.status()["dnsd"]["forwarders"]
+    assert fw and fw[0]["state"] == "down"
+
+
 # ---- leases from dhcp4d ----
 
 @needs_dig
