@@ -218,6 +218,13 @@ void arbor_journal_append(struct arbor_journal *j, const cJSON *record)
 	j->pending_records++;
 }
 
+void arbor_journal_append_text(struct arbor_journal *j, const char *text, size_t len)
+{
+	arbor_buf_append(&j->pending, text, len);
+	arbor_buf_append(&j->pending, "\n", 1);
+	j->pending_records++;
+}
+
 size_t arbor_journal_pending(const struct arbor_journal *j)
 {
 	return j->pending_records;

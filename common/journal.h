@@ -35,6 +35,8 @@ void arbor_journal_close(struct arbor_journal *j);
 
 /* Queues a record (not yet durable). */
 void arbor_journal_append(struct arbor_journal *j, const cJSON *record);
+/* Queues a record already serialized as one line of JSON (no newline). */
+void arbor_journal_append_text(struct arbor_journal *j, const char *text, size_t len);
 /* Number of records appended but not committed. */
 size_t arbor_journal_pending(const struct arbor_journal *j);
 /* Writes the queued records and fdatasyncs. 0 means all of them are durable. */

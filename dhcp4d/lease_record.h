@@ -8,9 +8,14 @@
 #pragma once
 #include <cjson/cJSON.h>
 
+#include "buf.h"
 #include "lease_table.h"
 
 cJSON *lease_record_encode(const char *interface, const struct lease *l);
+/* The same record as JSON text appended to out (no newline), written directly:
+ * the journal writes one per acknowledged lease, and building a cJSON tree and
+ * printing it with printf was a fifth of the server's CPU under load. */
+void lease_record_write(struct arbor_buf *out, const char *interface, const struct lease *l);
 /* Applies one record to the table whose interface it names (the caller finds
  * it); returns 0, or -EINVAL with err set for a record that makes no sense. */
 int lease_record_apply(struct lease_table *t, const cJSON *rec, char *err, size_t errlen);

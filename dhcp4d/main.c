@@ -95,6 +95,7 @@ struct dhcp4d {
 	struct event *monitor_ev;
 	struct conflict_probe *probe; /* the ICMP socket and the pending probes */
 	struct dhcp_message msg; /* 16 KiB decode buffer, reused */
+	struct arbor_buf record; /* one journal record, reused */
 };
 
 static struct dhcp4d *dhcp4d_of(struct arbor_daemon *d)
@@ -162,9 +163,9 @@ static const char *event_type(enum lease_event e)
 
 static void journal_lease(struct dhcp4d *h, const struct served *sv, const struct lease *l)
 {
-	cJSON *rec = lease_record_encode(sv->ifname, l);
-	arbor_journal_append(h->journal, rec);
-	cJSON_Delete(rec);
+	h->record.len = 0;
+	lease_record_write(&h->record, sv->ifname, l);
+	arbor_journal_append_text(h->journal, h->record.data, h->record.len);
 	h->records_since_compaction++;
 }
 
@@ -181,12 +182,8 @@ static void compact(struct dhcp4d *h)
 		for (uint32_t k = 0; k < t->size; k++) {
 			if (t->by_addr[k] == NULL || t->by_addr[k]->state == LEASE_OFFERED)
 				continue;
-			cJSON *rec = lease_record_encode(h->served[i].ifname, t->by_addr[k]);
-			char *line = cJSON_PrintUnformatted(rec);
-			cJSON_Delete(rec);
 			arbor_buf_puts(&text, first ? "\n" : ",\n");
-			arbor_buf_puts(&text, line);
-			cJSON_free(line);
+			lease_record_write(&text, h->served[i].ifname, t->by_addr[k]);
 			first = false;
 		}
 	}
@@ -958,6 +955,7 @@ static void dhcp4d_free(struct dhcp4d *h)
 	if (h->expiry)
 		event_free(h->expiry);
 	arbor_journal_close(h->journal);
+	arbor_buf_free(&h->record);
 	arbor_daemon_set_userdata(h->d, NULL);
 	free(h);
 }
