@@ -110,12 +110,13 @@ static const struct dhcp4d_config *config(struct dhcp4d *h)
 
 /* ---- events ---- */
 
-static void lease_event(struct dhcp4d *h, const struct served *sv, const struct lease *l, const char *type,
-			const char *severity)
+/* The data every lease event carries; addr and mac (16 and 64 bytes) are filled
+ * for the event's text. */
+static cJSON *lease_event_data(const struct served *sv, const struct lease *l, char *addr, char *mac)
 {
-	char addr[16], mac[64], cid[200];
-	format_ipv4(l->addr, addr, sizeof addr);
-	lease_hex(l->mac, l->mac_len, mac, sizeof mac);
+	char cid[200];
+	format_ipv4(l->addr, addr, 16);
+	lease_hex(l->mac, l->mac_len, mac, 64);
 	lease_hex(l->key, l->key_len, cid, sizeof cid);
 	cJSON *data = cJSON_CreateObject();
 	cJSON_AddStringToObject(data, "interface", sv->ifname);
@@ -123,6 +124,14 @@ static void lease_event(struct dhcp4d *h, const struct served *sv, const struct 
 	cJSON_AddStringToObject(data, "mac", mac);
 	cJSON_AddStringToObject(data, "client_id", cid);
 	cJSON_AddStringToObject(data, "hostname", l->hostname);
+	return data;
+}
+
+static void lease_event(struct dhcp4d *h, const struct served *sv, const struct lease *l, const char *type,
+			const char *severity)
+{
+	char addr[16], mac[64];
+	cJSON *data = lease_event_data(sv, l, addr, mac);
 	arbor_json_add_fixed(data, "ends", l->ends, 3);
 	arbor_event_emit(arbor_daemon_events(h->d), type, severity, addr, data, "%s %s to %s%s%s", type + 6, addr, mac,
 			 l->hostname[0] ? " " : "", l->hostname);
@@ -132,16 +141,8 @@ static void lease_event(struct dhcp4d *h, const struct served *sv, const struct 
  * the address was meant for. */
 static void conflict_event(struct dhcp4d *h, const struct served *sv, const struct lease *l)
 {
-	char addr[16], mac[64], cid[200];
-	format_ipv4(l->addr, addr, sizeof addr);
-	lease_hex(l->mac, l->mac_len, mac, sizeof mac);
-	lease_hex(l->key, l->key_len, cid, sizeof cid);
-	cJSON *data = cJSON_CreateObject();
-	cJSON_AddStringToObject(data, "interface", sv->ifname);
-	cJSON_AddStringToObject(data, "address", addr);
-	cJSON_AddStringToObject(data, "mac", mac);
-	cJSON_AddStringToObject(data, "client_id", cid);
-	cJSON_AddStringToObject(data, "hostname", l->hostname);
+	char addr[16], mac[64];
+	cJSON *data = lease_event_data(sv, l, addr, mac);
 	arbor_json_add_fixed(data, "quarantined_until", l->ends, 3);
 	arbor_event_emit(arbor_daemon_events(h->d), "lease.conflict", "warning", addr, data,
 			 "%s answered a ping on %s: in use by a host we do not know; quarantined, not offered to %s", addr,

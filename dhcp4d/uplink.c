@@ -78,14 +78,20 @@ static void set_error(struct uplink *u, const char *what)
 
 /* ---- the lease file ---- */
 
-static void write_lease_file(struct uplink *u)
+/* Writes the file for a given state and lease (NULL: none); the state machine's
+ * own fields lag behind inside its callback, so the caller says what will hold. */
+static void write_lease_file_as(struct uplink *u, enum client_state state, const struct client_lease *lease)
 {
-	cJSON *doc = client_lease_file_encode(u->ifname, client_state_name(u->client.state), &u->client.lease,
-					      &u->applied);
+	cJSON *doc = client_lease_file_encode(u->ifname, client_state_name(state), lease, &u->applied);
 	char err[256];
 	if (arbor_state_write_json(arbor_daemon_state_dir(u->d), u->filename, doc, err, sizeof err) != 0)
 		set_error(u, err);
 	cJSON_Delete(doc);
+}
+
+static void write_lease_file(struct uplink *u)
+{
+	write_lease_file_as(u, u->client.state, &u->client.lease);
 }
 
 /* ---- kernel state ---- */
@@ -347,7 +353,7 @@ static int on_lease(void *ctx, enum client_lease_event ev, const struct client_l
 		rc = apply(u, l, now);
 		if (rc < 0) {
 			unapply(u);
-			write_lease_file(u);
+			write_lease_file_as(u, CLIENT_INIT, NULL);
 			return rc;
 		}
 		u->last_error[0] = '\0';
@@ -359,19 +365,11 @@ static int on_lease(void *ctx, enum client_lease_event ev, const struct client_l
 		break;
 	}
 	(void)old;
-	/* The file is written with the lease the client will hold after this call:
-	 * none for a removal. */
-	struct client_lease saved = u->client.lease;
-	if (ev == CLIENT_EV_EXPIRED || ev == CLIENT_EV_NAK || ev == CLIENT_EV_RELEASED)
-		u->client.lease.valid = false;
-	else
-		u->client.lease = *l;
-	enum client_state st = u->client.state;
-	if (ev <= CLIENT_EV_REBOUND)
-		u->client.state = CLIENT_BOUND;
-	write_lease_file(u);
-	u->client.state = st;
-	u->client.lease = saved;
+	/* The file holds what the client will have after this call: the lease,
+	 * bound, or none after a removal. */
+	bool removed = ev == CLIENT_EV_EXPIRED || ev == CLIENT_EV_NAK || ev == CLIENT_EV_RELEASED;
+	write_lease_file_as(u, removed ? (ev == CLIENT_EV_RELEASED ? CLIENT_RELEASED : CLIENT_INIT) : CLIENT_BOUND,
+			    removed ? NULL : l);
 	emit(u, ev, l);
 	return 0;
 }

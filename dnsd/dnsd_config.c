@@ -289,6 +289,27 @@ static void parse_record(struct arbor_cfg_walk *w, const cJSON *node, uint32_t d
 	*ok = true;
 }
 
+/* What hosts and children share: a name (one label) on an interface, and an
+ * optional IPv4 address. */
+static void parse_placed_name(struct arbor_cfg_walk *w, const cJSON *node, const char *what, char **name,
+			      char **interface, bool *has_ipv4, struct in_addr *ipv4)
+{
+	arbor_cfg_string(w, node, "name", NULL, name);
+	arbor_cfg_string(w, node, "interface", NULL, interface);
+	char *v4 = NULL;
+	arbor_cfg_string(w, node, "ipv4", NULL, &v4);
+	if (*name == NULL || !valid_label(*name))
+		arbor_cfg_error(w, "name", "is required: %s", what);
+	if (*interface == NULL || !valid_label(*interface))
+		arbor_cfg_error(w, "interface", "is required: an interface name");
+	if (v4) {
+		*has_ipv4 = inet_pton(AF_INET, v4, ipv4) == 1;
+		if (!*has_ipv4)
+			arbor_cfg_error(w, "ipv4", "\"%s\" is not an IPv4 address", v4);
+	}
+	free(v4);
+}
+
 static void parse_host(struct arbor_cfg_walk *w, const cJSON *node, struct dnsd_host_spec *h)
 {
 	static const char *const keys[] = { "name", "interface", "host_id", "ipv4", NULL };
@@ -297,21 +318,8 @@ static void parse_host(struct arbor_cfg_walk *w, const cJSON *node, struct dnsd_
 		return;
 	}
 	arbor_cfg_object(w, node, keys);
-	arbor_cfg_string(w, node, "name", NULL, &h->name);
-	arbor_cfg_string(w, node, "interface", NULL, &h->interface);
+	parse_placed_name(w, node, "one DNS label", &h->name, &h->interface, &h->has_ipv4, &h->ipv4);
 	arbor_cfg_string(w, node, "host_id", NULL, &h->host_id);
-	char *v4 = NULL;
-	arbor_cfg_string(w, node, "ipv4", NULL, &v4);
-	if (h->name == NULL || !valid_label(h->name))
-		arbor_cfg_error(w, "name", "is required: one DNS label");
-	if (h->interface == NULL || !valid_label(h->interface))
-		arbor_cfg_error(w, "interface", "is required: an interface name");
-	if (v4) {
-		h->has_ipv4 = inet_pton(AF_INET, v4, &h->ipv4) == 1;
-		if (!h->has_ipv4)
-			arbor_cfg_error(w, "ipv4", "\"%s\" is not an IPv4 address", v4);
-	}
-	free(v4);
 	if (h->host_id && h->host_id[0] == '\0')
 		arbor_cfg_error(w, "host_id", "must not be empty");
 	if (h->host_id == NULL && !h->has_ipv4)
@@ -326,21 +334,9 @@ static void parse_child(struct arbor_cfg_walk *w, const cJSON *node, struct dnsd
 		return;
 	}
 	arbor_cfg_object(w, node, keys);
-	arbor_cfg_string(w, node, "name", NULL, &c->name);
-	arbor_cfg_string(w, node, "interface", NULL, &c->interface);
+	parse_placed_name(w, node, "the child machine's name (one DNS label)", &c->name, &c->interface, &c->has_ipv4,
+			  &c->ipv4);
 	arbor_cfg_string(w, node, "machine_id", NULL, &c->machine_id);
-	char *v4 = NULL;
-	arbor_cfg_string(w, node, "ipv4", NULL, &v4);
-	if (c->name == NULL || !valid_label(c->name))
-		arbor_cfg_error(w, "name", "is required: the child machine's name (one DNS label)");
-	if (c->interface == NULL || !valid_label(c->interface))
-		arbor_cfg_error(w, "interface", "is required: the interface the child is on");
-	if (v4) {
-		c->has_ipv4 = inet_pton(AF_INET, v4, &c->ipv4) == 1;
-		if (!c->has_ipv4)
-			arbor_cfg_error(w, "ipv4", "\"%s\" is not an IPv4 address", v4);
-	}
-	free(v4);
 	if (c->machine_id) {
 		size_t len = strlen(c->machine_id);
 		bool hex = len == 32;
