@@ -104,6 +104,15 @@ const char *arbor_dns_type_name(int type)
 	return to_name(types, COUNT(types), type);
 }
 
+const char *arbor_dns_type_text(int type, char buf[16])
+{
+	const char *name = arbor_dns_type_name(type);
+	if (name)
+		return name;
+	snprintf(buf, 16, "TYPE%d", type);
+	return buf;
+}
+
 int arbor_dns_rcode_from_name(const char *s)
 {
 	return from_name(rcodes, COUNT(rcodes), s, "RCODE", 4095);

@@ -95,6 +95,8 @@ enum {
  * for a value without a mnemonic (print it as "TYPE%d" / "RCODE%d"). */
 int arbor_dns_type_from_name(const char *s);
 const char *arbor_dns_type_name(int type);
+/* The mnemonic, or "TYPE123" (RFC 3597) written into buf (16 bytes), for messages. */
+const char *arbor_dns_type_text(int type, char buf[16]);
 int arbor_dns_rcode_from_name(const char *s);
 const char *arbor_dns_rcode_name(int rcode);
 

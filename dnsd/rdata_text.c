@@ -70,15 +70,6 @@ static const char *shown(const char *s, char buf[SHOWN + 4])
 	return buf;
 }
 
-static const char *type_text(int type, char buf[16])
-{
-	const char *name = arbor_dns_type_name(type);
-	if (name)
-		return name;
-	snprintf(buf, 16, "TYPE%d", type);
-	return buf;
-}
-
 static bool is_space(char c)
 {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
@@ -423,7 +414,7 @@ int rdata_from_text(int type, const char *data, const uint8_t *origin_wire, size
 		err[0] = '\0';
 	if (type < 0 || type > 65535)
 		return fail(err, errlen, "record type %d is out of range", type);
-	const char *tname = type_text(type, tbuf);
+	const char *tname = arbor_dns_type_text(type, tbuf);
 	if (data == NULL)
 		return fail(err, errlen, "%s record has no data", tname);
 	if ((type >= 128 && type <= 255) || type == 0 || type == ARBOR_DNS_TYPE_OPT)

@@ -333,15 +333,6 @@ int zone_db_add_zone(struct zone_db *db, const char *apex_text, const struct zon
 
 /* ---- Sources ---- */
 
-static const char *type_text(uint16_t type, char buf[16])
-{
-	const char *name = arbor_dns_type_name(type);
-	if (name)
-		return name;
-	snprintf(buf, 16, "TYPE%u", type);
-	return buf;
-}
-
 static bool storable_type(uint16_t type)
 {
 	switch (type) {
@@ -364,7 +355,7 @@ static bool storable_type(uint16_t type)
 static int check_record(const struct zone_db *db, size_t i, const struct zone_record *r, char *err, size_t errlen)
 {
 	char owner[ARBOR_DNS_NAME_TEXT_MAX], tb[16];
-	const char *tname = type_text(r->type, tb);
+	const char *tname = arbor_dns_type_text(r->type, tb);
 	if (r->owner == NULL || dname_check(r->owner, r->owner_len) < 0)
 		return fail(err, errlen, "record %zu (%s): owner is not a valid wire name", i, tname);
 	arbor_dns_name_to_text(r->owner, r->owner_len, owner, sizeof owner);
