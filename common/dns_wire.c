@@ -10,25 +10,11 @@
 #include <string.h>
 #include <strings.h>
 
+#include "byteorder.h"
+
 /* A compressed name has at most 127 labels besides the root, and a compressor never
  * needs more than one pointer per label: more is an attack, not a name. */
 #define MAX_POINTERS 127
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
 
 /* ---- Mnemonics ---- */
 
@@ -380,20 +366,20 @@ int arbor_dns_build_query(uint8_t *buf, size_t cap, uint16_t id, const char *nam
 	if (buf == NULL || cap < need)
 		return -ENOSPC;
 	memset(buf, 0, need);
-	put16(buf, id);
-	put16(buf + 2, rd ? ARBOR_DNS_FLAG_RD : 0);
-	put16(buf + 4, 1);
-	put16(buf + 10, edns_payload ? 1 : 0);
+	put_be16(buf, id);
+	put_be16(buf + 2, rd ? ARBOR_DNS_FLAG_RD : 0);
+	put_be16(buf + 4, 1);
+	put_be16(buf + 10, edns_payload ? 1 : 0);
 	uint8_t *p = buf + ARBOR_DNS_HEADER_LEN;
 	memcpy(p, qname, (size_t)qlen);
 	p += qlen;
-	put16(p, qtype);
-	put16(p + 2, ARBOR_DNS_CLASS_IN);
+	put_be16(p, qtype);
+	put_be16(p + 2, ARBOR_DNS_CLASS_IN);
 	p += 4;
 	if (edns_payload) {
 		/* Root owner, TYPE OPT, CLASS payload, TTL 0 (rcode, version 0, no DO), no options. */
-		put16(p + 1, ARBOR_DNS_TYPE_OPT);
-		put16(p + 3, edns_payload);
+		put_be16(p + 1, ARBOR_DNS_TYPE_OPT);
+		put_be16(p + 3, edns_payload);
 	}
 	return (int)need;
 }
@@ -402,8 +388,8 @@ int arbor_dns_build_query(uint8_t *buf, size_t cap, uint16_t id, const char *nam
 
 static void parse_header(const uint8_t *msg, struct arbor_dns_header *h)
 {
-	h->id = get16(msg);
-	h->flags = get16(msg + 2);
+	h->id = get_be16(msg);
+	h->flags = get_be16(msg + 2);
 	h->qr = h->flags & ARBOR_DNS_FLAG_QR;
 	h->opcode = (uint8_t)((h->flags & ARBOR_DNS_OPCODE_MASK) >> ARBOR_DNS_OPCODE_SHIFT);
 	h->aa = h->flags & ARBOR_DNS_FLAG_AA;
@@ -413,10 +399,10 @@ static void parse_header(const uint8_t *msg, struct arbor_dns_header *h)
 	h->ad = h->flags & ARBOR_DNS_FLAG_AD;
 	h->cd = h->flags & ARBOR_DNS_FLAG_CD;
 	h->rcode = h->flags & ARBOR_DNS_RCODE_MASK;
-	h->qdcount = get16(msg + 4);
-	h->ancount = get16(msg + 6);
-	h->nscount = get16(msg + 8);
-	h->arcount = get16(msg + 10);
+	h->qdcount = get_be16(msg + 4);
+	h->ancount = get_be16(msg + 6);
+	h->nscount = get_be16(msg + 8);
+	h->arcount = get_be16(msg + 10);
 }
 
 /* The OPT record: one, in the additional section, owned by the root, its options a
@@ -430,7 +416,7 @@ static int parse_opt(const uint8_t *msg, struct arbor_dns_message *out, const st
 	for (size_t pos = 0; pos < rr->rdata_len;) {
 		if (rr->rdata_len - pos < 4)
 			return -EBADMSG;
-		size_t olen = get16(msg + rr->rdata_off + pos + 2);
+		size_t olen = get_be16(msg + rr->rdata_off + pos + 2);
 		if (rr->rdata_len - pos - 4 < olen)
 			return -EBADMSG;
 		pos += 4 + olen;
@@ -462,8 +448,8 @@ static int parse_questions(const uint8_t *msg, size_t len, size_t *pos, struct a
 			memcpy(q->wire, wire, (size_t)n);
 			q->wire_len = (size_t)n;
 			q->name_off = *pos;
-			q->qtype = get16(msg + next);
-			q->qclass = get16(msg + next + 2);
+			q->qtype = get_be16(msg + next);
+			q->qclass = get_be16(msg + next + 2);
 			int rc = arbor_dns_name_to_text(wire, (size_t)n, q->name, sizeof q->name);
 			if (rc < 0)
 				return rc;
@@ -488,11 +474,11 @@ static int parse_records(const uint8_t *msg, size_t len, size_t *pos, struct arb
 		struct arbor_dns_rr rr = {
 			.section = section,
 			.name_off = *pos,
-			.type = get16(msg + next),
-			.rclass = get16(msg + next + 2),
-			.ttl = get32(msg + next + 4),
+			.type = get_be16(msg + next),
+			.rclass = get_be16(msg + next + 2),
+			.ttl = get_be32(msg + next + 4),
 			.rdata_off = next + 10,
-			.rdata_len = get16(msg + next + 8),
+			.rdata_len = get_be16(msg + next + 8),
 		};
 		if (len - rr.rdata_off < rr.rdata_len)
 			return -EBADMSG;
@@ -625,7 +611,7 @@ static int rdata_typed(struct text *t, const uint8_t *msg, size_t len, const str
 	case ARBOR_DNS_TYPE_MX:
 		if (rdlen < 3)
 			return -EBADMSG;
-		putf(t, "%u ", get16(rd));
+		putf(t, "%u ", get_be16(rd));
 		pos += 2;
 		rc = put_name(t, msg, len, &pos, end);
 		return rc < 0 ? rc : pos == end ? 0 : -EBADMSG;
@@ -634,7 +620,7 @@ static int rdata_typed(struct text *t, const uint8_t *msg, size_t len, const str
 			break;
 		if (rdlen < 7)
 			return -EBADMSG;
-		putf(t, "%u %u %u ", get16(rd), get16(rd + 2), get16(rd + 4));
+		putf(t, "%u %u %u ", get_be16(rd), get_be16(rd + 2), get_be16(rd + 4));
 		pos += 6;
 		rc = put_name(t, msg, len, &pos, end);
 		return rc < 0 ? rc : pos == end ? 0 : -EBADMSG;
@@ -648,8 +634,8 @@ static int rdata_typed(struct text *t, const uint8_t *msg, size_t len, const str
 			return rc;
 		if (end - pos != 20)
 			return -EBADMSG;
-		putf(t, " %u %u %u %u %u", get32(msg + pos), get32(msg + pos + 4), get32(msg + pos + 8),
-		     get32(msg + pos + 12), get32(msg + pos + 16));
+		putf(t, " %u %u %u %u %u", get_be32(msg + pos), get_be32(msg + pos + 4), get_be32(msg + pos + 8),
+		     get_be32(msg + pos + 12), get_be32(msg + pos + 16));
 		return 0;
 	case ARBOR_DNS_TYPE_TXT:
 		return txt_to_text(t, rd, rdlen);

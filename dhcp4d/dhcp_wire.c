@@ -10,34 +10,12 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "byteorder.h"
+
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 #define NAME_WIRE_MAX 255
 #define LABEL_MAX 63
 #define POINTER_MAX 127 /* more compression pointers than labels is an attack, not a name */
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
 
 __attribute__((format(printf, 3, 4))) static int fail(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -140,9 +118,9 @@ int dhcp_parse(const uint8_t *pkt, size_t len, struct dhcp_message *out, char *e
 	out->htype = pkt[1];
 	out->hlen = pkt[2];
 	out->hops = pkt[3];
-	out->xid = get32(pkt + 4);
-	out->secs = get16(pkt + 8);
-	out->flags = get16(pkt + 10);
+	out->xid = get_be32(pkt + 4);
+	out->secs = get_be16(pkt + 8);
+	out->flags = get_be16(pkt + 10);
 	out->broadcast = (out->flags & DHCP_FLAG_BROADCAST) != 0;
 	memcpy(&out->ciaddr, pkt + 12, 4);
 	memcpy(&out->yiaddr, pkt + 16, 4);
@@ -157,7 +135,7 @@ int dhcp_parse(const uint8_t *pkt, size_t len, struct dhcp_message *out, char *e
 		return fail(err, errlen, "hlen %u is longer than chaddr (16 bytes)", out->hlen);
 	if (out->htype == DHCP_HTYPE_ETHERNET && out->hlen != 6)
 		return fail(err, errlen, "hlen %u for Ethernet (htype 1), which has 6-byte addresses", out->hlen);
-	if (get32(pkt + DHCP_FIXED_LEN) != DHCP_MAGIC_COOKIE)
+	if (get_be32(pkt + DHCP_FIXED_LEN) != DHCP_MAGIC_COOKIE)
 		return fail(err, errlen, "magic cookie is %u.%u.%u.%u, not 99.130.83.99", pkt[236], pkt[237], pkt[238],
 			    pkt[239]);
 
@@ -260,7 +238,7 @@ int dhcp_option_u16(const struct dhcp_message *m, uint8_t code, uint16_t *out)
 	int rc;
 	const uint8_t *v = fixed(m, code, 2, &rc);
 	if (v)
-		*out = get16(v);
+		*out = get_be16(v);
 	return rc;
 }
 
@@ -269,7 +247,7 @@ int dhcp_option_u32(const struct dhcp_message *m, uint8_t code, uint32_t *out)
 	int rc;
 	const uint8_t *v = fixed(m, code, 4, &rc);
 	if (v)
-		*out = get32(v);
+		*out = get_be32(v);
 	return rc;
 }
 
@@ -362,7 +340,7 @@ int dhcp_client_id(const struct dhcp_message *m, struct dhcp_client_id *out)
 		if (len < 1 + 4 + 3 || len > 1 + 4 + 130)
 			return -EBADMSG;
 		out->rfc4361 = true;
-		out->iaid = get32(v + 1);
+		out->iaid = get_be32(v + 1);
 		out->duid = v + 5;
 		out->duid_len = len - 5;
 	}
@@ -547,7 +525,7 @@ int dhcp_parse_classless_routes(const uint8_t *v, size_t len, struct dhcp_route 
 			return -EBADMSG;
 		uint8_t dest[4] = { 0 };
 		memcpy(dest, v + pos + 1, sig);
-		if (get32(dest) & ~prefix_mask(prefix))
+		if (get_be32(dest) & ~prefix_mask(prefix))
 			return -EBADMSG; /* host bits set */
 		if ((size_t)n < max) {
 			memcpy(&out[n].dest, dest, 4);
@@ -846,14 +824,14 @@ int dhcp_put_u8(struct dhcp_builder *b, uint8_t code, uint8_t v)
 int dhcp_put_u16(struct dhcp_builder *b, uint8_t code, uint16_t v)
 {
 	uint8_t w[2];
-	put16(w, v);
+	put_be16(w, v);
 	return dhcp_put_option(b, code, w, 2);
 }
 
 int dhcp_put_u32(struct dhcp_builder *b, uint8_t code, uint32_t v)
 {
 	uint8_t w[4];
-	put32(w, v);
+	put_be32(w, v);
 	return dhcp_put_option(b, code, w, 4);
 }
 
@@ -896,7 +874,7 @@ int dhcp_put_classless_routes(struct dhcp_builder *b, const struct dhcp_route *r
 		const struct dhcp_route *r = &routes[i];
 		uint8_t dest[4];
 		memcpy(dest, &r->dest, 4);
-		if (r->prefix_len > 32 || (get32(dest) & ~prefix_mask(r->prefix_len)))
+		if (r->prefix_len > 32 || (get_be32(dest) & ~prefix_mask(r->prefix_len)))
 			return set_error(b, -EINVAL);
 		size_t sig = (r->prefix_len + 7u) / 8;
 		if (vlen + 1 + sig + 4 > avail)
@@ -995,7 +973,7 @@ int dhcp_put_domain_search(struct dhcp_builder *b, const char *const *names, siz
 			return set_error(b, -ENOSPC);
 		memcpy(v + vlen, flat, target >= 0 ? pos : (size_t)flen);
 		if (target >= 0)
-			put16(v + vlen + pos, (uint16_t)(0xc000 | target));
+			put_be16(v + vlen + pos, (uint16_t)(0xc000 | target));
 		vlen += need;
 	}
 	return emit_in_place(b, DHCP_OPT_DOMAIN_SEARCH, vlen);
@@ -1069,7 +1047,7 @@ static int builder_start(struct dhcp_builder *b, uint8_t *buf, size_t cap, size_
 	b->buf = buf;
 	b->limit = limit < cap ? limit : cap;
 	memset(buf, 0, DHCP_OPTIONS_OFFSET);
-	put32(buf + DHCP_FIXED_LEN, DHCP_MAGIC_COOKIE);
+	put_be32(buf + DHCP_FIXED_LEN, DHCP_MAGIC_COOKIE);
 	b->len = DHCP_OPTIONS_OFFSET;
 	b->reserved = 1; /* END */
 	return 0;
@@ -1087,8 +1065,8 @@ int dhcp_build_reply(struct dhcp_builder *b, uint8_t *buf, size_t cap, const str
 	buf[0] = DHCP_OP_REPLY;
 	buf[1] = req->htype;
 	buf[2] = req->hlen;
-	put32(buf + 4, req->xid);
-	put16(buf + 10, req->flags);
+	put_be32(buf + 4, req->xid);
+	put_be16(buf + 10, req->flags);
 	if (type == DHCP_ACK)
 		memcpy(buf + 12, &req->ciaddr, 4);
 	memcpy(buf + 16, &yiaddr, 4);
@@ -1154,9 +1132,9 @@ int dhcp_build_request(struct dhcp_builder *b, uint8_t *buf, size_t cap, const s
 	buf[0] = DHCP_OP_REQUEST;
 	buf[1] = p->htype;
 	buf[2] = p->hlen;
-	put32(buf + 4, p->xid);
-	put16(buf + 8, p->secs);
-	put16(buf + 10, p->broadcast ? DHCP_FLAG_BROADCAST : 0);
+	put_be32(buf + 4, p->xid);
+	put_be16(buf + 8, p->secs);
+	put_be16(buf + 10, p->broadcast ? DHCP_FLAG_BROADCAST : 0);
 	memcpy(buf + 12, &p->ciaddr, 4);
 	memcpy(buf + 28, p->chaddr, p->hlen);
 	dhcp_put_u8(b, DHCP_OPT_MESSAGE_TYPE, p->type);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cache.h"
+#include "byteorder.h"
 #include "dname.h"
 #include "dns_wire.h"
 
@@ -31,24 +32,6 @@ struct cache {
 	struct centry *head, *tail;
 	struct cache_stats st;
 };
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
 
 static uint32_t min32(uint32_t a, uint32_t b)
 {
@@ -189,7 +172,7 @@ struct walk {
  * owner name: type (2), class (2), TTL (4), rdlength (2). */
 static int walk_records(const uint8_t *msg, size_t len, size_t pos, struct walk *w)
 {
-	unsigned counts[3] = { get16(msg + 6), get16(msg + 8), get16(msg + 10) };
+	unsigned counts[3] = { get_be16(msg + 6), get_be16(msg + 8), get_be16(msg + 10) };
 	w->min_ttl = UINT32_MAX;
 	for (int s = 0; s < 3; s++) {
 		for (unsigned i = 0; i < counts[s]; i++) {
@@ -197,9 +180,9 @@ static int walk_records(const uint8_t *msg, size_t len, size_t pos, struct walk 
 			size_t next;
 			if (arbor_dns_name_unpack(msg, len, pos, owner, &next) < 0 || len - next < 10)
 				return -EBADMSG;
-			uint16_t type = get16(msg + next);
-			uint32_t ttl = get32(msg + next + 4);
-			size_t rdlen = get16(msg + next + 8);
+			uint16_t type = get_be16(msg + next);
+			uint32_t ttl = get_be32(msg + next + 4);
+			size_t rdlen = get_be16(msg + next + 8);
 			if (len - next - 10 < rdlen)
 				return -EBADMSG;
 			pos = next + 10 + rdlen;
@@ -213,13 +196,13 @@ static int walk_records(const uint8_t *msg, size_t len, size_t pos, struct walk 
 				if (rdlen < 22)
 					return -EBADMSG;
 				w->soa = true;
-				cap = min32(cap, get32(msg + pos - 4));
+				cap = min32(cap, get_be32(msg + pos - 4));
 			}
 			ttl = min32(ttl, cap);
 			if (s < 2)
 				w->min_ttl = min32(w->min_ttl, ttl);
 			if (w->msg)
-				put32(w->msg + next + 4, ttl);
+				put_be32(w->msg + next + 4, ttl);
 			if (w->ttl_off)
 				w->ttl_off[w->nttl] = (uint16_t)(next + 4);
 			w->nttl++;
@@ -254,8 +237,8 @@ int cache_put(struct cache *c, enum cache_kind kind, const uint8_t *qname, size_
 	int wl = arbor_dns_name_unpack(resp, len, qoff, wire, &pos);
 	if (wl < 0 || len - pos < 4)
 		return -EBADMSG;
-	if (!dname_equal(wire, (size_t)wl, qname, qname_len) || get16(resp + pos) != qtype ||
-	    get16(resp + pos + 2) != qclass)
+	if (!dname_equal(wire, (size_t)wl, qname, qname_len) || get_be16(resp + pos) != qtype ||
+	    get_be16(resp + pos + 2) != qclass)
 		return -EINVAL;
 	pos += 4;
 
@@ -349,9 +332,9 @@ int cache_get(struct cache *c, enum cache_kind kind, const uint8_t *qname, size_
 	const uint8_t *offs = e->data + e->name_len;
 	memcpy(out, offs + 2 * e->nttl, e->len);
 	for (size_t i = 0; i < e->nttl; i++) {
-		uint8_t *p = out + get16(offs + 2 * i);
-		uint32_t ttl = get32(p);
-		put32(p, (int64_t)ttl > elapsed ? (uint32_t)(ttl - elapsed) : 0);
+		uint8_t *p = out + get_be16(offs + 2 * i);
+		uint32_t ttl = get_be32(p);
+		put_be32(p, (int64_t)ttl > elapsed ? (uint32_t)(ttl - elapsed) : 0);
 	}
 	lru_unlink(c, e);
 	lru_push_front(c, e);

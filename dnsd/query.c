@@ -3,12 +3,8 @@
  * be flat, and is checked byte by byte without copying. */
 #include "query.h"
 
+#include "byteorder.h"
 #include "dns_wire.h"
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
 
 /* The first question's name at msg[12]: flat labels of 1..63 bytes, at most 255
  * bytes in all. Returns its length, or 0 when malformed. */
@@ -56,7 +52,7 @@ static bool options_ok(const uint8_t *p, size_t rdlen)
 	while (pos < rdlen) {
 		if (rdlen - pos < 4)
 			return false;
-		size_t olen = get16(p + pos + 2);
+		size_t olen = get_be16(p + pos + 2);
 		if (rdlen - pos - 4 < olen)
 			return false;
 		pos += 4 + olen;
@@ -72,9 +68,9 @@ static bool parse_records(const uint8_t *msg, size_t len, size_t pos, unsigned c
 			bool root;
 			if (!skip_name(msg, len, &pos, &root) || len - pos < 10)
 				return false;
-			uint16_t type = get16(msg + pos), rclass = get16(msg + pos + 2);
+			uint16_t type = get_be16(msg + pos), rclass = get_be16(msg + pos + 2);
 			uint8_t version = msg[pos + 5]; /* msg[pos + 4]: extended rcode, 0 in queries */
-			uint16_t eflags = get16(msg + pos + 6), rdlen = get16(msg + pos + 8);
+			uint16_t eflags = get_be16(msg + pos + 6), rdlen = get_be16(msg + pos + 8);
 			pos += 10;
 			if (len - pos < rdlen)
 				return false;
@@ -104,12 +100,12 @@ enum dnsd_query_status dnsd_query_parse(const uint8_t *msg, size_t len, struct d
 	q->qtype = q->qclass = 0;
 	if (msg == NULL || len < ARBOR_DNS_HEADER_LEN || len > ARBOR_DNS_MAX_MSG)
 		return DNSD_Q_DROP;
-	q->id = get16(msg);
-	q->flags = get16(msg + 2);
+	q->id = get_be16(msg);
+	q->flags = get_be16(msg + 2);
 	if (q->flags & ARBOR_DNS_FLAG_QR)
 		return DNSD_Q_DROP;
-	q->qdcount = get16(msg + 4);
-	unsigned counts[3] = { get16(msg + 6), get16(msg + 8), get16(msg + 10) };
+	q->qdcount = get_be16(msg + 4);
+	unsigned counts[3] = { get_be16(msg + 6), get_be16(msg + 8), get_be16(msg + 10) };
 	bool notimp = (q->flags & ARBOR_DNS_OPCODE_MASK) >> ARBOR_DNS_OPCODE_SHIFT != ARBOR_DNS_OPCODE_QUERY;
 
 	size_t pos = ARBOR_DNS_HEADER_LEN;
@@ -120,8 +116,8 @@ enum dnsd_query_status dnsd_query_parse(const uint8_t *msg, size_t len, struct d
 			ok = n != 0 && len - ARBOR_DNS_HEADER_LEN - n >= 4;
 			if (ok) {
 				q->qname_len = (uint8_t)n;
-				q->qtype = get16(msg + pos + n);
-				q->qclass = get16(msg + pos + n + 2);
+				q->qtype = get_be16(msg + pos + n);
+				q->qclass = get_be16(msg + pos + n + 2);
 				pos += n + 4;
 			}
 		} else {

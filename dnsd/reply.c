@@ -5,15 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "byteorder.h"
 #include "dns_wire.h"
 
 #define OPT_LEN 11
-
-static void put16(uint8_t *p, unsigned v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
 
 size_t dnsd_reply_limit(const struct dnsd_question *q, size_t cap)
 {
@@ -37,8 +32,8 @@ int dnsd_reply_begin(struct dnsd_reply *r, uint8_t *out, size_t cap, const struc
 	if (question) {
 		uint8_t *p = out + ARBOR_DNS_HEADER_LEN;
 		memcpy(p, q->name, q->name_len);
-		put16(p + q->name_len, q->qtype);
-		put16(p + q->name_len + 2, q->qclass);
+		put_be16(p + q->name_len, q->qtype);
+		put_be16(p + q->name_len + 2, q->qclass);
 	}
 	dnsd_writer_init(&r->w, out, limit - (q->edns ? OPT_LEN : 0), len);
 	if (question) {
@@ -63,13 +58,13 @@ int dnsd_reply_end(struct dnsd_reply *r, uint16_t flags, uint16_t rcode)
 			abort(); /* cannot happen: the room was reserved */
 	}
 	uint8_t *h = w->buf;
-	put16(h, r->q->id);
-	put16(h + 2, ARBOR_DNS_FLAG_QR | ((unsigned)r->q->opcode << ARBOR_DNS_OPCODE_SHIFT & ARBOR_DNS_OPCODE_MASK) |
+	put_be16(h, r->q->id);
+	put_be16(h + 2, ARBOR_DNS_FLAG_QR | ((unsigned)r->q->opcode << ARBOR_DNS_OPCODE_SHIFT & ARBOR_DNS_OPCODE_MASK) |
 			     (flags & ~(ARBOR_DNS_FLAG_QR | ARBOR_DNS_OPCODE_MASK | ARBOR_DNS_RCODE_MASK)) |
 			     (rcode & ARBOR_DNS_RCODE_MASK));
-	put16(h + 4, r->question ? 1 : 0);
-	put16(h + 6, w->count[DNSD_SEC_ANSWER]);
-	put16(h + 8, w->count[DNSD_SEC_AUTHORITY]);
-	put16(h + 10, w->count[DNSD_SEC_ADDITIONAL]);
+	put_be16(h + 4, r->question ? 1 : 0);
+	put_be16(h + 6, w->count[DNSD_SEC_ANSWER]);
+	put_be16(h + 8, w->count[DNSD_SEC_AUTHORITY]);
+	put_be16(h + 10, w->count[DNSD_SEC_ADDITIONAL]);
 	return (int)w->len;
 }

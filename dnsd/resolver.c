@@ -20,6 +20,7 @@
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 
+#include "byteorder.h"
 #include "cache.h"
 #include "dname.h"
 #include "dns_wire.h"
@@ -129,17 +130,6 @@ struct resolver {
 
 static void start_try(struct rq *q);
 
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
 static int64_t now_ms(void)
 {
 	struct timespec ts;
@@ -168,7 +158,7 @@ static uint16_t rand16(struct resolver *r)
 		r->rnd_left = sizeof r->rnd;
 	}
 	r->rnd_left -= 2;
-	return get16(r->rnd + r->rnd_left);
+	return get_be16(r->rnd + r->rnd_left);
 }
 
 static void addr_text(const struct sockaddr_storage *ss, char *out, size_t cap)
@@ -406,23 +396,23 @@ static void build_query(struct rq *q)
 	uint8_t *m = q->query + 2;
 	q->id = rand16(q->r);
 	memset(m, 0, ARBOR_DNS_HEADER_LEN);
-	put16(m, q->id);
-	put16(m + 2, q->kind == CACHE_KIND_FORWARD ? ARBOR_DNS_FLAG_RD : 0);
-	put16(m + 4, 1);
-	put16(m + 10, 1);
+	put_be16(m, q->id);
+	put_be16(m + 2, q->kind == CACHE_KIND_FORWARD ? ARBOR_DNS_FLAG_RD : 0);
+	put_be16(m + 4, 1);
+	put_be16(m + 10, 1);
 	size_t n = ARBOR_DNS_HEADER_LEN;
 	memcpy(m + n, q->name, q->name_len);
 	n += q->name_len;
-	put16(m + n, q->qtype);
-	put16(m + n + 2, q->qclass);
+	put_be16(m + n, q->qtype);
+	put_be16(m + n + 2, q->qclass);
 	n += 4;
 	m[n] = 0; /* OPT: root owner, type, payload, extended rcode/version/flags 0, no rdata */
-	put16(m + n + 1, ARBOR_DNS_TYPE_OPT);
-	put16(m + n + 3, DNSD_EDNS_PAYLOAD);
+	put_be16(m + n + 1, ARBOR_DNS_TYPE_OPT);
+	put_be16(m + n + 3, DNSD_EDNS_PAYLOAD);
 	memset(m + n + 5, 0, 6);
 	n += OPT_LEN;
 	q->qlen = n;
-	put16(q->query, (uint16_t)n);
+	put_be16(q->query, (uint16_t)n);
 }
 
 /* Moves on after a failed try (timeout, network error, malformed answer). */
@@ -448,7 +438,7 @@ static void next_server(struct rq *q)
 static int check_response(struct rq *q, const uint8_t *msg, size_t len)
 {
 	struct resolver *r = q->r;
-	if (len < ARBOR_DNS_HEADER_LEN || get16(msg) != q->id || !(get16(msg + 2) & ARBOR_DNS_FLAG_QR))
+	if (len < ARBOR_DNS_HEADER_LEN || get_be16(msg) != q->id || !(get_be16(msg + 2) & ARBOR_DNS_FLAG_QR))
 		return 0;
 	if (arbor_dns_parse(msg, len, &r->msg) < 0)
 		return -EBADMSG;
@@ -664,7 +654,7 @@ static void tcp_read_cb(struct bufferevent *bev, void *arg)
 	uint8_t lb[2];
 	if (evbuffer_copyout(in, lb, 2) < 2)
 		return;
-	size_t n = get16(lb);
+	size_t n = get_be16(lb);
 	if (evbuffer_get_length(in) < 2 + n)
 		return;
 	evbuffer_drain(in, 2);

@@ -8,20 +8,11 @@
 #include <string.h>
 
 #include "answer.h"
+#include "byteorder.h"
 #include "dname.h"
 #include "reply.h"
 
 #define TYPE_TSIG 250
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
 
 /* One upstream record, read and checked. */
 struct urr {
@@ -69,10 +60,10 @@ static int read_rr(const uint8_t *msg, size_t len, size_t *pos, struct urr *rr)
 	rr->owner_len = arbor_dns_name_unpack(msg, len, *pos, rr->owner, &next);
 	if (rr->owner_len < 0 || len - next < 10)
 		return -EBADMSG;
-	rr->type = get16(msg + next);
-	rr->rclass = get16(msg + next + 2);
-	rr->ttl = get32(msg + next + 4);
-	size_t rdlen = get16(msg + next + 8);
+	rr->type = get_be16(msg + next);
+	rr->rclass = get_be16(msg + next + 2);
+	rr->ttl = get_be32(msg + next + 4);
+	size_t rdlen = get_be16(msg + next + 8);
 	next += 10;
 	if (len - next < rdlen)
 		return -EBADMSG;
@@ -100,15 +91,15 @@ int dnsd_answer_from_upstream(const struct dnsd_answer_info *info, const uint8_t
 	const struct dnsd_question *q = &info->q;
 	if (ulen < ARBOR_DNS_HEADER_LEN || ulen > ARBOR_DNS_MAX_MSG)
 		return -EBADMSG;
-	uint16_t uflags = get16(up + 2);
-	if (!(uflags & ARBOR_DNS_FLAG_QR) || (uflags & ARBOR_DNS_OPCODE_MASK) || get16(up + 4) != 1)
+	uint16_t uflags = get_be16(up + 2);
+	if (!(uflags & ARBOR_DNS_FLAG_QR) || (uflags & ARBOR_DNS_OPCODE_MASK) || get_be16(up + 4) != 1)
 		return -EBADMSG;
 	/* The question must be ours (the case may differ: 0x20 randomisation). */
 	uint8_t qname[ARBOR_DNS_NAME_WIRE_MAX];
 	size_t pos;
 	int qn = arbor_dns_name_unpack(up, ulen, ARBOR_DNS_HEADER_LEN, qname, &pos);
 	if (qn < 0 || ulen - pos < 4 || !dname_equal(qname, (size_t)qn, q->name, q->name_len) ||
-	    get16(up + pos) != q->qtype || get16(up + pos + 2) != q->qclass)
+	    get_be16(up + pos) != q->qtype || get_be16(up + pos + 2) != q->qclass)
 		return -EBADMSG;
 	pos += 4;
 
@@ -121,7 +112,7 @@ int dnsd_answer_from_upstream(const struct dnsd_answer_info *info, const uint8_t
 	bool stop = false, opt_seen = false;
 	static const enum dnsd_section sections[3] = { DNSD_SEC_ANSWER, DNSD_SEC_AUTHORITY, DNSD_SEC_ADDITIONAL };
 	for (int s = 0; s < 3; s++) {
-		unsigned count = get16(up + 6 + 2 * s);
+		unsigned count = get_be16(up + 6 + 2 * s);
 		struct urr rr, first;
 		struct dnsd_wmark mark = dnsd_writer_mark(w);
 		bool have_first = false, skip_set = false, stop_section = false;

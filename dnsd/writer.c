@@ -4,21 +4,10 @@
 #include <errno.h>
 #include <string.h>
 
+#include "byteorder.h"
 #include "dns_wire.h"
 
 #define POINTER_REACH 0x4000 /* a pointer holds a 14-bit offset */
-
-static void put16(uint8_t *p, unsigned v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, v >> 16);
-	put16(p + 2, v & 0xffff);
-}
 
 void dnsd_writer_init(struct dnsd_writer *w, uint8_t *buf, size_t limit, size_t len)
 {
@@ -100,7 +89,7 @@ int dnsd_writer_name(struct dnsd_writer *w, const uint8_t *name, bool compress, 
 		for (unsigned j = 0; j < at; j++)
 			remember(w, start + l.off[j], l.n - j, l.hash[j]);
 	if (target >= 0) {
-		put16(w->buf + w->len, 0xc000u | (unsigned)target);
+		put_be16(w->buf + w->len, 0xc000u | (unsigned)target);
 		w->len += 2;
 	} else {
 		w->buf[w->len++] = 0;
@@ -116,7 +105,7 @@ int dnsd_writer_owner(struct dnsd_writer *w, const uint8_t *name, uint16_t ref)
 		return dnsd_writer_name(w, name, true, NULL);
 	if (w->len > w->limit || w->limit - w->len < 2)
 		return -ENOSPC;
-	put16(w->buf + w->len, 0xc000u | ref);
+	put_be16(w->buf + w->len, 0xc000u | ref);
 	w->len += 2;
 	return 0;
 }
@@ -231,9 +220,9 @@ int dnsd_writer_rr_body(struct dnsd_writer *w, enum dnsd_section section, uint16
 		return -ENOSPC;
 	size_t start = w->len;
 	uint8_t *p = w->buf + start;
-	put16(p, type);
-	put16(p + 2, rclass);
-	put32(p + 4, ttl);
+	put_be16(p, type);
+	put_be16(p + 2, rclass);
+	put_be32(p + 4, ttl);
 	w->len += 10;
 	bool done;
 	int rc = rdata_names(w, type, rdata, rdlen, &done);
@@ -245,7 +234,7 @@ int dnsd_writer_rr_body(struct dnsd_writer *w, enum dnsd_section section, uint16
 		memcpy(w->buf + w->len, rdata, rdlen);
 		w->len += rdlen;
 	}
-	put16(p + 8, (unsigned)(w->len - start - 10));
+	put_be16(p + 8, (unsigned)(w->len - start - 10));
 	w->count[section]++;
 	return 0;
 }
@@ -256,12 +245,12 @@ int dnsd_writer_opt(struct dnsd_writer *w, uint16_t payload, uint8_t ext_rcode, 
 		return -ENOSPC;
 	uint8_t *p = w->buf + w->len;
 	p[0] = 0;
-	put16(p + 1, ARBOR_DNS_TYPE_OPT);
-	put16(p + 3, payload);
+	put_be16(p + 1, ARBOR_DNS_TYPE_OPT);
+	put_be16(p + 3, payload);
 	p[5] = ext_rcode;
 	p[6] = 0; /* version */
-	put16(p + 7, do_bit ? ARBOR_DNS_EDNS_DO : 0);
-	put16(p + 9, 0);
+	put_be16(p + 7, do_bit ? ARBOR_DNS_EDNS_DO : 0);
+	put_be16(p + 9, 0);
 	w->len += 11;
 	w->count[DNSD_SEC_ADDITIONAL]++;
 	return 0;

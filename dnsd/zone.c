@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "byteorder.h"
 #include "dname.h"
 #include "dns_wire.h"
 #include "rdata_text.h"
@@ -61,14 +62,6 @@ static int __attribute__((format(printf, 3, 4))) fail(char *err, size_t errlen, 
 		va_end(ap);
 	}
 	return -EINVAL;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
 }
 
 static void source_free(struct source *s)
@@ -237,7 +230,7 @@ static int install(struct zone_db *db, struct zone_index *idx, size_t first_new,
 		if (diff) {
 			struct zone *zone = &db->zones[z];
 			zone->serial = next_serial(zone->serial, now);
-			put32(zone->soa + zone->soa_len - 20, zone->serial);
+			put_be32(zone->soa + zone->soa_len - 20, zone->serial);
 			zone_index_set_serial(idx, z, zone->serial);
 			count++;
 		}
@@ -311,7 +304,7 @@ int zone_db_add_zone(struct zone_db *db, const char *apex_text, const struct zon
 	zone.serial = soa->serial > t ? soa->serial : t;
 	const uint32_t fields[5] = { zone.serial, soa->refresh, soa->retry, soa->expire, soa->minimum };
 	for (int i = 0; i < 5; i++)
-		put32(zone.soa + zone.soa_len + 4 * (size_t)i, fields[i]);
+		put_be32(zone.soa + zone.soa_len + 4 * (size_t)i, fields[i]);
 	zone.soa_len += 20;
 
 	struct zone *zones = realloc(db->zones, (db->nzones + 1) * sizeof *zones);

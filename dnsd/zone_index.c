@@ -8,6 +8,7 @@
 
 #include <stdlib.h>
 
+#include "byteorder.h"
 #include "dname.h"
 #include "dns_wire.h"
 
@@ -216,11 +217,6 @@ static void find_cut(struct zone_index *idx, uint32_t k, const uint8_t *apex_lab
 	}
 }
 
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
 struct zone_index *zone_index_build(struct zidx_input *in, size_t n, uint16_t nzones, const uint8_t *const *apex,
 				    const size_t *apex_len)
 {
@@ -301,7 +297,7 @@ struct zone_index *zone_index_build(struct zidx_input *in, size_t n, uint16_t nz
 		zone->apex_node = (uint32_t)(node - idx->nodes);
 		zone->soa_set = (uint32_t)(soa - idx->sets);
 		const struct zidx_rr *rr = &idx->rrs[soa->first];
-		uint32_t minimum = get32(idx->arena + rr->off + rr->len - 4);
+		uint32_t minimum = get_be32(idx->arena + rr->off + rr->len - 4);
 		zone->neg_ttl = minimum < soa->ttl ? minimum : soa->ttl;
 	}
 	free(state);
@@ -379,5 +375,5 @@ void zone_index_set_serial(struct zone_index *idx, uint16_t z, uint32_t serial)
 uint32_t zone_index_serial(const struct zone_index *idx, uint16_t z)
 {
 	const struct zidx_rr *rr = &idx->rrs[idx->sets[idx->zones[z].soa_set].first];
-	return get32(idx->arena + rr->off + rr->len - 20);
+	return get_be32(idx->arena + rr->off + rr->len - 20);
 }

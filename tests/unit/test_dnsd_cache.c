@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "byteorder.h"
 #include "cache.h"
 #include "dns_wire.h"
 #include "tap.h"
@@ -17,23 +18,6 @@ struct msg {
 	uint8_t b[ARBOR_DNS_MAX_MSG];
 	size_t len;
 };
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)(v >> 16));
-	put16(p + 2, (uint16_t)v);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
 
 static size_t wire(const char *text, uint8_t *out)
 {
@@ -49,12 +33,12 @@ static size_t wire(const char *text, uint8_t *out)
 static void begin(struct msg *m, uint16_t flags, const char *qname, uint16_t qtype)
 {
 	memset(m->b, 0, ARBOR_DNS_HEADER_LEN);
-	put16(m->b, 0x1234);
-	put16(m->b + 2, (uint16_t)(ARBOR_DNS_FLAG_QR | flags));
-	put16(m->b + 4, 1);
+	put_be16(m->b, 0x1234);
+	put_be16(m->b + 2, (uint16_t)(ARBOR_DNS_FLAG_QR | flags));
+	put_be16(m->b + 4, 1);
 	m->len = ARBOR_DNS_HEADER_LEN + wire(qname, m->b + ARBOR_DNS_HEADER_LEN);
-	put16(m->b + m->len, qtype);
-	put16(m->b + m->len + 2, ARBOR_DNS_CLASS_IN);
+	put_be16(m->b + m->len, qtype);
+	put_be16(m->b + m->len + 2, ARBOR_DNS_CLASS_IN);
 	m->len += 4;
 }
 
@@ -66,17 +50,17 @@ static void rr(struct msg *m, int section, const char *owner, uint16_t type, uin
 	if (owner) {
 		m->len += wire(owner, m->b + m->len);
 	} else {
-		put16(m->b + m->len, 0xc00c);
+		put_be16(m->b + m->len, 0xc00c);
 		m->len += 2;
 	}
-	put16(m->b + m->len, type);
-	put16(m->b + m->len + 2, type == ARBOR_DNS_TYPE_OPT ? 1232 : ARBOR_DNS_CLASS_IN);
-	put32(m->b + m->len + 4, ttl);
-	put16(m->b + m->len + 8, (uint16_t)rdlen);
+	put_be16(m->b + m->len, type);
+	put_be16(m->b + m->len + 2, type == ARBOR_DNS_TYPE_OPT ? 1232 : ARBOR_DNS_CLASS_IN);
+	put_be32(m->b + m->len + 4, ttl);
+	put_be16(m->b + m->len + 8, (uint16_t)rdlen);
 	memcpy(m->b + m->len + 10, rdata, rdlen);
 	m->len += 10 + rdlen;
 	uint8_t *cnt = m->b + 4 + 2 * section;
-	put16(cnt, (uint16_t)((cnt[0] << 8 | cnt[1]) + 1));
+	put_be16(cnt, (uint16_t)((cnt[0] << 8 | cnt[1]) + 1));
 }
 
 static void a_rr(struct msg *m, int section, const char *owner, uint32_t ttl, uint8_t last)
@@ -92,7 +76,7 @@ static void soa_rr(struct msg *m, const char *zone, uint32_t ttl, uint32_t minim
 	n += wire("hostmaster.example.", rd + n);
 	uint32_t v[5] = { 1, 3600, 600, 86400, minimum };
 	for (int i = 0; i < 5; i++, n += 4)
-		put32(rd + n, v[i]);
+		put_be32(rd + n, v[i]);
 	rr(m, 2, zone, ARBOR_DNS_TYPE_SOA, ttl, rd, n);
 }
 
@@ -200,7 +184,7 @@ static void test_caps_and_sections(void)
 		a_rr(&m, 1, NULL, (uint32_t)(1000 + i), (uint8_t)i);
 	CHECK(put(c, CACHE_KIND_FORWARD, "many.example.", ARBOR_DNS_TYPE_A, &m, 0) == 1 &&
 		      get(c, CACHE_KIND_FORWARD, "many.example.", ARBOR_DNS_TYPE_A, 10000, &out) > 0 &&
-		      get32(out.b + out.len - 10) == 600 - 10,
+		      get_be32(out.b + out.len - 10) == 600 - 10,
 	      "100 records: the last one's TTL is capped and counted down too");
 	cache_free(c);
 }

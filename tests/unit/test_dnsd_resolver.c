@@ -23,6 +23,7 @@
 #include <event2/listener.h>
 
 #include "answer.h"
+#include "byteorder.h"
 #include "dns_wire.h"
 #include "resolver.h"
 #include "tap.h"
@@ -30,17 +31,6 @@
 static struct event_base *base;
 
 /* ---- DNS messages ---- */
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
 
 static size_t wire(const char *text, uint8_t *out)
 {
@@ -62,8 +52,8 @@ static void begin(struct msg *m, const uint8_t *q, size_t qnamelen, uint16_t fla
 {
 	memset(m->b, 0, ARBOR_DNS_HEADER_LEN);
 	memcpy(m->b, q, 2);
-	put16(m->b + 2, (uint16_t)(ARBOR_DNS_FLAG_QR | flags | (get16(q + 2) & ARBOR_DNS_FLAG_RD)));
-	put16(m->b + 4, 1);
+	put_be16(m->b + 2, (uint16_t)(ARBOR_DNS_FLAG_QR | flags | (get_be16(q + 2) & ARBOR_DNS_FLAG_RD)));
+	put_be16(m->b + 4, 1);
 	memcpy(m->b + ARBOR_DNS_HEADER_LEN, q + ARBOR_DNS_HEADER_LEN, qnamelen + 4);
 	m->len = ARBOR_DNS_HEADER_LEN + qnamelen + 4;
 }
@@ -74,18 +64,18 @@ static void rr(struct msg *m, int section, const char *owner, uint16_t type, uin
 	if (owner) {
 		m->len += wire(owner, m->b + m->len);
 	} else {
-		put16(m->b + m->len, 0xc00c); /* the question's name */
+		put_be16(m->b + m->len, 0xc00c); /* the question's name */
 		m->len += 2;
 	}
-	put16(m->b + m->len, type);
-	put16(m->b + m->len + 2, ARBOR_DNS_CLASS_IN);
-	put16(m->b + m->len + 4, (uint16_t)(ttl >> 16));
-	put16(m->b + m->len + 6, (uint16_t)ttl);
-	put16(m->b + m->len + 8, (uint16_t)rdlen);
+	put_be16(m->b + m->len, type);
+	put_be16(m->b + m->len + 2, ARBOR_DNS_CLASS_IN);
+	put_be16(m->b + m->len + 4, (uint16_t)(ttl >> 16));
+	put_be16(m->b + m->len + 6, (uint16_t)ttl);
+	put_be16(m->b + m->len + 8, (uint16_t)rdlen);
 	memcpy(m->b + m->len + 10, rdata, rdlen);
 	m->len += 10 + rdlen;
 	uint8_t *cnt = m->b + 4 + 2 * section;
-	put16(cnt, (uint16_t)(get16(cnt) + 1));
+	put_be16(cnt, (uint16_t)(get_be16(cnt) + 1));
 }
 
 static void a_rr(struct msg *m, int section, const char *owner, uint8_t a, uint8_t b, uint8_t c, uint8_t d)
@@ -246,7 +236,7 @@ static void send_spoofs(struct fake *f, const uint8_t *q, struct sockaddr_storag
 	static struct msg s;
 	s = *real;
 	s.b[s.len - 1] = 66; /* the answer's last octet: 10.0.0.66 */
-	put16(s.b, (uint16_t)(get16(q) + 1));
+	put_be16(s.b, (uint16_t)(get_be16(q) + 1));
 	sendto(f->ufd, s.b, s.len, 0, (struct sockaddr *)to, tolen);
 	memcpy(s.b, q, 2);
 	int other = socket(AF_INET, SOCK_DGRAM, 0);
@@ -286,9 +276,9 @@ static void fake_tcp_read(struct bufferevent *bev, void *arg)
 	struct fake *f = arg;
 	struct evbuffer *in = bufferevent_get_input(bev);
 	uint8_t lb[2], q[4096];
-	if (evbuffer_copyout(in, lb, 2) < 2 || evbuffer_get_length(in) < 2u + get16(lb))
+	if (evbuffer_copyout(in, lb, 2) < 2 || evbuffer_get_length(in) < 2u + get_be16(lb))
 		return;
-	size_t n = get16(lb);
+	size_t n = get_be16(lb);
 	evbuffer_drain(in, 2);
 	if (n > sizeof q) {
 		conn_forget(f, bev);
@@ -297,7 +287,7 @@ static void fake_tcp_read(struct bufferevent *bev, void *arg)
 	evbuffer_remove(in, q, n);
 	const struct msg *m = answer(f, q, n, true);
 	if (m) {
-		put16(lb, (uint16_t)m->len);
+		put_be16(lb, (uint16_t)m->len);
 		bufferevent_write(bev, lb, 2);
 		bufferevent_write(bev, m->b, m->len);
 	}
@@ -539,7 +529,7 @@ static void test_two_levels(struct resolver *r)
 	make_info(&info, DNSD_RECURSE_CHILD, "www.vm.m1.lan0.home.arpa.", "m1.lan0.home.arpa.", "127.0.0.1");
 	static uint8_t out[ARBOR_DNS_MAX_MSG];
 	int n = dnsd_answer_from_upstream(&info, res[0].resp, res[0].len, out, sizeof out);
-	CHECK(n > 0 && get16(out) == 0x4242 && answer_octet(out, (size_t)n) == 7,
+	CHECK(n > 0 && get_be16(out) == 0x4242 && answer_octet(out, (size_t)n) == 7,
 	      "the response is one dnsd_answer_from_upstream accepts");
 
 	reset_counts();
@@ -583,7 +573,7 @@ static void test_failures(struct resolver *r)
 	      "referrals are followed to max_depth (3), then it fails");
 
 	ask_wait(r, &res[2], DNSD_RECURSE_CHILD, "nx.m1.lan0.home.arpa.", "m1.lan0.home.arpa.", "127.0.0.1");
-	CHECK(res[2].calls == 1 && !res[2].failed && (get16(res[2].resp + 2) & 0xf) == ARBOR_DNS_RCODE_NXDOMAIN,
+	CHECK(res[2].calls == 1 && !res[2].failed && (get_be16(res[2].resp + 2) & 0xf) == ARBOR_DNS_RCODE_NXDOMAIN,
 	      "NXDOMAIN ends the resolution");
 
 	reset_counts();
