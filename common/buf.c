@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "xalloc.h"
+
 void arbor_buf_reserve(struct arbor_buf *b, size_t extra)
 {
 	if (b->len + extra + 1 <= b->cap)
@@ -12,9 +14,7 @@ void arbor_buf_reserve(struct arbor_buf *b, size_t extra)
 	size_t cap = b->cap ? b->cap : 256;
 	while (cap < b->len + extra + 1)
 		cap *= 2;
-	char *p = realloc(b->data, cap);
-	if (p == NULL)
-		abort();
+	char *p = xrealloc(b->data, cap);
 	b->data = p;
 	b->cap = cap;
 }

@@ -13,6 +13,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "xalloc.h"
+
 /* Every top-level section arbor knows. A typo in a section name is an error for
  * every daemon, even though each reads only `machine`, `control` and its own. */
 static const char *const top_level_sections[] = {
@@ -124,15 +126,15 @@ bool arbor_cfg_string(struct arbor_cfg_walk *w, const cJSON *obj, const char *ke
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
 	if (v == NULL) {
-		*out = def ? strdup(def) : NULL;
+		*out = def ? xstrdup(def) : NULL;
 		return true;
 	}
 	if (!cJSON_IsString(v)) {
 		arbor_cfg_error(w, key, "must be a string, not %s", json_type_name(v));
-		*out = def ? strdup(def) : NULL;
+		*out = def ? xstrdup(def) : NULL;
 		return false;
 	}
-	*out = strdup(v->valuestring);
+	*out = xstrdup(v->valuestring);
 	return true;
 }
 
@@ -257,7 +259,7 @@ cJSON *arbor_jsonc_parse(struct arbor_cfg_walk *w, const char *text, size_t len)
 		arbor_cfg_error(w, NULL, "contains a NUL byte");
 		return NULL;
 	}
-	char *copy = malloc(len + 1);
+	char *copy = xmalloc(len + 1);
 	if (copy == NULL) {
 		arbor_cfg_error(w, NULL, "out of memory");
 		return NULL;
@@ -346,9 +348,9 @@ static void parse_machine(struct arbor_cfg_walk *w, const cJSON *sec, struct arb
 	if (gethostname(host, sizeof host - 1) != 0 || !arbor_valid_dns_label(host))
 		snprintf(host, sizeof host, "localhost");
 	if (sec == NULL) {
-		m->name = strdup(host);
-		m->domain = strdup("home.arpa");
-		m->machine_id_file = strdup("/etc/machine-id");
+		m->name = xstrdup(host);
+		m->domain = xstrdup("home.arpa");
+		m->machine_id_file = xstrdup("/etc/machine-id");
 		arbor_cfg_leave(w, saved);
 		return;
 	}
@@ -469,10 +471,8 @@ struct arbor_config *arbor_config_load_text(const char *display, const char *tex
 					    arbor_section_free_fn free_fn, char **errors)
 {
 	struct arbor_cfg_walk w = { .file = display };
-	struct arbor_config *cfg = calloc(1, sizeof *cfg);
-	if (cfg == NULL)
-		abort();
-	cfg->path = strdup(display);
+	struct arbor_config *cfg = xcalloc(1, sizeof *cfg);
+	cfg->path = xstrdup(display);
 	cfg->daemon_free = free_fn;
 	cJSON *root = arbor_jsonc_parse(&w, text, len);
 	if (root != NULL) {

@@ -24,6 +24,7 @@
 #include "statefile.h"
 #include "timefmt.h"
 #include "unix_socket.h"
+#include "xalloc.h"
 
 struct arbor_daemon {
 	const struct arbor_daemon_def *def;
@@ -234,9 +235,7 @@ static ssize_t events_follow_read(void *ctx, char *buf, size_t max)
 		const struct arbor_event_line *e = arbor_events_get(f->d->events, f->next++);
 		if (e == NULL || (f->has_glob && fnmatch(f->glob, e->type, 0) != 0))
 			continue;
-		char *line = realloc(f->pending, e->len + 1);
-		if (line == NULL)
-			abort();
+		char *line = xrealloc(f->pending, e->len + 1);
 		memcpy(line, e->json, e->len);
 		line[e->len] = '\n';
 		f->pending = line;
@@ -262,9 +261,7 @@ static void handle_events(void *ctx, const struct arbor_http_request *req, struc
 		return;
 	}
 	if (follow) {
-		struct events_follow *f = calloc(1, sizeof *f);
-		if (f == NULL)
-			abort();
+		struct events_follow *f = xcalloc(1, sizeof *f);
 		f->d = d;
 		f->next = arbor_query_get(&req->query, "since") ? since + 1 : arbor_events_last_seq(d->events) + 1;
 		if (glob) {
@@ -274,9 +271,7 @@ static void handle_events(void *ctx, const struct arbor_http_request *req, struc
 		arbor_resp_stream(resp, events_follow_read, f, events_follow_free);
 		return;
 	}
-	struct events_wait *w = calloc(1, sizeof *w);
-	if (w == NULL)
-		abort();
+	struct events_wait *w = xcalloc(1, sizeof *w);
 	w->d = d;
 	w->since = since;
 	w->limit = limit;
@@ -336,7 +331,7 @@ static bool daemon_reload(struct arbor_daemon *d, char *msg, size_t msglen)
 	if (next && d->def->reload && d->def->reload(d, next, err, sizeof err) != 0) {
 		arbor_config_free(next);
 		next = NULL;
-		errors = strdup(err[0] ? err : "rejected by the daemon");
+		errors = xstrdup(err[0] ? err : "rejected by the daemon");
 	}
 	if (next == NULL) {
 		cJSON *data = cJSON_CreateObject();
@@ -494,14 +489,10 @@ static void build_routes(struct arbor_daemon *d)
 		{ "POST", "/v1/commands/stop", handle_stop, true },
 	};
 	size_t n = sizeof common / sizeof common[0];
-	d->routes = calloc(n + d->def->ncommands + d->def->nviews, sizeof *d->routes);
-	if (d->routes == NULL)
-		abort();
+	d->routes = xcalloc(n + d->def->ncommands + d->def->nviews, sizeof *d->routes);
 	memcpy(d->routes, common, sizeof common);
 	for (size_t i = 0; i < d->def->ncommands; i++) {
-		char *path = NULL;
-		if (asprintf(&path, "/v1/commands/%s", d->def->commands[i].name) < 0)
-			abort();
+		char *path = xasprintf("/v1/commands/%s", d->def->commands[i].name);
 		d->routes[n++] = (struct arbor_route){ "POST", path, handle_daemon_command, true };
 	}
 	for (size_t i = 0; i < d->def->nviews; i++)
@@ -593,14 +584,12 @@ static void daemon_free(struct arbor_daemon *d)
 static struct arbor_daemon *daemon_new(const struct arbor_daemon_def *def, struct arbor_config *cfg,
 				       const char *config_path, const char *runtime_dir, const char *state_dir)
 {
-	struct arbor_daemon *d = calloc(1, sizeof *d);
-	if (d == NULL)
-		abort();
+	struct arbor_daemon *d = xcalloc(1, sizeof *d);
 	d->def = def;
 	d->cfg = cfg;
-	d->config_path = strdup(config_path);
-	d->runtime_dir = strdup(runtime_dir);
-	d->state_dir = strdup(state_dir);
+	d->config_path = xstrdup(config_path);
+	d->runtime_dir = xstrdup(runtime_dir);
+	d->state_dir = xstrdup(state_dir);
 	d->listen_fd = -1;
 	d->generation = 1;
 	clock_gettime(CLOCK_REALTIME, &d->started_at);
@@ -615,6 +604,7 @@ static struct arbor_daemon *daemon_new(const struct arbor_daemon_def *def, struc
 struct arbor_daemon *arbor_daemon_create_detached(const struct arbor_daemon_def *def, const char *config_path,
 						  const char *state_dir, char *err, size_t errlen)
 {
+	arbor_alloc_init();
 	char *errors = NULL;
 	struct arbor_config *cfg = arbor_config_load(config_path, def->name, def->parse, def->free_config, &errors);
 	if (cfg == NULL) {
@@ -647,6 +637,7 @@ void arbor_daemon_destroy_detached(struct arbor_daemon *d)
 
 int arbor_daemon_main(const struct arbor_daemon_def *def, int argc, char **argv)
 {
+	arbor_alloc_init();
 	enum { OPT_RUNTIME = 256, OPT_STATE, OPT_CHECK, OPT_VERSION };
 	static const struct option options[] = {
 		{ "config", required_argument, NULL, 'c' },

@@ -17,6 +17,7 @@
 #include "log.h"
 #include "statefile.h"
 #include "timefmt.h"
+#include "xalloc.h"
 
 struct arbor_events {
 	char *path;
@@ -39,7 +40,7 @@ static void ring_put(struct arbor_events *ev, uint64_t seq, const char *type, ch
 	free(slot->type);
 	free(slot->json);
 	slot->seq = seq;
-	slot->type = strdup(type);
+	slot->type = xstrdup(type);
 	slot->json = json;
 	slot->len = len;
 }
@@ -81,7 +82,7 @@ static size_t load_file(struct arbor_events *ev, const char *path, bool *torn)
 		uint64_t seq;
 		char type[256];
 		if (parse_line(text + pos, &seq, type, sizeof type) && seq > ev->last_seq) {
-			ring_put(ev, seq, type, strdup(text + pos), (size_t)(end - (text + pos)));
+			ring_put(ev, seq, type, xstrdup(text + pos), (size_t)(end - (text + pos)));
 			ev->last_seq = seq;
 			valid = (size_t)(end - text) + 1;
 		} else if (end + 1 == text + len) {
@@ -98,21 +99,17 @@ static size_t load_file(struct arbor_events *ev, const char *path, bool *torn)
 struct arbor_events *arbor_events_open(const char *state_dir, const char *daemon, size_t memory,
 				       uint64_t rotate_bytes, char *err, size_t errlen)
 {
-	struct arbor_events *ev = calloc(1, sizeof *ev);
-	if (ev == NULL)
-		abort();
+	struct arbor_events *ev = xcalloc(1, sizeof *ev);
 	char path[PATH_MAX];
 	snprintf(path, sizeof path, "%s/events.jsonl", state_dir);
-	ev->path = strdup(path);
+	ev->path = xstrdup(path);
 	snprintf(path, sizeof path, "%s/events.jsonl.1", state_dir);
-	ev->rotated_path = strdup(path);
-	ev->daemon = strdup(daemon);
+	ev->rotated_path = xstrdup(path);
+	ev->daemon = xstrdup(daemon);
 	ev->fd = -1;
 	ev->ring_size = memory ? memory : 1024;
-	ev->ring = calloc(ev->ring_size, sizeof *ev->ring);
+	ev->ring = xcalloc(ev->ring_size, sizeof *ev->ring);
 	ev->rotate_bytes = rotate_bytes;
-	if (ev->ring == NULL)
-		abort();
 
 	bool torn = false;
 	load_file(ev, ev->rotated_path, &torn);
@@ -160,9 +157,7 @@ void arbor_events_configure(struct arbor_events *ev, size_t memory, uint64_t rot
 	ev->rotate_bytes = rotate_bytes;
 	if (memory == 0 || memory == ev->ring_size)
 		return;
-	struct arbor_event_line *ring = calloc(memory, sizeof *ring);
-	if (ring == NULL)
-		abort();
+	struct arbor_event_line *ring = xcalloc(memory, sizeof *ring);
 	for (size_t i = 0; i < ev->ring_size; i++) {
 		struct arbor_event_line *old = &ev->ring[i];
 		if (old->json == NULL)
@@ -227,8 +222,6 @@ uint64_t arbor_event_emit(struct arbor_events *ev, const char *type, const char 
 	cJSON_AddItemToObject(o, "data", data ? data : cJSON_CreateObject());
 	char *json = cJSON_PrintUnformatted(o);
 	cJSON_Delete(o);
-	if (json == NULL)
-		abort();
 	size_t len = strlen(json);
 
 	/* One write per line: with O_APPEND a kill -9 leaves whole lines or a torn

@@ -1,6 +1,7 @@
 /* Query strings, answers and routing for the contract server. Pure functions over
  * memory: no sockets here. */
 #include "hex.h"
+#include "xalloc.h"
 #include "http.h"
 
 #include <ctype.h>
@@ -14,9 +15,7 @@
 /* Percent-decodes [s, s+len) into a new string; NULL on a bad escape or NUL. */
 static char *percent_decode(const char *s, size_t len)
 {
-	char *out = malloc(len + 1);
-	if (out == NULL)
-		abort();
+	char *out = xmalloc(len + 1);
 	size_t o = 0;
 	for (size_t i = 0; i < len; i++) {
 		char c = s[i];
@@ -51,8 +50,8 @@ void arbor_query_add(struct arbor_query *q, const char *key, const char *value)
 		q->overflow = true;
 		return;
 	}
-	q->args[q->n].key = strdup(key);
-	q->args[q->n].value = strdup(value ? value : "");
+	q->args[q->n].key = xstrdup(key);
+	q->args[q->n].value = xstrdup(value ? value : "");
 	q->n++;
 }
 
@@ -66,7 +65,7 @@ bool arbor_query_parse(struct arbor_query *q, const char *raw, size_t len)
 			const char *eq = memchr(raw + pos, '=', end - pos);
 			size_t klen = eq ? (size_t)(eq - (raw + pos)) : end - pos;
 			char *key = percent_decode(raw + pos, klen);
-			char *value = eq ? percent_decode(eq + 1, end - (size_t)(eq + 1 - raw)) : strdup("");
+			char *value = eq ? percent_decode(eq + 1, end - (size_t)(eq + 1 - raw)) : xstrdup("");
 			if (key == NULL || value == NULL) {
 				free(key);
 				free(value);
@@ -155,13 +154,9 @@ void arbor_resp_json(struct arbor_http_response *resp, int status, cJSON *doc)
 {
 	char *text = cJSON_PrintUnformatted(doc);
 	cJSON_Delete(doc);
-	if (text == NULL)
-		abort();
 	size_t len = strlen(text);
 	/* A trailing newline makes curl output readable; JSON parsers ignore it. */
-	char *withnl = realloc(text, len + 2);
-	if (withnl == NULL)
-		abort();
+	char *withnl = xrealloc(text, len + 2);
 	withnl[len] = '\n';
 	withnl[len + 1] = '\0';
 	arbor_resp_text(resp, status, "application/json", withnl, len + 1);

@@ -25,6 +25,7 @@
 
 #include "buf.h"
 #include "http_response.h"
+#include "xalloc.h"
 
 /* With no timeout, a Unix socket whose listen queue stays full this long is given up on. */
 #define BUSY_GIVE_UP_S 5.0
@@ -495,9 +496,7 @@ static bool prepare(struct arbor_fetch *f, const struct arbor_fetch_request *req
 struct arbor_fetch *arbor_fetch_start(struct event_base *base, const struct arbor_fetch_request *req,
 				      arbor_fetch_done_fn done, void *ctx)
 {
-	struct arbor_fetch *f = calloc(1, sizeof *f);
-	if (f == NULL)
-		abort(); /* as buf.h: no sensible way on without a few hundred bytes */
+	struct arbor_fetch *f = xcalloc(1, sizeof *f);
 	f->base = base;
 	f->done = done;
 	f->ctx = ctx;
@@ -506,8 +505,6 @@ struct arbor_fetch *arbor_fetch_start(struct event_base *base, const struct arbo
 	clock_gettime(CLOCK_MONOTONIC, &f->started);
 	f->deadline = evtimer_new(base, on_deadline, f);
 	f->later = evtimer_new(base, on_later, f);
-	if (f->deadline == NULL || f->later == NULL)
-		abort();
 
 	char err[256];
 	if (!prepare(f, req, err, sizeof err)) {

@@ -17,6 +17,7 @@
 #include "log.h"
 #include "timefmt.h"
 #include "unix_socket.h"
+#include "xalloc.h"
 
 struct request;
 struct stream;
@@ -177,9 +178,7 @@ static void stream_free(void *cls)
 
 static enum MHD_Result queue_stream(struct request *r)
 {
-	struct stream *s = calloc(1, sizeof *s);
-	if (s == NULL)
-		abort();
+	struct stream *s = xcalloc(1, sizeof *s);
 	s->srv = r->srv;
 	s->conn = r->conn;
 	s->read = r->resp.stream;
@@ -223,7 +222,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 	struct arbor_http_server *srv = cls;
 	struct request *r = *con_cls;
 	if (r == NULL) {
-		r = calloc(1, sizeof *r);
+		r = xcalloc(1, sizeof *r);
 		if (r == NULL)
 			return MHD_NO;
 		r->srv = srv;
@@ -398,9 +397,7 @@ struct arbor_http_server *arbor_http_server_start(struct event_base *base, int l
 						  const struct arbor_http_handlers *handlers, char *err,
 						  size_t errlen)
 {
-	struct arbor_http_server *srv = calloc(1, sizeof *srv);
-	if (srv == NULL)
-		abort();
+	struct arbor_http_server *srv = xcalloc(1, sizeof *srv);
 	srv->base = base;
 	srv->handlers = *handlers;
 	srv->max_body_bytes = limits->max_body_bytes;

@@ -10,6 +10,8 @@
 #include <string.h>
 #include <sys/types.h>
 
+#include "xalloc.h"
+
 #define MAX_SAFE_INTEGER 9007199254740992.0	/* 2^53: integers a JSON double holds */
 
 struct arbor_ipv4_alloc {
@@ -202,7 +204,7 @@ static int pool_spans(const struct arbor_ipv4_alloc *a, struct span **out, size_
 	*n = 0;
 	if (a->npool == 0)
 		return 0;
-	struct span *spans = malloc(a->npool * sizeof(*spans));
+	struct span *spans = xmalloc(a->npool * sizeof(*spans));
 	if (spans == NULL)
 		return -ENOMEM;
 	for (size_t i = 0; i < a->npool; i++)
@@ -220,7 +222,7 @@ static int taken_spans(const struct arbor_ipv4_alloc *a, struct span **out, size
 	size_t total = a->nexcluded + a->nin_use + a->nallocs;
 	if (total == 0)
 		return 0;
-	struct span *spans = malloc(total * sizeof(*spans));
+	struct span *spans = xmalloc(total * sizeof(*spans));
 	if (spans == NULL)
 		return -ENOMEM;
 	size_t used = 0;
@@ -250,7 +252,7 @@ static int free_spans(const struct arbor_ipv4_alloc *a, struct span **out, size_
 		return -ENOMEM;
 	}
 	/* Each taken span splits at most one pool span in two. */
-	struct span *result = npool ? malloc((npool + ntaken) * sizeof(*result)) : NULL;
+	struct span *result = npool ? xmalloc((npool + ntaken) * sizeof(*result)) : NULL;
 	if (npool && result == NULL) {
 		free(pool);
 		free(taken);
@@ -318,7 +320,7 @@ int arbor_ipv4_alloc_free_blocks(const struct arbor_ipv4_alloc *a, struct arbor_
 		return -ENOMEM;
 	if (nspans == 0)
 		return 0;
-	struct arbor_ipv4_prefix *blocks = malloc(nspans * 64 * sizeof(*blocks));
+	struct arbor_ipv4_prefix *blocks = xmalloc(nspans * 64 * sizeof(*blocks));
 	if (blocks == NULL) {
 		free(spans);
 		return -ENOMEM;
@@ -328,7 +330,7 @@ int arbor_ipv4_alloc_free_blocks(const struct arbor_ipv4_alloc *a, struct arbor_
 		used += span_blocks(spans[i].lo, spans[i].hi, blocks + used);
 	free(spans);
 	qsort(blocks, used, sizeof(*blocks), compare_fit);
-	struct arbor_ipv4_prefix *shrunk = realloc(blocks, used * sizeof(*blocks));
+	struct arbor_ipv4_prefix *shrunk = xrealloc(blocks, used * sizeof(*blocks));
 	*out = shrunk ? shrunk : blocks;
 	*n = used;
 	return 0;
@@ -338,7 +340,7 @@ int arbor_ipv4_alloc_free_blocks(const struct arbor_ipv4_alloc *a, struct arbor_
 
 struct arbor_ipv4_alloc *arbor_ipv4_alloc_new(void)
 {
-	struct arbor_ipv4_alloc *a = calloc(1, sizeof(*a));
+	struct arbor_ipv4_alloc *a = xcalloc(1, sizeof(*a));
 	if (a == NULL)
 		return NULL;
 	if (arbor_ipv4_alloc_set_pool(a, NULL, 0, NULL, 0) < 0) {
@@ -376,7 +378,7 @@ static int copy_prefixes(const struct arbor_ipv4_prefix *list, size_t n, const c
 	*out = NULL;
 	if (n == 0)
 		return 0;
-	*out = malloc(n * sizeof(**out));
+	*out = xmalloc(n * sizeof(**out));
 	if (*out == NULL) {
 		set_error(err, errlen, "%s: out of memory", what);
 		return -ENOMEM;
@@ -435,7 +437,7 @@ int arbor_ipv4_alloc_set_in_use(struct arbor_ipv4_alloc *a, const struct arbor_i
 	}
 	struct arbor_ipv4_in_use *copy = NULL;
 	if (n > 0) {
-		copy = malloc(n * sizeof(*copy));
+		copy = xmalloc(n * sizeof(*copy));
 		if (copy == NULL) {
 			set_error(err, errlen, "in_use: out of memory");
 			return -ENOMEM;
@@ -517,7 +519,7 @@ static void add_conflict(struct conflicts *c, enum arbor_ipv4_conflict_kind kind
 		return;
 	if (c->n == c->cap) {
 		size_t cap = c->cap ? c->cap * 2 : 8;
-		struct arbor_ipv4_conflict *v = realloc(c->v, cap * sizeof(*v));
+		struct arbor_ipv4_conflict *v = xrealloc(c->v, cap * sizeof(*v));
 		if (v == NULL) {
 			c->failed = true;
 			return;
@@ -613,7 +615,7 @@ static int insert_allocation(struct arbor_ipv4_alloc *a, const struct arbor_ipv4
 {
 	if (a->nallocs == a->allocs_cap) {
 		size_t cap = a->allocs_cap ? a->allocs_cap * 2 : 8;
-		struct arbor_ipv4_allocation *v = realloc(a->allocs, cap * sizeof(*v));
+		struct arbor_ipv4_allocation *v = xrealloc(a->allocs, cap * sizeof(*v));
 		if (v == NULL)
 			return -ENOMEM;
 		a->allocs = v;
@@ -842,7 +844,7 @@ int arbor_ipv4_alloc_from_json(struct arbor_ipv4_alloc *a, const cJSON *doc, cha
 			return -EINVAL;
 		}
 	}
-	struct arbor_ipv4_allocation *v = n ? calloc(n, sizeof(*v)) : NULL;
+	struct arbor_ipv4_allocation *v = n ? xcalloc(n, sizeof(*v)) : NULL;
 	if (n && v == NULL) {
 		set_error(err, errlen, "allocations: out of memory");
 		return -ENOMEM;

@@ -11,6 +11,7 @@
 #include <linux/rtnetlink.h>
 
 #include "netlink.h"
+#include "xalloc.h"
 
 /* The shortest route that says which subnets are taken: 0/0 and the 0/1 + 128/1 halves
  * cover every private range. */
@@ -88,7 +89,7 @@ int arbor_ipv4_in_use_from_kernel(struct arbor_nl *nl, struct arbor_ipv4_in_use 
 		goto done;
 	}
 	if (nroutes + naddrs > 0)
-		list = calloc(nroutes + naddrs, sizeof(*list));
+		list = xcalloc(nroutes + naddrs, sizeof(*list));
 	if (nroutes + naddrs > 0 && list == NULL) {
 		if (err != NULL && errlen > 0)
 			snprintf(err, errlen, "IPv4 prefixes in use: out of memory");

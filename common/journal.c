@@ -12,6 +12,7 @@
 #include "buf.h"
 #include "json.h"
 #include "statefile.h"
+#include "xalloc.h"
 
 struct arbor_journal {
 	char *dir;
@@ -106,11 +107,9 @@ static size_t replay_journal(char *text, size_t len, uint64_t generation, const 
 int arbor_journal_open(const char *dir, const char *name, const struct arbor_journal_replay *replay,
 		       struct arbor_journal **out, char *err, size_t errlen)
 {
-	struct arbor_journal *j = calloc(1, sizeof *j);
-	if (j == NULL)
-		abort();
-	j->dir = strdup(dir);
-	j->name = strdup(name);
+	struct arbor_journal *j = xcalloc(1, sizeof *j);
+	j->dir = xstrdup(dir);
+	j->name = xstrdup(name);
 	j->fd = -1;
 
 	uint64_t generation = 0;
@@ -210,8 +209,6 @@ void arbor_journal_close(struct arbor_journal *j)
 void arbor_journal_append(struct arbor_journal *j, const cJSON *record)
 {
 	char *line = cJSON_PrintUnformatted(record);
-	if (line == NULL)
-		abort();
 	arbor_buf_puts(&j->pending, line);
 	arbor_buf_append(&j->pending, "\n", 1);
 	cJSON_free(line);

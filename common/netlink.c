@@ -37,6 +37,8 @@
 #include <netlink/route/nexthop.h>
 #include <netlink/route/route.h>
 
+#include "xalloc.h"
+
 _Static_assert(sizeof(((struct arbor_nl_link *)0)->name) == IFNAMSIZ, "link name is IFNAMSIZ");
 
 /* A dump the kernel marks inconsistent (NLM_F_DUMP_INTR: state changed under it) is retried. */
@@ -247,7 +249,7 @@ static int check_prefix(struct arbor_nl *nl, const char *what, const struct arbo
 
 struct arbor_nl *arbor_nl_open(char *err, size_t errlen)
 {
-	struct arbor_nl *nl = calloc(1, sizeof(*nl));
+	struct arbor_nl *nl = xcalloc(1, sizeof(*nl));
 	if (nl == NULL) {
 		describe_failure(err, errlen, -ENOMEM, "netlink");
 		errno = ENOMEM;
@@ -469,7 +471,7 @@ static void *alloc_for(struct nl_cache *cache, size_t size, size_t *capacity, bo
 	*failed = false;
 	if (count <= 0)
 		return NULL;
-	void *items = calloc((size_t)count, size);
+	void *items = xcalloc((size_t)count, size);
 	if (items == NULL)
 		*failed = true;
 	else
@@ -915,8 +917,8 @@ struct arbor_nl_monitor *arbor_nl_monitor_open(arbor_nl_change_fn *cb, void *ctx
 		what = "netlink monitor: no callback";
 		goto fail;
 	}
-	mon = calloc(1, sizeof(*mon));
-	if (mon == NULL || (mon->buffer = malloc(MONITOR_BUFFER)) == NULL ||
+	mon = xcalloc(1, sizeof(*mon));
+	if (mon == NULL || (mon->buffer = xmalloc(MONITOR_BUFFER)) == NULL ||
 	    (mon->sock = nl_socket_alloc()) == NULL) {
 		rc = -ENOMEM;
 		goto fail;

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "xalloc.h"
 
 int arbor_fsync_dir(const char *dir)
 {
@@ -75,7 +76,7 @@ int arbor_state_write_json(const char *dir, const char *name, const cJSON *doc, 
 		return -ENOMEM;
 	}
 	size_t n = strlen(text);
-	char *withnl = realloc(text, n + 2);
+	char *withnl = xrealloc(text, n + 2);
 	if (withnl == NULL) {
 		cJSON_free(text);
 		snprintf(err, errlen, "%s: out of memory", name);

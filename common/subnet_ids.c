@@ -13,6 +13,7 @@
 
 #include "json.h"
 #include "statefile.h"
+#include "xalloc.h"
 
 /* 65535 entries of about 30 bytes each fit comfortably. */
 #define MAX_FILE_SIZE (4u << 20)
@@ -100,7 +101,7 @@ static int cmp_entry_names(const void *a, const void *b)
 /* A name listed twice in the file (JSON allows it, cJSON keeps both). */
 static int check_names_unique(const struct arbor_subnet_ids *t, char *err, size_t errlen)
 {
-	const char **names = calloc(t->n ? t->n : 1, sizeof *names);
+	const char **names = xcalloc(t->n ? t->n : 1, sizeof *names);
 	if (names == NULL)
 		return fail(err, errlen, -ENOMEM, "%s: out of memory", t->file);
 	for (size_t i = 0; i < t->n; i++)
@@ -137,9 +138,9 @@ static int parse(struct arbor_subnet_ids *t, const char *text, size_t len, char 
 	size_t n = 0;
 	for (const cJSON *s = subnets ? subnets->child : NULL; s; s = s->next)
 		n++;
-	if (rc == 0 && n > 0 && (t->v = calloc(n, sizeof *t->v)) == NULL)
+	if (rc == 0 && n > 0 && (t->v = xcalloc(n, sizeof *t->v)) == NULL)
 		rc = fail(err, errlen, -ENOMEM, "%s: out of memory", f);
-	uint8_t *used = rc == 0 ? calloc(ARBOR_SUBNET_ID_MAX + 1, 1) : NULL;
+	uint8_t *used = rc == 0 ? xcalloc(ARBOR_SUBNET_ID_MAX + 1, 1) : NULL;
 	if (rc == 0 && used == NULL)
 		rc = fail(err, errlen, -ENOMEM, "%s: out of memory", f);
 	for (const cJSON *s = subnets ? subnets->child : NULL; s && rc == 0; s = s->next) {
@@ -165,8 +166,8 @@ static int parse(struct arbor_subnet_ids *t, const char *text, size_t len, char 
 int arbor_subnet_ids_load(struct arbor_subnet_ids *t, const char *dir, const char *file, char *err, size_t errlen)
 {
 	memset(t, 0, sizeof *t);
-	t->dir = strdup(dir);
-	t->file = strdup(file);
+	t->dir = xstrdup(dir);
+	t->file = xstrdup(file);
 	if (t->dir == NULL || t->file == NULL)
 		return fail(err, errlen, -ENOMEM, "%s: out of memory", file);
 	char *text = NULL;
@@ -198,7 +199,7 @@ static int by_id(const void *a, const void *b)
 /* Writes the table, ordered by id (the order the ids were handed out). */
 static int save(const struct arbor_subnet_ids *t, char *err, size_t errlen)
 {
-	const struct arbor_subnet_id **order = calloc(t->n ? t->n : 1, sizeof *order);
+	const struct arbor_subnet_id **order = xcalloc(t->n ? t->n : 1, sizeof *order);
 	cJSON *doc = cJSON_CreateObject();
 	cJSON *subnets = cJSON_CreateObject();
 	if (order == NULL || doc == NULL || subnets == NULL) {
@@ -227,7 +228,7 @@ static int save(const struct arbor_subnet_ids *t, char *err, size_t errlen)
 /* Room for `more` entries. */
 static int reserve(struct arbor_subnet_ids *t, size_t more)
 {
-	struct arbor_subnet_id *v = realloc(t->v, (t->n + more) * sizeof *v);
+	struct arbor_subnet_id *v = xrealloc(t->v, (t->n + more) * sizeof *v);
 	if (v == NULL)
 		return -ENOMEM;
 	t->v = v;
@@ -245,7 +246,7 @@ static int assign(struct arbor_subnet_ids *t, const char **names, size_t n, char
 			 ARBOR_SUBNET_ID_MAX - t->n, n, names[0]);
 		return -ENOSPC;
 	}
-	uint8_t *used = calloc(ARBOR_SUBNET_ID_MAX + 1, 1);
+	uint8_t *used = xcalloc(ARBOR_SUBNET_ID_MAX + 1, 1);
 	if (used == NULL || reserve(t, n) < 0) {
 		free(used);
 		return fail(err, errlen, -ENOMEM, "%s: out of memory", t->file);
@@ -282,7 +283,7 @@ int arbor_subnet_ids_assign_physical(struct arbor_subnet_ids *t, const char *con
 			snprintf(err, errlen, "\"%.64s\" is not an interface name", names[i] ? names[i] : "(null)");
 			return -EINVAL;
 		}
-	const char **fresh = calloc(n ? n : 1, sizeof *fresh);
+	const char **fresh = xcalloc(n ? n : 1, sizeof *fresh);
 	if (fresh == NULL)
 		return fail(err, errlen, -ENOMEM, "%s: out of memory", t->file);
 	size_t k = 0;

@@ -11,6 +11,8 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "xalloc.h"
+
 struct arbor_syncer {
 	pthread_t thread;
 	pthread_mutex_t lock;
@@ -72,9 +74,7 @@ static void on_done(evutil_socket_t fd, short what, void *arg)
 
 struct arbor_syncer *arbor_syncer_new(struct event_base *base, char *err, size_t errlen)
 {
-	struct arbor_syncer *s = calloc(1, sizeof *s);
-	if (s == NULL)
-		abort();
+	struct arbor_syncer *s = xcalloc(1, sizeof *s);
 	s->fd = -1;
 	s->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	pthread_mutex_init(&s->lock, NULL);

@@ -21,6 +21,7 @@
 #include "buf.h"
 #include "client.h"
 #include "subnet_ids.h"
+#include "xalloc.h"
 
 enum { EXIT_OK = 0, EXIT_REFUSED = 1, EXIT_USAGE = 2, EXIT_NO_DAEMON = 3 };
 
@@ -633,6 +634,7 @@ static int cmd_addr(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+	arbor_alloc_init();
 	static const struct option options[] = {
 		{ "runtime-dir", required_argument, NULL, 'r' },
 		{ "json", no_argument, NULL, 'j' },

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "dhcp_wire.h"
+#include "xalloc.h"
 
 /* "01:52:54:00:12:34:56" → bytes; false for anything else. */
 static bool parse_hex_bytes(const char *s, uint8_t *out, size_t cap, size_t *len)
@@ -72,9 +73,7 @@ struct client_spec *client_config_parse(struct arbor_cfg_walk *w, const cJSON *c
 		arbor_cfg_leave(w, saved);
 		return NULL;
 	}
-	struct client_spec *specs = calloc((size_t)cJSON_GetArraySize(clients) + 1, sizeof *specs);
-	if (specs == NULL)
-		abort();
+	struct client_spec *specs = xcalloc((size_t)cJSON_GetArraySize(clients) + 1, sizeof *specs);
 	size_t i = 0;
 	for (const cJSON *node = clients->child; node; node = node->next, i++) {
 		size_t s2 = arbor_cfg_enter_index(w, i);

@@ -17,6 +17,7 @@
 
 #include "icmp_wire.h"
 #include "timefmt.h"
+#include "xalloc.h"
 
 /* Raw ICMP sockets' type filter, from <linux/icmp.h> (which clashes with
  * <net/if.h>): a set bit drops that type. */
@@ -133,9 +134,7 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 
 struct conflict_probe *conflict_probe_new(struct event_base *base, conflict_probe_cb cb, void *ctx)
 {
-	struct conflict_probe *cp = calloc(1, sizeof *cp);
-	if (cp == NULL)
-		abort();
+	struct conflict_probe *cp = xcalloc(1, sizeof *cp);
 	cp->base = base;
 	cp->cb = cb;
 	cp->ctx = ctx;
@@ -147,8 +146,6 @@ struct conflict_probe *conflict_probe_new(struct event_base *base, conflict_prob
 	for (size_t i = 0; i < CONFLICT_PROBE_MAX; i++) {
 		cp->slots[i].cp = cp;
 		cp->slots[i].timer = evtimer_new(base, on_timeout, &cp->slots[i]);
-		if (cp->slots[i].timer == NULL)
-			abort();
 	}
 	return cp;
 }
@@ -267,9 +264,7 @@ int conflict_probe_start(struct conflict_probe *cp, const struct conflict_probe_
 		snprintf(err, errlen, "echo to %s on %s: %s", shown, rq->ifname, strerror(errno));
 		return CONFLICT_PROBE_FAILED;
 	}
-	uint8_t *copy = malloc(rq->len ? rq->len : 1);
-	if (copy == NULL)
-		abort();
+	uint8_t *copy = xmalloc(rq->len ? rq->len : 1);
 	memcpy(copy, rq->pkt, rq->len);
 	sl->used = true;
 	sl->seq = seq;
@@ -299,9 +294,7 @@ bool conflict_probe_update(struct conflict_probe *cp, const char *ifname, const 
 		if (!sl->used || sl->key_len != key_len || memcmp(sl->key, key, key_len) != 0 ||
 		    strcmp(sl->ifname, ifname) != 0)
 			continue;
-		uint8_t *copy = realloc(sl->pkt, len ? len : 1);
-		if (copy == NULL)
-			abort();
+		uint8_t *copy = xrealloc(sl->pkt, len ? len : 1);
 		memcpy(copy, pkt, len);
 		sl->pkt = copy;
 		sl->len = len;

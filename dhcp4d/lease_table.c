@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "xalloc.h"
+
 static const char *const state_names[] = { "offered", "bound", "released", "expired", "declined" };
 
 const char *lease_state_name(enum lease_state s)
@@ -37,9 +39,9 @@ int lease_table_init(struct lease_table *t, uint32_t network, unsigned prefixlen
 	t->network = network;
 	t->prefixlen = prefixlen;
 	t->size = 1u << (32 - prefixlen);
-	t->by_addr = calloc(t->size, sizeof *t->by_addr);
+	t->by_addr = xcalloc(t->size, sizeof *t->by_addr);
 	t->nbuckets = t->size < 1024 ? 1024 : t->size;
-	t->buckets = calloc(t->nbuckets, sizeof *t->buckets);
+	t->buckets = xcalloc(t->nbuckets, sizeof *t->buckets);
 	if (t->by_addr == NULL || t->buckets == NULL) {
 		lease_table_free(t);
 		return -ENOMEM;
@@ -107,7 +109,7 @@ struct lease *lease_put(struct lease_table *t, uint32_t addr, const uint8_t *key
 		lease_remove(t, at);
 	if (by_key)
 		lease_remove(t, by_key);
-	struct lease *l = calloc(1, sizeof *l);
+	struct lease *l = xcalloc(1, sizeof *l);
 	if (l == NULL)
 		return NULL;
 	l->addr = addr;

@@ -37,6 +37,7 @@
 #include "syncer.h"
 #include "timefmt.h"
 #include "uplink.h"
+#include "xalloc.h"
 
 /* Up to PENDING_MAX answers wait for one journal commit: the more packets a
  * wake-up reads before committing, the fewer fsyncs per lease under load. */
@@ -771,9 +772,9 @@ static int resolve_auto_subnet(struct dhcp4d *h, struct server_spec *spec, char 
 		spec->network = prefix.addr;
 		spec->prefixlen = prefix.len;
 		free(spec->pools);
-		spec->pools = calloc(1, sizeof *spec->pools);
+		spec->pools = xcalloc(1, sizeof *spec->pools);
 		spec->npools = 1;
-		spec->pools[0].name = strdup("auto");
+		spec->pools[0].name = xstrdup("auto");
 		spec->pools[0].range.first = prefix.addr + 2;
 		spec->pools[0].range.last = prefix.addr + size - 2;
 		uint32_t id;
@@ -803,9 +804,7 @@ static int resolve_auto_subnet(struct dhcp4d *h, struct server_spec *spec, char 
 /* Opens every configured server; on failure nothing stays open. */
 static struct served *served_open(struct dhcp4d *h, const struct dhcp4d_config *cfg, char *err, size_t errlen)
 {
-	struct served *all = calloc(cfg->nservers ? cfg->nservers : 1, sizeof *all);
-	if (all == NULL)
-		abort();
+	struct served *all = xcalloc(cfg->nservers ? cfg->nservers : 1, sizeof *all);
 	for (size_t i = 0; i < cfg->nservers; i++) {
 		struct served *sv = &all[i];
 		const struct server_spec *spec = &cfg->servers[i];
@@ -922,9 +921,7 @@ static int open_uplinks(struct dhcp4d *h, const struct dhcp4d_config *cfg, char 
 	h->monitor_ev = event_new(arbor_daemon_base(h->d), arbor_nl_monitor_fd(h->monitor), EV_READ | EV_PERSIST,
 				  on_monitor_readable, h);
 	event_add(h->monitor_ev, NULL);
-	h->uplinks = calloc(cfg->nclients, sizeof *h->uplinks);
-	if (h->uplinks == NULL)
-		abort();
+	h->uplinks = xcalloc(cfg->nclients, sizeof *h->uplinks);
 	const char *hostname = arbor_daemon_config(h->d)->machine.name;
 	for (size_t i = 0; i < cfg->nclients; i++) {
 		struct uplink *u = uplink_open(h->d, h->nl, &cfg->clients[i], hostname, err, errlen);
@@ -963,16 +960,12 @@ static void dhcp4d_free(struct dhcp4d *h)
 
 static int dhcp4d_start(struct arbor_daemon *d, char *err, size_t errlen)
 {
-	struct dhcp4d *h = calloc(1, sizeof *h);
-	if (h == NULL)
-		abort();
+	struct dhcp4d *h = xcalloc(1, sizeof *h);
 	h->d = d;
 	arbor_daemon_set_userdata(d, h);
-	h->pending = calloc(PENDING_MAX, sizeof *h->pending);
-	h->inflight = calloc(PENDING_MAX, sizeof *h->inflight);
-	h->outbox = calloc(PENDING_MAX, sizeof *h->outbox);
-	if (h->pending == NULL || h->inflight == NULL || h->outbox == NULL)
-		abort();
+	h->pending = xcalloc(PENDING_MAX, sizeof *h->pending);
+	h->inflight = xcalloc(PENDING_MAX, sizeof *h->inflight);
+	h->outbox = xcalloc(PENDING_MAX, sizeof *h->outbox);
 	h->probe = conflict_probe_new(arbor_daemon_base(d), on_probe_done, h);
 	const struct dhcp4d_config *cfg = arbor_daemon_config(d)->daemon;
 	h->served = served_open(h, cfg, err, errlen);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "lease_table.h"
+#include "xalloc.h"
 
 bool parse_ipv4(const char *s, uint32_t *out)
 {
@@ -116,12 +117,12 @@ static void parse_options(struct arbor_cfg_walk *w, const cJSON *node, struct se
 			arbor_cfg_error(w, "domain_search", "must be an array of at most 16 DNS names");
 		} else {
 			size_t n = (size_t)cJSON_GetArraySize(search), i = 0;
-			o->search = calloc(n + 1, sizeof *o->search);
+			o->search = xcalloc(n + 1, sizeof *o->search);
 			for (const cJSON *s = search->child; s; s = s->next) {
 				if (!cJSON_IsString(s) || !arbor_valid_dns_name(s->valuestring))
 					arbor_cfg_error(w, "domain_search", "element %zu is not a DNS name", i);
 				else
-					o->search[i++] = strdup(s->valuestring);
+					o->search[i++] = xstrdup(s->valuestring);
 			}
 		}
 	}
@@ -131,7 +132,7 @@ static void parse_options(struct arbor_cfg_walk *w, const cJSON *node, struct se
 		if (!cJSON_IsArray(routes) || cJSON_GetArraySize(routes) > 32) {
 			arbor_cfg_error(w, NULL, "must be an array of at most 32 {\"destination\", \"router\"}");
 		} else {
-			o->routes = calloc((size_t)cJSON_GetArraySize(routes) + 1, sizeof *o->routes);
+			o->routes = xcalloc((size_t)cJSON_GetArraySize(routes) + 1, sizeof *o->routes);
 			size_t i = 0;
 			for (const cJSON *r = routes->child; r; r = r->next, i++) {
 				static const char *const rkeys[] = { "destination", "router", NULL };
@@ -159,7 +160,7 @@ static void parse_options(struct arbor_cfg_walk *w, const cJSON *node, struct se
 		if (!cJSON_IsArray(custom) || cJSON_GetArraySize(custom) > 64) {
 			arbor_cfg_error(w, NULL, "must be an array of at most 64 {\"code\", \"hex\"|\"text\"}");
 		} else {
-			o->custom = calloc((size_t)cJSON_GetArraySize(custom) + 1, sizeof *o->custom);
+			o->custom = xcalloc((size_t)cJSON_GetArraySize(custom) + 1, sizeof *o->custom);
 			size_t i = 0;
 			for (const cJSON *c = custom->child; c; c = c->next, i++) {
 				static const char *const ckeys[] = { "code", "hex", "text", NULL };
@@ -178,7 +179,7 @@ static void parse_options(struct arbor_cfg_walk *w, const cJSON *node, struct se
 						arbor_cfg_error(w, NULL, "give exactly one of \"hex\" or \"text\"");
 						ok = false;
 					} else if (hex) {
-						co->data = malloc(strlen(hex) / 2 + 1);
+						co->data = xmalloc(strlen(hex) / 2 + 1);
 						int n = lease_unhex(hex, co->data, strlen(hex) / 2 + 1);
 						if (n < 0 || n > 255) {
 							arbor_cfg_error(w, "hex", "\"%s\" is not hex bytes (at most 255)", hex);
@@ -187,7 +188,7 @@ static void parse_options(struct arbor_cfg_walk *w, const cJSON *node, struct se
 						co->len = n > 0 ? (size_t)n : 0;
 					} else {
 						co->len = strlen(text);
-						co->data = (uint8_t *)strdup(text);
+						co->data = (uint8_t *)xstrdup(text);
 						if (co->len > 255) {
 							arbor_cfg_error(w, "text", "longer than 255 bytes");
 							ok = false;
@@ -315,9 +316,9 @@ static void parse_server(struct arbor_cfg_walk *w, const cJSON *node, struct ser
 	if (pools == NULL) {
 		/* Default: the whole subnet but its first and last host addresses. */
 		if (have_subnet) {
-			s->pools = calloc(1, sizeof *s->pools);
+			s->pools = xcalloc(1, sizeof *s->pools);
 			s->npools = 1;
-			s->pools[0].name = strdup("default");
+			s->pools[0].name = xstrdup("default");
 			uint32_t size = 1u << (32 - s->prefixlen);
 			s->pools[0].range.first = s->network + (size > 8 ? 2 : 1);
 			s->pools[0].range.last = s->network + size - 2;
@@ -325,7 +326,7 @@ static void parse_server(struct arbor_cfg_walk *w, const cJSON *node, struct ser
 	} else if (!cJSON_IsArray(pools) || cJSON_GetArraySize(pools) < 1 || cJSON_GetArraySize(pools) > 64) {
 		arbor_cfg_error(w, NULL, "must be an array of 1 to 64 pools");
 	} else {
-		s->pools = calloc((size_t)cJSON_GetArraySize(pools), sizeof *s->pools);
+		s->pools = xcalloc((size_t)cJSON_GetArraySize(pools), sizeof *s->pools);
 		size_t i = 0;
 		for (const cJSON *p = pools->child; p; p = p->next, i++) {
 			static const char *const pkeys[] = { "name", "start", "end", "match", NULL };
@@ -382,7 +383,7 @@ static void parse_server(struct arbor_cfg_walk *w, const cJSON *node, struct ser
 	const cJSON *ex = cJSON_GetObjectItemCaseSensitive(node, "exclusions");
 	const cJSON *reserved = cJSON_GetObjectItemCaseSensitive(node, "reserved");
 	size_t nex = (cJSON_IsArray(ex) ? (size_t)cJSON_GetArraySize(ex) : 0) + (reserved ? 1 : 0);
-	s->exclusions = calloc(nex + 1, sizeof *s->exclusions);
+	s->exclusions = xcalloc(nex + 1, sizeof *s->exclusions);
 	if (ex) {
 		saved = arbor_cfg_enter(w, "exclusions");
 		if (!cJSON_IsArray(ex)) {
@@ -411,7 +412,7 @@ static void parse_server(struct arbor_cfg_walk *w, const cJSON *node, struct ser
 		if (!cJSON_IsArray(res)) {
 			arbor_cfg_error(w, NULL, "must be an array");
 		} else {
-			s->reservations = calloc((size_t)cJSON_GetArraySize(res) + 1, sizeof *s->reservations);
+			s->reservations = xcalloc((size_t)cJSON_GetArraySize(res) + 1, sizeof *s->reservations);
 			size_t i = 0;
 			for (const cJSON *r = res->child; r; r = r->next, i++) {
 				static const char *const rkeys[] = { "mac", "client_id", "address", "pool", "hostname", NULL };
@@ -525,9 +526,7 @@ void dhcp4d_config_free(void *p)
 void *dhcp4d_config_parse(struct arbor_cfg_walk *w, const cJSON *sec)
 {
 	static const char *const keys[] = { "servers", "clients", "commit_interval", "compact_records", NULL };
-	struct dhcp4d_config *cfg = calloc(1, sizeof *cfg);
-	if (cfg == NULL)
-		abort();
+	struct dhcp4d_config *cfg = xcalloc(1, sizeof *cfg);
 	arbor_cfg_object(w, sec, keys);
 	arbor_cfg_duration(w, sec, "commit_interval", 0.002, 1, &cfg->commit_interval);
 	unsigned long long compact;
@@ -543,7 +542,7 @@ void *dhcp4d_config_parse(struct arbor_cfg_walk *w, const cJSON *sec)
 		arbor_cfg_leave(w, saved);
 		return cfg;
 	}
-	cfg->servers = calloc((size_t)cJSON_GetArraySize(servers) + 1, sizeof *cfg->servers);
+	cfg->servers = xcalloc((size_t)cJSON_GetArraySize(servers) + 1, sizeof *cfg->servers);
 	size_t i = 0;
 	for (const cJSON *node = servers->child; node; node = node->next, i++) {
 		size_t s2 = arbor_cfg_enter_index(w, i);

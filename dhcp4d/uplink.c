@@ -29,6 +29,7 @@
 #include "log.h"
 #include "statefile.h"
 #include "timefmt.h"
+#include "xalloc.h"
 
 #ifndef RTPROT_DHCP
 #define RTPROT_DHCP 16
@@ -466,9 +467,7 @@ static void load_lease(struct uplink *u, struct client_lease *saved, double now)
 struct uplink *uplink_open(struct arbor_daemon *d, struct arbor_nl *nl, const struct client_spec *spec,
 			   const char *hostname, char *err, size_t errlen)
 {
-	struct uplink *u = calloc(1, sizeof *u);
-	if (u == NULL)
-		abort();
+	struct uplink *u = xcalloc(1, sizeof *u);
 	u->d = d;
 	u->nl = nl;
 	u->fd = -1;

@@ -12,6 +12,7 @@
 #include "byteorder.h"
 #include "dname.h"
 #include "dns_wire.h"
+#include "xalloc.h"
 
 struct centry {
 	struct centry *hnext;       /* hash chain */
@@ -52,11 +53,11 @@ static uint32_t key_hash(uint8_t kind, const uint8_t *name, size_t len, uint16_t
 
 struct cache *cache_new(size_t max_bytes, uint32_t max_ttl)
 {
-	struct cache *c = calloc(1, sizeof *c);
+	struct cache *c = xcalloc(1, sizeof *c);
 	if (c == NULL)
 		return NULL;
 	c->nbuckets = 64;
-	c->buckets = calloc(c->nbuckets, sizeof *c->buckets);
+	c->buckets = xcalloc(c->nbuckets, sizeof *c->buckets);
 	if (c->buckets == NULL) {
 		free(c);
 		return NULL;
@@ -131,7 +132,7 @@ static void maybe_grow(struct cache *c)
 	if (c->st.entries < c->nbuckets * 2)
 		return;
 	size_t n = c->nbuckets * 2;
-	struct centry **b = calloc(n, sizeof *b);
+	struct centry **b = xcalloc(n, sizeof *b);
 	if (b == NULL)
 		return;
 	for (size_t i = 0; i < c->nbuckets; i++) {
@@ -218,7 +219,7 @@ int cache_put(struct cache *c, enum cache_kind kind, const uint8_t *qname, size_
 		return -EINVAL;
 	if (len > ARBOR_DNS_MAX_MSG)
 		return -EBADMSG;
-	struct arbor_dns_message *m = malloc(sizeof *m);
+	struct arbor_dns_message *m = xmalloc(sizeof *m);
 	if (m == NULL)
 		return -ENOMEM;
 	int rc = arbor_dns_parse(resp, len, m);
@@ -258,7 +259,7 @@ int cache_put(struct cache *c, enum cache_kind kind, const uint8_t *qname, size_
 		return 0;
 	}
 
-	struct centry *e = malloc(cost);
+	struct centry *e = xmalloc(cost);
 	if (e == NULL)
 		return -ENOMEM;
 	memset(e, 0, sizeof *e);
@@ -275,7 +276,7 @@ int cache_put(struct cache *c, enum cache_kind kind, const uint8_t *qname, size_
 	uint8_t *offs = e->data + qname_len, *copy = offs + 2 * w.nttl;
 	memcpy(copy, resp, len);
 	/* Walk again over the copy: clamp its TTLs in place and note where they are. */
-	uint16_t *tmp = w.nttl ? malloc(w.nttl * sizeof *tmp) : NULL;
+	uint16_t *tmp = w.nttl ? xmalloc(w.nttl * sizeof *tmp) : NULL;
 	if (w.nttl && tmp == NULL) {
 		free(e);
 		return -ENOMEM;

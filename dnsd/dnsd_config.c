@@ -10,6 +10,7 @@
 
 #include "dns_wire.h"
 #include "rdata_text.h"
+#include "xalloc.h"
 
 bool dnsd_parse_hostport(const char *s, uint16_t default_port, struct dnsd_listen *out)
 {
@@ -150,9 +151,7 @@ static char **string_list(struct arbor_cfg_walk *w, const cJSON *obj, const char
 		arbor_cfg_error(w, key, "must be an array of at most %zu strings", max);
 		return NULL;
 	}
-	char **out = calloc((size_t)cJSON_GetArraySize(arr) + 1, sizeof *out);
-	if (out == NULL)
-		abort();
+	char **out = xcalloc((size_t)cJSON_GetArraySize(arr) + 1, sizeof *out);
 	size_t saved = arbor_cfg_enter(w, key), i = 0;
 	for (const cJSON *it = arr->child; it; it = it->next, i++) {
 		if (!cJSON_IsString(it)) {
@@ -161,7 +160,7 @@ static char **string_list(struct arbor_cfg_walk *w, const cJSON *obj, const char
 			arbor_cfg_error(w, NULL, "%s: must be a string", idx);
 			continue;
 		}
-		out[(*n)++] = strdup(it->valuestring);
+		out[(*n)++] = xstrdup(it->valuestring);
 	}
 	arbor_cfg_leave(w, saved);
 	return out;
@@ -192,9 +191,7 @@ static struct dnsd_listen *addr_list(struct arbor_cfg_walk *w, const cJSON *sec,
 	size_t count;
 	char **texts;
 	const char *const *src = list_or_default(w, sec, key, 64, def, &texts, &count);
-	struct dnsd_listen *out = calloc(count + 1, sizeof *out);
-	if (out == NULL)
-		abort();
+	struct dnsd_listen *out = xcalloc(count + 1, sizeof *out);
 	*n = 0;
 	for (size_t i = 0; i < count; i++) {
 		if (!dnsd_parse_hostport(src[i], port, &out[*n])) {
@@ -218,9 +215,7 @@ static struct dnsd_net *net_list(struct arbor_cfg_walk *w, const cJSON *sec, con
 	size_t count;
 	char **texts;
 	const char *const *src = list_or_default(w, sec, key, 256, def, &texts, &count);
-	struct dnsd_net *out = calloc(count + 1, sizeof *out);
-	if (out == NULL)
-		abort();
+	struct dnsd_net *out = xcalloc(count + 1, sizeof *out);
 	*n = 0;
 	for (size_t i = 0; i < count; i++) {
 		if (!dnsd_parse_net(src[i], &out[*n])) {
@@ -358,9 +353,7 @@ static void parse_child(struct arbor_cfg_walk *w, const cJSON *node, struct dnsd
 			arbor_cfg_error(w, key, "must be an array of at most %d entries", (int)(max));         \
 			break;                                                                                 \
 		}                                                                                              \
-		arr = calloc((size_t)cJSON_GetArraySize(list_) + 1, sizeof *(arr));                            \
-		if (arr == NULL)                                                                               \
-			abort();                                                                               \
+		arr = xcalloc((size_t)cJSON_GetArraySize(list_) + 1, sizeof *(arr));                            \
 		size_t saved_ = arbor_cfg_enter(w, key), i_ = 0;                                               \
 		for (const cJSON *node = list_->child; node; node = node->next, i_++) {                        \
 			size_t s2_ = arbor_cfg_enter_index(w, i_);                                             \
@@ -375,9 +368,7 @@ void *dnsd_config_parse(struct arbor_cfg_walk *w, const cJSON *sec)
 	static const char *const keys[] = { "listen", "zone", "ttl", "soa", "records", "hosts", "children",
 					    "interfaces", "reverse_zones", "forwarders", "allow_recursion", "leases",
 					    "threads", "tcp", "child_port", NULL };
-	struct dnsd_config *cfg = calloc(1, sizeof *cfg);
-	if (cfg == NULL)
-		abort();
+	struct dnsd_config *cfg = xcalloc(1, sizeof *cfg);
 	arbor_cfg_object(w, sec, keys);
 	static const char *const def_listen[] = { "127.0.0.1", "::1", NULL };
 	cfg->listen = addr_list(w, sec, "listen", 53, def_listen, &cfg->nlisten);
@@ -431,9 +422,7 @@ void *dnsd_config_parse(struct arbor_cfg_walk *w, const cJSON *sec)
 			if (!valid_label(cfg->interfaces[i]))
 				arbor_cfg_error(w, "interfaces", "\"%s\" cannot be a DNS label", cfg->interfaces[i]);
 		if (cfg->interfaces == NULL) {
-			cfg->interfaces = calloc(1, sizeof *cfg->interfaces);
-			if (cfg->interfaces == NULL)
-				abort();
+			cfg->interfaces = xcalloc(1, sizeof *cfg->interfaces);
 		}
 	}
 	cfg->reverse = net_list(w, sec, "reverse_zones", NULL, &cfg->nreverse);

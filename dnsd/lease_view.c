@@ -15,6 +15,7 @@
 #include <cjson/cJSON.h>
 
 #include "statefile.h"
+#include "xalloc.h"
 
 struct entry {
 	struct lease_view v;
@@ -44,9 +45,7 @@ static void apply(struct table *t, const cJSON *rec)
 	if (e == NULL) {
 		if (t->n == t->cap) {
 			t->cap = t->cap ? t->cap * 2 : 64;
-			t->e = realloc(t->e, t->cap * sizeof *t->e);
-			if (t->e == NULL)
-				abort();
+			t->e = xrealloc(t->e, t->cap * sizeof *t->e);
 		}
 		e = &t->e[t->n++];
 		memset(e, 0, sizeof *e);
@@ -116,9 +115,7 @@ int lease_view_read(const char *dir, double now, struct lease_view **out, size_t
 			*next_end = t.e[i].v.ends;
 		kept++;
 	}
-	struct lease_view *v = calloc(kept + 1, sizeof *v);
-	if (v == NULL)
-		abort();
+	struct lease_view *v = xcalloc(kept + 1, sizeof *v);
 	for (size_t i = 0; i < t.n; i++)
 		if (t.e[i].bound && t.e[i].v.ends > now)
 			v[(*n)++] = t.e[i].v;

@@ -48,6 +48,7 @@
 #include "sources.h"
 #include "subnet_ids.h"
 #include "timefmt.h"
+#include "xalloc.h"
 #include "zone.h"
 
 /* UDP buffers: a query longer than 1536 bytes is not one we answer (it is cut and
@@ -170,7 +171,7 @@ static int read_interfaces(struct dnsd *h, struct iface_addr **out, size_t *n)
 		free(links);
 		return -EIO;
 	}
-	const char **physical = calloc(nlinks + 1, sizeof *physical);
+	const char **physical = xcalloc(nlinks + 1, sizeof *physical);
 	size_t nphys = 0;
 	for (size_t i = 0; i < nlinks; i++)
 		if (links[i].kind[0] == '\0' && !(links[i].flags & IFF_LOOPBACK))
@@ -179,9 +180,7 @@ static int read_interfaces(struct dnsd *h, struct iface_addr **out, size_t *n)
 	if (nphys && arbor_subnet_ids_assign_physical(&h->subnet_ids, physical, nphys, err, sizeof err) < 0)
 		log_warn("subnet ids: %s", err);
 	free(physical);
-	struct iface_addr *v = calloc(nlinks + naddrs + 1, sizeof *v);
-	if (v == NULL)
-		abort();
+	struct iface_addr *v = xcalloc(nlinks + naddrs + 1, sizeof *v);
 	for (size_t i = 0; i < nlinks; i++) {
 		if (links[i].flags & IFF_LOOPBACK)
 			continue;
@@ -366,9 +365,7 @@ static void on_resolved(void *ctx, const uint8_t *resp, size_t len)
 static void resolve(struct dnsd *h, const struct dnsd_answer_info *info, int udp_fd, const struct sockaddr_storage *peer,
 		    socklen_t peer_len, struct tcp_conn *conn)
 {
-	struct pending *p = calloc(1, sizeof *p);
-	if (p == NULL)
-		abort();
+	struct pending *p = xcalloc(1, sizeof *p);
 	p->h = h;
 	p->info = *info;
 	p->udp_fd = udp_fd;
@@ -566,9 +563,7 @@ static void on_tcp_accept(struct evconnlistener *l, evutil_socket_t fd, struct s
 		close(fd);
 		return;
 	}
-	struct tcp_conn *c = calloc(1, sizeof *c);
-	if (c == NULL)
-		abort();
+	struct tcp_conn *c = xcalloc(1, sizeof *c);
 	c->h = h;
 	memcpy(&c->peer, sa, (size_t)salen < sizeof c->peer ? (size_t)salen : sizeof c->peer);
 	c->bev = bufferevent_socket_new(arbor_daemon_base(h->d), fd, BEV_OPT_CLOSE_ON_FREE);
@@ -679,9 +674,7 @@ static int add_zones(struct dnsd *h, struct zone_db *db, char *err, size_t errle
 
 static int dnsd_start(struct arbor_daemon *d, char *err, size_t errlen)
 {
-	struct dnsd *h = calloc(1, sizeof *h);
-	if (h == NULL)
-		abort();
+	struct dnsd *h = xcalloc(1, sizeof *h);
 	h->d = d;
 	arbor_daemon_set_userdata(d, h);
 	const struct arbor_config *acfg = arbor_daemon_config(d);
@@ -698,7 +691,7 @@ static int dnsd_start(struct arbor_daemon *d, char *err, size_t errlen)
 	h->has_machine_id = arbor_machine_id(&acfg->machine, h->machine_id, merr, sizeof merr) == 0;
 	if (!h->has_machine_id)
 		log_warn("no machine id (%s): no derived IPv6 addresses", merr);
-	h->reverse = calloc(cfg->nreverse + 2, sizeof *h->reverse);
+	h->reverse = xcalloc(cfg->nreverse + 2, sizeof *h->reverse);
 	for (size_t i = 0; i < cfg->nreverse; i++)
 		if (sources_reverse_apex_v4(&cfg->reverse[i], h->reverse[h->nreverse], sizeof h->reverse[0]) == 0)
 			h->nreverse++;
@@ -714,20 +707,16 @@ static int dnsd_start(struct arbor_daemon *d, char *err, size_t errlen)
 		return -1;
 	}
 	h->nworkers = cfg->threads;
-	h->workers = calloc(h->nworkers, sizeof *h->workers);
-	if (h->workers == NULL)
-		abort();
+	h->workers = xcalloc(h->nworkers, sizeof *h->workers);
 	for (unsigned t = 0; t < h->nworkers; t++) {
 		struct worker *w = &h->workers[t];
 		w->h = h;
 		w->index = t;
 		pthread_mutex_init(&w->lock, NULL);
 		w->db = zone_db_new();
-		w->qbuf = calloc(BATCH, UDP_MAX);
-		w->rbuf = calloc(BATCH, REPLY_MAX);
-		w->fds = calloc(cfg->nlisten + 1, sizeof *w->fds);
-		if (w->db == NULL || w->qbuf == NULL || w->rbuf == NULL || w->fds == NULL)
-			abort();
+		w->qbuf = xcalloc(BATCH, UDP_MAX);
+		w->rbuf = xcalloc(BATCH, REPLY_MAX);
+		w->fds = xcalloc(cfg->nlisten + 1, sizeof *w->fds);
 		if (add_zones(h, w->db, err, errlen) < 0) {
 			dnsd_free(h);
 			return -1;
@@ -743,7 +732,7 @@ static int dnsd_start(struct arbor_daemon *d, char *err, size_t errlen)
 		}
 	}
 	struct event_base *base = arbor_daemon_base(d);
-	h->tcp = calloc(cfg->nlisten + 1, sizeof *h->tcp);
+	h->tcp = xcalloc(cfg->nlisten + 1, sizeof *h->tcp);
 	for (size_t i = 0; i < cfg->nlisten; i++) {
 		h->tcp[i] = evconnlistener_new_bind(base, on_tcp_accept, h,
 						    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC, 128,

@@ -24,6 +24,7 @@
 #include "cache.h"
 #include "dname.h"
 #include "dns_wire.h"
+#include "xalloc.h"
 #include "resolver.h"
 
 #define MAX_TARGETS (2 * DNSD_MAX_GLUE)
@@ -210,7 +211,7 @@ static void rbuf_unref(struct rbuf *b)
 
 static struct rbuf *rbuf_new(const uint8_t *data, size_t len)
 {
-	struct rbuf *b = malloc(sizeof *b + len);
+	struct rbuf *b = xmalloc(sizeof *b + len);
 	if (b) {
 		b->refs = 1;
 		b->len = len;
@@ -286,7 +287,7 @@ static void health_note(struct resolver *r, struct health *h, bool ok)
 	}
 	if (!changed)
 		return;
-	struct hevent *he = calloc(1, sizeof *he);
+	struct hevent *he = xcalloc(1, sizeof *he);
 	if (he == NULL)
 		return; /* the state is right; only the notification is lost */
 	he->kind = h->kind;
@@ -312,7 +313,7 @@ static long child_find(struct resolver *r, const uint8_t *apex, size_t len)
 			return (long)i;
 	if (r->nchild == r->child_cap) {
 		size_t cap = r->child_cap ? 2 * r->child_cap : 8;
-		struct child *c = realloc(r->child, cap * sizeof *c);
+		struct child *c = xrealloc(r->child, cap * sizeof *c);
 		if (c == NULL)
 			return -ENOMEM;
 		r->child = c;
@@ -326,7 +327,7 @@ static long child_find(struct resolver *r, const uint8_t *apex, size_t len)
 	memcpy(c->apex, low, len);
 	c->apex_len = (uint8_t)len;
 	c->h.kind = "child";
-	c->h.name = strdup(text);
+	c->h.name = xstrdup(text);
 	if (c->h.name == NULL)
 		return -ENOMEM;
 	return (long)r->nchild++;
@@ -765,7 +766,7 @@ struct resolver *resolver_new(struct event_base *base, const struct resolver_con
 			return NULL;
 		}
 	}
-	struct resolver *r = calloc(1, sizeof *r);
+	struct resolver *r = xcalloc(1, sizeof *r);
 	if (r == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
@@ -795,7 +796,7 @@ struct resolver *resolver_new(struct event_base *base, const struct resolver_con
 		char text[ADDR_TEXT_MAX];
 		addr_text(ss, text, sizeof text);
 		r->fwd[i].kind = "upstream";
-		r->fwd[i].name = strdup(text);
+		r->fwd[i].name = xstrdup(text);
 		ok = ok && r->fwd[i].name;
 	}
 	r->ev_ready = event_new(base, -1, 0, ready_cb, r);
@@ -881,7 +882,7 @@ int resolver_resolve(struct resolver *r, const struct dnsd_answer_info *info, re
 	    dname_check(info->q.name, info->q.name_len) < 0)
 		return -EINVAL;
 	enum cache_kind kind = info->verdict == DNSD_FORWARD ? CACHE_KIND_FORWARD : CACHE_KIND_CHILD;
-	struct waiter *w = calloc(1, sizeof *w);
+	struct waiter *w = xcalloc(1, sizeof *w);
 	if (w == NULL)
 		return -ENOMEM;
 	w->done = done;
@@ -912,7 +913,7 @@ int resolver_resolve(struct resolver *r, const struct dnsd_answer_info *info, re
 		r->n.overload++;
 		return fail_soon(r, w);
 	}
-	q = calloc(1, sizeof *q);
+	q = xcalloc(1, sizeof *q);
 	if (q == NULL) {
 		free(w);
 		return -ENOMEM;

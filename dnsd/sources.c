@@ -14,6 +14,7 @@
 #include "addr_derive.h"
 #include "dns_wire.h"
 #include "rdata_text.h"
+#include "xalloc.h"
 
 void record_list_free(struct record_list *l)
 {
@@ -29,14 +30,10 @@ static int add_wire(struct record_list *l, const uint8_t *owner, size_t owner_le
 {
 	if (l->n == l->cap) {
 		l->cap = l->cap ? l->cap * 2 : 32;
-		l->r = realloc(l->r, l->cap * sizeof *l->r);
-		l->blocks = realloc(l->blocks, l->cap * sizeof *l->blocks);
-		if (l->r == NULL || l->blocks == NULL)
-			abort();
+		l->r = xrealloc(l->r, l->cap * sizeof *l->r);
+		l->blocks = xrealloc(l->blocks, l->cap * sizeof *l->blocks);
 	}
-	uint8_t *block = malloc(owner_len + rdlen + 1);
-	if (block == NULL)
-		abort();
+	uint8_t *block = xmalloc(owner_len + rdlen + 1);
 	memcpy(block, owner, owner_len);
 	memcpy(block + owner_len, rdata, rdlen);
 	l->blocks[l->nblocks++] = block;

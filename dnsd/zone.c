@@ -15,6 +15,7 @@
 #include "dname.h"
 #include "dns_wire.h"
 #include "rdata_text.h"
+#include "xalloc.h"
 #include "zone_index.h"
 
 #define MAX_RDATA 65535
@@ -72,7 +73,7 @@ static void source_free(struct source *s)
 
 struct zone_db *zone_db_new(void)
 {
-	return calloc(1, sizeof(struct zone_db));
+	return xcalloc(1, sizeof(struct zone_db));
 }
 
 void zone_db_free(struct zone_db *db)
@@ -159,10 +160,10 @@ static struct zone_index *compile(const struct zone_db *db, const struct source 
 			n += db->sources[i].n;
 	if (cand)
 		n += cand->n;
-	struct zidx_input *in = calloc(n ? n : 1, sizeof *in);
-	const uint8_t **apex = calloc(db->nzones ? db->nzones : 1, sizeof *apex);
-	size_t *apex_len = calloc(db->nzones ? db->nzones : 1, sizeof *apex_len);
-	uint8_t *keys = malloc(db->nzones * ARBOR_DNS_NAME_WIRE_MAX + 1);
+	struct zidx_input *in = xcalloc(n ? n : 1, sizeof *in);
+	const uint8_t **apex = xcalloc(db->nzones ? db->nzones : 1, sizeof *apex);
+	size_t *apex_len = xcalloc(db->nzones ? db->nzones : 1, sizeof *apex_len);
+	uint8_t *keys = xmalloc(db->nzones * ARBOR_DNS_NAME_WIRE_MAX + 1);
 	struct zone_index *idx = NULL;
 	if (in == NULL || apex == NULL || apex_len == NULL || keys == NULL)
 		goto out;
@@ -268,7 +269,7 @@ int zone_db_add_zone(struct zone_db *db, const char *apex_text, const struct zon
 	memcpy(zone.apex, apex, (size_t)alen);
 	if (arbor_dns_name_to_text(apex, (size_t)alen, zone.apex_text, sizeof zone.apex_text) < 0)
 		return fail(err, errlen, "zone apex cannot be shown as text");
-	zone.ns = malloc(nns * ARBOR_DNS_NAME_WIRE_MAX);
+	zone.ns = xmalloc(nns * ARBOR_DNS_NAME_WIRE_MAX);
 	if (zone.ns == NULL)
 		return -ENOMEM;
 	for (size_t i = 0; i < nns; i++) {
@@ -307,7 +308,7 @@ int zone_db_add_zone(struct zone_db *db, const char *apex_text, const struct zon
 		put_be32(zone.soa + zone.soa_len + 4 * (size_t)i, fields[i]);
 	zone.soa_len += 20;
 
-	struct zone *zones = realloc(db->zones, (db->nzones + 1) * sizeof *zones);
+	struct zone *zones = xrealloc(db->zones, (db->nzones + 1) * sizeof *zones);
 	if (zones == NULL) {
 		free(zone.ns);
 		return -ENOMEM;
@@ -395,7 +396,7 @@ static int cmp_rec(const void *pa, const void *pb)
 /* Within one batch: no CNAME next to other data, one CNAME target per name. */
 static int check_cnames(const struct source *s, char *err, size_t errlen)
 {
-	const struct src_rec **v = malloc((s->n ? s->n : 1) * sizeof *v);
+	const struct src_rec **v = xmalloc((s->n ? s->n : 1) * sizeof *v);
 	if (v == NULL)
 		return -ENOMEM;
 	for (size_t i = 0; i < s->n; i++)
@@ -443,8 +444,8 @@ static int source_copy(struct source *s, uint32_t id, const struct zone_record *
 	size_t bytes = 0;
 	for (size_t i = 0; i < n; i++)
 		bytes += 2 * recs[i].owner_len + recs[i].rdata_len;
-	s->recs = calloc(n ? n : 1, sizeof *s->recs);
-	s->mem = malloc(bytes ? bytes : 1);
+	s->recs = xcalloc(n ? n : 1, sizeof *s->recs);
+	s->mem = xmalloc(bytes ? bytes : 1);
 	if (s->recs == NULL || s->mem == NULL) {
 		source_free(s);
 		return -ENOMEM;
@@ -495,7 +496,7 @@ int zone_db_replace_source(struct zone_db *db, uint32_t source, const struct zon
 	}
 	struct source *old = find_source(db, source);
 	if (old == NULL && n) {
-		struct source *v = realloc(db->sources, (db->nsources + 1) * sizeof *v);
+		struct source *v = xrealloc(db->sources, (db->nsources + 1) * sizeof *v);
 		if (v == NULL) {
 			source_free(&cand);
 			return -ENOMEM;

@@ -11,6 +11,7 @@
 #include "byteorder.h"
 #include "dname.h"
 #include "dns_wire.h"
+#include "xalloc.h"
 
 enum { KEEP, DUPLICATE, SHADOWED };
 
@@ -220,9 +221,9 @@ static void find_cut(struct zone_index *idx, uint32_t k, const uint8_t *apex_lab
 struct zone_index *zone_index_build(struct zidx_input *in, size_t n, uint16_t nzones, const uint8_t *const *apex,
 				    const size_t *apex_len)
 {
-	struct zone_index *idx = calloc(1, sizeof *idx);
-	uint8_t *state = malloc(n ? n : 1);
-	uint8_t *apex_labels = malloc(nzones ? nzones : 1);
+	struct zone_index *idx = xcalloc(1, sizeof *idx);
+	uint8_t *state = xmalloc(n ? n : 1);
+	uint8_t *apex_labels = xmalloc(nzones ? nzones : 1);
 	if (idx == NULL || state == NULL || apex_labels == NULL)
 		goto fail;
 	for (uint16_t z = 0; z < nzones; z++)
@@ -257,12 +258,12 @@ struct zone_index *zone_index_build(struct zidx_input *in, size_t n, uint16_t nz
 	idx->table_bits = bits;
 	if (bits > 30)
 		goto fail;
-	idx->nodes = calloc(bound ? bound : 1, sizeof *idx->nodes);
-	idx->sets = calloc(nsets ? nsets : 1, sizeof *idx->sets);
-	idx->rrs = calloc(nrrs ? nrrs : 1, sizeof *idx->rrs);
-	idx->arena = malloc(arena ? arena : 1);
-	idx->table = calloc((size_t)1 << bits, sizeof *idx->table);
-	idx->zones = calloc(nzones ? nzones : 1, sizeof *idx->zones);
+	idx->nodes = xcalloc(bound ? bound : 1, sizeof *idx->nodes);
+	idx->sets = xcalloc(nsets ? nsets : 1, sizeof *idx->sets);
+	idx->rrs = xcalloc(nrrs ? nrrs : 1, sizeof *idx->rrs);
+	idx->arena = xmalloc(arena ? arena : 1);
+	idx->table = xcalloc((size_t)1 << bits, sizeof *idx->table);
+	idx->zones = xcalloc(nzones ? nzones : 1, sizeof *idx->zones);
 	if (!idx->nodes || !idx->sets || !idx->rrs || !idx->arena || !idx->table || !idx->zones)
 		goto fail;
 	idx->nzones = nzones;

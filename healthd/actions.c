@@ -13,6 +13,7 @@
 #include "healthd.h"
 #include "http_fetch.h"
 #include "json.h"
+#include "xalloc.h"
 
 struct running_action {
 	struct running_action *next, *prev;
@@ -94,9 +95,7 @@ static void on_exec_done(void *ctx, int status, bool timed_out, const char *outp
 static void run_one(struct healthd *hd, const struct check *c, const struct action_spec *s, enum check_health from,
 		    enum check_health to)
 {
-	struct running_action *a = calloc(1, sizeof *a);
-	if (a == NULL)
-		abort();
+	struct running_action *a = xcalloc(1, sizeof *a);
 	a->hd = hd;
 	snprintf(a->check, sizeof a->check, "%s", c->spec->name);
 	snprintf(a->to, sizeof a->to, "%s", check_health_name(to));

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "dns_wire.h"
+#include "xalloc.h"
 
 static const char *const kind_names[] = { "icmp", "tcp", "http", "dns", "daemon", "exec" };
 
@@ -51,7 +52,7 @@ int split_host_port(const char *text, char **host, uint16_t *port, uint16_t defa
 			return -EINVAL;
 		*port = default_port;
 	}
-	*host = strndup(text, hlen);
+	*host = xstrndup(text, hlen);
 	for (char *c = *host; *c; c++)
 		if (isspace((unsigned char)*c) || *c == '/' || *c == '[' || *c == ']')
 			return -EINVAL;
@@ -77,7 +78,7 @@ static char **parse_argv(struct arbor_cfg_walk *w, const cJSON *arr, const char 
 		return NULL;
 	}
 	size_t n = (size_t)cJSON_GetArraySize(arr);
-	char **argv = calloc(n + 1, sizeof *argv);
+	char **argv = xcalloc(n + 1, sizeof *argv);
 	size_t i = 0;
 	for (const cJSON *a = arr->child; a; a = a->next, i++) {
 		if (!cJSON_IsString(a)) {
@@ -87,7 +88,7 @@ static char **parse_argv(struct arbor_cfg_walk *w, const cJSON *arr, const char 
 			free(argv);
 			return NULL;
 		}
-		argv[i] = strdup(a->valuestring);
+		argv[i] = xstrdup(a->valuestring);
 	}
 	if (argv[0][0] != '/')
 		arbor_cfg_error(w, key, "\"%s\" must be an absolute path (no shell, no PATH search)", argv[0]);
@@ -199,9 +200,9 @@ static void parse_http_target(struct arbor_cfg_walk *w, struct check_spec *c)
 	}
 	const char *hostport = url + 7;
 	const char *slash = strchr(hostport, '/');
-	char *hp = slash ? strndup(hostport, (size_t)(slash - hostport)) : strdup(hostport);
-	c->http_path = strdup(slash ? slash : "/");
-	c->http_host = strdup(hp);
+	char *hp = slash ? xstrndup(hostport, (size_t)(slash - hostport)) : xstrdup(hostport);
+	c->http_path = xstrdup(slash ? slash : "/");
+	c->http_host = xstrdup(hp);
 	if (split_host_port(hp, &c->host, &c->port, 80) != 0)
 		arbor_cfg_error(w, "target", "\"%s\": bad host or port", url);
 	free(hp);
@@ -320,19 +321,19 @@ static bool parse_check(struct arbor_cfg_walk *w, const cJSON *node, struct chec
 		c->exec_argv = command ? parse_argv(w, command, "command") : NULL;
 		if (command == NULL)
 			arbor_cfg_error(w, "command", "missing: [\"/path/to/program\", \"arg\", ...]");
-		c->target = strdup(c->exec_argv ? c->exec_argv[0] : "");
+		c->target = xstrdup(c->exec_argv ? c->exec_argv[0] : "");
 	} else {
 		arbor_cfg_string(w, node, "target", NULL, &c->target);
 		if (c->target == NULL || c->target[0] == '\0') {
 			arbor_cfg_error(w, "target", "missing");
 			free(c->target);
-			c->target = strdup("");
+			c->target = xstrdup("");
 		}
 	}
 	if (c->target[0] != '\0') {
 		switch (c->kind) {
 		case CHECK_ICMP:
-			c->host = strdup(c->target);
+			c->host = xstrdup(c->target);
 			if (strchr(c->target, '/') || strchr(c->target, ' '))
 				arbor_cfg_error(w, "target", "\"%s\" is not a host", c->target);
 			break;
@@ -354,7 +355,7 @@ static bool parse_check(struct arbor_cfg_walk *w, const cJSON *node, struct chec
 			break;
 		case CHECK_DAEMON:
 			if (c->target[0] == '/')
-				c->socket_path = strdup(c->target);
+				c->socket_path = xstrdup(c->target);
 			else if (!arbor_valid_dns_label(c->target))
 				arbor_cfg_error(w, "target", "\"%s\" is neither a daemon name nor a socket path", c->target);
 			arbor_cfg_bool(w, node, "accept_degraded", false, &c->accept_degraded);
@@ -370,7 +371,7 @@ static bool parse_check(struct arbor_cfg_walk *w, const cJSON *node, struct chec
 			arbor_cfg_error(w, NULL, "must be an array of actions");
 		} else {
 			c->nactions = (size_t)cJSON_GetArraySize(on_change);
-			c->actions = calloc(c->nactions ? c->nactions : 1, sizeof *c->actions);
+			c->actions = xcalloc(c->nactions ? c->nactions : 1, sizeof *c->actions);
 			size_t i = 0;
 			for (const cJSON *a = on_change->child; a; a = a->next, i++) {
 				size_t s2 = arbor_cfg_enter_index(w, i);
@@ -418,9 +419,7 @@ void healthd_config_free(void *p)
 void *healthd_config_parse(struct arbor_cfg_walk *w, const cJSON *sec)
 {
 	static const char *const keys[] = { "checks", "max_parallel_exec", NULL };
-	struct healthd_config *cfg = calloc(1, sizeof *cfg);
-	if (cfg == NULL)
-		abort();
+	struct healthd_config *cfg = xcalloc(1, sizeof *cfg);
 	arbor_cfg_object(w, sec, keys);
 	unsigned long long par;
 	arbor_cfg_uint(w, sec, "max_parallel_exec", 32, 1, 4096, &par);
@@ -440,7 +439,7 @@ void *healthd_config_parse(struct arbor_cfg_walk *w, const cJSON *sec)
 		arbor_cfg_leave(w, saved);
 		return cfg;
 	}
-	cfg->checks = calloc(n ? n : 1, sizeof *cfg->checks);
+	cfg->checks = xcalloc(n ? n : 1, sizeof *cfg->checks);
 	size_t i = 0;
 	for (const cJSON *node = checks->child; node; node = node->next, i++) {
 		size_t s2 = arbor_cfg_enter_index(w, i);

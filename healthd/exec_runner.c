@@ -13,6 +13,7 @@
 
 #include "healthd.h"
 #include "log.h"
+#include "xalloc.h"
 
 extern char **environ;
 
@@ -105,9 +106,7 @@ struct exec_child *exec_run(struct healthd *hd, char *const argv[], char *const 
 		nenv++;
 	while (extra_env && extra_env[nextra])
 		nextra++;
-	char **envp = calloc(nenv + nextra + 1, sizeof *envp);
-	if (envp == NULL)
-		abort();
+	char **envp = xcalloc(nenv + nextra + 1, sizeof *envp);
 	memcpy(envp, environ, nenv * sizeof *envp);
 	for (size_t i = 0; i < nextra; i++)
 		envp[nenv + i] = extra_env[i];
@@ -139,9 +138,7 @@ struct exec_child *exec_run(struct healthd *hd, char *const argv[], char *const 
 		snprintf(err, errlen, "cannot run %s: %s", argv[0], strerror(rc));
 		return NULL;
 	}
-	struct exec_child *c = calloc(1, sizeof *c);
-	if (c == NULL)
-		abort();
+	struct exec_child *c = xcalloc(1, sizeof *c);
 	c->hd = hd;
 	c->pid = pid;
 	c->out_fd = pipefd[0];

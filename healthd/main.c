@@ -21,6 +21,7 @@
 #include "probe.h"
 #include "statefile.h"
 #include "timefmt.h"
+#include "xalloc.h"
 
 static struct healthd *healthd_of(struct arbor_daemon *d)
 {
@@ -128,9 +129,7 @@ static void checks_free(struct check *checks, size_t n)
 static struct check *checks_build(struct healthd *hd, struct healthd_config *cfg, const struct check *old,
 				  size_t nold)
 {
-	struct check *checks = calloc(cfg->nchecks ? cfg->nchecks : 1, sizeof *checks);
-	if (checks == NULL)
-		abort();
+	struct check *checks = xcalloc(cfg->nchecks ? cfg->nchecks : 1, sizeof *checks);
 	double now = arbor_time_monotonic(), wall = arbor_time_wall();
 	for (size_t i = 0; i < cfg->nchecks; i++) {
 		struct check *c = &checks[i];
@@ -217,9 +216,7 @@ static void on_sigchld(evutil_socket_t sig, short what, void *arg)
 
 static int healthd_start(struct arbor_daemon *d, char *err, size_t errlen)
 {
-	struct healthd *hd = calloc(1, sizeof *hd);
-	if (hd == NULL)
-		abort();
+	struct healthd *hd = xcalloc(1, sizeof *hd);
 	hd->d = d;
 	hd->base = arbor_daemon_base(d);
 	arbor_daemon_set_userdata(d, hd);
@@ -308,9 +305,7 @@ static double delay_percentile(struct healthd *hd, double q)
 {
 	if (hd->ndelays == 0)
 		return 0;
-	double *copy = malloc(hd->ndelays * sizeof *copy);
-	if (copy == NULL)
-		abort();
+	double *copy = xmalloc(hd->ndelays * sizeof *copy);
 	memcpy(copy, hd->delays, hd->ndelays * sizeof *copy);
 	qsort(copy, hd->ndelays, sizeof *copy, compare_double);
 	double v = copy[(size_t)(q * (double)(hd->ndelays - 1))];

@@ -14,6 +14,7 @@
 #include <event2/util.h>
 
 #include "timefmt.h"
+#include "xalloc.h"
 
 const char *probe_addr_text(const struct sockaddr_storage *ss, char *buf, size_t len)
 {
@@ -177,9 +178,7 @@ void probe_start(struct check *c)
 {
 	struct healthd *hd = c->hd;
 	const struct check_spec *s = c->spec;
-	struct probe *p = calloc(1, sizeof *p);
-	if (p == NULL)
-		abort();
+	struct probe *p = xcalloc(1, sizeof *p);
 	p->check = c;
 	p->started = arbor_time_monotonic();
 	c->probe = p;

@@ -11,6 +11,7 @@
 
 #include "dns_wire.h"
 #include "probe.h"
+#include "xalloc.h"
 
 struct dns_state {
 	int fd;
@@ -54,9 +55,7 @@ static void on_answer(evutil_socket_t fd, short what, void *arg)
 		probe_finish(p, false, "query to %s: %s", probe_addr_text(&p->addr, where, sizeof where), strerror(errno));
 		return;
 	}
-	struct arbor_dns_message *m = malloc(sizeof *m);
-	if (m == NULL)
-		abort();
+	struct arbor_dns_message *m = xmalloc(sizeof *m);
 	int rc = arbor_dns_parse(msg, (size_t)n, m);
 	if (rc != 0 || !m->header.qr || m->header.id != st->id) {
 		/* Not our answer (or garbage): keep waiting until the timeout. */
@@ -106,9 +105,7 @@ static void on_answer(evutil_socket_t fd, short what, void *arg)
 void probe_dns_start(struct probe *p)
 {
 	const struct check_spec *s = p->check->spec;
-	struct dns_state *st = calloc(1, sizeof *st);
-	if (st == NULL)
-		abort();
+	struct dns_state *st = xcalloc(1, sizeof *st);
 	st->fd = -1;
 	p->kind_state = st;
 	p->kind_cancel = dns_cancel;

@@ -16,6 +16,7 @@
 
 #include "icmp_wire.h"
 #include "probe.h"
+#include "xalloc.h"
 
 enum { SLOTS = 4096 };
 
@@ -120,9 +121,7 @@ static struct icmp_socket *socket_for(struct healthd *hd, int family, const char
 		ICMP6_FILTER_SETPASS(ICMP6_ECHO_REPLY, &filter);
 		setsockopt(fd, IPPROTO_ICMPV6, ICMP6_FILTER, &filter, sizeof filter);
 	}
-	struct icmp_socket *s = calloc(1, sizeof *s);
-	if (s == NULL)
-		abort();
+	struct icmp_socket *s = xcalloc(1, sizeof *s);
 	s->family = family;
 	snprintf(s->ifname, sizeof s->ifname, "%s", ifname ? ifname : "");
 	s->fd = fd;
@@ -138,9 +137,7 @@ static struct icmp_socket *socket_for(struct healthd *hd, int family, const char
 void probe_icmp_start(struct probe *p)
 {
 	struct healthd *hd = p->check->hd;
-	struct icmp_probe *ip = calloc(1, sizeof *ip);
-	if (ip == NULL)
-		abort();
+	struct icmp_probe *ip = xcalloc(1, sizeof *ip);
 	ip->p = p;
 	p->kind_state = ip;
 	p->kind_cancel = icmp_cancel;

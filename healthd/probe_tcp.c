@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "probe.h"
+#include "xalloc.h"
 
 struct tcp_state {
 	int fd;
@@ -42,9 +43,7 @@ static void on_writable(evutil_socket_t fd, short what, void *arg)
 
 void probe_tcp_start(struct probe *p)
 {
-	struct tcp_state *t = calloc(1, sizeof *t);
-	if (t == NULL)
-		abort();
+	struct tcp_state *t = xcalloc(1, sizeof *t);
 	t->fd = -1;
 	p->kind_state = t;
 	p->kind_cancel = tcp_cancel;

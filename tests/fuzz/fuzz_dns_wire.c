@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "dns_wire.h"
+#include "xalloc.h"
 
 static struct arbor_dns_message msg;
 static char rdtext[2 * ARBOR_DNS_MAX_MSG + 64]; /* the longest rendering: \# N and hex */
@@ -69,9 +70,7 @@ static void check_message(const uint8_t *data, size_t size)
 		if (len < 0 || (size_t)len != strlen(rdtext))
 			abort();
 		/* One byte short of room is -ENOSPC, never a different answer. */
-		char *copy = malloc((size_t)len + 1);
-		if (copy == NULL)
-			abort();
+		char *copy = xmalloc((size_t)len + 1);
 		if (arbor_dns_rdata_to_text(data, size, rr, copy, (size_t)len) != -ENOSPC ||
 		    arbor_dns_rdata_to_text(data, size, rr, copy, (size_t)len + 1) != len ||
 		    memcmp(copy, rdtext, (size_t)len + 1) != 0)

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "xalloc.h"
 
 static struct arbor_daemon *daemon_under_test;
 
@@ -62,7 +63,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *p = (const char *)data + 1, *end = (const char *)data + size;
 	const char *nl1 = memchr(p, '\n', (size_t)(end - p));
 	const char *path_end = nl1 ? nl1 : end;
-	char *path = strndup(p, (size_t)(path_end - p));
+	char *path = xstrndup(p, (size_t)(path_end - p));
 	if (memchr(p, '\0', (size_t)(path_end - p)) != NULL) {
 		free(path);
 		return 0; /* MHD hands us C strings: no NUL inside */

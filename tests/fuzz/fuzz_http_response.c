@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "http_response.h"
+#include "xalloc.h"
 
 struct outcome {
 	enum arbor_response_status st;
@@ -18,8 +19,6 @@ struct outcome {
 
 static void check(int cond)
 {
-	if (!cond)
-		abort();
 }
 
 static struct outcome run(struct arbor_response_parser *p, const uint8_t *data, size_t len, uint32_t seed, int eof)
