@@ -11,34 +11,7 @@
 #include <string.h>
 
 #include "blake3.h"
-
-static bool is_space(char c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
-}
-
-int arbor_machine_id_normalize(const char *text, char out[ARBOR_MACHINE_ID_LEN + 1])
-{
-	if (text == NULL)
-		return -EINVAL;
-	while (is_space(*text))
-		text++;
-	size_t len = strlen(text);
-	while (len > 0 && is_space(text[len - 1]))
-		len--;
-	if (len != ARBOR_MACHINE_ID_LEN)
-		return -EINVAL;
-	bool all_zero = true;
-	for (size_t i = 0; i < len; i++) {
-		int v = arbor_hex_digit(text[i]);
-		if (v < 0)
-			return -EINVAL;
-		all_zero &= v == 0;
-		out[i] = "0123456789abcdef"[v];
-	}
-	out[len] = '\0';
-	return all_zero ? -EINVAL : 0;
-}
+#include "machine_id.h"
 
 int arbor_addr_machine_prefix(const char *machine_id, struct in6_addr *prefix)
 {

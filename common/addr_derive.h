@@ -18,7 +18,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define ARBOR_MACHINE_ID_LEN 32
+#include "machine_id.h"
+
 #define ARBOR_ADDR_PREFIX_CONTEXT "arbor 2026 machine prefix v1"
 #define ARBOR_ADDR_IID_CONTEXT "arbor 2026 interface id v1"
 /* Subnet id 0 is the machine's own /64 (its loopback-ish services, the
@@ -29,11 +30,6 @@
 #define ARBOR_ADDR_IID_TRIES 32
 /* "fdxx:xxxx:xxxx:xxxx:xxxx:xxxx:xxxx:xxxx/128" and a NUL. */
 #define ARBOR_ADDR_STRLEN 48
-
-/* A machine-id as found in /etc/machine-id: surrounding white space trimmed,
- * exactly 32 hex digits (upper case accepted), not all zero (systemd's null
- * id). Writes the lower-case form and a NUL to out. -EINVAL otherwise. */
-int arbor_machine_id_normalize(const char *text, char out[ARBOR_MACHINE_ID_LEN + 1]);
 
 /* The machine's /48: fd, 40 derived bits, the other 80 bits zero. */
 int arbor_addr_machine_prefix(const char *machine_id, struct in6_addr *prefix);

@@ -1,6 +1,6 @@
-/* Configuration loader. The walk keeps a key path so that every message reads
- * like `arbor.json: control.socket_mode: "999" is not an octal file mode`; all
- * errors are collected (not just the first) so one --check-config shows them all. */
+/* The configuration file: the `machine` and `control` sections every daemon
+ * shares, the check of top-level section names, and loading a whole file into
+ * a struct arbor_config (see config.h). */
 #include "config.h"
 
 #include <ctype.h>
@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "machine_id.h"
 #include "xalloc.h"
 
 /* Every top-level section arbor knows. A typo in a section name is an error for
@@ -24,280 +25,6 @@ static const char *const top_level_sections[] = {
 };
 
 static const size_t max_config_bytes = 16 * 1024 * 1024;
-
-size_t arbor_cfg_enter(struct arbor_cfg_walk *w, const char *key)
-{
-	size_t saved = strlen(w->path);
-	if (saved == 0)
-		snprintf(w->path, sizeof w->path, "%s", key);
-	else
-		snprintf(w->path + saved, sizeof w->path - saved, ".%s", key);
-	return saved;
-}
-
-size_t arbor_cfg_enter_index(struct arbor_cfg_walk *w, size_t index)
-{
-	size_t saved = strlen(w->path);
-	snprintf(w->path + saved, sizeof w->path - saved, "[%zu]", index);
-	return saved;
-}
-
-void arbor_cfg_leave(struct arbor_cfg_walk *w, size_t saved)
-{
-	if (saved < sizeof w->path)
-		w->path[saved] = '\0';
-}
-
-void arbor_cfg_error(struct arbor_cfg_walk *w, const char *key, const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	const char *sep = (w->path[0] && key) ? "." : "";
-	if (w->path[0] || key)
-		arbor_buf_printf(&w->errors, "%s: %s%s%s: %s\n", w->file, w->path, sep, key ? key : "", msg);
-	else
-		arbor_buf_printf(&w->errors, "%s: %s\n", w->file, msg);
-	w->nerrors++;
-}
-
-void arbor_cfg_render(const cJSON *v, char *buf, size_t len)
-{
-	char *text = v ? cJSON_PrintUnformatted(v) : NULL;
-	if (text == NULL) {
-		snprintf(buf, len, "(value)");
-		return;
-	}
-	if (strlen(text) > 60)
-		snprintf(buf, len, "%.57s...", text);
-	else
-		snprintf(buf, len, "%s", text);
-	cJSON_free(text);
-}
-
-static const char *json_type_name(const cJSON *v)
-{
-	if (cJSON_IsObject(v))
-		return "an object";
-	if (cJSON_IsArray(v))
-		return "an array";
-	if (cJSON_IsString(v))
-		return "a string";
-	if (cJSON_IsNumber(v))
-		return "a number";
-	if (cJSON_IsBool(v))
-		return "a boolean";
-	if (cJSON_IsNull(v))
-		return "null";
-	return "an invalid value";
-}
-
-bool arbor_cfg_object(struct arbor_cfg_walk *w, const cJSON *node, const char *const allowed[])
-{
-	if (!cJSON_IsObject(node)) {
-		arbor_cfg_error(w, NULL, "must be an object, not %s", json_type_name(node));
-		return false;
-	}
-	bool ok = true;
-	for (const cJSON *item = node->child; item; item = item->next) {
-		bool known = false;
-		for (size_t i = 0; allowed[i]; i++)
-			if (strcmp(allowed[i], item->string) == 0)
-				known = true;
-		if (!known) {
-			arbor_cfg_error(w, item->string, "unknown key");
-			ok = false;
-			continue;
-		}
-		for (const cJSON *prev = node->child; prev != item; prev = prev->next)
-			if (strcmp(prev->string, item->string) == 0) {
-				arbor_cfg_error(w, item->string, "duplicate key");
-				ok = false;
-				break;
-			}
-	}
-	return ok;
-}
-
-bool arbor_cfg_string(struct arbor_cfg_walk *w, const cJSON *obj, const char *key, const char *def,
-		      char **out)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-	if (v == NULL) {
-		*out = def ? xstrdup(def) : NULL;
-		return true;
-	}
-	if (!cJSON_IsString(v)) {
-		arbor_cfg_error(w, key, "must be a string, not %s", json_type_name(v));
-		*out = def ? xstrdup(def) : NULL;
-		return false;
-	}
-	*out = xstrdup(v->valuestring);
-	return true;
-}
-
-bool arbor_cfg_bool(struct arbor_cfg_walk *w, const cJSON *obj, const char *key, bool def, bool *out)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-	*out = def;
-	if (v == NULL)
-		return true;
-	if (!cJSON_IsBool(v)) {
-		arbor_cfg_error(w, key, "must be true or false, not %s", json_type_name(v));
-		return false;
-	}
-	*out = cJSON_IsTrue(v);
-	return true;
-}
-
-bool arbor_cfg_number(struct arbor_cfg_walk *w, const cJSON *obj, const char *key, double def,
-		      double min, double max, double *out)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-	*out = def;
-	if (v == NULL)
-		return true;
-	if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble)) {
-		arbor_cfg_error(w, key, "must be a number, not %s", json_type_name(v));
-		return false;
-	}
-	if (v->valuedouble < min || v->valuedouble > max) {
-		char shown[80];
-		arbor_cfg_render(v, shown, sizeof shown);
-		arbor_cfg_error(w, key, "%s is out of range [%g, %g]", shown, min, max);
-		return false;
-	}
-	*out = v->valuedouble;
-	return true;
-}
-
-bool arbor_cfg_uint(struct arbor_cfg_walk *w, const cJSON *obj, const char *key, unsigned long long def,
-		    unsigned long long min, unsigned long long max, unsigned long long *out)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-	*out = def;
-	if (v == NULL)
-		return true;
-	char shown[80];
-	arbor_cfg_render(v, shown, sizeof shown);
-	/* Range first, so the cast below is defined; then "whole" is a round trip. */
-	if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) || v->valuedouble < 0 || v->valuedouble > 1.8e19 ||
-	    v->valuedouble != (double)(unsigned long long)v->valuedouble) {
-		arbor_cfg_error(w, key, "%s is not a whole number", shown);
-		return false;
-	}
-	if (v->valuedouble < (double)min || v->valuedouble > (double)max) {
-		arbor_cfg_error(w, key, "%s is out of range [%llu, %llu]", shown, min, max);
-		return false;
-	}
-	*out = (unsigned long long)v->valuedouble;
-	return true;
-}
-
-bool arbor_cfg_duration(struct arbor_cfg_walk *w, const cJSON *obj, const char *key, double def,
-			double max, double *out)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-	*out = def;
-	if (v == NULL)
-		return true;
-	char shown[80];
-	arbor_cfg_render(v, shown, sizeof shown);
-	if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble)) {
-		arbor_cfg_error(w, key, "%s is not a duration (seconds as a number)", shown);
-		return false;
-	}
-	if (v->valuedouble <= 0 || v->valuedouble > max) {
-		arbor_cfg_error(w, key, "%s must be more than 0 and at most %g seconds", shown, max);
-		return false;
-	}
-	*out = v->valuedouble;
-	return true;
-}
-
-void arbor_jsonc_strip_comments(char *t, size_t len)
-{
-	bool in_string = false;
-	for (size_t i = 0; i < len; i++) {
-		if (in_string) {
-			if (t[i] == '\\' && i + 1 < len)
-				i++;
-			else if (t[i] == '"')
-				in_string = false;
-			continue;
-		}
-		if (t[i] == '"') {
-			in_string = true;
-		} else if (t[i] == '/' && i + 1 < len && t[i + 1] == '/') {
-			while (i < len && t[i] != '\n')
-				t[i++] = ' ';
-		} else if (t[i] == '/' && i + 1 < len && t[i + 1] == '*') {
-			size_t j = i;
-			t[j++] = ' ';
-			t[j++] = ' ';
-			while (j < len && !(t[j] == '*' && j + 1 < len && t[j + 1] == '/')) {
-				if (t[j] != '\n')
-					t[j] = ' ';
-				j++;
-			}
-			/* An unterminated comment blanks the rest; the parser then reports
-			 * a truncated document, which is what it is. */
-			if (j < len)
-				t[j++] = ' ';
-			if (j < len)
-				t[j++] = ' ';
-			i = j - 1;
-		}
-	}
-}
-
-cJSON *arbor_jsonc_parse(struct arbor_cfg_walk *w, const char *text, size_t len)
-{
-	if (memchr(text, '\0', len) != NULL) {
-		arbor_cfg_error(w, NULL, "contains a NUL byte");
-		return NULL;
-	}
-	char *copy = xmalloc(len + 1);
-	if (copy == NULL) {
-		arbor_cfg_error(w, NULL, "out of memory");
-		return NULL;
-	}
-	memcpy(copy, text, len);
-	copy[len] = '\0';
-	arbor_jsonc_strip_comments(copy, len);
-	const char *end = NULL;
-	cJSON *root = cJSON_ParseWithOpts(copy, &end, true);
-	if (root == NULL) {
-		const char *at = end ? end : cJSON_GetErrorPtr();
-		size_t off = (at && at >= copy && at <= copy + len) ? (size_t)(at - copy) : len;
-		/* cJSON stops just past the offending token: point at the token. */
-		while (off > 0 && (off == len || isspace((unsigned char)copy[off])) && isspace((unsigned char)copy[off - 1]))
-			off--;
-		if (off > 0 && (off == len || isspace((unsigned char)copy[off])))
-			off--;
-		int line = 1, col = 1;
-		for (size_t i = 0; i < off; i++) {
-			if (copy[i] == '\n') {
-				line++;
-				col = 1;
-			} else {
-				col++;
-			}
-		}
-		char near[24] = "";
-		size_t k = 0;
-		for (size_t i = off; i < len && k < 16 && copy[i] != '\n'; i++)
-			near[k++] = isprint((unsigned char)copy[i]) ? copy[i] : '?';
-		near[k] = '\0';
-		arbor_buf_printf(&w->errors, "%s:%d:%d: invalid JSON%s%s%s\n", w->file, line, col,
-				 k ? " near '" : " (unexpected end)", near, k ? "'" : "");
-		w->nerrors++;
-	}
-	free(copy);
-	return root;
-}
 
 bool arbor_valid_dns_label(const char *s)
 {
@@ -330,16 +57,6 @@ bool arbor_valid_dns_name(const char *s)
 	return labels > 0 && strstr(s, "..") == NULL && s[0] != '.';
 }
 
-static bool valid_hex_id(const char *s)
-{
-	if (strlen(s) != 32)
-		return false;
-	for (size_t i = 0; i < 32; i++)
-		if (!isxdigit((unsigned char)s[i]))
-			return false;
-	return true;
-}
-
 static void parse_machine(struct arbor_cfg_walk *w, const cJSON *sec, struct arbor_machine *m)
 {
 	static const char *const keys[] = { "name", "domain", "machine_id", "machine_id_file", "parent", NULL };
@@ -362,8 +79,12 @@ static void parse_machine(struct arbor_cfg_walk *w, const cJSON *sec, struct arb
 	if (m->domain && !arbor_valid_dns_name(m->domain))
 		arbor_cfg_error(w, "domain", "\"%s\" is not a DNS name", m->domain);
 	arbor_cfg_string(w, sec, "machine_id", NULL, &m->machine_id);
-	if (m->machine_id && !valid_hex_id(m->machine_id))
-		arbor_cfg_error(w, "machine_id", "\"%s\" is not 32 hexadecimal digits", m->machine_id);
+	char normalized[ARBOR_MACHINE_ID_LEN + 1];
+	if (m->machine_id && arbor_machine_id_normalize(m->machine_id, normalized) != 0)
+		arbor_cfg_error(w, "machine_id", "\"%s\" is not 32 hexadecimal digits (a machine id, not all zero)",
+				m->machine_id);
+	else if (m->machine_id)
+		memcpy(m->machine_id, normalized, sizeof normalized);
 	arbor_cfg_string(w, sec, "machine_id_file", "/etc/machine-id", &m->machine_id_file);
 	const cJSON *parent = cJSON_GetObjectItemCaseSensitive(sec, "parent");
 	if (parent) {
@@ -548,22 +269,5 @@ int arbor_machine_id(const struct arbor_machine *m, char out[33], char *err, siz
 		snprintf(out, 33, "%s", m->machine_id);
 		return 0;
 	}
-	FILE *f = fopen(m->machine_id_file, "re");
-	if (f == NULL) {
-		snprintf(err, errlen, "%s: %s", m->machine_id_file, strerror(errno));
-		return -errno;
-	}
-	char line[128] = "";
-	char *got = fgets(line, sizeof line, f);
-	fclose(f);
-	if (got)
-		line[strcspn(line, "\r\n")] = '\0';
-	if (!got || !valid_hex_id(line)) {
-		snprintf(err, errlen, "%s: not a machine id (32 hexadecimal digits)", m->machine_id_file);
-		return -EINVAL;
-	}
-	for (size_t i = 0; i < 32; i++)
-		out[i] = (char)tolower((unsigned char)line[i]);
-	out[32] = '\0';
-	return 0;
+	return arbor_machine_id_read_file(m->machine_id_file, out, err, errlen);
 }

@@ -1,7 +1,8 @@
 /* Configuration loading: one JSON file per machine (comments allowed), a `machine`
  * section shared by all daemons, a `control` section for the contract server, and
  * one section per daemon. Every error names the file and the key path, and a load
- * either fully succeeds or changes nothing (the caller swaps the result in). */
+ * either fully succeeds or changes nothing (the caller swaps the result in). The
+ * walker each section parser uses is cfg_walk.h; the reader, jsonc.h. */
 #pragma once
 #include <stdbool.h>
 #include <stddef.h>
@@ -10,48 +11,8 @@
 #include <cjson/cJSON.h>
 
 #include "buf.h"
-
-/* Walks a parsed document, tracking the key path for error messages. */
-struct arbor_cfg_walk {
-	const char *file;   /* as shown in messages */
-	char path[512];     /* current key path, e.g. "dhcp4d.servers[0]" */
-	struct arbor_buf errors; /* one message per line */
-	int nerrors;
-};
-
-/* Path handling: enter returns the previous length for leave. */
-size_t arbor_cfg_enter(struct arbor_cfg_walk *w, const char *key);
-size_t arbor_cfg_enter_index(struct arbor_cfg_walk *w, size_t index);
-void arbor_cfg_leave(struct arbor_cfg_walk *w, size_t saved);
-
-/* Records "FILE: PATH[.key]: message". key may be NULL for the current path. */
-void arbor_cfg_error(struct arbor_cfg_walk *w, const char *key, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-/* Checks that node is an object whose keys are all in allowed (NULL-terminated)
- * and that no key repeats. Returns false (and records errors) otherwise. */
-bool arbor_cfg_object(struct arbor_cfg_walk *w, const cJSON *node, const char *const allowed[]);
-
-/* Typed getters: a missing key yields the default and true; a present key of the
- * wrong type or out of range records an error and returns false. */
-bool arbor_cfg_string(struct arbor_cfg_walk *w, const cJSON *obj, const char *key, const char *def,
-		      char **out);
-bool arbor_cfg_bool(struct arbor_cfg_walk *w, const cJSON *obj, const char *key, bool def, bool *out);
-bool arbor_cfg_number(struct arbor_cfg_walk *w, const cJSON *obj, const char *key, double def,
-		      double min, double max, double *out);
-bool arbor_cfg_uint(struct arbor_cfg_walk *w, const cJSON *obj, const char *key, unsigned long long def,
-		    unsigned long long min, unsigned long long max, unsigned long long *out);
-/* Durations are seconds as JSON numbers, fractions allowed, strictly positive. */
-bool arbor_cfg_duration(struct arbor_cfg_walk *w, const cJSON *obj, const char *key, double def,
-			double max, double *out);
-
-/* A JSON value rendered for an error message (truncated, never NULL). */
-void arbor_cfg_render(const cJSON *v, char *buf, size_t len);
-
-/* Parses JSON with // and block comments. On failure records "FILE:LINE:COL: ..." */
-cJSON *arbor_jsonc_parse(struct arbor_cfg_walk *w, const char *text, size_t len);
-/* Replaces comments by spaces (keeping newlines) so offsets and lines stay true. */
-void arbor_jsonc_strip_comments(char *text, size_t len);
+#include "cfg_walk.h"
+#include "jsonc.h"
 
 struct arbor_machine {
 	char *name;

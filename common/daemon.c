@@ -21,8 +21,9 @@
 #include "http_server.h"
 #include "json.h"
 #include "log.h"
+#include "fileio.h"
 #include "statefile.h"
-#include "timefmt.h"
+#include "clock.h"
 #include "unix_socket.h"
 #include "xalloc.h"
 

@@ -16,7 +16,7 @@
 #include "json.h"
 #include "log.h"
 #include "statefile.h"
-#include "timefmt.h"
+#include "clock.h"
 #include "xalloc.h"
 
 struct arbor_events {

@@ -15,7 +15,7 @@
 #include <microhttpd.h>
 
 #include "log.h"
-#include "timefmt.h"
+#include "clock.h"
 #include "unix_socket.h"
 #include "xalloc.h"
 
@@ -223,8 +223,6 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 	struct request *r = *con_cls;
 	if (r == NULL) {
 		r = xcalloc(1, sizeof *r);
-		if (r == NULL)
-			return MHD_NO;
 		r->srv = srv;
 		r->conn = conn;
 		*con_cls = r;

@@ -205,8 +205,6 @@ static int pool_spans(const struct arbor_ipv4_alloc *a, struct span **out, size_
 	if (a->npool == 0)
 		return 0;
 	struct span *spans = xmalloc(a->npool * sizeof(*spans));
-	if (spans == NULL)
-		return -ENOMEM;
 	for (size_t i = 0; i < a->npool; i++)
 		spans[i] = span_of(&a->pool[i]);
 	*out = spans;
@@ -223,8 +221,6 @@ static int taken_spans(const struct arbor_ipv4_alloc *a, struct span **out, size
 	if (total == 0)
 		return 0;
 	struct span *spans = xmalloc(total * sizeof(*spans));
-	if (spans == NULL)
-		return -ENOMEM;
 	size_t used = 0;
 	for (size_t i = 0; i < a->nexcluded; i++)
 		spans[used++] = span_of(&a->excluded[i]);
@@ -253,11 +249,6 @@ static int free_spans(const struct arbor_ipv4_alloc *a, struct span **out, size_
 	}
 	/* Each taken span splits at most one pool span in two. */
 	struct span *result = npool ? xmalloc((npool + ntaken) * sizeof(*result)) : NULL;
-	if (npool && result == NULL) {
-		free(pool);
-		free(taken);
-		return -ENOMEM;
-	}
 	size_t used = 0, t = 0;
 	for (size_t i = 0; i < npool; i++) {
 		uint64_t lo = pool[i].lo, hi = pool[i].hi;
@@ -321,10 +312,6 @@ int arbor_ipv4_alloc_free_blocks(const struct arbor_ipv4_alloc *a, struct arbor_
 	if (nspans == 0)
 		return 0;
 	struct arbor_ipv4_prefix *blocks = xmalloc(nspans * 64 * sizeof(*blocks));
-	if (blocks == NULL) {
-		free(spans);
-		return -ENOMEM;
-	}
 	size_t used = 0;
 	for (size_t i = 0; i < nspans; i++)
 		used += span_blocks(spans[i].lo, spans[i].hi, blocks + used);
@@ -341,8 +328,6 @@ int arbor_ipv4_alloc_free_blocks(const struct arbor_ipv4_alloc *a, struct arbor_
 struct arbor_ipv4_alloc *arbor_ipv4_alloc_new(void)
 {
 	struct arbor_ipv4_alloc *a = xcalloc(1, sizeof(*a));
-	if (a == NULL)
-		return NULL;
 	if (arbor_ipv4_alloc_set_pool(a, NULL, 0, NULL, 0) < 0) {
 		free(a);
 		return NULL;
@@ -379,10 +364,6 @@ static int copy_prefixes(const struct arbor_ipv4_prefix *list, size_t n, const c
 	if (n == 0)
 		return 0;
 	*out = xmalloc(n * sizeof(**out));
-	if (*out == NULL) {
-		set_error(err, errlen, "%s: out of memory", what);
-		return -ENOMEM;
-	}
 	memcpy(*out, list, n * sizeof(**out));
 	return 0;
 }
@@ -438,10 +419,6 @@ int arbor_ipv4_alloc_set_in_use(struct arbor_ipv4_alloc *a, const struct arbor_i
 	struct arbor_ipv4_in_use *copy = NULL;
 	if (n > 0) {
 		copy = xmalloc(n * sizeof(*copy));
-		if (copy == NULL) {
-			set_error(err, errlen, "in_use: out of memory");
-			return -ENOMEM;
-		}
 		memcpy(copy, in_use, n * sizeof(*copy));
 	}
 	free(a->in_use);
@@ -504,26 +481,19 @@ static bool inside_pool(const struct span *pool, size_t npool, const struct arbo
 	return false;
 }
 
-/* A growable list of conflicts; failed when it could not grow. */
+/* A growable list of conflicts. */
 struct conflicts {
 	struct arbor_ipv4_conflict *v;
 	size_t n, cap;
-	bool failed;
 };
 
 static void add_conflict(struct conflicts *c, enum arbor_ipv4_conflict_kind kind,
 			 const struct arbor_ipv4_allocation *x, const struct arbor_ipv4_prefix *with,
 			 const char *owner)
 {
-	if (c->failed)
-		return;
 	if (c->n == c->cap) {
 		size_t cap = c->cap ? c->cap * 2 : 8;
 		struct arbor_ipv4_conflict *v = xrealloc(c->v, cap * sizeof(*v));
-		if (v == NULL) {
-			c->failed = true;
-			return;
-		}
 		c->v = v;
 		c->cap = cap;
 	}
@@ -562,13 +532,9 @@ int arbor_ipv4_alloc_conflicts(const struct arbor_ipv4_alloc *a, struct arbor_ip
 	if (pool_spans(a, &pool, &npool) < 0)
 		return -ENOMEM;
 	struct conflicts c = { 0 };
-	for (size_t i = 0; i < a->nallocs && !c.failed; i++)
+	for (size_t i = 0; i < a->nallocs; i++)
 		conflicts_of(a, pool, npool, &a->allocs[i], &c);
 	free(pool);
-	if (c.failed) {
-		free(c.v);
-		return -ENOMEM;
-	}
 	*out = c.v;
 	*n = c.n;
 	return 0;
@@ -585,10 +551,6 @@ static int describe_conflict(const struct arbor_ipv4_alloc *a, const struct arbo
 	struct conflicts c = { 0 };
 	conflicts_of(a, pool, npool, x, &c);
 	free(pool);
-	if (c.failed) {
-		free(c.v);
-		return -ENOMEM;
-	}
 	if (c.n == 0)
 		return 0;
 	char mine[ARBOR_IPV4_PREFIX_TEXT_MAX], with[ARBOR_IPV4_PREFIX_TEXT_MAX];
@@ -616,8 +578,6 @@ static int insert_allocation(struct arbor_ipv4_alloc *a, const struct arbor_ipv4
 	if (a->nallocs == a->allocs_cap) {
 		size_t cap = a->allocs_cap ? a->allocs_cap * 2 : 8;
 		struct arbor_ipv4_allocation *v = xrealloc(a->allocs, cap * sizeof(*v));
-		if (v == NULL)
-			return -ENOMEM;
 		a->allocs = v;
 		a->allocs_cap = cap;
 	}
@@ -845,10 +805,6 @@ int arbor_ipv4_alloc_from_json(struct arbor_ipv4_alloc *a, const cJSON *doc, cha
 		}
 	}
 	struct arbor_ipv4_allocation *v = n ? xcalloc(n, sizeof(*v)) : NULL;
-	if (n && v == NULL) {
-		set_error(err, errlen, "allocations: out of memory");
-		return -ENOMEM;
-	}
 	size_t i = 0;
 	for (const cJSON *item = found[1]->child; item != NULL; item = item->next, i++) {
 		if (!parse_allocation(item, i, &v[i], err, errlen)) {

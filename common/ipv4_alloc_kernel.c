@@ -90,12 +90,6 @@ int arbor_ipv4_in_use_from_kernel(struct arbor_nl *nl, struct arbor_ipv4_in_use 
 	}
 	if (nroutes + naddrs > 0)
 		list = xcalloc(nroutes + naddrs, sizeof(*list));
-	if (nroutes + naddrs > 0 && list == NULL) {
-		if (err != NULL && errlen > 0)
-			snprintf(err, errlen, "IPv4 prefixes in use: out of memory");
-		rc = -ENOMEM;
-		goto done;
-	}
 	size_t used = 0;
 	for (size_t i = 0; i < nroutes; i++) {
 		const struct arbor_nl_route *r = &routes[i];

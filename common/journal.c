@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "fileio.h"
 #include "json.h"
 #include "statefile.h"
 #include "xalloc.h"
@@ -25,20 +26,6 @@ struct arbor_journal {
 };
 
 static const size_t max_snapshot_bytes = 1ULL << 30;
-
-static int write_all(int fd, const char *p, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
 
 /* Atomically installs an empty journal for generation and opens it for append. */
 static int start_journal(struct arbor_journal *j, uint64_t generation, char *err, size_t errlen)
@@ -231,7 +218,7 @@ int arbor_journal_write(struct arbor_journal *j, char *err, size_t errlen)
 {
 	if (j->pending.len == 0)
 		return 0;
-	int rc = write_all(j->fd, j->pending.data, j->pending.len);
+	int rc = arbor_write_all(j->fd, j->pending.data, j->pending.len);
 	if (rc != 0) {
 		/* A partial write leaves a torn tail that the next open cuts off;
 		 * nothing of this batch was acknowledged, so nothing is lost. */

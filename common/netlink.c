@@ -250,11 +250,6 @@ static int check_prefix(struct arbor_nl *nl, const char *what, const struct arbo
 struct arbor_nl *arbor_nl_open(char *err, size_t errlen)
 {
 	struct arbor_nl *nl = xcalloc(1, sizeof(*nl));
-	if (nl == NULL) {
-		describe_failure(err, errlen, -ENOMEM, "netlink");
-		errno = ENOMEM;
-		return NULL;
-	}
 	nl->sock = nl_socket_alloc();
 	if (nl->sock == NULL) {
 		describe_failure(err, errlen, -ENOMEM, "netlink socket");
@@ -464,19 +459,11 @@ static int dump(struct arbor_nl *nl, dump_fn *fn, int family, struct nl_cache **
 }
 
 /* Room for the n objects of a cache: calloc'd, NULL (and *capacity 0) for an empty one. */
-static void *alloc_for(struct nl_cache *cache, size_t size, size_t *capacity, bool *failed)
+static void *alloc_for(struct nl_cache *cache, size_t size, size_t *capacity)
 {
 	int count = nl_cache_nitems(cache);
-	*capacity = 0;
-	*failed = false;
-	if (count <= 0)
-		return NULL;
-	void *items = xcalloc((size_t)count, size);
-	if (items == NULL)
-		*failed = true;
-	else
-		*capacity = (size_t)count;
-	return items;
+	*capacity = count > 0 ? (size_t)count : 0;
+	return count > 0 ? xcalloc((size_t)count, size) : NULL;
 }
 
 int arbor_nl_links(struct arbor_nl *nl, struct arbor_nl_link **out, size_t *n)
@@ -489,12 +476,7 @@ int arbor_nl_links(struct arbor_nl *nl, struct arbor_nl_link **out, size_t *n)
 	if (rc < 0)
 		return FAIL(nl, rc, "list links");
 	size_t capacity;
-	bool failed;
-	struct arbor_nl_link *links = alloc_for(cache, sizeof(*links), &capacity, &failed);
-	if (failed) {
-		nl_cache_free(cache);
-		return FAIL(nl, -ENOMEM, "list links");
-	}
+	struct arbor_nl_link *links = alloc_for(cache, sizeof(*links), &capacity);
 	size_t used = 0;
 	for (struct nl_object *o = nl_cache_get_first(cache); o != NULL && used < capacity;
 	     o = nl_cache_get_next(o))
@@ -626,12 +608,7 @@ int arbor_nl_addrs(struct arbor_nl *nl, int family, int ifindex, struct arbor_nl
 	if (rc < 0)
 		return FAIL(nl, rc, "list addresses");
 	size_t capacity;
-	bool failed;
-	struct arbor_nl_addr *addrs = alloc_for(cache, sizeof(*addrs), &capacity, &failed);
-	if (failed) {
-		nl_cache_free(cache);
-		return FAIL(nl, -ENOMEM, "list addresses");
-	}
+	struct arbor_nl_addr *addrs = alloc_for(cache, sizeof(*addrs), &capacity);
 	size_t used = 0;
 	for (struct nl_object *o = nl_cache_get_first(cache); o != NULL && used < capacity;
 	     o = nl_cache_get_next(o)) {
@@ -839,12 +816,7 @@ int arbor_nl_routes(struct arbor_nl *nl, int family, uint32_t table,
 	if (rc < 0)
 		return FAIL(nl, rc, "list routes");
 	size_t capacity;
-	bool failed;
-	struct arbor_nl_route *routes = alloc_for(cache, sizeof(*routes), &capacity, &failed);
-	if (failed) {
-		nl_cache_free(cache);
-		return FAIL(nl, -ENOMEM, "list routes");
-	}
+	struct arbor_nl_route *routes = alloc_for(cache, sizeof(*routes), &capacity);
 	size_t used = 0;
 	for (struct nl_object *o = nl_cache_get_first(cache); o != NULL && used < capacity;
 	     o = nl_cache_get_next(o)) {
@@ -918,8 +890,8 @@ struct arbor_nl_monitor *arbor_nl_monitor_open(arbor_nl_change_fn *cb, void *ctx
 		goto fail;
 	}
 	mon = xcalloc(1, sizeof(*mon));
-	if (mon == NULL || (mon->buffer = xmalloc(MONITOR_BUFFER)) == NULL ||
-	    (mon->sock = nl_socket_alloc()) == NULL) {
+	mon->buffer = xmalloc(MONITOR_BUFFER);
+	if ((mon->sock = nl_socket_alloc()) == NULL) {
 		rc = -ENOMEM;
 		goto fail;
 	}

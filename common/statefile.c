@@ -11,32 +11,8 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "fileio.h"
 #include "xalloc.h"
-
-int arbor_fsync_dir(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	int rc = fsync(fd) == 0 ? 0 : -errno;
-	close(fd);
-	return rc;
-}
-
-static int write_all(int fd, const void *data, size_t len)
-{
-	const char *p = data;
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
 
 int arbor_state_write(const char *dir, const char *name, const void *data, size_t len, char *err,
 		      size_t errlen)
@@ -50,7 +26,7 @@ int arbor_state_write(const char *dir, const char *name, const void *data, size_
 		snprintf(err, errlen, "%s: %s", tmp, strerror(e));
 		return -e;
 	}
-	int rc = write_all(fd, data, len);
+	int rc = arbor_write_all(fd, data, len);
 	if (rc == 0 && fsync(fd) != 0)
 		rc = -errno;
 	if (close(fd) != 0 && rc == 0)
@@ -77,11 +53,6 @@ int arbor_state_write_json(const char *dir, const char *name, const cJSON *doc, 
 	}
 	size_t n = strlen(text);
 	char *withnl = xrealloc(text, n + 2);
-	if (withnl == NULL) {
-		cJSON_free(text);
-		snprintf(err, errlen, "%s: out of memory", name);
-		return -ENOMEM;
-	}
 	withnl[n] = '\n';
 	withnl[n + 1] = '\0';
 	int rc = arbor_state_write(dir, name, withnl, n + 1, err, errlen);
@@ -116,25 +87,4 @@ int arbor_state_read(const char *dir, const char *name, char **data, size_t *len
 	close(fd);
 	*data = arbor_buf_steal(&b, len);
 	return 0;
-}
-
-int arbor_mkdir_p(const char *dir, unsigned int mode)
-{
-	char path[PATH_MAX];
-	if (snprintf(path, sizeof path, "%s", dir) >= (int)sizeof path)
-		return -ENAMETOOLONG;
-	for (char *p = path + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(path, mode) != 0 && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(path, mode) != 0 && errno != EEXIST)
-		return -errno;
-	struct stat st;
-	if (stat(path, &st) != 0)
-		return -errno;
-	return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
 }

@@ -13,7 +13,3 @@ int arbor_state_write(const char *dir, const char *name, const void *data, size_
 int arbor_state_write_json(const char *dir, const char *name, const cJSON *doc, char *err, size_t errlen);
 /* Reads a whole file. Returns 0, -ENOENT when it does not exist, or -errno. */
 int arbor_state_read(const char *dir, const char *name, char **data, size_t *len, size_t max_len);
-/* Creates dir and its parents with mode (existing ones are left alone). */
-int arbor_mkdir_p(const char *dir, unsigned int mode);
-/* fsync on a directory, so a rename or a new file in it survives a crash. */
-int arbor_fsync_dir(const char *dir);

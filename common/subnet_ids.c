@@ -12,6 +12,7 @@
 #include <cjson/cJSON.h>
 
 #include "json.h"
+#include "fileio.h"
 #include "statefile.h"
 #include "xalloc.h"
 
@@ -102,8 +103,6 @@ static int cmp_entry_names(const void *a, const void *b)
 static int check_names_unique(const struct arbor_subnet_ids *t, char *err, size_t errlen)
 {
 	const char **names = xcalloc(t->n ? t->n : 1, sizeof *names);
-	if (names == NULL)
-		return fail(err, errlen, -ENOMEM, "%s: out of memory", t->file);
 	for (size_t i = 0; i < t->n; i++)
 		names[i] = t->v[i].name;
 	qsort(names, t->n, sizeof *names, cmp_entry_names);
@@ -138,11 +137,9 @@ static int parse(struct arbor_subnet_ids *t, const char *text, size_t len, char 
 	size_t n = 0;
 	for (const cJSON *s = subnets ? subnets->child : NULL; s; s = s->next)
 		n++;
-	if (rc == 0 && n > 0 && (t->v = xcalloc(n, sizeof *t->v)) == NULL)
-		rc = fail(err, errlen, -ENOMEM, "%s: out of memory", f);
+	if (rc == 0 && n > 0)
+		t->v = xcalloc(n, sizeof *t->v);
 	uint8_t *used = rc == 0 ? xcalloc(ARBOR_SUBNET_ID_MAX + 1, 1) : NULL;
-	if (rc == 0 && used == NULL)
-		rc = fail(err, errlen, -ENOMEM, "%s: out of memory", f);
 	for (const cJSON *s = subnets ? subnets->child : NULL; s && rc == 0; s = s->next) {
 		uint64_t id;
 		if (!arbor_subnet_name_valid(s->string))
@@ -168,8 +165,6 @@ int arbor_subnet_ids_load(struct arbor_subnet_ids *t, const char *dir, const cha
 	memset(t, 0, sizeof *t);
 	t->dir = xstrdup(dir);
 	t->file = xstrdup(file);
-	if (t->dir == NULL || t->file == NULL)
-		return fail(err, errlen, -ENOMEM, "%s: out of memory", file);
 	char *text = NULL;
 	size_t len = 0;
 	int rc = arbor_state_read(dir, file, &text, &len, MAX_FILE_SIZE);
@@ -226,13 +221,9 @@ static int save(const struct arbor_subnet_ids *t, char *err, size_t errlen)
 }
 
 /* Room for `more` entries. */
-static int reserve(struct arbor_subnet_ids *t, size_t more)
+static void reserve(struct arbor_subnet_ids *t, size_t more)
 {
-	struct arbor_subnet_id *v = xrealloc(t->v, (t->n + more) * sizeof *v);
-	if (v == NULL)
-		return -ENOMEM;
-	t->v = v;
-	return 0;
+	t->v = xreallocarray(t->v, t->n + more, sizeof *t->v);
 }
 
 /* Gives names[0..n) the lowest free ids, in that order, and persists the
@@ -247,10 +238,7 @@ static int assign(struct arbor_subnet_ids *t, const char **names, size_t n, char
 		return -ENOSPC;
 	}
 	uint8_t *used = xcalloc(ARBOR_SUBNET_ID_MAX + 1, 1);
-	if (used == NULL || reserve(t, n) < 0) {
-		free(used);
-		return fail(err, errlen, -ENOMEM, "%s: out of memory", t->file);
-	}
+	reserve(t, n);
 	for (size_t i = 0; i < t->n; i++)
 		used[t->v[i].id] = 1;
 	size_t old_n = t->n;
@@ -284,8 +272,6 @@ int arbor_subnet_ids_assign_physical(struct arbor_subnet_ids *t, const char *con
 			return -EINVAL;
 		}
 	const char **fresh = xcalloc(n ? n : 1, sizeof *fresh);
-	if (fresh == NULL)
-		return fail(err, errlen, -ENOMEM, "%s: out of memory", t->file);
 	size_t k = 0;
 	for (size_t i = 0; i < n; i++) {
 		bool seen = arbor_subnet_ids_lookup(t, names[i]) >= 0;

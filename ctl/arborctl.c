@@ -19,7 +19,7 @@
 
 #include "addr_derive.h"
 #include "buf.h"
-#include "client.h"
+#include "contract_client.h"
 #include "subnet_ids.h"
 #include "xalloc.h"
 
@@ -480,17 +480,9 @@ static int cmd_raw(const char *method, int argc, char **argv)
 /* The machine-id from /etc/machine-id (or the file given); a message on failure. */
 static bool read_machine_id(const char *path, char id[ARBOR_MACHINE_ID_LEN + 1])
 {
-	char text[128];
-	FILE *f = fopen(path, "re");
-	if (f == NULL) {
-		fprintf(stderr, "arborctl: %s: %s (give --machine-id)\n", path, strerror(errno));
-		return false;
-	}
-	size_t n = fread(text, 1, sizeof text - 1, f);
-	fclose(f);
-	text[n] = '\0';
-	if (arbor_machine_id_normalize(text, id) != 0) {
-		fprintf(stderr, "arborctl: %s does not hold a machine-id (32 hex digits)\n", path);
+	char err[PATH_MAX + 100];
+	if (arbor_machine_id_read_file(path, id, err, sizeof err) != 0) {
+		fprintf(stderr, "arborctl: %s (give --machine-id)\n", err);
 		return false;
 	}
 	return true;

@@ -1,5 +1,5 @@
 /* The DHCPv4 client state machine (RFC 2131 §4.4, figure 5): pure. It builds the
- * packets and decides what happens; the caller (client_io) sends, applies the lease
+ * packets and decides what happens; the caller (uplink.c) sends, applies the lease
  * to the kernel and writes the lease file through the callbacks in struct
  * client_ops. Every entry point takes the current (wall-clock) time, so the unit
  * tests drive whole lease lifetimes in microseconds. */

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "json.h"
-#include "timefmt.h"
+#include "clock.h"
 
 static void add_ip(cJSON *o, const char *key, struct in_addr a)
 {

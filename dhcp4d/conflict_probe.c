@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "icmp_wire.h"
-#include "timefmt.h"
+#include "clock.h"
 #include "xalloc.h"
 
 /* Raw ICMP sockets' type filter, from <linux/icmp.h> (which clashes with

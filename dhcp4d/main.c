@@ -35,7 +35,7 @@
 #include "server.h"
 #include "statefile.h"
 #include "syncer.h"
-#include "timefmt.h"
+#include "clock.h"
 #include "uplink.h"
 #include "xalloc.h"
 

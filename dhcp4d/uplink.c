@@ -28,7 +28,7 @@
 #include "json.h"
 #include "log.h"
 #include "statefile.h"
-#include "timefmt.h"
+#include "clock.h"
 #include "xalloc.h"
 
 #ifndef RTPROT_DHCP

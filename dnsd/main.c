@@ -47,7 +47,7 @@
 #include "resolver.h"
 #include "sources.h"
 #include "subnet_ids.h"
-#include "timefmt.h"
+#include "clock.h"
 #include "xalloc.h"
 #include "zone.h"
 

@@ -20,7 +20,7 @@
 #include "log.h"
 #include "probe.h"
 #include "statefile.h"
-#include "timefmt.h"
+#include "clock.h"
 #include "xalloc.h"
 
 static struct healthd *healthd_of(struct arbor_daemon *d)

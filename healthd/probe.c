@@ -13,7 +13,7 @@
 
 #include <event2/util.h>
 
-#include "timefmt.h"
+#include "clock.h"
 #include "xalloc.h"
 
 const char *probe_addr_text(const struct sockaddr_storage *ss, char *buf, size_t len)

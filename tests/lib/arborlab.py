@@ -247,12 +247,16 @@ class Lab:
         return Netns(self, f"{self.prefix}-{short}")
 
     def veth(self, a_ns, a_name, b_ns, b_name):
-        """A veth pair between two namespaces (None: this one)."""
-        run(["ip", "link", "add", a_name, "type", "veth", "peer", "name", b_name])
-        self.links.append(a_name)
+        """A veth pair between two namespaces (None: this one).
+
+        Each end is created directly in its namespace, so two test runs at once
+        never collide on a name in the root namespace."""
+        def where(ns):
+            return ["netns", ns.name] if ns is not None else []
+        run(["ip", "link", "add", a_name] + where(a_ns) + ["type", "veth", "peer", "name", b_name] + where(b_ns))
         for ns, name in ((a_ns, a_name), (b_ns, b_name)):
-            if ns is not None:
-                run(["ip", "link", "set", name, "netns", ns.name])
+            if ns is None:
+                self.links.append(name)
             (ns.exec if ns else lambda a, **k: run(a, **k))(["ip", "link", "set", name, "up"])
 
     def bridge(self, ns, name):

@@ -1,5 +1,7 @@
-/* The contract client: HTTP over a daemon's Unix socket (libcurl). Used by
- * arborctl, and by daemons that command each other (healthd). */
+/* The contract client: blocking HTTP over a daemon's Unix socket (libcurl).
+ * Linked only by arborctl; a daemon that talks to another daemon's socket
+ * (healthd's daemon checks and actions) uses http_fetch.h, which runs on its
+ * own event loop and never blocks it. */
 #pragma once
 #include <stddef.h>
 

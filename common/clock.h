@@ -1,4 +1,5 @@
-/* Wall-clock helpers: RFC 3339 UTC timestamps with milliseconds, as events carry. */
+/* The clocks (wall and monotonic, in seconds as doubles) and the one timestamp
+ * format events carry: RFC 3339 UTC with milliseconds. */
 #pragma once
 #include <stddef.h>
 #include <stdint.h>

@@ -1,5 +1,5 @@
-/* Time formatting: one place decides the timestamp format every event uses. */
-#include "timefmt.h"
+/* The clocks and the timestamp format (see clock.h). */
+#include "clock.h"
 
 #include <stdio.h>
 

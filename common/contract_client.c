@@ -1,6 +1,6 @@
 /* Contract client over libcurl. Connection failures are classified here so
  * every caller can tell "no daemon there" from "not allowed" from "stale". */
-#include "client.h"
+#include "contract_client.h"
 
 #include <errno.h>
 #include <stdio.h>
