@@ -1,4 +1,4 @@
-/* Deterministic IPv6 addresses (DESIGN.md, "The naming and addressing
+/* Deterministic IPv6 addresses (architecture.md, "The naming and addressing
  * model"; the derivation and its test vectors are in docs/addressing.md).
  *
  *   | 8 bits | 40 bits          | 16 bits   | 64 bits                 |

@@ -1,4 +1,4 @@
-/* The central IPv4 subnet allocator (DESIGN.md, "The naming and addressing model"):
+/* The central IPv4 subnet allocator (architecture.md, "The naming and addressing model"):
  * start from a pool (the RFC 1918 ranges unless configured), subtract the configured
  * exclusions, what the machine's routes and addresses already use and what is already
  * allocated; of the free space, as maximal aligned CIDR blocks, carve each request from

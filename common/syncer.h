@@ -3,7 +3,7 @@
  * thread the loop keeps reading and deciding, and the next commit carries
  * everything that came meanwhile (pipelined group commit). The worker touches
  * nothing but the file descriptor it is given: all daemon state stays on the
- * loop's thread, as DESIGN.md asks. */
+ * loop's thread, as docs/architecture.md asks. */
 #pragma once
 #include <stdbool.h>
 

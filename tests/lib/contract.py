@@ -1,7 +1,7 @@
 """The contract suite: the same checks against every arbor daemon.
 
 A daemon's tests subclass ContractSuite and give a DaemonSpec; pytest then runs
-every check below against that daemon (DESIGN.md, "The daemon contract").
+every check below against that daemon (architecture.md, "The daemon contract").
 """
 import json
 import os

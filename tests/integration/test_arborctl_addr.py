@@ -15,7 +15,7 @@ import pytest
 
 from arborlab import binary
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DOC = os.path.join(REPO, "docs", "addressing.md")
 B3SUM = shutil.which("b3sum")
 BASH = shutil.which("bash")

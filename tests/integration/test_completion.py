@@ -15,7 +15,7 @@ import tempfile
 
 import pytest
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SCRIPT = os.path.join(REPO, "dist", "completion", "arborctl.bash")
 BASH = shutil.which("bash")
 FALLBACK = ["healthd", "dhcp4d", "dhcp6pd", "dnsd", "overlayd", "wgd"]

@@ -27,7 +27,7 @@ import tempfile
 
 import pytest
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 UNIT_DIR = os.path.join(REPO, "dist", "systemd")
 SYSTEMD_ANALYZE = shutil.which("systemd-analyze")
 
