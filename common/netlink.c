@@ -872,6 +872,13 @@ static void deliver_object(struct nl_object *o, void *arg)
 		change.kind = nl_object_get_msgtype(o) == RTM_NEWADDR ? ARBOR_NL_ADDR_NEW
 								       : ARBOR_NL_ADDR_DEL;
 		break;
+	case RTM_NEWROUTE:
+	case RTM_DELROUTE:
+		if (!route_from_rtnl(&change.route, (struct rtnl_route *)o))
+			return;
+		change.kind = nl_object_get_msgtype(o) == RTM_NEWROUTE ? ARBOR_NL_ROUTE_NEW
+									: ARBOR_NL_ROUTE_DEL;
+		break;
 	default:
 		return;
 	}
@@ -932,6 +939,14 @@ int arbor_nl_monitor_fd(const struct arbor_nl_monitor *mon)
 	return nl_socket_get_fd(mon->sock);
 }
 
+int arbor_nl_monitor_watch_routes(struct arbor_nl_monitor *mon)
+{
+	int rc = nl_socket_add_memberships(mon->sock, RTNLGRP_IPV4_ROUTE, RTNLGRP_IPV6_ROUTE, RTNLGRP_NONE);
+	if (rc < 0)
+		return MONITOR_FAIL(mon, -errno_from_nle(rc), "netlink monitor: subscribe to route groups");
+	return 0;
+}
+
 const char *arbor_nl_monitor_error(const struct arbor_nl_monitor *mon)
 {
 	return mon->error;
@@ -955,6 +970,8 @@ static void dispatch_datagram(struct arbor_nl_monitor *mon, int len)
 			break;
 		case RTM_NEWADDR:
 		case RTM_DELADDR:
+		case RTM_NEWROUTE:	/* only arrive after arbor_nl_monitor_watch_routes */
+		case RTM_DELROUTE:
 			break;
 		default:
 			continue;

@@ -107,12 +107,14 @@ int arbor_nl_addrs(struct arbor_nl *nl, int family, int ifindex, struct arbor_nl
 struct arbor_nl_route {
 	struct arbor_nl_ip dst;		/* its family selects IPv4 or IPv6 */
 	unsigned int prefixlen;		/* 0 with an all-zero dst: the default route */
-	struct arbor_nl_ip gateway;	/* AF_UNSPEC: none (a directly connected route) */
+	struct arbor_nl_ip gateway;	/* AF_UNSPEC: none (a directly connected route); an IPv6
+					 * link-local gateway needs ifindex */
 	int ifindex;			/* 0: none given (the kernel finds it from the gateway) */
 	uint32_t metric;		/* 0: the kernel's default (0 for IPv4, 1024 for IPv6) */
 	uint32_t table;			/* 0: RT_TABLE_MAIN */
 	uint8_t protocol;		/* RTPROT_*; 0: RTPROT_STATIC on add */
-	uint8_t type;			/* RTN_*; 0: RTN_UNICAST on add */
+	uint8_t type;			/* RTN_*; 0: RTN_UNICAST on add. RTN_UNREACHABLE with no
+					 * gateway and no ifindex: a reject route (RFC 7084 WPD-5) */
 	unsigned int nexthops;		/* listed: number of next hops (gateway and ifindex are the
 					 * first one's); ignored on add and delete */
 };
@@ -138,6 +140,9 @@ enum arbor_nl_change_kind {
 	ARBOR_NL_ADDR_DEL,	/* an address was removed; .addr */
 	ARBOR_NL_RESYNC,	/* notifications were lost (the socket overran): re-read the
 				 * state with arbor_nl_links()/arbor_nl_addrs() */
+	ARBOR_NL_ROUTE_NEW,	/* a route was added or replaced; .route (only after
+				 * arbor_nl_monitor_watch_routes) */
+	ARBOR_NL_ROUTE_DEL,	/* a route was removed; .route */
 };
 
 struct arbor_nl_change {
@@ -145,6 +150,7 @@ struct arbor_nl_change {
 	union {
 		struct arbor_nl_link link;
 		struct arbor_nl_addr addr;
+		struct arbor_nl_route route;
 	};
 };
 
@@ -160,6 +166,9 @@ typedef void arbor_nl_change_fn(void *ctx, const struct arbor_nl_change *change)
 struct arbor_nl_monitor *arbor_nl_monitor_open(arbor_nl_change_fn *cb, void *ctx, char *err,
 					       size_t errlen);
 int arbor_nl_monitor_fd(const struct arbor_nl_monitor *mon);
+/* Also report IPv4 and IPv6 route changes (ARBOR_NL_ROUTE_NEW/DEL), for a daemon that
+ * follows the default route. 0 or a negative errno. */
+int arbor_nl_monitor_watch_routes(struct arbor_nl_monitor *mon);
 /* Read every pending notification and call cb for each change; never blocks. Returns the
  * number of changes delivered (0 if there was nothing to read) or a negative errno. */
 int arbor_nl_monitor_dispatch(struct arbor_nl_monitor *mon);

@@ -54,6 +54,7 @@ struct seen {
 	bool link_del;
 	bool last_lower_up;		/* carrier in the latest LINK_NEW */
 	bool addr4_new, addr6_new, addr4_del, addr6_del;
+	bool unreachable_new, unreachable_del; /* route notifications */
 	int resyncs;
 	int events;
 };
@@ -115,6 +116,16 @@ static void on_change(void *ctx, const struct arbor_nl_change *change)
 		break;
 	case ARBOR_NL_RESYNC:
 		seen->resyncs++;
+		break;
+	case ARBOR_NL_ROUTE_NEW:
+	case ARBOR_NL_ROUTE_DEL:
+		if (change->route.dst.family == AF_INET6 && change->route.prefixlen == 56 &&
+		    change->route.type == RTN_UNREACHABLE) {
+			if (change->kind == ARBOR_NL_ROUTE_NEW)
+				seen->unreachable_new = true;
+			else
+				seen->unreachable_del = true;
+		}
 		break;
 	}
 }
@@ -416,6 +427,40 @@ int main(void)
 		rc = arbor_nl_route_delete(nl, &route6);
 		check(rc == 0, "delete the metric 60 one%s", why(nl));
 		route6.metric = 50;
+	}
+	/* IPv6 as dhcp6pd uses it: a reject route for a delegated prefix (RFC 7084 WPD-5),
+	 * announced by the route monitor, and a route via a link-local gateway. */
+	if (ipv6) {
+		check(arbor_nl_monitor_watch_routes(mon) == 0, "monitor: watch routes%s%s",
+		      arbor_nl_monitor_error(mon)[0] ? ": " : "", arbor_nl_monitor_error(mon));
+		struct arbor_nl_route reject = { .prefixlen = 56, .type = RTN_UNREACHABLE, .protocol = 16 };
+		arbor_nl_ip_parse(&reject.dst, "2001:db8:200::");
+		rc = arbor_nl_route_add(nl, &reject);
+		check(rc == 0, "add unreachable 2001:db8:200::/56%s", why(nl));
+		struct arbor_nl_route *routes;
+		size_t n;
+		bool listed = false;
+		if (arbor_nl_routes(nl, AF_INET6, 0, &routes, &n) == 0) {
+			for (size_t i = 0; i < n; i++)
+				listed |= routes[i].type == RTN_UNREACHABLE && routes[i].prefixlen == 56 &&
+					  same_ip(&routes[i].dst, &reject.dst) && routes[i].protocol == 16;
+			free(routes);
+		}
+		check(listed, "routes list it as unreachable, protocol dhcp");
+		check(wait_for(mon, &seen.unreachable_new), "monitor: the unreachable route is new");
+		struct arbor_nl_route viall = { .prefixlen = 60, .ifindex = ifindex };
+		arbor_nl_ip_parse(&viall.dst, "2001:db8:200:10::");
+		arbor_nl_ip_parse(&viall.gateway, "fe80::1234");
+		rc = arbor_nl_route_replace(nl, &viall);
+		check(rc == 0, "route 2001:db8:200:10::/60 via fe80::1234 dev %s%s", BRIDGE, why(nl));
+		check(has_route(nl, &viall), "routes list it via the link-local gateway");
+		check(arbor_nl_route_delete(nl, &viall) == 0 && !has_route(nl, &viall), "and delete it%s", why(nl));
+		viall.ifindex = 0;
+		rc = arbor_nl_route_add(nl, &viall);
+		check(rc < 0, "a link-local gateway without a link is refused (%d), \"%s\"", rc, arbor_nl_error(nl));
+		rc = arbor_nl_route_delete(nl, &reject);
+		check(rc == 0, "delete the unreachable route%s", why(nl));
+		check(wait_for(mon, &seen.unreachable_del), "monitor: the unreachable route is gone");
 	}
 
 	rc = arbor_nl_route_delete(nl, &route4);

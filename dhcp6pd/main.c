@@ -1,0 +1,378 @@
+/* arbor-dhcp6pd: the IPv6 half of the tree. PD clients on the uplinks
+ * (uplink.c, pd_client.c), the LANs numbered from what they hold and announced
+ * with router advertisements and stateless DHCPv6 (lans.c, lan_plan.c), and the
+ * delegating server for the machines below (serving.c, pd_server.c). This file is
+ * wiring: the daemon definition, start/reload/stop, and the one place where a
+ * delegation change fans out to the LANs, the server and the prefix.* events. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "daemon.h"
+#include "dhcp6pd_config.h"
+#include "identity.h"
+#include "json.h"
+#include "log.h"
+#include "netlink.h"
+#include "sysctl.h"
+#include "uplink.h"
+#include "xalloc.h"
+
+struct dhcp6pd {
+	struct arbor_daemon *d;
+	char machine_id[33];
+	bool have_machine_id;
+	uint8_t duid[DHCP6PD_DUID_LEN];
+	struct arbor_nl *nl;
+	struct arbor_nl_monitor *monitor;
+	struct event *monitor_ev;
+	struct uplink **uplinks;
+	size_t nuplinks;
+};
+
+static struct dhcp6pd *dhcp6pd_of(struct arbor_daemon *d)
+{
+	return arbor_daemon_userdata(d);
+}
+
+static const struct dhcp6pd_config *config(struct dhcp6pd *h)
+{
+	return arbor_daemon_config(h->d)->daemon;
+}
+
+/* ---- delegation changes ---- */
+
+static cJSON *prefixes_json(const struct pd_lease *l)
+{
+	cJSON *arr = cJSON_CreateArray();
+	for (size_t i = 0; l && l->valid && i < l->nprefix; i++) {
+		const struct pd_entry *e = &l->prefix[i];
+		char text[64];
+		struct prefix6 p = { e->addr, e->len };
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "prefix", prefix6_format(&p, text, sizeof text));
+		if (e->preferred_until < PD_NEVER / 2)
+			arbor_json_add_fixed(o, "preferred_until", e->preferred_until, 3);
+		if (e->valid_until < PD_NEVER / 2)
+			arbor_json_add_fixed(o, "valid_until", e->valid_until, 3);
+		cJSON_AddItemToArray(arr, o);
+	}
+	return arr;
+}
+
+/* The uplink has applied the change and written its lease file: the LANs and
+ * the server follow, and then the event says so. */
+static void on_delegation(void *ctx, struct uplink *u, enum pd_event ev, const struct pd_lease *lease,
+			  const struct pd_lease *old, const char *reason)
+{
+	struct dhcp6pd *h = ctx;
+	if (ev == PD_EV_RESTORED)
+		return; /* nothing changed: the LANs take it when they start */
+	cJSON *data = cJSON_CreateObject();
+	cJSON_AddStringToObject(data, "interface", uplink_ifname(u));
+	cJSON_AddItemToObject(data, "prefixes", prefixes_json(ev == PD_EV_LOST ? NULL : lease));
+	if (ev == PD_EV_LOST)
+		cJSON_AddItemToObject(data, "old_prefixes", prefixes_json(lease));
+	else if (old)
+		cJSON_AddItemToObject(data, "old_prefixes", prefixes_json(old));
+	cJSON_AddStringToObject(data, "reason", reason ? reason : "");
+	char first[64] = "none";
+	if (lease->nprefix) {
+		struct prefix6 p = { lease->prefix[0].addr, lease->prefix[0].len };
+		prefix6_format(&p, first, sizeof first);
+	}
+	const char *type = pd_event_name(ev);
+	arbor_event_emit(arbor_daemon_events(h->d), type, ev == PD_EV_LOST ? "warning" : "info", uplink_ifname(u), data,
+			 "%s: %s %s (%s)", uplink_ifname(u), type + 7, first, reason ? reason : "");
+}
+
+/* ---- links ---- */
+
+static void on_link_change(void *ctx, const struct arbor_nl_change *c)
+{
+	struct dhcp6pd *h = ctx;
+	if (c->kind == ARBOR_NL_RESYNC) {
+		struct arbor_nl_link *links;
+		size_t n;
+		if (arbor_nl_links(h->nl, &links, &n) < 0)
+			return;
+		for (size_t i = 0; i < h->nuplinks; i++) {
+			bool exists = false, carrier = false;
+			for (size_t k = 0; k < n; k++)
+				if (links[k].index == uplink_ifindex(h->uplinks[i])) {
+					exists = true;
+					carrier = links[k].lower_up;
+				}
+			uplink_link_changed(h->uplinks[i], exists, carrier);
+		}
+		free(links);
+		return;
+	}
+	if (c->kind == ARBOR_NL_LINK_NEW || c->kind == ARBOR_NL_LINK_DEL)
+		for (size_t i = 0; i < h->nuplinks; i++)
+			if (uplink_ifindex(h->uplinks[i]) == c->link.index)
+				uplink_link_changed(h->uplinks[i], c->kind == ARBOR_NL_LINK_NEW, c->link.lower_up);
+}
+
+static void on_monitor_readable(evutil_socket_t fd, short what, void *arg)
+{
+	struct dhcp6pd *h = arg;
+	if (arbor_nl_monitor_dispatch(h->monitor) < 0)
+		log_warn("netlink monitor: %s", arbor_nl_monitor_error(h->monitor));
+}
+
+/* ---- start and stop ---- */
+
+static void close_uplinks(struct dhcp6pd *h, bool release)
+{
+	for (size_t i = 0; i < h->nuplinks; i++)
+		uplink_close(h->uplinks[i], release);
+	free(h->uplinks);
+	h->uplinks = NULL;
+	h->nuplinks = 0;
+}
+
+static void dhcp6pd_free(struct dhcp6pd *h)
+{
+	close_uplinks(h, false);
+	if (h->monitor_ev)
+		event_free(h->monitor_ev);
+	arbor_nl_monitor_close(h->monitor);
+	arbor_nl_close(h->nl);
+	arbor_daemon_set_userdata(h->d, NULL);
+	free(h);
+}
+
+static int open_uplinks(struct dhcp6pd *h, const struct dhcp6pd_config *cfg, char *err, size_t errlen)
+{
+	h->uplinks = xcalloc(cfg->nclients + 1, sizeof *h->uplinks);
+	for (size_t i = 0; i < cfg->nclients; i++) {
+		const struct client6_spec *spec = &cfg->clients[i];
+		const uint8_t *duid = spec->duid_len ? spec->duid : h->duid;
+		uint16_t duid_len = spec->duid_len ? spec->duid_len : DHCP6PD_DUID_LEN;
+		if (spec->duid_len == 0 && !h->have_machine_id) {
+			snprintf(err, errlen, "clients[%zu]: no duid configured and no machine id to derive one from", i);
+			return -1;
+		}
+		struct uplink *u = uplink_open(h->d, h->nl, spec, duid, duid_len, on_delegation, h, err, errlen);
+		if (u == NULL)
+			return -1;
+		h->uplinks[h->nuplinks++] = u;
+	}
+	return 0;
+}
+
+static int dhcp6pd_start(struct arbor_daemon *d, char *err, size_t errlen)
+{
+	struct dhcp6pd *h = xcalloc(1, sizeof *h);
+	h->d = d;
+	arbor_daemon_set_userdata(d, h);
+	const struct arbor_config *all = arbor_daemon_config(d);
+	const struct dhcp6pd_config *cfg = all->daemon;
+	char merr[256];
+	h->have_machine_id = arbor_machine_id(&all->machine, h->machine_id, merr, sizeof merr) == 0;
+	if (h->have_machine_id)
+		dhcp6pd_duid_derive(h->machine_id, h->duid);
+	else
+		log_warn("no machine id (%s): no derived DUID or ULA prefixes", merr);
+	h->nl = arbor_nl_open(err, errlen);
+	if (h->nl == NULL) {
+		dhcp6pd_free(h);
+		return -1;
+	}
+	h->monitor = arbor_nl_monitor_open(on_link_change, h, err, errlen);
+	if (h->monitor == NULL || arbor_nl_monitor_watch_routes(h->monitor) < 0) {
+		if (h->monitor)
+			snprintf(err, errlen, "%s", arbor_nl_monitor_error(h->monitor));
+		dhcp6pd_free(h);
+		return -1;
+	}
+	h->monitor_ev = event_new(arbor_daemon_base(d), arbor_nl_monitor_fd(h->monitor), EV_READ | EV_PERSIST,
+				  on_monitor_readable, h);
+	event_add(h->monitor_ev, NULL);
+	if (cfg->forwarding && (cfg->nlans || cfg->nservers)) {
+		/* A router forwards; each uplink's accept_ra=2 (set by its client) keeps
+		 * its RAs coming. */
+		if (arbor_sysctl_write("net/ipv6/conf/all/forwarding", "1", merr, sizeof merr) < 0)
+			log_warn("%s", merr);
+	}
+	if (open_uplinks(h, cfg, err, errlen) < 0) {
+		dhcp6pd_free(h);
+		return -1;
+	}
+	log_info("%zu uplink clients", h->nuplinks);
+	return 0;
+}
+
+static int dhcp6pd_reload(struct arbor_daemon *d, const struct arbor_config *next, char *err, size_t errlen)
+{
+	struct dhcp6pd *h = dhcp6pd_of(d);
+	const struct dhcp6pd_config *cfg = next->daemon;
+	const struct dhcp6pd_config *cur = config(h);
+	/* The set of uplinks is fixed for the run (a client's identity and state are
+	 * per interface); their settings follow the reload. */
+	if (cfg->nclients != cur->nclients) {
+		snprintf(err, errlen, "dhcp6pd.clients: adding or removing a client needs a restart");
+		return -1;
+	}
+	for (size_t i = 0; i < cfg->nclients; i++)
+		if (strcmp(cfg->clients[i].interface, cur->clients[i].interface) != 0) {
+			snprintf(err, errlen, "dhcp6pd.clients[%zu].interface: changing it needs a restart", i);
+			return -1;
+		}
+	for (size_t i = 0; i < h->nuplinks; i++)
+		uplink_update_spec(h->uplinks[i], &cfg->clients[i]);
+	return 0;
+}
+
+static void dhcp6pd_stop(struct arbor_daemon *d)
+{
+	struct dhcp6pd *h = dhcp6pd_of(d);
+	if (h == NULL)
+		return;
+	close_uplinks(h, true);
+	dhcp6pd_free(h);
+}
+
+static void dhcp6pd_status(struct arbor_daemon *d, cJSON *status)
+{
+	struct dhcp6pd *h = dhcp6pd_of(d);
+	cJSON *own = cJSON_AddObjectToObject(status, "dhcp6pd");
+	cJSON *clients = cJSON_AddArrayToObject(own, "clients");
+	for (size_t i = 0; i < h->nuplinks; i++)
+		uplink_status(h->uplinks[i], clients);
+}
+
+static enum arbor_health dhcp6pd_health(struct arbor_daemon *d, cJSON *reasons)
+{
+	struct dhcp6pd *h = dhcp6pd_of(d);
+	enum arbor_health health = ARBOR_HEALTH_OK;
+	for (size_t i = 0; i < h->nuplinks; i++)
+		if (!uplink_lease(h->uplinks[i])->valid) {
+			char reason[96];
+			snprintf(reason, sizeof reason, "%s: no delegated prefix", uplink_ifname(h->uplinks[i]));
+			cJSON_AddItemToArray(reasons, cJSON_CreateString(reason));
+			health = ARBOR_HEALTH_DEGRADED;
+		}
+	return health;
+}
+
+static void dhcp6pd_metrics(struct arbor_daemon *d, struct arbor_buf *out)
+{
+	struct dhcp6pd *h = dhcp6pd_of(d);
+	if (h->nuplinks)
+		arbor_buf_puts(out, "# HELP arbor_dhcp6pd_client_packets_total DHCPv6 client messages, by outcome.\n"
+				    "# TYPE arbor_dhcp6pd_client_packets_total counter\n"
+				    "# HELP arbor_dhcp6pd_client_status_errors_total Status codes other than Success received.\n"
+				    "# TYPE arbor_dhcp6pd_client_status_errors_total counter\n"
+				    "# HELP arbor_dhcp6pd_client_bound Whether the client holds a delegation.\n"
+				    "# TYPE arbor_dhcp6pd_client_bound gauge\n");
+	for (size_t i = 0; i < h->nuplinks; i++)
+		uplink_metrics(h->uplinks[i], out);
+}
+
+static int dhcp6pd_renew(struct arbor_daemon *d, char *msg, size_t msglen)
+{
+	struct dhcp6pd *h = dhcp6pd_of(d);
+	size_t renewed = 0;
+	for (size_t i = 0; i < h->nuplinks; i++) {
+		char m[160];
+		if (uplink_command(h->uplinks[i], "renew", m, sizeof m) == 0)
+			renewed++;
+	}
+	snprintf(msg, msglen, "%zu of %zu clients renewing", renewed, h->nuplinks);
+	return 0;
+}
+
+static struct uplink *uplink_by_ifname(struct dhcp6pd *h, const char *ifname)
+{
+	for (size_t i = 0; i < h->nuplinks; i++)
+		if (strcmp(uplink_ifname(h->uplinks[i]), ifname) == 0)
+			return h->uplinks[i];
+	return NULL;
+}
+
+/* POST /v1/commands/{rebind,release} {"interface": "wan0"}: one client, or every
+ * client when none is named. */
+static void client_command(struct arbor_daemon *d, const struct arbor_http_request *req,
+			   struct arbor_http_response *resp, const char *name)
+{
+	struct dhcp6pd *h = dhcp6pd_of(d);
+	cJSON *body = arbor_command_body(req, resp);
+	if (body == NULL)
+		return;
+	const cJSON *ifn = cJSON_GetObjectItemCaseSensitive(body, "interface");
+	if (ifn && !cJSON_IsString(ifn)) {
+		cJSON_Delete(body);
+		arbor_command_answer(resp, name, false, 400, "\"interface\" must be a string");
+		return;
+	}
+	char msg[512] = "";
+	int failures = 0;
+	size_t done = 0;
+	if (ifn) {
+		struct uplink *u = uplink_by_ifname(h, ifn->valuestring);
+		if (u == NULL) {
+			arbor_command_answer(resp, name, false, 404, "no DHCPv6 client on interface \"%.32s\"", ifn->valuestring);
+			cJSON_Delete(body);
+			return;
+		}
+		failures = uplink_command(u, name, msg, sizeof msg) < 0;
+		done = 1;
+	} else {
+		for (size_t i = 0; i < h->nuplinks; i++) {
+			size_t used = strlen(msg);
+			if (used + 2 >= sizeof msg)
+				break;
+			if (used)
+				strcat(msg, "; ");
+			failures += uplink_command(h->uplinks[i], name, msg + strlen(msg), sizeof msg - strlen(msg)) < 0;
+			done++;
+		}
+		if (done == 0)
+			snprintf(msg, sizeof msg, "no DHCPv6 clients are configured");
+	}
+	cJSON_Delete(body);
+	bool ok = done > 0 && failures == 0;
+	arbor_command_answer(resp, name, ok, ok ? 200 : done == 0 ? 404 : 409, "%s", msg);
+}
+
+static void command_rebind(struct arbor_daemon *d, const struct arbor_http_request *req, struct arbor_http_response *resp)
+{
+	client_command(d, req, resp, "rebind");
+}
+
+static void command_release(struct arbor_daemon *d, const struct arbor_http_request *req,
+			    struct arbor_http_response *resp)
+{
+	client_command(d, req, resp, "release");
+}
+
+static const struct arbor_command dhcp6pd_commands[] = {
+	{ "rebind", command_rebind },
+	{ "release", command_release },
+};
+
+static const struct arbor_daemon_def dhcp6pd_def = {
+	.name = "dhcp6pd",
+	.binary = "arbor-dhcp6pd",
+	.summary = "DHCPv6 prefix delegation (client and delegating server), LAN numbering and router advertisements.",
+	.parse = dhcp6pd_config_parse,
+	.free_config = dhcp6pd_config_free,
+	.start = dhcp6pd_start,
+	.reload = dhcp6pd_reload,
+	.stop = dhcp6pd_stop,
+	.renew = dhcp6pd_renew,
+	.status = dhcp6pd_status,
+	.health = dhcp6pd_health,
+	.metrics = dhcp6pd_metrics,
+	.commands = dhcp6pd_commands,
+	.ncommands = sizeof dhcp6pd_commands / sizeof dhcp6pd_commands[0],
+};
+
+int main(int argc, char **argv)
+{
+	return arbor_daemon_main(&dhcp6pd_def, argc, argv);
+}
