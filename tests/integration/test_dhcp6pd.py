@@ -19,7 +19,9 @@ def kea6_config(tmp, iface="isp0", pool="2001:db8:100::", pool_len=40, delegated
                 renew=10, rebind=16, reservations=()):
     return {"Dhcp6": {
         "interfaces-config": {"interfaces": [iface]},
-        "server-id": {"type": "LLT", "persist": False},
+        # A fixed server id (an ISP keeps its own across restarts); not persisted,
+        # as /var/lib/kea is not ours to write.
+        "server-id": {"type": "EN", "enterprise-id": 2495, "identifier": "0123456789ab", "persist": False},
         "lease-database": {"type": "memfile", "persist": True, "name": f"{tmp}/leases6.csv", "lfc-interval": 0},
         "preferred-lifetime": preferred, "valid-lifetime": valid, "renew-timer": renew, "rebind-timer": rebind,
         "option-data": [{"name": "dns-servers", "data": f"{ISP_NET}53"},
@@ -152,3 +154,80 @@ def test_against_kea_bound_renew_rebind_expire(lab, net):
     # Kea back: SOLICIT hints the old prefix, and gets it again
     kea.start()
     assert bound_prefix(d, timeout=30) == prefix
+
+
+@pytest.mark.skipif(shutil.which("kea-dhcp6") is None, reason="kea-dhcp6 is not installed (kea-dhcp6-server)")
+def test_against_kea_restart_renumber_commands(lab, net):
+    """kill -9 and restart: the same prefix, renewed at once, never released; the
+    ISP renumbers (Kea's pool changes): prefix.changed; release and renew."""
+    kea = Kea6(lab, net["isp"], preferred=300, valid=600, renew=150, rebind=240)
+    d = start_dhcp6pd(lab, net["root"], root_config())
+    prefix = bound_prefix(d)
+    duid = client_status(d)["duid"]
+    seq = d.events()[-1]["seq"]
+    d.kill9()
+    assert unreachable(net["root"]) == {prefix}, "the kernel keeps what a killed daemon applied"
+    d.start()
+    # restored, then RENEWed at once (not at T1 150 s later): prefix.renewed
+    ev = wait_event(d, "prefix.renewed", since=seq)[0]
+    assert ev["data"]["prefixes"][0]["prefix"] == prefix
+    assert client_status(d)["duid"] == duid, "the DUID is the same after a restart"
+    assert not d.events(since=seq, type="prefix.lost") and not d.events(since=seq, type="prefix.bound")
+    with open(f"{kea.tmp}/kea.log") as f:
+        log = f.read()
+    assert "DHCP6_RELEASE" not in log, "no RELEASE on restart"
+
+    # the ISP renumbers: a new pool; our RENEW gets the old prefix with lifetimes 0 and a new one
+    kea.restart(pool="2001:db8:300::", preferred=300, valid=600, renew=150, rebind=240)
+    seq = d.events()[-1]["seq"]
+    assert d.post("/v1/commands/renew").status == 200
+    ev = wait_event(d, "prefix.changed", since=seq)[0]
+    new = ev["data"]["prefixes"][0]["prefix"]
+    assert new.startswith("2001:db8:3") and ev["data"]["old_prefixes"][0]["prefix"] == prefix, ev
+    assert unreachable(net["root"]) == {new}
+
+    # release: gone here and at Kea; renew: a prefix again
+    seq = d.events()[-1]["seq"]
+    r = d.post("/v1/commands/release", body={"interface": "wan0"})
+    assert r.status == 200, r
+    lost = wait_event(d, "prefix.lost", since=seq)[0]
+    assert lost["data"]["reason"] == "released" and unreachable(net["root"]) == set()
+    assert client_status(d)["state"] == "released"
+    assert d.post("/v1/commands/rebind").status == 409, "nothing to rebind"
+    assert d.post("/v1/commands/release", body={"interface": "nope0"}).status == 404
+    assert d.post("/v1/commands/renew").status == 200
+    assert bound_prefix(d).startswith("2001:db8:3")
+
+
+DHCPD6_CONF = """
+default-lease-time 40;
+preferred-lifetime 20;
+max-lease-time 40;
+option dhcp6.name-servers {net}53;
+option dhcp6.domain-search "isc.example";
+subnet6 {net}/64 {{
+  prefix6 2001:db8:200:: 2001:db8:2ff:: /56;
+}}
+"""
+
+
+@pytest.mark.skipif(shutil.which("dhcpd") is None, reason="dhcpd is not installed (isc-dhcp-server)")
+def test_against_isc_dhcpd(lab, net):
+    """isc-dhcp-server as a second delegating router: bound, renewed, expired when it stops."""
+    tmp = lab.mkdtemp("dhcpd6-")
+    with open(f"{tmp}/dhcpd6.conf", "w") as f:
+        f.write(DHCPD6_CONF.format(net=ISP_NET))
+    open(f"{tmp}/leases", "w").close()
+    srv = net["isp"].popen(["dhcpd", "-6", "-f", "-d", "-cf", f"{tmp}/dhcpd6.conf", "-lf", f"{tmp}/leases",
+                            "-pf", f"{tmp}/pid", "isp0"], stdout=subprocess.DEVNULL,
+                           stderr=open(f"{tmp}/log", "w"))
+    d = start_dhcp6pd(lab, net["root"], root_config())
+    prefix = bound_prefix(d, timeout=30)
+    assert prefix.startswith("2001:db8:2") and prefix.endswith("/56"), prefix
+    assert unreachable(net["root"]) == {prefix}
+    assert client_status(d)["lease"]["domain_search"] == ["isc.example."]
+    wait_event(d, "prefix.renewed", timeout=30)
+    srv.terminate()
+    srv.wait(10)
+    wait_event(d, "prefix.lost", timeout=60)
+    assert unreachable(net["root"]) == set()
