@@ -9,16 +9,24 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <arpa/inet.h>
+#include <linux/rtnetlink.h>
+
 #include "clock.h"
 #include "daemon.h"
+#include "dhcp6_sockets.h"
 #include "dhcp6pd_config.h"
 #include "identity.h"
+#include "info_reply.h"
 #include "json.h"
+#include "lans.h"
 #include "log.h"
 #include "netlink.h"
 #include "sysctl.h"
 #include "uplink.h"
 #include "xalloc.h"
+
+#define DELEGATIONS_MAX 8
 
 struct dhcp6pd {
 	struct arbor_daemon *d;
@@ -30,6 +38,10 @@ struct dhcp6pd {
 	struct event *monitor_ev;
 	struct uplink **uplinks;
 	size_t nuplinks;
+	struct lans *lans;
+	struct d6socks *socks;   /* port 547: stateless DHCPv6 (and the server) */
+	bool default_route;      /* the machine has an IPv6 default route */
+	uint64_t d6_malformed, d6_ignored, d6_info_replies;
 };
 
 static struct dhcp6pd *dhcp6pd_of(struct arbor_daemon *d)
@@ -62,6 +74,28 @@ static cJSON *prefixes_json(const struct pd_lease *l)
 	return arr;
 }
 
+/* Every prefix the uplinks hold, as the LANs take them. */
+static size_t delegations(struct dhcp6pd *h, struct lan_delegation *out, size_t max)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < h->nuplinks; i++) {
+		const struct pd_lease *l = uplink_lease(h->uplinks[i]);
+		for (size_t k = 0; l->valid && k < l->nprefix && n < max; k++)
+			out[n++] = (struct lan_delegation){ { l->prefix[k].addr, l->prefix[k].len }, l->prefix[k].preferred_until,
+							    l->prefix[k].valid_until };
+	}
+	return n;
+}
+
+/* The LANs (and the server) follow what the uplinks hold and the default route. */
+static void fan_out(struct dhcp6pd *h)
+{
+	struct lan_delegation d[DELEGATIONS_MAX];
+	size_t n = delegations(h, d, DELEGATIONS_MAX);
+	if (h->lans)
+		lans_update(h->lans, d, n, h->default_route);
+}
+
 /* The uplink has applied the change and written its lease file: the LANs and
  * the server follow, and then the event says so. */
 static void on_delegation(void *ctx, struct uplink *u, enum pd_event ev, const struct pd_lease *lease,
@@ -70,6 +104,7 @@ static void on_delegation(void *ctx, struct uplink *u, enum pd_event ev, const s
 	struct dhcp6pd *h = ctx;
 	if (ev == PD_EV_RESTORED)
 		return; /* nothing changed: the LANs take it when they start */
+	fan_out(h);
 	cJSON *data = cJSON_CreateObject();
 	cJSON_AddStringToObject(data, "interface", uplink_ifname(u));
 	cJSON_AddItemToObject(data, "prefixes", prefixes_json(ev == PD_EV_LOST ? NULL : lease));
@@ -78,6 +113,7 @@ static void on_delegation(void *ctx, struct uplink *u, enum pd_event ev, const s
 	else if (old)
 		cJSON_AddItemToObject(data, "old_prefixes", prefixes_json(old));
 	cJSON_AddStringToObject(data, "reason", reason ? reason : "");
+	cJSON_AddItemToObject(data, "lans", lans_json(h->lans));
 	char first[64] = "none";
 	if (lease->nprefix) {
 		struct prefix6 p = { lease->prefix[0].addr, lease->prefix[0].len };
@@ -90,10 +126,41 @@ static void on_delegation(void *ctx, struct uplink *u, enum pd_event ev, const s
 
 /* ---- links ---- */
 
+/* Whether the main table has an IPv6 default route (RAs say router lifetime 0
+ * without one). */
+static bool read_default_route(struct dhcp6pd *h)
+{
+	struct arbor_nl_route *routes = NULL;
+	size_t n = 0;
+	bool found = false;
+	if (arbor_nl_routes(h->nl, AF_INET6, 0, &routes, &n) < 0)
+		return h->default_route;
+	for (size_t i = 0; i < n; i++)
+		found |= routes[i].prefixlen == 0 && routes[i].type == RTN_UNICAST;
+	free(routes);
+	return found;
+}
+
+static void default_route_check(struct dhcp6pd *h)
+{
+	bool now = read_default_route(h);
+	if (now == h->default_route)
+		return;
+	h->default_route = now;
+	log_info("IPv6 default route %s", now ? "present" : "gone");
+	fan_out(h);
+}
+
 static void on_link_change(void *ctx, const struct arbor_nl_change *c)
 {
 	struct dhcp6pd *h = ctx;
+	if (c->kind == ARBOR_NL_ROUTE_NEW || c->kind == ARBOR_NL_ROUTE_DEL) {
+		if (c->route.dst.family == AF_INET6 && c->route.prefixlen == 0)
+			default_route_check(h);
+		return;
+	}
 	if (c->kind == ARBOR_NL_RESYNC) {
+		default_route_check(h);
 		struct arbor_nl_link *links;
 		size_t n;
 		if (arbor_nl_links(h->nl, &links, &n) < 0)
@@ -110,10 +177,60 @@ static void on_link_change(void *ctx, const struct arbor_nl_change *c)
 		free(links);
 		return;
 	}
-	if (c->kind == ARBOR_NL_LINK_NEW || c->kind == ARBOR_NL_LINK_DEL)
+	if (c->kind == ARBOR_NL_LINK_NEW || c->kind == ARBOR_NL_LINK_DEL) {
 		for (size_t i = 0; i < h->nuplinks; i++)
 			if (uplink_ifindex(h->uplinks[i]) == c->link.index)
 				uplink_link_changed(h->uplinks[i], c->kind == ARBOR_NL_LINK_NEW, c->link.lower_up);
+		lans_link_changed(h->lans, c->link.index, c->kind == ARBOR_NL_LINK_NEW, c->link.up && c->link.lower_up);
+	}
+}
+
+/* ---- port 547 ---- */
+
+static void on_d6_packet(void *ctx, int ifindex, const char *ifname, const struct sockaddr_in6 *from,
+			 const uint8_t *pkt, size_t len)
+{
+	struct dhcp6pd *h = ctx;
+	struct dhcp6_relay chain[DHCP6_RELAY_MAX];
+	size_t depth;
+	const uint8_t *inner;
+	size_t inner_len;
+	static struct dhcp6_message m;
+	char err[200];
+	if (dhcp6_unwrap_relays(pkt, len, chain, &depth, &inner, &inner_len, err, sizeof err) != 0 ||
+	    (depth && chain[0].type != DHCP6_RELAY_FORW) || dhcp6_parse(inner, inner_len, &m, err, sizeof err) != 0) {
+		h->d6_malformed++;
+		log_debug("%s: malformed DHCPv6 message dropped: %s", ifname, err);
+		return;
+	}
+	const struct lan_result *plan = lans_plan_of(h->lans, ifindex);
+	if (m.type != DHCP6_INFORMATION_REQUEST || plan == NULL) {
+		h->d6_ignored++;
+		return;
+	}
+	const char *search[DHCP6PD_SEARCH_MAX];
+	for (size_t i = 0; i < plan->nsearch; i++)
+		search[i] = plan->search[i];
+	struct info_content c = { plan->dns, plan->ndns, search, plan->nsearch, plan->info_refresh };
+	uint8_t reply[1024];
+	int n = info_reply_build(&m, h->duid, sizeof h->duid, &c, reply, sizeof reply);
+	if (n <= 0) {
+		h->d6_ignored++;
+		return;
+	}
+	struct d6socks_out out = { .ifindex = ifindex, .to = *from };
+	if (depth) {
+		/* relayed: RELAY-REPL back to the relay that sent it, on port 547 */
+		n = dhcp6_build_relay_reply(out.pkt, sizeof out.pkt, chain, depth, reply, (size_t)n);
+		out.to.sin6_port = htons(DHCP6_SERVER_PORT);
+	} else {
+		memcpy(out.pkt, reply, (size_t)n);
+	}
+	if (n <= 0)
+		return;
+	out.len = (uint16_t)n;
+	h->d6_info_replies++;
+	d6socks_send(h->socks, &out, 1);
 }
 
 static void on_monitor_readable(evutil_socket_t fd, short what, void *arg)
@@ -137,6 +254,8 @@ static void close_uplinks(struct dhcp6pd *h, bool release)
 static void dhcp6pd_free(struct dhcp6pd *h)
 {
 	close_uplinks(h, false);
+	d6socks_close(h->socks);
+	lans_close(h->lans);
 	if (h->monitor_ev)
 		event_free(h->monitor_ev);
 	arbor_nl_monitor_close(h->monitor);
@@ -202,7 +321,27 @@ static int dhcp6pd_start(struct arbor_daemon *d, char *err, size_t errlen)
 		dhcp6pd_free(h);
 		return -1;
 	}
-	log_info("%zu uplink clients", h->nuplinks);
+	h->default_route = read_default_route(h);
+	if (cfg->nlans) {
+		struct lan_delegation dl[DELEGATIONS_MAX];
+		size_t n = delegations(h, dl, DELEGATIONS_MAX);
+		h->lans = lans_open(d, h->nl, cfg, h->have_machine_id ? h->machine_id : NULL, all->machine.domain, dl, n,
+				    h->default_route, err, errlen);
+		if (h->lans == NULL) {
+			dhcp6pd_free(h);
+			return -1;
+		}
+	}
+	const char *ifnames[2 * DHCP6PD_LIST_MAX];
+	size_t nif = lans_stateless_ifnames(h->lans, ifnames, DHCP6PD_LIST_MAX);
+	if (nif) {
+		h->socks = d6socks_open(arbor_daemon_base(d), ifnames, nif, on_d6_packet, NULL, h, err, errlen);
+		if (h->socks == NULL) {
+			dhcp6pd_free(h);
+			return -1;
+		}
+	}
+	log_info("%zu uplink clients, %zu LANs", h->nuplinks, cfg->nlans);
 	return 0;
 }
 
@@ -222,8 +361,15 @@ static int dhcp6pd_reload(struct arbor_daemon *d, const struct arbor_config *nex
 			snprintf(err, errlen, "dhcp6pd.clients[%zu].interface: changing it needs a restart", i);
 			return -1;
 		}
+	if (h->lans && lans_reconfigure(h->lans, cfg, err, errlen) < 0)
+		return -1;
+	if (!h->lans && cfg->nlans) {
+		snprintf(err, errlen, "dhcp6pd.lans: adding LANs needs a restart");
+		return -1;
+	}
 	for (size_t i = 0; i < h->nuplinks; i++)
 		uplink_update_spec(h->uplinks[i], &cfg->clients[i]);
+	fan_out(h); /* the new settings go out at once where they change an RA */
 	return 0;
 }
 
@@ -243,6 +389,31 @@ static void dhcp6pd_status(struct arbor_daemon *d, cJSON *status)
 	cJSON *clients = cJSON_AddArrayToObject(own, "clients");
 	for (size_t i = 0; i < h->nuplinks; i++)
 		uplink_status(h->uplinks[i], clients);
+	cJSON_AddItemToObject(own, "lans", lans_json(h->lans));
+	cJSON_AddBoolToObject(own, "default_route", h->default_route);
+	cJSON *pk = cJSON_AddObjectToObject(own, "server_packets");
+	arbor_json_add_int(pk, "received", (long long)d6socks_received(h->socks));
+	arbor_json_add_int(pk, "malformed", (long long)(h->d6_malformed + d6socks_truncated(h->socks)));
+	arbor_json_add_int(pk, "ignored", (long long)h->d6_ignored);
+	arbor_json_add_int(pk, "information_replies", (long long)h->d6_info_replies);
+}
+
+/* GET /v1/prefixes: what the uplinks hold and what each LAN is told. */
+static void view_prefixes(struct arbor_daemon *d, const struct arbor_http_request *req,
+			  struct arbor_http_response *resp)
+{
+	struct dhcp6pd *h = dhcp6pd_of(d);
+	cJSON *doc = cJSON_CreateObject();
+	cJSON *ds = cJSON_AddArrayToObject(doc, "delegations");
+	for (size_t i = 0; i < h->nuplinks; i++) {
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "interface", uplink_ifname(h->uplinks[i]));
+		cJSON_AddItemToObject(o, "prefixes", prefixes_json(uplink_lease(h->uplinks[i])));
+		cJSON_AddItemToArray(ds, o);
+	}
+	cJSON_AddItemToObject(doc, "lans", lans_json(h->lans));
+	cJSON_AddBoolToObject(doc, "default_route", h->default_route);
+	arbor_resp_json(resp, 200, doc);
 }
 
 static enum arbor_health dhcp6pd_health(struct arbor_daemon *d, cJSON *reasons)
@@ -271,6 +442,15 @@ static void dhcp6pd_metrics(struct arbor_daemon *d, struct arbor_buf *out)
 				    "# TYPE arbor_dhcp6pd_client_bound gauge\n");
 	for (size_t i = 0; i < h->nuplinks; i++)
 		uplink_metrics(h->uplinks[i], out);
+	lans_metrics(h->lans, out);
+	arbor_buf_printf(out, "# HELP arbor_dhcp6pd_server_packets_total DHCPv6 messages on port 547, by outcome.\n"
+			      "# TYPE arbor_dhcp6pd_server_packets_total counter\n"
+			      "arbor_dhcp6pd_server_packets_total{outcome=\"received\"} %llu\n"
+			      "arbor_dhcp6pd_server_packets_total{outcome=\"malformed\"} %llu\n"
+			      "arbor_dhcp6pd_server_packets_total{outcome=\"ignored\"} %llu\n",
+			 (unsigned long long)d6socks_received(h->socks),
+			 (unsigned long long)(h->d6_malformed + d6socks_truncated(h->socks)),
+			 (unsigned long long)h->d6_ignored);
 }
 
 static int dhcp6pd_renew(struct arbor_daemon *d, char *msg, size_t msglen)
@@ -355,6 +535,8 @@ static const struct arbor_command dhcp6pd_commands[] = {
 	{ "release", command_release },
 };
 
+static const struct arbor_view dhcp6pd_views[] = { { "/v1/prefixes", view_prefixes } };
+
 static const struct arbor_daemon_def dhcp6pd_def = {
 	.name = "dhcp6pd",
 	.binary = "arbor-dhcp6pd",
@@ -368,6 +550,8 @@ static const struct arbor_daemon_def dhcp6pd_def = {
 	.status = dhcp6pd_status,
 	.health = dhcp6pd_health,
 	.metrics = dhcp6pd_metrics,
+	.views = dhcp6pd_views,
+	.nviews = sizeof dhcp6pd_views / sizeof dhcp6pd_views[0],
 	.commands = dhcp6pd_commands,
 	.ncommands = sizeof dhcp6pd_commands / sizeof dhcp6pd_commands[0],
 };
