@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "json.h"
+#include "json_write.h"
 #include "server_config.h"
 
 cJSON *lease_record_encode(const char *interface, const struct lease *l)
@@ -26,86 +27,26 @@ cJSON *lease_record_encode(const char *interface, const struct lease *l)
 	return o;
 }
 
-/* A JSON string: escapes what JSON requires, nothing more. */
-static void put_string(struct arbor_buf *out, const char *s)
-{
-	static const char hex[] = "0123456789abcdef";
-	arbor_buf_append(out, "\"", 1);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p == '"' || *p == '\\') {
-			char e[2] = { '\\', (char)*p };
-			arbor_buf_append(out, e, 2);
-		} else if (*p < 0x20) {
-			char e[6] = { '\\', 'u', '0', '0', hex[*p >> 4], hex[*p & 15] };
-			arbor_buf_append(out, e, 6);
-		} else {
-			arbor_buf_append(out, p, 1);
-		}
-	}
-	arbor_buf_append(out, "\"", 1);
-}
-
-/* Colon-separated hex bytes, as lease_hex writes them. */
-static void put_hex(struct arbor_buf *out, const uint8_t *b, size_t len)
-{
-	static const char hex[] = "0123456789abcdef";
-	char text[3 * 256];
-	size_t o = 0;
-	for (size_t i = 0; i < len && i < 256; i++) {
-		if (i)
-			text[o++] = ':';
-		text[o++] = hex[b[i] >> 4];
-		text[o++] = hex[b[i] & 15];
-	}
-	arbor_buf_append(out, "\"", 1);
-	arbor_buf_append(out, text, o);
-	arbor_buf_append(out, "\"", 1);
-}
-
-static void put_uint(struct arbor_buf *out, unsigned long long v)
-{
-	char text[24];
-	size_t i = sizeof text;
-	do {
-		text[--i] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	arbor_buf_append(out, text + i, sizeof text - i);
-}
-
-/* Seconds with milliseconds, as arbor_json_add_fixed(…, 3) writes them. */
-static void put_time(struct arbor_buf *out, double t)
-{
-	if (!(t >= 0 && t < 9e12)) {
-		arbor_buf_puts(out, "0");
-		return;
-	}
-	unsigned long long ms = (unsigned long long)(t * 1000 + 0.5);
-	put_uint(out, ms / 1000);
-	char frac[4] = { '.', (char)('0' + ms / 100 % 10), (char)('0' + ms / 10 % 10), (char)('0' + ms % 10) };
-	arbor_buf_append(out, frac, 4);
-}
-
 void lease_record_write(struct arbor_buf *out, const char *interface, const struct lease *l)
 {
 	char addr[16];
 	format_ipv4(l->addr, addr, sizeof addr);
 	arbor_buf_puts(out, "{\"interface\":");
-	put_string(out, interface);
+	arbor_json_write_string(out, interface);
 	arbor_buf_puts(out, ",\"address\":\"");
 	arbor_buf_puts(out, addr);
 	arbor_buf_puts(out, "\",\"mac\":");
-	put_hex(out, l->mac, l->mac_len);
+	arbor_json_write_hex(out, l->mac, l->mac_len);
 	arbor_buf_puts(out, ",\"client_id\":");
-	put_hex(out, l->key, l->key_len);
+	arbor_json_write_hex(out, l->key, l->key_len);
 	arbor_buf_puts(out, ",\"hostname\":");
-	put_string(out, l->hostname);
+	arbor_json_write_string(out, l->hostname);
 	arbor_buf_puts(out, ",\"state\":\"");
 	arbor_buf_puts(out, lease_state_name(l->state));
 	arbor_buf_puts(out, "\",\"starts\":");
-	put_time(out, l->starts);
+	arbor_json_write_time(out, l->starts);
 	arbor_buf_puts(out, ",\"ends\":");
-	put_time(out, l->ends);
+	arbor_json_write_time(out, l->ends);
 	arbor_buf_append(out, "}", 1);
 }
 

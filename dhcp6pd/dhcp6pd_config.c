@@ -289,11 +289,10 @@ static void parse_server(struct arbor_cfg_walk *w, const cJSON *node, void *item
 				  (p->prefix.len % 8 == 0 ||
 				   ((r->prefix.addr.s6_addr[p->prefix.len / 8] ^ p->prefix.addr.s6_addr[p->prefix.len / 8]) &
 				    (0xff00 >> (p->prefix.len % 8))) == 0);
-			inside |= p->from_delegation && r->prefix.len == p->delegated_length;
 		}
 		if (!inside && r->prefix.len) {
 			char text[64];
-			arbor_cfg_error(w, "reservations", "%s is not a delegated_length block of any pool",
+			arbor_cfg_error(w, "reservations", "%s is not a delegated_length block of a literal pool",
 					prefix6_format(&r->prefix, text, sizeof text));
 		}
 	}
