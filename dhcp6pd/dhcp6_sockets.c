@@ -151,7 +151,7 @@ static struct d6sock *by_ifindex(struct d6socks *s, int ifindex)
 	return NULL;
 }
 
-size_t d6socks_send(struct d6socks *s, const struct d6socks_out *out, size_t n)
+size_t d6socks_send(struct d6socks *s, const struct d6socks_out *const *out, size_t n)
 {
 	struct mmsghdr msgs[BATCH];
 	struct iovec iov[BATCH];
@@ -160,7 +160,7 @@ size_t d6socks_send(struct d6socks *s, const struct d6socks_out *out, size_t n)
 		struct d6sock *sk = NULL;
 		unsigned k = 0;
 		for (; i < n && k < BATCH; i++) {
-			const struct d6socks_out *o = &out[i];
+			const struct d6socks_out *o = out[i];
 			if (o->len == 0)
 				continue;
 			if (sk && o->ifindex != sk->ifindex)

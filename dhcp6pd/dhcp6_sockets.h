@@ -33,8 +33,8 @@ struct d6socks_out {
 	uint8_t pkt[1500 - 48]; /* an Ethernet frame less the IPv6 and UDP headers */
 };
 
-/* Sends out[0..n) (entries of length 0 are skipped), one sendmmsg per run on the
- * same interface. Returns how many could not be sent. */
-size_t d6socks_send(struct d6socks *s, const struct d6socks_out *out, size_t n);
+/* Sends *out[0..n) (entries of length 0 are skipped), one sendmmsg per run on
+ * the same interface. Returns how many could not be sent. */
+size_t d6socks_send(struct d6socks *s, const struct d6socks_out *const *out, size_t n);
 uint64_t d6socks_received(const struct d6socks *s);
 uint64_t d6socks_truncated(const struct d6socks *s);

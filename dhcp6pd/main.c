@@ -22,6 +22,7 @@
 #include "lans.h"
 #include "log.h"
 #include "netlink.h"
+#include "serving.h"
 #include "sysctl.h"
 #include "uplink.h"
 #include "xalloc.h"
@@ -39,7 +40,8 @@ struct dhcp6pd {
 	struct uplink **uplinks;
 	size_t nuplinks;
 	struct lans *lans;
-	struct d6socks *socks;   /* port 547: stateless DHCPv6 (and the server) */
+	struct serving *serving; /* the delegating servers */
+	struct d6socks *socks;   /* port 547: stateless DHCPv6 and the servers */
 	bool default_route;      /* the machine has an IPv6 default route */
 	uint64_t d6_malformed, d6_ignored, d6_info_replies;
 };
@@ -94,6 +96,16 @@ static void fan_out(struct dhcp6pd *h)
 	size_t n = delegations(h, d, DELEGATIONS_MAX);
 	if (h->lans)
 		lans_update(h->lans, d, n, h->default_route);
+	if (h->serving) {
+		struct prefix6 own[LAN_PREFIXES_MAX * DHCP6PD_LIST_MAX];
+		serving_set_excluded(h->serving, own, lans_numbered(h->lans, own, sizeof own / sizeof own[0]));
+		for (size_t i = 0; i < h->nuplinks; i++) {
+			const struct pd_lease *l = uplink_lease(h->uplinks[i]);
+			struct prefix6 p = { l->valid ? l->prefix[0].addr : in6addr_any, l->valid ? l->prefix[0].len : 0 };
+			serving_set_delegation(h->serving, uplink_ifname(h->uplinks[i]), l->valid ? &p : NULL,
+					       l->valid ? l->prefix[0].preferred_until : 0, l->valid ? l->prefix[0].valid_until : 0);
+		}
+	}
 }
 
 /* The uplink has applied the change and written its lease file: the LANs and
@@ -187,6 +199,12 @@ static void on_link_change(void *ctx, const struct arbor_nl_change *c)
 
 /* ---- port 547 ---- */
 
+static void on_d6_batch_done(void *ctx)
+{
+	struct dhcp6pd *h = ctx;
+	serving_batch_done(h->serving);
+}
+
 static void on_d6_packet(void *ctx, int ifindex, const char *ifname, const struct sockaddr_in6 *from,
 			 const uint8_t *pkt, size_t len)
 {
@@ -203,15 +221,26 @@ static void on_d6_packet(void *ctx, int ifindex, const char *ifname, const struc
 		log_debug("%s: malformed DHCPv6 message dropped: %s", ifname, err);
 		return;
 	}
+	/* What the LAN on this interface is told (none: a server alone). */
 	const struct lan_result *plan = lans_plan_of(h->lans, ifindex);
-	if (m.type != DHCP6_INFORMATION_REQUEST || plan == NULL) {
+	const char *search[DHCP6PD_SEARCH_MAX];
+	struct info_content c = { NULL, 0, search, 0, 86400 };
+	if (plan) {
+		for (size_t i = 0; i < plan->nsearch; i++)
+			search[i] = plan->search[i];
+		c = (struct info_content){ plan->dns, plan->ndns, search, plan->nsearch, plan->info_refresh };
+	}
+	if (m.type != DHCP6_INFORMATION_REQUEST) {
+		if (serving_has(h->serving, ifindex))
+			serving_handle(h->serving, ifindex, from, chain, depth, &m, &c);
+		else
+			h->d6_ignored++;
+		return;
+	}
+	if (plan == NULL && !serving_has(h->serving, ifindex)) {
 		h->d6_ignored++;
 		return;
 	}
-	const char *search[DHCP6PD_SEARCH_MAX];
-	for (size_t i = 0; i < plan->nsearch; i++)
-		search[i] = plan->search[i];
-	struct info_content c = { plan->dns, plan->ndns, search, plan->nsearch, plan->info_refresh };
 	uint8_t reply[1024];
 	int n = info_reply_build(&m, h->duid, sizeof h->duid, &c, reply, sizeof reply);
 	if (n <= 0) {
@@ -230,7 +259,8 @@ static void on_d6_packet(void *ctx, int ifindex, const char *ifname, const struc
 		return;
 	out.len = (uint16_t)n;
 	h->d6_info_replies++;
-	d6socks_send(h->socks, &out, 1);
+	const struct d6socks_out *one = &out;
+	d6socks_send(h->socks, &one, 1);
 }
 
 static void on_monitor_readable(evutil_socket_t fd, short what, void *arg)
@@ -254,6 +284,7 @@ static void close_uplinks(struct dhcp6pd *h, bool release)
 static void dhcp6pd_free(struct dhcp6pd *h)
 {
 	close_uplinks(h, false);
+	serving_close(h->serving); /* commits and answers what is pending */
 	d6socks_close(h->socks);
 	lans_close(h->lans);
 	if (h->monitor_ev)
@@ -332,16 +363,28 @@ static int dhcp6pd_start(struct arbor_daemon *d, char *err, size_t errlen)
 			return -1;
 		}
 	}
+	if (cfg->nservers) {
+		h->serving = serving_open(d, h->nl, cfg, h->duid, sizeof h->duid, err, errlen);
+		if (h->serving == NULL) {
+			dhcp6pd_free(h);
+			return -1;
+		}
+		fan_out(h); /* the from_delegation pools get what the uplinks hold */
+		serving_end_strays(h->serving);
+	}
 	const char *ifnames[2 * DHCP6PD_LIST_MAX];
 	size_t nif = lans_stateless_ifnames(h->lans, ifnames, DHCP6PD_LIST_MAX);
+	for (size_t i = 0; i < cfg->nservers; i++)
+		ifnames[nif++] = cfg->servers[i].interface;
 	if (nif) {
-		h->socks = d6socks_open(arbor_daemon_base(d), ifnames, nif, on_d6_packet, NULL, h, err, errlen);
+		h->socks = d6socks_open(arbor_daemon_base(d), ifnames, nif, on_d6_packet, on_d6_batch_done, h, err, errlen);
 		if (h->socks == NULL) {
 			dhcp6pd_free(h);
 			return -1;
 		}
+		serving_set_socks(h->serving, h->socks);
 	}
-	log_info("%zu uplink clients, %zu LANs", h->nuplinks, cfg->nlans);
+	log_info("%zu uplink clients, %zu LANs, %zu servers", h->nuplinks, cfg->nlans, cfg->nservers);
 	return 0;
 }
 
@@ -367,6 +410,12 @@ static int dhcp6pd_reload(struct arbor_daemon *d, const struct arbor_config *nex
 		snprintf(err, errlen, "dhcp6pd.lans: adding LANs needs a restart");
 		return -1;
 	}
+	if ((h->serving == NULL) != (cfg->nservers == 0)) {
+		snprintf(err, errlen, "dhcp6pd.servers: adding or removing servers needs a restart");
+		return -1;
+	}
+	if (h->serving && serving_reconfigure(h->serving, cfg, err, errlen) < 0)
+		return -1;
 	for (size_t i = 0; i < h->nuplinks; i++)
 		uplink_update_spec(h->uplinks[i], &cfg->clients[i]);
 	fan_out(h); /* the new settings go out at once where they change an RA */
@@ -390,6 +439,7 @@ static void dhcp6pd_status(struct arbor_daemon *d, cJSON *status)
 	for (size_t i = 0; i < h->nuplinks; i++)
 		uplink_status(h->uplinks[i], clients);
 	cJSON_AddItemToObject(own, "lans", lans_json(h->lans));
+	cJSON_AddItemToObject(own, "servers", serving_status(h->serving));
 	cJSON_AddBoolToObject(own, "default_route", h->default_route);
 	cJSON *pk = cJSON_AddObjectToObject(own, "server_packets");
 	arbor_json_add_int(pk, "received", (long long)d6socks_received(h->socks));
@@ -427,7 +477,8 @@ static enum arbor_health dhcp6pd_health(struct arbor_daemon *d, cJSON *reasons)
 			cJSON_AddItemToArray(reasons, cJSON_CreateString(reason));
 			health = ARBOR_HEALTH_DEGRADED;
 		}
-	return health;
+	enum arbor_health sh = serving_health(h->serving, reasons);
+	return sh > health ? sh : health;
 }
 
 static void dhcp6pd_metrics(struct arbor_daemon *d, struct arbor_buf *out)
@@ -443,6 +494,7 @@ static void dhcp6pd_metrics(struct arbor_daemon *d, struct arbor_buf *out)
 	for (size_t i = 0; i < h->nuplinks; i++)
 		uplink_metrics(h->uplinks[i], out);
 	lans_metrics(h->lans, out);
+	serving_metrics(h->serving, out);
 	arbor_buf_printf(out, "# HELP arbor_dhcp6pd_server_packets_total DHCPv6 messages on port 547, by outcome.\n"
 			      "# TYPE arbor_dhcp6pd_server_packets_total counter\n"
 			      "arbor_dhcp6pd_server_packets_total{outcome=\"received\"} %llu\n"
@@ -535,7 +587,21 @@ static const struct arbor_command dhcp6pd_commands[] = {
 	{ "release", command_release },
 };
 
-static const struct arbor_view dhcp6pd_views[] = { { "/v1/prefixes", view_prefixes } };
+/* GET /v1/delegations?interface=&state=&duid=&prefix= */
+static void view_delegations(struct arbor_daemon *d, const struct arbor_http_request *req,
+			     struct arbor_http_response *resp)
+{
+	struct dhcp6pd *h = dhcp6pd_of(d);
+	char err[128];
+	cJSON *doc = serving_delegations(h->serving, &req->query, err, sizeof err);
+	if (doc == NULL)
+		arbor_resp_error(resp, 400, "bad_query", "%s", err);
+	else
+		arbor_resp_json(resp, 200, doc);
+}
+
+static const struct arbor_view dhcp6pd_views[] = { { "/v1/prefixes", view_prefixes },
+						   { "/v1/delegations", view_delegations } };
 
 static const struct arbor_daemon_def dhcp6pd_def = {
 	.name = "dhcp6pd",
