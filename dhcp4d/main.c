@@ -174,22 +174,28 @@ static void journal_lease(struct dhcp4d *h, const struct served *sv, const struc
 /* The snapshot is streamed into text one lease at a time, then the freed
  * memory is handed back (glibc keeps it otherwise): RSS stays near what the
  * lease table needs. One lease per line, so `jq` and `grep` both read it. */
-static void compact(struct dhcp4d *h)
+static void lease_snapshot(void *ctx, struct arbor_buf *text)
 {
-	struct arbor_buf text = { 0 };
-	arbor_buf_puts(&text, "{\"leases\":[");
+	struct dhcp4d *h = ctx;
+	arbor_buf_puts(text, "{\"leases\":[");
 	bool first = true;
 	for (size_t i = 0; i < h->nserved; i++) {
 		const struct lease_table *t = &h->served[i].srv.leases;
 		for (uint32_t k = 0; k < t->size; k++) {
 			if (t->by_addr[k] == NULL || t->by_addr[k]->state == LEASE_OFFERED)
 				continue;
-			arbor_buf_puts(&text, first ? "\n" : ",\n");
-			lease_record_write(&text, h->served[i].ifname, t->by_addr[k]);
+			arbor_buf_puts(text, first ? "\n" : ",\n");
+			lease_record_write(text, h->served[i].ifname, t->by_addr[k]);
 			first = false;
 		}
 	}
-	arbor_buf_puts(&text, "\n]}");
+	arbor_buf_puts(text, "\n]}");
+}
+
+static void compact(struct dhcp4d *h)
+{
+	struct arbor_buf text = { 0 };
+	lease_snapshot(h, &text);
 	char err[256];
 	if (arbor_journal_compact_text(h->journal, text.data, text.len, err, sizeof err) != 0)
 		log_err("compaction: %s", err);
@@ -322,6 +328,7 @@ static void on_synced(void *ctx, int rc)
 		/* Not durable: acknowledge nothing. The clients retry. */
 		h->commit_errors++;
 		log_err("lease journal: fdatasync: %s: %zu acknowledgements withheld", strerror(-rc), h->ninflight);
+		arbor_journal_sync_failed(h->journal, rc); /* rewritten from memory before the next ACK */
 	} else {
 		h->commits++;
 		deliver(h, h->inflight, h->ninflight);
@@ -979,6 +986,7 @@ static int dhcp4d_start(struct arbor_daemon *d, char *err, size_t errlen)
 		dhcp4d_free(h);
 		return -1;
 	}
+	arbor_journal_on_rewrite(h->journal, lease_snapshot, h);
 	on_expiry(-1, 0, h); /* what lapsed while we were down (committed on the spot) */
 	/* Start from a fresh snapshot: leases.json then always holds every lease
 	 * (readable with jq), and the journal holds only what came since. */
