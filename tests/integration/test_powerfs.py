@@ -214,6 +214,26 @@ def test_full_disk_gives_a_short_write_then_enospc(disk):
     assert disk.counters()["enospc"] == 1
 
 
+def test_faults_aimed_at_one_file(disk):
+    m = disk.mountpoint
+    put(f"{m}/target", b"", sync=True)
+    put(f"{m}/other", b"", sync=True)
+    disk.command("full 2 target")
+    put(f"{m}/other", b"unlimited")
+    fd = os.open(f"{m}/target", os.O_WRONLY | os.O_APPEND)
+    assert os.write(fd, b"abc") == 2
+    os.close(fd)
+    disk.command("full off")
+    disk.command("fail-sync 1 target")
+    put(f"{m}/other", b"synced", sync=True)
+    with pytest.raises(OSError) as e:
+        put(f"{m}/target", b"x", sync=True)
+    assert e.value.errno == errno.EIO
+    with pytest.raises(OSError) as e:
+        disk.command("full 1 no/such/file")
+    assert e.value.errno == errno.EINVAL
+
+
 def test_failed_sync_loses_its_data_like_linux(disk):
     """After a failed writeback Linux marks the pages clean: the next fsync
     succeeds, yet the data never reached the disk, and the file size did."""

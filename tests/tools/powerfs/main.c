@@ -21,6 +21,8 @@
  *   fail-sync N       the next N file syncs fail with EIO and lose their data,
  *                     as Linux does when a writeback fails: a later sync
  *                     succeeds without rewriting what was lost
+ *   full BYTES PATH, fail-sync N PATH
+ *                     the same for the file at PATH (from the root) only
  *
  * One thread serves every request, so a cut falls between two operations. */
 #define FUSE_USE_VERSION 34
@@ -351,18 +353,24 @@ static int control_write(const char *buf, size_t size)
 	}
 	if (fs->dead)
 		return -EIO;
+	char path[100] = "";
 	if (strcmp(cmd, "full off") == 0) {
 		fs->space_left = -1;
+		fs->fault_ino = 0;
 		return 0;
 	}
-	if (sscanf(cmd, "full %lld", &n) == 1 && n >= 0) {
+	bool full = sscanf(cmd, "full %lld %99s", &n, path) >= 1;
+	if (!full && sscanf(cmd, "fail-sync %lld %99s", &n, path) < 1)
+		return -EINVAL;
+	struct pfs_node *target = path[0] ? pfs_resolve(fs, path) : NULL;
+	if (n < 0 || (path[0] && (target == NULL || !S_ISREG(target->mode))))
+		return -EINVAL;
+	fs->fault_ino = target ? target->ino : 0;
+	if (full)
 		fs->space_left = n;
-		return 0;
-	}
-	if (sscanf(cmd, "fail-sync %lld", &n) == 1 && n >= 0) {
+	else
 		fs->failing_syncs = (unsigned)n;
-		return 0;
-	}
+	return 0;
 	return -EINVAL;
 }
 

@@ -267,7 +267,8 @@ static void mark_dirty(struct pfs_node *n, size_t lo, size_t hi)
 ssize_t pfs_write(struct pfs *fs, struct pfs_node *n, const void *buf, size_t size, off_t off)
 {
 	size_t at = (size_t)off, end = at + size;
-	if (fs->space_left >= 0 && end > n->live.size) {
+	bool limited = fs->space_left >= 0 && (fs->fault_ino == 0 || fs->fault_ino == n->ino);
+	if (limited && end > n->live.size) {
 		size_t growth = end - (at > n->live.size ? at : n->live.size);
 		if (growth > (size_t)fs->space_left) {
 			size_t cut = growth - (size_t)fs->space_left;
@@ -282,7 +283,7 @@ ssize_t pfs_write(struct pfs *fs, struct pfs_node *n, const void *buf, size_t si
 	size_t old = n->live.size;
 	if (end > old) {
 		content_resize(&n->live, end);
-		if (fs->space_left >= 0)
+		if (limited)
 			fs->space_left -= (int64_t)(end - (at > old ? at : old));
 	}
 	memcpy(n->live.data + at, buf, size);
@@ -296,11 +297,12 @@ ssize_t pfs_write(struct pfs *fs, struct pfs_node *n, const void *buf, size_t si
 int pfs_truncate(struct pfs *fs, struct pfs_node *n, off_t size)
 {
 	size_t old = n->live.size, want = (size_t)size;
-	if (fs->space_left >= 0 && want > old) {
+	bool limited = fs->space_left >= 0 && (fs->fault_ino == 0 || fs->fault_ino == n->ino);
+	if (limited && want > old) {
 		if (want - old > (size_t)fs->space_left)
 			return -ENOSPC;
 		fs->space_left -= (int64_t)(want - old);
-	} else if (fs->space_left >= 0) {
+	} else if (limited) {
 		fs->space_left += (int64_t)(old - want); /* (an unlink gives nothing back) */
 	}
 	content_resize(&n->live, want);
@@ -324,7 +326,7 @@ int pfs_fsync(struct pfs *fs, struct pfs_node *n)
 {
 	if (!S_ISREG(n->mode) || n->dirty_lo == clean)
 		return 0;
-	if (fs->failing_syncs) {
+	if (fs->failing_syncs && (fs->fault_ino == 0 || fs->fault_ino == n->ino)) {
 		/* Linux after a failed writeback: the pages are marked clean and
 		 * dropped from the dirty set, the size may have reached the disk, the
 		 * data did not; the next fsync finds nothing to write and succeeds. */
@@ -404,4 +406,14 @@ void pfs_stat(const struct pfs_node *n, struct stat *st)
 	st->st_atim = n->atime;
 	st->st_mtim = n->mtime;
 	st->st_ctim = n->ctime;
+}
+
+struct pfs_node *pfs_resolve(const struct pfs *fs, const char *path)
+{
+	struct pfs_node *n = fs->root;
+	char *copy = xstrdup(path), *save = NULL;
+	for (char *part = strtok_r(copy, "/", &save); n && part; part = strtok_r(NULL, "/", &save))
+		n = S_ISDIR(n->mode) ? pfs_lookup(n, part) : NULL;
+	free(copy);
+	return n;
 }

@@ -70,6 +70,7 @@ struct pfs {
 	struct pfs_node *root;
 	int64_t space_left;      /* bytes files may still grow by; -1: no limit */
 	unsigned failing_syncs;  /* the next fsyncs that fail as a lost writeback does */
+	uint64_t fault_ino;      /* the only file both faults apply to; 0: every file */
 	bool dead;               /* after a power cut: every operation is EIO */
 	struct pfs_stats stats;
 };
@@ -100,3 +101,5 @@ void pfs_sync_all(struct pfs *fs);
 /* Frees node if nothing refers to it any more. */
 void pfs_release(struct pfs *fs, struct pfs_node *node);
 void pfs_stat(const struct pfs_node *node, struct stat *st);
+/* The node at a path relative to the root ("a/b"), or NULL. */
+struct pfs_node *pfs_resolve(const struct pfs *fs, const char *path);
