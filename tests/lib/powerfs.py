@@ -71,13 +71,14 @@ class PowerFS:
             return
         run(["fusermount3", "-u", "-z", self.mountpoint], check=False)
         try:
-            self.proc.wait(10)
+            rc = self.proc.wait(10)
         except subprocess.TimeoutExpired:
             self.proc.kill()
-            self.proc.wait(5)
+            rc = self.proc.wait(5)
         self.proc.stdout.close()
         self.log.close()
         self.proc = None
+        assert rc == 0, f"powerfs exited with {rc}: {self.log_text()}"
 
     def remount(self):
         self.unmount()
