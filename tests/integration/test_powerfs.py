@@ -256,14 +256,18 @@ def test_failed_sync_loses_its_data_like_linux(disk):
 
 
 def test_nosync_shim_makes_fsync_a_no_op(disk):
-    """The control runs' shim: the same program, with the shim, loses its data."""
+    """The control runs' shim: the same program, with the shim, loses its data;
+    with fdatasync alone disabled, it keeps what fsync made durable."""
     m = disk.mountpoint
-    code = ("import os,sys\nfd=os.open(sys.argv[1],os.O_WRONLY|os.O_CREAT,0o644)\nos.write(fd,b'data')\n"
-            "os.fsync(fd)\nos.close(fd)\nd=os.open(os.path.dirname(sys.argv[1]),os.O_RDONLY)\nos.fsync(d)\n")
+    code = ("import os,sys\nfd=os.open(sys.argv[1],os.O_WRONLY|os.O_CREAT,0o644)\nos.write(fd,b'synced')\n"
+            "os.fsync(fd)\nos.write(fd,b' datasynced')\nos.fdatasync(fd)\nos.close(fd)\n"
+            "d=os.open(os.path.dirname(sys.argv[1]),os.O_RDONLY)\nos.fsync(d)\n")
     subprocess.run(["/usr/bin/python3", "-c", code, f"{m}/with"], check=True)
     subprocess.run(["env", *nosync_env(), "/usr/bin/python3", "-c", code, f"{m}/without"], check=True)
+    subprocess.run(["env", *nosync_env("fdatasync"), "/usr/bin/python3", "-c", code, f"{m}/fsync-only"], check=True)
     after_cut(disk)
-    assert read(f"{m}/with") == b"data" and not os.path.exists(f"{m}/without")
+    assert read(f"{m}/with") == b"synced datasynced" and read(f"{m}/fsync-only") == b"synced"
+    assert read(f"{m}/without") == b"", "its name is durable (the others synced the directory), its data never was"
 
 
 def test_backing_directory_is_the_disk(lab):

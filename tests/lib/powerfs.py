@@ -10,8 +10,8 @@ again on what survived.
 
 A daemon whose every acknowledged change is still there after remount() made
 it durable before acknowledging it. nosync_env() is the control: fsync and
-fdatasync do nothing in the daemon it is given to, and the same test must
-then fail.
+fdatasync (or only one of them) do nothing in the daemon it is given to, and
+the same test must then fail.
 """
 import os
 import subprocess
@@ -65,11 +65,15 @@ class PowerFS:
         self.command("cut" if torn is None else f"cut torn {torn}")
 
     def unmount(self):
-        """Unmounts (lazily: a process killed with the power may still hold a
-        file) and waits for powerfs to exit."""
+        """Unmounts and waits for powerfs to exit. Every `ip netns exec` started
+        while the mount exists (ours or anyone's on the machine) holds a copy
+        of it, since / is not a shared mount: the unmount is lazy, and SIGTERM
+        makes powerfs close its device (the copies then fail with ENOTCONN)
+        instead of waiting for all of them to go."""
         if self.proc is None:
             return
         run(["fusermount3", "-u", "-z", self.mountpoint], check=False)
+        self.proc.terminate()
         try:
             rc = self.proc.wait(10)
         except subprocess.TimeoutExpired:
@@ -90,13 +94,13 @@ class PowerFS:
         return os.path.join(self.backing, *names)
 
 
-def nosync_env():
-    """Environment that makes fsync/fdatasync/syncfs/sync no-ops in a process
-    (tests/tools/nosync.c), for the control runs: pass it as a daemon wrapper,
-    ["env", *nosync_env()]."""
+def nosync_env(only=None):
+    """Environment that makes fsync, fdatasync, syncfs and sync no-ops in a
+    process (tests/tools/nosync.c), or only the one named, for the control runs:
+    pass it as a daemon wrapper, ["env", *nosync_env("fdatasync")]."""
     shim = os.path.join(build_dir(), "tests/tools/libnosync.so")
     assert os.path.exists(shim), f"{shim} is not built"
-    env = [f"LD_PRELOAD={shim}"]
+    env = [f"LD_PRELOAD={shim}"] + ([f"ARBOR_NOSYNC_ONLY={only}"] if only else [])
     if os.environ.get("ARBOR_SANITIZED"):
         # The shim is preloaded ahead of the sanitizer runtime it links to.
         opts = os.environ.get("ASAN_OPTIONS", "")

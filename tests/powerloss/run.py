@@ -6,8 +6,8 @@ any loss, double allocation or torn state file.
 
     tests/powerloss/run.py --cuts 200 [--seed N] [--rate 400] [--control]
 
---control preloads the nosync shim (fsync does nothing): then it exits 1 unless
-losses were found. As root; ARBOR_BUILD picks the build (default build/)."""
+--control preloads the nosync shim (fdatasync does nothing): then it exits 1
+unless losses were found. As root; ARBOR_BUILD picks the build (default build/)."""
 import argparse
 import os
 import sys
@@ -25,7 +25,7 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--rate", type=int, default=400, help="perfdhcp exchanges per second")
     ap.add_argument("--max-acks", type=int, default=300, help="a cut comes after 1..N ACKs of a run")
-    ap.add_argument("--control", action="store_true", help="fsync disabled: losses expected")
+    ap.add_argument("--control", action="store_true", help="fdatasync disabled: losses expected")
     ap.add_argument("-v", "--verbose", action="store_true")
     args = ap.parse_args()
     lab = Lab("plrun")
@@ -36,7 +36,7 @@ def main():
         fig = c.run(args.cuts)
     finally:
         lab.close()
-    print(("control (fsync disabled): " if args.control else "") + fig.line(c)
+    print(("control (fdatasync disabled): " if args.control else "") + fig.line(c)
           + f"; {time.monotonic() - started:.0f} s")
     for e in fig.examples:
         print("  " + e)

@@ -7,8 +7,9 @@
  *
  *   powerfs [-d] [-o OPTIONS] BACKING MOUNTPOINT
  *
- * It prints "ready" once mounted and serves until unmounted; a clean unmount
- * writes everything back (as the kernel flushes the page cache at umount).
+ * It prints "ready" once mounted and serves until unmounted or sent SIGTERM
+ * (which unmounts); a clean unmount writes everything back, as the kernel
+ * flushes the page cache at umount.
  * Commands are written to MOUNTPOINT/.powerfs (a file no listing shows), one
  * per write; reading it gives counters:
  *
@@ -577,11 +578,11 @@ int main(int argc, char **argv)
 	}
 	printf("ready\n");
 	fflush(stdout);
-	rc = fuse_session_loop(se);
+	rc = fuse_session_loop(se); /* a signal (SIGTERM: unmount) makes it return that signal's number */
 	fuse_session_unmount(se);
 	fuse_remove_signal_handlers(se);
 	fuse_session_destroy(se);
 	fuse_opt_free_args(&args);
 	pfs_free(fs);
-	return rc == 0 ? 0 : 1;
+	return rc < 0 ? 1 : 0;
 }
