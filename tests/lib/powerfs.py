@@ -67,18 +67,18 @@ class PowerFS:
     def unmount(self):
         """Unmounts and waits for powerfs to exit. Every `ip netns exec` started
         while the mount exists (ours or anyone's on the machine) holds a copy
-        of it, since / is not a shared mount: the unmount is lazy, and SIGTERM
-        makes powerfs close its device (the copies then fail with ENOTCONN)
-        instead of waiting for all of them to go."""
+        of it, since / is not a shared mount: so powerfs is told to go with
+        SIGTERM (it unmounts lazily and closes its device; the copies then fail
+        with ENOTCONN) instead of waiting for every copy to go."""
         if self.proc is None:
             return
-        run(["fusermount3", "-u", "-z", self.mountpoint], check=False)
-        self.proc.terminate()
+        self.proc.terminate()  # powerfs unmounts (lazily) and exits
         try:
             rc = self.proc.wait(10)
         except subprocess.TimeoutExpired:
             self.proc.kill()
             rc = self.proc.wait(5)
+            run(["fusermount3", "-u", "-z", self.mountpoint], check=False)
         self.proc.stdout.close()
         self.log.close()
         self.proc = None

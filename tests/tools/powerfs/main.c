@@ -30,6 +30,7 @@
 #include <errno.h>
 #include <fuse_lowlevel.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -579,8 +580,10 @@ int main(int argc, char **argv)
 	printf("ready\n");
 	fflush(stdout);
 	rc = fuse_session_loop(se); /* a signal (SIGTERM: unmount) makes it return that signal's number */
-	fuse_session_unmount(se);
 	fuse_remove_signal_handlers(se);
+	signal(SIGTERM, SIG_IGN); /* from here on the way out is the same whatever arrives */
+	signal(SIGINT, SIG_IGN);
+	fuse_session_unmount(se);
 	fuse_session_destroy(se);
 	fuse_opt_free_args(&args);
 	pfs_free(fs);
