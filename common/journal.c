@@ -24,7 +24,8 @@ struct arbor_journal {
 	uint64_t bytes;
 	size_t pending_records;
 	struct arbor_buf pending;
-	/* -errno of the failed sync that made the file untrustworthy; 0: sound. */
+	/* -errno of the failure (a sync, or a cut-back after a failed write) that
+	 * made the file untrustworthy; 0: sound. */
 	int broken;
 	double next_rewrite; /* monotonic time of the next rewrite attempt */
 	void (*snapshot)(void *ctx, struct arbor_buf *out);
@@ -256,13 +257,13 @@ static int write_snapshot(struct arbor_journal *j, const char *data, size_t len,
 static int rewrite(struct arbor_journal *j, char *err, size_t errlen)
 {
 	if (j->snapshot == NULL) {
-		snprintf(err, errlen, "%s/%s.journal: a sync failed (%s); nothing is written until a restart",
+		snprintf(err, errlen, "%s/%s.journal: not trusted since %s; nothing is written until a restart",
 			 j->dir, j->name, strerror(-j->broken));
 		return j->broken;
 	}
 	double now = arbor_time_monotonic();
 	if (now < j->next_rewrite) {
-		snprintf(err, errlen, "%s/%s.journal: a sync failed (%s); rewrite from memory pending", j->dir,
+		snprintf(err, errlen, "%s/%s.journal: not trusted since %s; rewrite from memory pending", j->dir,
 			 j->name, strerror(-j->broken));
 		return j->broken;
 	}

@@ -17,9 +17,10 @@
  * never behind a torn fragment (which replay would stop at, losing every later
  * record). A failed fdatasync is worse: Linux may have dropped the dirty pages
  * and a later fdatasync can succeed without them, so the file can no longer be
- * trusted. The journal then counts as broken: nothing more is appended to it,
- * and the next write rewrites the state from the caller's memory instead (a
- * fresh snapshot and a fresh journal, both synced, through the function given to
+ * trusted (nor can one that a failed write could not be cut back on). The
+ * journal then counts as broken: nothing more is appended to it, and the next
+ * write rewrites the state from the caller's memory instead (a fresh snapshot
+ * and a fresh journal, both synced, through the function given to
  * arbor_journal_on_rewrite), retried at most once a second until it succeeds.
  * Until then every write fails, so the caller acknowledges nothing. */
 #pragma once
