@@ -23,7 +23,10 @@ class PowerFS:
     def __init__(self, lab, mountpoint, backing=None):
         self.lab = lab
         self.mountpoint = mountpoint
-        self.backing = backing or lab.mkdtemp("powerfs-disk-")
+        home = lab.mkdtemp("powerfs-")  # removed with the lab, like everything here
+        self.backing = backing or os.path.join(home, "disk")
+        self.log_path = os.path.join(home, "powerfs.log")
+        os.makedirs(self.backing, exist_ok=True)
         self.proc = None
         os.makedirs(mountpoint, exist_ok=True)
         self.mount()
@@ -34,7 +37,7 @@ class PowerFS:
 
     def mount(self):
         assert self.proc is None, "already mounted"
-        self.log = open(os.path.join(self.backing + ".log"), "ab")
+        self.log = open(self.log_path, "ab")
         self.proc = subprocess.Popen([binary("tests/tools/powerfs"), self.backing, self.mountpoint],
                                      stdout=subprocess.PIPE, stderr=self.log, stdin=subprocess.DEVNULL, text=True)
         self.lab.processes.append(self.proc)
@@ -44,7 +47,7 @@ class PowerFS:
         return self
 
     def log_text(self):
-        with open(self.backing + ".log", errors="replace") as f:
+        with open(self.log_path, errors="replace") as f:
             return f.read()[-2000:]
 
     def command(self, text):
