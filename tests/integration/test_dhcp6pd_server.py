@@ -12,7 +12,7 @@ import threading
 
 import pytest
 
-from arborlab import wait_for
+from arborlab import binary, wait_for
 from test_dhcp6pd import Kea6, bound_prefix, client_status, isp_and_root, root_config, start_dhcp6pd, unreachable, \
     wait_event
 
@@ -281,3 +281,55 @@ def test_kill9_under_perfdhcp_loses_no_acknowledged_delegation(lab):
     assert len(seen) >= 300
     # the routes came back with the bindings
     assert len(routes_via(root)) == len(held)
+
+
+def power_campaign(lab, cuts, control=False):
+    """The delegating server on powerfs under perfdhcp: the power is cut after a
+    random number of REPLYs, the daemon restarted on what the disk kept, again
+    and again. Returns (acknowledged, lost, given twice)."""
+    import random
+    from powerfs import PowerFS, nosync_env
+    rng = random.Random(cuts + control)
+    root, cli = pair(lab, cli_if="cli0")
+    wait_for(lambda: "tentative" not in cli.exec(["ip", "-6", "addr", "show", "dev", "cli0"]).stdout, 10, "link-local")
+    wrapper = ["env", *nosync_env("fdatasync")] if control else None
+    d = lab.daemon("dhcp6pd", binary("dhcp6pd/arbor-dhcp6pd"),
+                   server_config(pools=[{"prefix": "2001:db8::/32", "delegated_length": 56}]), netns=root,
+                   wrapper=wrapper)
+    disk = PowerFS(lab, d.state_dir)
+    acked, lost, doubles = {}, 0, 0
+    for cut in range(cuts + 1):
+        d.start(timeout=30)
+        held = {(x["prefix"], x["duid"]) for x in delegations(d, state="bound")}
+        lost += sum((p, duid) not in held for p, duid in acked.items())
+        if cut == cuts:
+            break
+        sniff = ReplySniffer(cli, "cli0")
+        perf = cli.popen(["perfdhcp", "-6", "-e", "prefix-only", "-r", "400", "-R", "3000", "-l", "cli0"],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        target = rng.randint(20, 250)
+        wait_for(lambda: len(sniff.replies) >= target, 30, f"{target} REPLYs")
+        disk.cut(torn=rng.randrange(1 << 31) if rng.random() < 0.5 else None)
+        d.kill9()
+        perf.kill()
+        perf.wait(10)
+        sniff.stop()
+        for prefix, duid in sniff.replies:
+            doubles += acked.get(prefix, duid) != duid
+            acked[prefix] = duid
+        disk.remount()
+    d.stop()
+    return acked, lost, doubles
+
+
+@pytest.mark.skipif(shutil.which("perfdhcp") is None, reason="perfdhcp is not installed (kea-admin)")
+def test_power_cuts_lose_no_acknowledged_delegation(lab):
+    acked, lost, doubles = power_campaign(lab, cuts=3)
+    assert len(acked) >= 60 and lost == 0 and doubles == 0, (len(acked), lost, doubles)
+
+
+@pytest.mark.skipif(shutil.which("perfdhcp") is None, reason="perfdhcp is not installed (kea-admin)")
+def test_power_cuts_without_fdatasync_lose_delegations(lab):
+    """The control: fdatasync made a no-op, the same campaign must find losses."""
+    acked, lost, doubles = power_campaign(lab, cuts=2, control=True)
+    assert lost > 0, f"without fdatasync acknowledged delegations must be lost ({len(acked)} acknowledged)"
