@@ -128,7 +128,7 @@ def net(lab):
 
 @pytest.mark.skipif(shutil.which("kea-dhcp6") is None, reason="kea-dhcp6 is not installed (kea-dhcp6-server)")
 def test_against_kea_bound_renew_rebind_expire(lab, net):
-    kea = Kea6(lab, net["isp"])
+    kea = Kea6(lab, net["isp"], preferred=10, valid=20, renew=5, rebind=8)
     d = start_dhcp6pd(lab, net["root"], root_config())
     prefix = bound_prefix(d)
     assert prefix.startswith("2001:db8:1") and prefix.endswith("/56"), prefix
@@ -141,18 +141,18 @@ def test_against_kea_bound_renew_rebind_expire(lab, net):
     assert ev["data"]["interface"] == "wan0" and ev["data"]["prefixes"][0]["prefix"] == prefix
     lease = json.loads(d.state_file("client-wan0.json"))
     assert lease["lease"]["prefixes"][0]["prefix"] == prefix and lease["applied"]["unreachable"] == [prefix]
-    # T1 is 10 s: renewed by itself, the same prefix
+    # T1 is 5 s: renewed by itself, the same prefix
     wait_event(d, "prefix.renewed", timeout=20)
     assert client_status(d)["lease"]["prefixes"][0]["prefix"] == prefix
-    # Kea gone: RENEW until T2, REBIND until the valid lifetime (40 s) ends, then all goes
+    # Kea gone: RENEW until T2, REBIND until the valid lifetime (20 s) ends, then all goes
     kea.stop()
-    wait_for(lambda: client_status(d)["state"] == "rebinding", 30, "rebinding")
-    lost = wait_event(d, "prefix.lost", timeout=45)[0]
+    wait_for(lambda: client_status(d)["state"] == "rebinding", 20, "rebinding")
+    lost = wait_event(d, "prefix.lost", timeout=30)[0]
     assert lost["data"]["reason"] == "expired" and lost["data"]["old_prefixes"][0]["prefix"] == prefix
     assert unreachable(net["root"]) == set()
     assert json.loads(d.state_file("client-wan0.json")).get("lease") is None
     # Kea back: SOLICIT hints the old prefix, and gets it again
-    kea.start()
+    kea.start(preferred=10, valid=20, renew=5, rebind=8)
     assert bound_prefix(d, timeout=30) == prefix
 
 
@@ -200,9 +200,9 @@ def test_against_kea_restart_renumber_commands(lab, net):
 
 
 DHCPD6_CONF = """
-default-lease-time 40;
-preferred-lifetime 20;
-max-lease-time 40;
+default-lease-time 20;
+preferred-lifetime 10;
+max-lease-time 20;
 option dhcp6.name-servers {net}53;
 option dhcp6.domain-search "isc.example";
 subnet6 {net}/64 {{

@@ -26,9 +26,14 @@ def server_config(pools=None, machine_id=MID_ROOT, **server):
 
 
 def pair(lab, srv_if="lan0", cli_if="c0"):
+    """root (the server's side) and rtr (the requesting side), their link-local
+    addresses ready (answers come from the server's)."""
     root = lab.add_netns("root")
     cli = lab.add_netns("rtr")
     lab.veth(root, srv_if, cli, cli_if)
+    for ns, dev in ((root, srv_if), (cli, cli_if)):
+        wait_for(lambda: "tentative" not in ns.exec(["ip", "-6", "addr", "show", "dev", dev]).stdout
+                 and "fe80" in ns.exec(["ip", "-6", "addr", "show", "dev", dev]).stdout, 10, f"{dev} link-local")
     return root, cli
 
 
@@ -333,3 +338,65 @@ def test_power_cuts_without_fdatasync_lose_delegations(lab):
     """The control: fdatasync made a no-op, the same campaign must find losses."""
     acked, lost, doubles = power_campaign(lab, cuts=2, control=True)
     assert lost > 0, f"without fdatasync acknowledged delegations must be lost ({len(acked)} acknowledged)"
+
+
+# A requesting router in one datagram: SOLICIT with Rapid Commit, the REPLY's prefix.
+RAPID_SOLICIT = r'''
+import socket, struct, sys
+ifname, tag = sys.argv[1], int(sys.argv[2])
+s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, ifname.encode())
+s.bind(("::", 546))
+s.settimeout(1)
+duid = bytes([0, 3, 0, 1, 2, 0, 0, 0, 0, tag])
+msg = bytes([1, 0, 0, tag]) + struct.pack("!HH", 1, len(duid)) + duid + struct.pack("!HH", 14, 0) + \
+    struct.pack("!HHIII", 25, 12, 1, 0, 0)
+for attempt in range(5):  # the server's link-local may still be tentative at first
+    s.sendto(msg, ("ff02::1:2", 547, 0, socket.if_nametoindex(ifname)))
+    try:
+        r = s.recv(2048)
+        break
+    except TimeoutError:
+        continue
+i = 4
+while i + 4 <= len(r):
+    code, n = struct.unpack("!HH", r[i:i + 4])
+    if code == 25:
+        v = r[i + 4:i + 4 + n]
+        pv = v[12 + 4:]
+        print(socket.inet_ntop(socket.AF_INET6, pv[9:25]) + "/" + str(pv[8]))
+    i += 4 + n
+'''
+
+
+def rapid_solicit(ns, ifname, tag):
+    return ns.exec(["/usr/bin/python3", "-c", RAPID_SOLICIT, ifname, str(tag)]).stdout.strip()
+
+
+from contract import ContractSuite, DaemonSpec  # noqa: E402
+
+
+class TestDhcp6pdContract(ContractSuite):
+    @pytest.fixture
+    def spec(self, lab):
+        box = {}
+
+        def netns(lab_):
+            box["root"], box["cli"] = pair(lab_, cli_if="cli0")
+            wait_for(lambda: "tentative" not in box["cli"].exec(["ip", "-6", "addr", "show", "dev", "cli0"]).stdout,
+                     10, "link-local")
+            return box["root"]
+
+        def durable_change(d):
+            box["tag"] = box.get("tag", 0) + 1
+            prefix = rapid_solicit(box["cli"], "cli0", box["tag"])
+            assert prefix.endswith("/56"), prefix
+            return prefix
+
+        def durable_check(d, prefix):
+            assert [x["prefix"] for x in delegations(d, state="bound", prefix=prefix)] == [prefix]
+
+        return DaemonSpec(name="dhcp6pd", binary=binary("dhcp6pd/arbor-dhcp6pd"), config=server_config(),
+                          state_file="delegations.json", durable_change=durable_change,
+                          durable_check=durable_check, netns=netns)

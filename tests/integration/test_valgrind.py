@@ -119,3 +119,43 @@ def test_dhcp4d_server_and_client_valgrind_clean(lab):
         assert d.post("/v1/commands/stop", timeout=30).status == 202
         rc = d.wait_exit(60)
         assert rc == 0, f"valgrind reported errors (exit {rc}):\n{d.log()}"
+
+
+@pytest.mark.skipif(shutil.which("valgrind") is None or shutil.which("rdisc6") is None,
+                    reason="valgrind or rdisc6 (ndisc6) is not installed")
+def test_dhcp6pd_valgrind_clean(lab):
+    """dhcp6pd with all three parts: its client bound by another dhcp6pd, a LAN
+    answering a router solicitation, its server delegating to a rapid-commit
+    SOLICIT and refusing a malformed one, the commands, a reload and a stop."""
+    from test_dhcp6pd_server import pair, rapid_solicit, server_config
+    up = lab.add_netns("vgup")
+    mid, down = pair(lab, srv_if="lan0", cli_if="cli0")
+    lab.veth(up, "up0", mid, "wan0")
+    for ns, dev in ((up, "up0"), (mid, "wan0")):
+        wait_for(lambda: "tentative" not in ns.exec(["ip", "-6", "addr", "show", "dev", dev]).stdout, 10, "link-local")
+    upstream = server_config(pools=[{"prefix": "2001:db8:100::/40", "delegated_length": 56}])
+    upstream["dhcp6pd"]["servers"][0]["interface"] = "up0"
+    lab.daemon("dhcp6pd", binary("dhcp6pd/arbor-dhcp6pd"), upstream, netns=up).start()
+    cfg = {"machine": {"name": "vg", "machine_id": "00000000000000000000000000000005"},
+           "dhcp6pd": {"clients": [{"interface": "wan0", "prefix_length_hint": 56}], "lans": [{"interface": "lan0"}],
+                       "servers": [{"interface": "lan0",
+                                    "pools": [{"prefix": "from_delegation", "delegated_length": 60}]}]}}
+    d = lab.daemon("dhcp6pd", binary("dhcp6pd/arbor-dhcp6pd"), cfg, netns=mid, wrapper=VALGRIND)
+    d.start(timeout=60)
+    assert "memcheck" in os.readlink(f"/proc/{d.pid()}/exe")
+    wait_for(lambda: d.events(type="prefix.bound"), 60, "the delegation from upstream")
+    assert rapid_solicit(down, "cli0", 1).endswith("/60")
+    assert "Prefix" in down.exec(["rdisc6", "-1", "-w", "3000", "cli0"], check=False).stdout
+    down.exec(["/usr/bin/python3", "-c", "import socket; s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); "
+               "s.sendto(b'\\x01\\x00\\x00\\x01\\x00\\x01\\x00\\xff', ('ff02::1:2', 547, 0, socket.if_nametoindex('cli0')))"])
+    for path in ("/v1/status", "/v1/prefixes", "/v1/delegations", "/v1/delegations?state=nope", "/v1/metrics"):
+        assert d.get(path, timeout=30).status in (200, 400)
+    assert d.post("/v1/commands/renew", timeout=30).status == 200
+    wait_for(lambda: d.events(type="prefix.renewed"), 60, "the renewal")
+    d.write_config(cfg)
+    assert d.post("/v1/commands/reload", timeout=30).status == 200
+    assert d.post("/v1/commands/release", body={"interface": "wan0"}, timeout=30).status == 200
+    wait_for(lambda: d.events(type="prefix.lost"), 60, "the release")
+    assert d.post("/v1/commands/stop", timeout=30).status == 202
+    rc = d.wait_exit(60)
+    assert rc == 0, f"valgrind reported errors (exit {rc}):\n{d.log()}"
