@@ -82,15 +82,88 @@ int arbor_addr_derive(const char *machine_id, uint16_t subnet_id, const char *ho
 	return 0;
 }
 
+/* RFC 5952 text, exactly as glibc's inet_ntop writes it (the longest run of two
+ * or more zero groups as "::", the first of equal runs; ::a.b.c.d and
+ * ::ffff:a.b.c.d in dotted form), without its sprintf per group: servers format
+ * an address for every record and event they write. */
+static size_t format6(const struct in6_addr *a, char *out)
+{
+	static const char hex[] = "0123456789abcdef";
+	uint16_t w[8];
+	for (int i = 0; i < 8; i++)
+		w[i] = (uint16_t)(a->s6_addr[2 * i] << 8 | a->s6_addr[2 * i + 1]);
+	int best = -1, best_len = 0;
+	for (int i = 0; i < 8;) {
+		if (w[i]) {
+			i++;
+			continue;
+		}
+		int k = i;
+		while (k < 8 && w[k] == 0)
+			k++;
+		if (k - i > best_len) {
+			best = i;
+			best_len = k - i;
+		}
+		i = k;
+	}
+	if (best_len < 2)
+		best = -1;
+	size_t o = 0;
+	for (int i = 0; i < 8; i++) {
+		if (best >= 0 && i >= best && i < best + best_len) {
+			if (i == best)
+				out[o++] = ':';
+			continue;
+		}
+		if (i)
+			out[o++] = ':';
+		if (i == 6 && best == 0 && (best_len == 6 || (best_len == 5 && w[5] == 0xffff))) {
+			for (int b = 12; b < 16; b++) { /* the embedded IPv4 address */
+				unsigned v = a->s6_addr[b];
+				if (v >= 100)
+					out[o++] = (char)('0' + v / 100);
+				if (v >= 10)
+					out[o++] = (char)('0' + v / 10 % 10);
+				out[o++] = (char)('0' + v % 10);
+				if (b < 15)
+					out[o++] = '.';
+			}
+			return o;
+		}
+		bool started = false;
+		for (int shift = 12; shift >= 0; shift -= 4) {
+			unsigned nib = (w[i] >> shift) & 15;
+			if (nib || started || shift == 0) {
+				out[o++] = hex[nib];
+				started = true;
+			}
+		}
+	}
+	if (best >= 0 && best + best_len == 8)
+		out[o++] = ':';
+	return o;
+}
+
 int arbor_addr_format(const struct in6_addr *a, int prefix_len, char *out, size_t len)
 {
-	char text[INET6_ADDRSTRLEN];
+	char text[INET6_ADDRSTRLEN + 4];
 	if (prefix_len > 128)
 		return -EINVAL;
-	if (inet_ntop(AF_INET6, a, text, sizeof text) == NULL)
-		return -errno;
-	int n = prefix_len >= 0 ? snprintf(out, len, "%s/%d", text, prefix_len) : snprintf(out, len, "%s", text);
-	return n < 0 || (size_t)n >= len ? -ENOSPC : 0;
+	size_t n = format6(a, text);
+	if (prefix_len >= 0) {
+		text[n++] = '/';
+		if (prefix_len >= 100)
+			text[n++] = (char)('0' + prefix_len / 100);
+		if (prefix_len >= 10)
+			text[n++] = (char)('0' + prefix_len / 10 % 10);
+		text[n++] = (char)('0' + prefix_len % 10);
+	}
+	if (n >= len)
+		return -ENOSPC;
+	memcpy(out, text, n);
+	out[n] = '\0';
+	return 0;
 }
 
 void arbor_addr_format_iid(const uint8_t iid[8], char out[20])

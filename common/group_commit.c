@@ -145,8 +145,10 @@ struct arbor_group_commit *arbor_group_commit_new(struct event_base *base, struc
 	gc->def = *def;
 	if (gc->def.batch_max == 0)
 		gc->def.batch_max = 1;
-	gc->next = xcalloc(gc->def.batch_max, gc->def.answer_size);
-	gc->inflight = xcalloc(gc->def.batch_max, gc->def.answer_size);
+	/* Not zeroed here: answer() clears each slot it hands out, and a big slot
+	 * array left untouched costs no memory until a burst uses it. */
+	gc->next = xreallocarray(NULL, gc->def.batch_max, gc->def.answer_size);
+	gc->inflight = xreallocarray(NULL, gc->def.batch_max, gc->def.answer_size);
 	if (def->snapshot)
 		arbor_journal_on_rewrite(journal, def->snapshot, def->ctx); /* after a failed sync */
 	char err[128];

@@ -3,13 +3,28 @@
 #include "json.h"
 
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
+
+/* Decimal digits of v into the end of buf; returns where they start. */
+static char *digits(unsigned long long v, char *end)
+{
+	do {
+		*--end = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	return end;
+}
 
 void arbor_json_add_int(cJSON *obj, const char *key, long long value)
 {
 	char text[24];
-	snprintf(text, sizeof text, "%lld", value);
-	cJSON_AddRawToObject(obj, key, text);
+	text[23] = '\0';
+	unsigned long long u = value < 0 ? 0ull - (unsigned long long)value : (unsigned long long)value;
+	char *p = digits(u, text + 23);
+	if (value < 0)
+		*--p = '-';
+	cJSON_AddRawToObject(obj, key, p);
 }
 
 void arbor_json_add_fixed(cJSON *obj, const char *key, double value, int decimals)
@@ -21,16 +36,22 @@ void arbor_json_add_fixed(cJSON *obj, const char *key, double value, int decimal
 	}
 	double x = value * (double)scale[decimals];
 	long long scaled = (long long)(x < 0 ? x - 0.5 : x + 0.5); /* round half away from zero */
-	char sign = scaled < 0 ? '-' : 0;
-	if (scaled < 0)
-		scaled = -scaled;
+	bool negative = scaled < 0;
+	unsigned long long u = negative ? 0ull - (unsigned long long)scaled : (unsigned long long)scaled;
 	char text[40];
-	if (decimals == 0)
-		snprintf(text, sizeof text, "%s%lld", sign ? "-" : "", scaled);
-	else
-		snprintf(text, sizeof text, "%s%lld.%0*lld", sign ? "-" : "", scaled / scale[decimals], decimals,
-			 scaled % scale[decimals]);
-	cJSON_AddRawToObject(obj, key, text);
+	char *end = text + sizeof text - 1, *p = end;
+	*end = '\0';
+	if (decimals) {
+		unsigned long long frac = u % (unsigned long long)scale[decimals];
+		for (int i = 0; i < decimals; i++, frac /= 10)
+			*--p = (char)('0' + frac % 10);
+		*--p = '.';
+		u /= (unsigned long long)scale[decimals];
+	}
+	p = digits(u, p);
+	if (negative)
+		*--p = '-';
+	cJSON_AddRawToObject(obj, key, p);
 }
 
 bool arbor_json_get_u53(const cJSON *v, uint64_t *out)

@@ -801,6 +801,140 @@ static bool route_from_rtnl(struct arbor_nl_route *out, struct rtnl_route *route
 	return true;
 }
 
+enum { BATCH_OPS = 64 };
+
+/* Sends ops[0..n) (n <= BATCH_OPS) in one datagram, then reads the answers. */
+static int route_batch_chunk(struct arbor_nl *nl, struct arbor_nl_route_op *ops, size_t n, int *failed)
+{
+	static uint8_t buf[BATCH_OPS * 256];
+	uint32_t seqs[BATCH_OPS];
+	size_t used = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct rtnl_route *route = rtnl_route_for(&ops[i].route, ops[i].del);
+		struct nl_msg *msg = NULL;
+		int rc = route == NULL ? -NLE_NOMEM
+			 : ops[i].del ? rtnl_route_build_del_request(route, 0, &msg)
+				      : rtnl_route_build_add_request(route, NLM_F_REPLACE | NLM_F_CREATE, &msg);
+		if (route)
+			rtnl_route_put(route);
+		ops[i].result = 1; /* no answer yet */
+		if (rc < 0) {
+			ops[i].result = -errno_from_nle(rc);
+			continue;
+		}
+		/* Sequence numbers of our own, apart from libnl's (it checks the next
+		 * answer it reads against the one it expects). */
+		static uint32_t batch_seq = 0x80000000u;
+		struct nlmsghdr *h = nlmsg_hdr(msg);
+		h->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
+		h->nlmsg_pid = nl_socket_get_local_port(nl->sock);
+		h->nlmsg_seq = seqs[i] = batch_seq++;
+		if (used + h->nlmsg_len > sizeof buf) {
+			ops[i].result = -EMSGSIZE;
+		} else {
+			memcpy(buf + used, h, h->nlmsg_len);
+			used += NLMSG_ALIGN(h->nlmsg_len);
+		}
+		nlmsg_free(msg);
+	}
+	int fd = nl_socket_get_fd(nl->sock);
+	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+	if (used && sendto(fd, buf, used, 0, (struct sockaddr *)&kernel, sizeof kernel) < 0)
+		return -errno;
+	size_t pending = 0;
+	for (size_t i = 0; i < n; i++)
+		pending += ops[i].result == 1;
+	while (pending) {
+		static uint8_t in[16384];
+		ssize_t len = recv(fd, in, sizeof in, 0);
+		if (len < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		int left = (int)len;
+		for (struct nlmsghdr *h = (struct nlmsghdr *)in; nlmsg_ok(h, left); h = nlmsg_next(h, &left)) {
+			if (h->nlmsg_type != NLMSG_ERROR || h->nlmsg_len < NLMSG_LENGTH(sizeof(struct nlmsgerr)))
+				continue;
+			const struct nlmsgerr *e = NLMSG_DATA(h);
+			for (size_t i = 0; i < n; i++)
+				if (ops[i].result == 1 && seqs[i] == h->nlmsg_seq) {
+					ops[i].result = e->error;
+					pending--;
+				}
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		if (ops[i].result < 0) {
+			char text[160];
+			(*failed)++;
+			FAIL(nl, ops[i].result, "%s %s", ops[i].del ? "delete" : "replace",
+			     describe_route(&ops[i].route, text, sizeof(text)));
+		}
+	return 0;
+}
+
+int arbor_nl_route_batch(struct arbor_nl *nl, struct arbor_nl_route_op *ops, size_t n)
+{
+	begin(nl);
+	int failed = 0;
+	for (size_t i = 0; i < n; i += BATCH_OPS) {
+		int rc = route_batch_chunk(nl, ops + i, n - i < BATCH_OPS ? n - i : BATCH_OPS, &failed);
+		if (rc < 0)
+			return FAIL(nl, rc, "route batch");
+	}
+	return failed;
+}
+
+struct default_scan {
+	bool found;
+};
+
+/* One route of a dump, read in place: no libnl object. */
+static int scan_default(struct nl_msg *msg, void *arg)
+{
+	struct default_scan *scan = arg;
+	struct nlmsghdr *h = nlmsg_hdr(msg);
+	if (h->nlmsg_type != RTM_NEWROUTE || h->nlmsg_len < NLMSG_LENGTH(sizeof(struct rtmsg)))
+		return NL_OK;
+	const struct rtmsg *r = NLMSG_DATA(h);
+	if (r->rtm_dst_len == 0 && r->rtm_type == RTN_UNICAST && r->rtm_table == RT_TABLE_MAIN)
+		scan->found = true;
+	return NL_OK;
+}
+
+int arbor_nl_has_default_route(struct arbor_nl *nl, int family)
+{
+	begin(nl);
+	if (family != AF_INET && family != AF_INET6)
+		return FAIL(nl, -EAFNOSUPPORT, "default route of family %d", family);
+	int rc = 0;
+	struct default_scan scan = { false };
+	for (int attempt = 0; attempt < DUMP_ATTEMPTS; attempt++) {
+		struct rtmsg req = { .rtm_family = (unsigned char)family };
+		nl->kernel_errno = 0;
+		scan.found = false;
+		rc = nl_send_simple(nl->sock, RTM_GETROUTE, NLM_F_DUMP, &req, sizeof(req));
+		if (rc < 0)
+			break;
+		struct nl_cb *orig = nl_socket_get_cb(nl->sock);
+		struct nl_cb *cb = nl_cb_clone(orig);
+		nl_cb_put(orig);
+		if (cb == NULL) {
+			rc = -NLE_NOMEM;
+			break;
+		}
+		nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, scan_default, &scan);
+		rc = nl_recvmsgs(nl->sock, cb);
+		nl_cb_put(cb);
+		if (rc != -NLE_DUMP_INTR)
+			break;
+	}
+	if (rc < 0)
+		return FAIL(nl, failure_errno(nl, rc), "look for a default route");
+	return scan.found ? 1 : 0;
+}
+
 int arbor_nl_routes(struct arbor_nl *nl, int family, uint32_t table,
 		    struct arbor_nl_route **out, size_t *n)
 {
@@ -939,7 +1073,7 @@ int arbor_nl_monitor_fd(const struct arbor_nl_monitor *mon)
 	return nl_socket_get_fd(mon->sock);
 }
 
-int arbor_nl_monitor_watch_routes(struct arbor_nl_monitor *mon)
+int arbor_nl_monitor_watch_default_routes(struct arbor_nl_monitor *mon)
 {
 	int rc = nl_socket_add_memberships(mon->sock, RTNLGRP_IPV4_ROUTE, RTNLGRP_IPV6_ROUTE, RTNLGRP_NONE);
 	if (rc < 0)
@@ -970,8 +1104,12 @@ static void dispatch_datagram(struct arbor_nl_monitor *mon, int len)
 			break;
 		case RTM_NEWADDR:
 		case RTM_DELADDR:
-		case RTM_NEWROUTE:	/* only arrive after arbor_nl_monitor_watch_routes */
+			break;
+		case RTM_NEWROUTE:	/* only after arbor_nl_monitor_watch_default_routes */
 		case RTM_DELROUTE:
+			if (hdr->nlmsg_len < NLMSG_LENGTH(sizeof(struct rtmsg)) ||
+			    ((struct rtmsg *)NLMSG_DATA(hdr))->rtm_dst_len != 0)
+				continue;	/* not a default route: not even parsed */
 			break;
 		default:
 			continue;

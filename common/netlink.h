@@ -125,6 +125,26 @@ int arbor_nl_route_add(struct arbor_nl *nl, const struct arbor_nl_route *route);
 int arbor_nl_route_replace(struct arbor_nl *nl, const struct arbor_nl_route *route);
 /* -ESRCH if no route matches. */
 int arbor_nl_route_delete(struct arbor_nl *nl, const struct arbor_nl_route *route);
+/* One change of a batch: add or replace route (del false), or delete it. */
+struct arbor_nl_route_op {
+	struct arbor_nl_route route;
+	bool del;
+	int result;			/* set: 0 or the kernel's negative errno */
+};
+
+/*
+ * Many route changes in one exchange: the requests go to the kernel together (one
+ * sendmsg per up to 64) and its answers are read after, instead of a round trip each,
+ * for a server that routes a delegated prefix per client. Each op's result is set.
+ * Returns how many failed (arbor_nl_error() describes the last failure), or a negative
+ * errno when the socket itself failed.
+ */
+int arbor_nl_route_batch(struct arbor_nl *nl, struct arbor_nl_route_op *ops, size_t n);
+
+/* 1 if the main table holds a unicast default route of family (AF_INET or AF_INET6), 0 if
+ * not, or a negative errno. Reads the table without building a list: with a route per
+ * delegated prefix, a table can hold a hundred thousand routes. */
+int arbor_nl_has_default_route(struct arbor_nl *nl, int family);
 /* Routes of family (AF_INET, AF_INET6, AF_UNSPEC for both) in table (0 for main), into a
  * malloc'd array the caller frees with free(). */
 int arbor_nl_routes(struct arbor_nl *nl, int family, uint32_t table,
@@ -140,9 +160,9 @@ enum arbor_nl_change_kind {
 	ARBOR_NL_ADDR_DEL,	/* an address was removed; .addr */
 	ARBOR_NL_RESYNC,	/* notifications were lost (the socket overran): re-read the
 				 * state with arbor_nl_links()/arbor_nl_addrs() */
-	ARBOR_NL_ROUTE_NEW,	/* a route was added or replaced; .route (only after
-				 * arbor_nl_monitor_watch_routes) */
-	ARBOR_NL_ROUTE_DEL,	/* a route was removed; .route */
+	ARBOR_NL_ROUTE_NEW,	/* a default route was added or replaced; .route (only after
+				 * arbor_nl_monitor_watch_default_routes) */
+	ARBOR_NL_ROUTE_DEL,	/* a default route was removed; .route */
 };
 
 struct arbor_nl_change {
@@ -166,9 +186,11 @@ typedef void arbor_nl_change_fn(void *ctx, const struct arbor_nl_change *change)
 struct arbor_nl_monitor *arbor_nl_monitor_open(arbor_nl_change_fn *cb, void *ctx, char *err,
 					       size_t errlen);
 int arbor_nl_monitor_fd(const struct arbor_nl_monitor *mon);
-/* Also report IPv4 and IPv6 route changes (ARBOR_NL_ROUTE_NEW/DEL), for a daemon that
- * follows the default route. 0 or a negative errno. */
-int arbor_nl_monitor_watch_routes(struct arbor_nl_monitor *mon);
+/* Also report changes of IPv4 and IPv6 default routes (ARBOR_NL_ROUTE_NEW/DEL), for a
+ * daemon that follows the default route. Other route changes are dropped unparsed: a
+ * router adding a route per delegated prefix must not pay for parsing each. 0 or a
+ * negative errno. */
+int arbor_nl_monitor_watch_default_routes(struct arbor_nl_monitor *mon);
 /* Read every pending notification and call cb for each change; never blocks. Returns the
  * number of changes delivered (0 if there was nothing to read) or a negative errno. */
 int arbor_nl_monitor_dispatch(struct arbor_nl_monitor *mon);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "addr_derive.h"
 #include "json.h"
 #include "json_write.h"
 
@@ -29,7 +30,8 @@ void binding_record_write(struct arbor_buf *out, const char *interface, const st
 	arbor_buf_puts(out, ",\"valid_until\":");
 	arbor_json_write_time(out, b->valid_until);
 	arbor_buf_puts(out, ",\"via\":\"");
-	arbor_buf_puts(out, inet_ntop(AF_INET6, &b->via, text, sizeof text));
+	arbor_addr_format(&b->via, -1, text, sizeof text);
+	arbor_buf_puts(out, text);
 	arbor_buf_puts(out, "\"}");
 }
 
@@ -78,5 +80,6 @@ int binding_record_apply(struct pd_server *s, const cJSON *rec, char *err, size_
 	int pool = pd_server_pool_of(s, &p);
 	b->pool = pool < 0 ? 0 : (uint8_t)pool; /* no pool: ended by pd_server_end_strays */
 	binding_set_state(&s->table, b, (enum binding_state)st);
+	s->next_expiry = 0; /* the next sweep looks at everything replayed */
 	return 0;
 }

@@ -30,7 +30,9 @@ struct d6socks_out {
 	int ifindex;
 	struct sockaddr_in6 to;
 	uint16_t len;
-	uint8_t pkt[1500 - 48]; /* an Ethernet frame less the IPv6 and UDP headers */
+	/* An answer is a few hundred bytes; 1024 holds one wrapped in eight relay
+	 * levels. Kept small: hundreds of these wait for each commit. */
+	uint8_t pkt[1024];
 };
 
 /* Sends *out[0..n) (entries of length 0 are skipped), one sendmmsg per run on

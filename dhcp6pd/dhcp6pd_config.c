@@ -61,11 +61,16 @@ bool duid_parse(const char *s, uint8_t *out, uint16_t *len)
 
 void duid_format(const uint8_t *duid, size_t len, char *out, size_t outlen)
 {
+	static const char hex[] = "0123456789abcdef";
 	size_t o = 0;
+	for (size_t i = 0; i < len && o + 4 <= outlen; i++) {
+		if (i)
+			out[o++] = ':';
+		out[o++] = hex[duid[i] >> 4];
+		out[o++] = hex[duid[i] & 15];
+	}
 	if (outlen)
-		out[0] = '\0';
-	for (size_t i = 0; i < len && o + 4 <= outlen; i++)
-		o += (size_t)snprintf(out + o, outlen - o, i ? ":%02x" : "%02x", duid[i]);
+		out[o < outlen ? o : outlen - 1] = '\0';
 }
 
 static void get_interface(struct arbor_cfg_walk *w, const cJSON *node, char **out)
@@ -325,8 +330,8 @@ void *dhcp6pd_config_parse(struct arbor_cfg_walk *w, const cJSON *section)
 	if (!arbor_cfg_object(w, section, keys))
 		return c;
 	arbor_cfg_bool(w, section, "forwarding", true, &c->forwarding);
-	unsigned long long compact = 10000;
-	arbor_cfg_uint(w, section, "compact_records", 10000, 100, 100000000, &compact);
+	unsigned long long compact = 100000;
+	arbor_cfg_uint(w, section, "compact_records", 100000, 100, 100000000, &compact);
 	c->compact_records = compact;
 	c->nclients = parse_list(w, section, "clients", sizeof *c->clients, (void **)&c->clients, parse_client, NULL);
 	c->nlans = parse_list(w, section, "lans", sizeof *c->lans, (void **)&c->lans, parse_lan, NULL);

@@ -142,15 +142,10 @@ static void on_delegation(void *ctx, struct uplink *u, enum pd_event ev, const s
  * without one). */
 static bool read_default_route(struct dhcp6pd *h)
 {
-	struct arbor_nl_route *routes = NULL;
-	size_t n = 0;
-	bool found = false;
-	if (arbor_nl_routes(h->nl, AF_INET6, 0, &routes, &n) < 0)
-		return h->default_route;
-	for (size_t i = 0; i < n; i++)
-		found |= routes[i].prefixlen == 0 && routes[i].type == RTN_UNICAST;
-	free(routes);
-	return found;
+	int rc = arbor_nl_has_default_route(h->nl, AF_INET6);
+	if (rc < 0)
+		log_warn("%s", arbor_nl_error(h->nl));
+	return rc < 0 ? h->default_route : rc == 1;
 }
 
 static void default_route_check(struct dhcp6pd *h)
@@ -316,6 +311,7 @@ static int open_uplinks(struct dhcp6pd *h, const struct dhcp6pd_config *cfg, cha
 
 static int dhcp6pd_start(struct arbor_daemon *d, char *err, size_t errlen)
 {
+
 	struct dhcp6pd *h = xcalloc(1, sizeof *h);
 	h->d = d;
 	arbor_daemon_set_userdata(d, h);
@@ -333,7 +329,7 @@ static int dhcp6pd_start(struct arbor_daemon *d, char *err, size_t errlen)
 		return -1;
 	}
 	h->monitor = arbor_nl_monitor_open(on_link_change, h, err, errlen);
-	if (h->monitor == NULL || arbor_nl_monitor_watch_routes(h->monitor) < 0) {
+	if (h->monitor == NULL || arbor_nl_monitor_watch_default_routes(h->monitor) < 0) {
 		if (h->monitor)
 			snprintf(err, errlen, "%s", arbor_nl_monitor_error(h->monitor));
 		dhcp6pd_free(h);

@@ -299,6 +299,7 @@ static void bind_prefix(struct pd_server *s, const struct dhcp6_message *m, cons
 	b->valid_until = now + l.valid;
 	b->via = *via;
 	binding_set_state(&s->table, b, BINDING_BOUND);
+	s->next_expiry = fmin(s->next_expiry, b->valid_until);
 	struct pd_change *c = add_change(d, was_bound ? PD_CHANGE_RENEWED : kind, b, NULL);
 	if (c)
 		c->route_add = !was_bound || memcmp(&old_via, via, 16) != 0;
@@ -397,6 +398,7 @@ static void answer_pd(struct pd_server *s, const struct dhcp6_message *m, const 
 			binding_set_state(&s->table, o, BINDING_OFFERED);
 		o->pool = (uint8_t)pool;
 		o->valid_until = now + s->spec->offer_hold;
+		s->next_expiry = fmin(s->next_expiry, o->valid_until);
 	}
 	a->t1 = l.t1;
 	a->t2 = l.t2;
@@ -528,6 +530,7 @@ struct sweep {
 	struct pd_server *s;
 	double now;
 	int pool;                /* -1: expiry; -2: strays; else: end bindings of this pool outside it */
+	double next;             /* expiry: the earliest end of what stays */
 	void (*cb)(void *ctx, const struct pd_change *c);
 	void *ctx;
 };
@@ -539,10 +542,14 @@ static void sweep_one(void *arg, struct binding *b)
 	if (b->state == BINDING_OFFERED) {
 		if (b->valid_until <= w->now)
 			binding_remove(&s->table, b);
+		else
+			w->next = fmin(w->next, b->valid_until);
 		return;
 	}
 	if (b->state != BINDING_BOUND)
 		return;
+	if (w->pool == -1 && b->valid_until > w->now)
+		w->next = fmin(w->next, b->valid_until);
 	const char *reason = NULL;
 	if (w->pool < 0 && b->valid_until <= w->now)
 		reason = "expired";
@@ -562,13 +569,16 @@ static void sweep_one(void *arg, struct binding *b)
 
 void pd_server_expire(struct pd_server *s, double now, void (*cb)(void *ctx, const struct pd_change *c), void *ctx)
 {
-	struct sweep w = { s, now, -1, cb, ctx };
+	if (now < s->next_expiry)
+		return; /* nothing ends yet: no walk over every binding each second */
+	struct sweep w = { .s = s, .now = now, .pool = -1, .next = 1e18, .cb = cb, .ctx = ctx };
 	binding_table_each(&s->table, sweep_one, &w);
+	s->next_expiry = w.next;
 }
 
 void pd_server_end_strays(struct pd_server *s, double now, void (*cb)(void *ctx, const struct pd_change *c), void *ctx)
 {
-	struct sweep w = { s, now, -2, cb, ctx };
+	struct sweep w = { .s = s, .now = now, .pool = -2, .cb = cb, .ctx = ctx };
 	binding_table_each(&s->table, sweep_one, &w);
 }
 
@@ -594,7 +604,7 @@ void pd_server_set_delegation(struct pd_server *s, const char *client, const str
 		pool->preferred_until = p && p->len ? preferred_until : 0;
 		pool->valid_until = p && p->len ? valid_until : 0;
 		if (changed) {
-			struct sweep w = { s, now, (int)i, ended, ctx };
+			struct sweep w = { .s = s, .now = now, .pool = (int)i, .cb = ended, .ctx = ctx };
 			binding_table_each(&s->table, sweep_one, &w);
 		}
 	}

@@ -89,6 +89,7 @@ struct pd_server {
 	struct binding_table table;
 	struct prefix6 excluded[PD_EXCLUDED_MAX];
 	size_t nexcluded;
+	double next_expiry; /* no binding or offer ends before this: expiry sweeps wait for it */
 	uint64_t solicits, requests, renews, rebinds, releases, declines, advertised, replied, no_prefix, ignored;
 };
 

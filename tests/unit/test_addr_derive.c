@@ -5,6 +5,7 @@
  * never with our own code. Then the edges: machine-id validation, the
  * reserved interface-id rule, formatting. */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <arpa/inet.h>
@@ -53,8 +54,43 @@ static bool address_is(const char *machine_id, uint16_t id, const char *host_id,
 #define M3 "ffffffffffffffffffffffffffffffff"
 #define M4 "5b3f0a4e9c8d7e6f1a2b3c4d5e6f7a8b"
 
+/* arbor_addr_format writes what inet_ntop writes (RFC 5952), for addresses built
+ * to hit every case: zero runs of each length and place, ties, IPv4-mapped and
+ * IPv4-compatible forms, and random ones. */
+static bool format_matches_inet_ntop(void)
+{
+	uint32_t x = 12345;
+	for (int round = 0; round < 200000; round++) {
+		struct in6_addr a;
+		for (int i = 0; i < 8; i++) {
+			x ^= x << 13;
+			x ^= x >> 17;
+			x ^= x << 5;
+			uint16_t w = (round & 1) ? (uint16_t)x : ((x >> 3) % 3 == 0 ? 0 : (x & 7) == 1 ? 0xffff : (uint16_t)(x >> 9));
+			a.s6_addr[2 * i] = (uint8_t)(w >> 8);
+			a.s6_addr[2 * i + 1] = (uint8_t)w;
+		}
+		if (round % 97 == 0)
+			memset(&a, 0, 10), a.s6_addr[10] = a.s6_addr[11] = 0xff;
+		if (round % 101 == 0)
+			memset(&a, 0, 12);
+		char mine[64], libc[64];
+		int len = round % 130 - 1;
+		if (arbor_addr_format(&a, len, mine, sizeof mine) != 0 || inet_ntop(AF_INET6, &a, libc, sizeof libc) == NULL)
+			return false;
+		if (len >= 0)
+			snprintf(libc + strlen(libc), sizeof libc - strlen(libc), "/%d", len);
+		if (strcmp(mine, libc) != 0) {
+			printf("# %s != %s\n", mine, libc);
+			return false;
+		}
+	}
+	return true;
+}
+
 int main(void)
 {
+	CHECK(format_matches_inet_ntop(), "arbor_addr_format writes what inet_ntop writes, for 200000 addresses");
 	/* machine-id -> /48 */
 	CHECK(prefix_is(M1, "fd5a:965f:8fee::/48"), "prefix of " M1);
 	CHECK(prefix_is(M2, "fd12:6415:2275::/48"), "prefix of " M2);

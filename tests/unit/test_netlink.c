@@ -54,7 +54,7 @@ struct seen {
 	bool link_del;
 	bool last_lower_up;		/* carrier in the latest LINK_NEW */
 	bool addr4_new, addr6_new, addr4_del, addr6_del;
-	bool unreachable_new, unreachable_del; /* route notifications */
+	bool default_new, default_del, other_route; /* route notifications */
 	int resyncs;
 	int events;
 };
@@ -119,12 +119,13 @@ static void on_change(void *ctx, const struct arbor_nl_change *change)
 		break;
 	case ARBOR_NL_ROUTE_NEW:
 	case ARBOR_NL_ROUTE_DEL:
-		if (change->route.dst.family == AF_INET6 && change->route.prefixlen == 56 &&
-		    change->route.type == RTN_UNREACHABLE) {
+		if (change->route.dst.family == AF_INET6 && change->route.prefixlen == 0) {
 			if (change->kind == ARBOR_NL_ROUTE_NEW)
-				seen->unreachable_new = true;
+				seen->default_new = true;
 			else
-				seen->unreachable_del = true;
+				seen->default_del = true;
+		} else {
+			seen->other_route = true; /* must never be reported */
 		}
 		break;
 	}
@@ -431,8 +432,9 @@ int main(void)
 	/* IPv6 as dhcp6pd uses it: a reject route for a delegated prefix (RFC 7084 WPD-5),
 	 * announced by the route monitor, and a route via a link-local gateway. */
 	if (ipv6) {
-		check(arbor_nl_monitor_watch_routes(mon) == 0, "monitor: watch routes%s%s",
+		check(arbor_nl_monitor_watch_default_routes(mon) == 0, "monitor: watch default routes%s%s",
 		      arbor_nl_monitor_error(mon)[0] ? ": " : "", arbor_nl_monitor_error(mon));
+		check(arbor_nl_has_default_route(nl, AF_INET6) == 0, "no IPv6 default route yet");
 		struct arbor_nl_route reject = { .prefixlen = 56, .type = RTN_UNREACHABLE, .protocol = 16 };
 		arbor_nl_ip_parse(&reject.dst, "2001:db8:200::");
 		rc = arbor_nl_route_add(nl, &reject);
@@ -447,7 +449,6 @@ int main(void)
 			free(routes);
 		}
 		check(listed, "routes list it as unreachable, protocol dhcp");
-		check(wait_for(mon, &seen.unreachable_new), "monitor: the unreachable route is new");
 		struct arbor_nl_route viall = { .prefixlen = 60, .ifindex = ifindex };
 		arbor_nl_ip_parse(&viall.dst, "2001:db8:200:10::");
 		arbor_nl_ip_parse(&viall.gateway, "fe80::1234");
@@ -460,7 +461,37 @@ int main(void)
 		check(rc < 0, "a link-local gateway without a link is refused (%d), \"%s\"", rc, arbor_nl_error(nl));
 		rc = arbor_nl_route_delete(nl, &reject);
 		check(rc == 0, "delete the unreachable route%s", why(nl));
-		check(wait_for(mon, &seen.unreachable_del), "monitor: the unreachable route is gone");
+		struct arbor_nl_route dflt = { .ifindex = ifindex };
+		arbor_nl_ip_parse(&dflt.dst, "::");
+		arbor_nl_ip_parse(&dflt.gateway, "fe80::1");
+		rc = arbor_nl_route_add(nl, &dflt);
+		check(rc == 0, "add an IPv6 default route via fe80::1%s", why(nl));
+		check(arbor_nl_has_default_route(nl, AF_INET6) == 1, "it is found");
+		check(wait_for(mon, &seen.default_new), "monitor: the default route is new");
+		check(arbor_nl_route_delete(nl, &dflt) == 0, "delete it%s", why(nl));
+		check(wait_for(mon, &seen.default_del), "monitor: the default route is gone");
+		check(arbor_nl_has_default_route(nl, AF_INET6) == 0, "no default route again");
+		check(!seen.other_route, "the other route changes were not reported");
+		/* a batch: three routes at once, one of them refused */
+		struct arbor_nl_route_op ops[3];
+		memset(ops, 0, sizeof ops);
+		const char *dsts[3] = { "2001:db8:300::", "2001:db8:301::", "2001:db8:302::" };
+		for (int i = 0; i < 3; i++) {
+			ops[i].route = (struct arbor_nl_route){ .prefixlen = 56, .ifindex = ifindex, .protocol = 16 };
+			arbor_nl_ip_parse(&ops[i].route.dst, dsts[i]);
+			arbor_nl_ip_parse(&ops[i].route.gateway, "fe80::77");
+		}
+		arbor_nl_ip_parse(&ops[2].route.gateway, "2001:db8:dead::1"); /* not on any link */
+		rc = arbor_nl_route_batch(nl, ops, 3);
+		check(rc == 1 && ops[0].result == 0 && ops[1].result == 0 && ops[2].result < 0,
+		      "a batch of three: two added, one refused (%d: %d %d %d) \"%s\"", rc, ops[0].result, ops[1].result,
+		      ops[2].result, arbor_nl_error(nl));
+		ops[0].route.ifindex = ifindex;
+		check(has_route(nl, &ops[0].route) && has_route(nl, &ops[1].route), "both are in the table");
+		for (int i = 0; i < 2; i++)
+			ops[i].del = true;
+		rc = arbor_nl_route_batch(nl, ops, 2);
+		check(rc == 0 && !has_route(nl, &ops[0].route) && !has_route(nl, &ops[1].route), "and both deleted in a batch");
 	}
 
 	rc = arbor_nl_route_delete(nl, &route4);
