@@ -36,6 +36,98 @@ def ctl(d, *args):
     return r
 
 
+KEA6 = {"Dhcp6": {
+    "interfaces-config": {"interfaces": ["isp0"]},
+    "server-id": {"type": "EN", "enterprise-id": 2495, "identifier": "0123456789ab", "persist": False},
+    "preferred-lifetime": 1800, "valid-lifetime": 3600, "renew-timer": 900, "rebind-timer": 1440,
+    "subnet6": [{"id": 1, "subnet": "2001:db8:ff::/64", "interface": "isp0",
+                 "pd-pools": [{"prefix": "2001:db8:100::", "prefix-len": 40, "delegated-len": 56}]}]}}
+
+
+def start_kea6(lab, isp, pool):
+    """The ISP's delegating router: kea-dhcp6 handing out /56s of pool."""
+    tmp = lab.mkdtemp("kea6-")
+    conf = json.loads(json.dumps(KEA6))
+    conf["Dhcp6"]["subnet6"][0]["pd-pools"][0]["prefix"] = pool
+    conf["Dhcp6"]["lease-database"] = {"type": "memfile", "persist": True, "name": f"{tmp}/leases6.csv",
+                                       "lfc-interval": 0}
+    conf["Dhcp6"]["loggers"] = [{"name": "kea-dhcp6", "severity": "INFO",
+                                 "output_options": [{"output": f"{tmp}/kea.log"}]}]
+    with open(f"{tmp}/kea.json", "w") as f:
+        json.dump(conf, f)
+    env = dict(os.environ, KEA_PIDFILE_DIR=tmp, KEA_LOCKFILE_DIR=tmp)
+    p = isp.popen(["kea-dhcp6", "-c", f"{tmp}/kea.json"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    wait_for(lambda: os.path.exists(f"{tmp}/kea.log") and "DHCP6_STARTED" in open(f"{tmp}/kea.log").read(), 15,
+             "kea-dhcp6 to start")
+    return p
+
+
+def ipv6_lab(lab, root, m1, m1_uplink, config, d, m1_config, m1d):
+    """IPv6: an ISP delegates a /56 to root, root numbers lan0 and delegates a /60
+    to m1, m1 numbers its own LAN, where a host takes a SLAAC address; then the
+    ISP renumbers, and the old prefix is withdrawn everywhere."""
+    say("IPv6: an ISP (kea-dhcp6) delegates a /56 to root; root numbers lan0 and delegates /60s from it")
+    isp = lab.add_netns("isp")
+    lab.veth(isp, "isp0", root, "wan0")
+    isp.exec(["ip", "addr", "add", "2001:db8:ff::1/64", "dev", "isp0"])
+    for ns, dev in ((isp, "isp0"), (root, "wan0")):
+        wait_for(lambda: "tentative" not in ns.exec(["ip", "-6", "addr", "show", "dev", dev]).stdout, 10, "DAD")
+    kea = start_kea6(lab, isp, "2001:db8:100::")
+    config["dhcp6pd"] = {"clients": [{"interface": "wan0", "prefix_length_hint": 56}],
+                         "lans": [{"interface": "lan0"}],
+                         "servers": [{"interface": "lan0",
+                                      "pools": [{"prefix": "from_delegation", "delegated_length": 60}]}]}
+    d.write_config(config)
+    r6 = lab.daemon("dhcp6pd", binary("dhcp6pd/arbor-dhcp6pd"), config, netns=root)
+    r6.runtime_dir, r6.config_path = d.runtime_dir, d.config_path
+    r6.start()
+    wait_for(lambda: r6.events(type="prefix.bound"), 20, "root's delegation")
+    ctl(d, "events", "dhcp6pd", "--type", "prefix.*")
+
+    say("m1 gets a /60 from root and numbers its LAN; a host there takes a SLAAC address (its token: its derived id)")
+    lab.bridge(m1, "lan1")
+    h1 = lab.add_netns("h1")
+    port = f"h1p{os.getpid() % 10000}"
+    lab.veth(m1, port, h1, "eth0")
+    m1.exec(["ip", "link", "set", port, "master", "lan1"])
+    iid = subprocess.run([ARBORCTL, "addr", "--machine-id", "00000000000000000000000000000011", "--subnet-id", "0",
+                          "--host", "h1", "--json"], capture_output=True, text=True)
+    token = "::" + json.loads(iid.stdout)["interface_id"]
+    h1.exec(["ip", "token", "set", token, "dev", "eth0"])
+    m1_config["dhcp6pd"] = {"clients": [{"interface": m1_uplink}], "lans": [{"interface": "lan1"}]}
+    m1d.write_config(m1_config)
+    m16 = lab.daemon("dhcp6pd", binary("dhcp6pd/arbor-dhcp6pd"), m1_config, netns=m1)
+    m16.runtime_dir, m16.config_path = m1d.runtime_dir, m1d.config_path
+    m16.start()
+    wait_for(lambda: m16.events(type="prefix.bound"), 20, "m1's delegation")
+    ctl(d, "get", "dhcp6pd", "/v1/delegations")
+    ctl(m1d, "get", "dhcp6pd", "/v1/prefixes")
+    wait_for(lambda: "2001:db8:1" in h1.exec(["ip", "-6", "addr", "show", "dev", "eth0", "scope", "global"]).stdout
+             and "tentative" not in h1.exec(["ip", "-6", "addr", "show", "dev", "eth0"]).stdout, 20, "h1's SLAAC address")
+    print("$ ip -6 addr show dev eth0 scope global   # on h1")
+    print(h1.exec(["ip", "-6", "addr", "show", "dev", "eth0", "scope", "global"]).stdout.rstrip())
+
+    say("the ISP renumbers: root, then m1 move to the new prefix; the old one is withdrawn on every LAN")
+    kea.terminate()
+    kea.wait(10)
+    start_kea6(lab, isp, "2001:db8:300::")
+    ctl(d, "renew", "dhcp6pd")
+    wait_for(lambda: r6.events(type="prefix.changed"), 20, "root's new prefix")
+    ctl(m1d, "renew", "dhcp6pd")
+    wait_for(lambda: m16.events(type="prefix.changed"), 20, "m1's new prefix")
+    ctl(d, "events", "dhcp6pd", "--type", "[pd]*.*")
+    ctl(m1d, "events", "dhcp6pd", "--type", "prefix.*")
+    wait_for(lambda: "2001:db8:3" in h1.exec(["ip", "-6", "addr", "show", "dev", "eth0", "scope", "global"]).stdout,
+             20, "h1's new address")
+    print("$ ip -6 addr show dev eth0 scope global   # on h1: the old address deprecated, the new one preferred")
+    print(h1.exec(["ip", "-6", "addr", "show", "dev", "eth0", "scope", "global"]).stdout.rstrip())
+    wait_for(lambda: "tentative" not in h1.exec(["ip", "-6", "addr", "show", "dev", "eth0"]).stdout, 10, "h1's DAD")
+    print("$ rdisc6 -1 eth0   # on h1: the zero-lifetime PIO for the old prefix")
+    out = h1.exec(["rdisc6", "-1", "-w", "3000", "eth0"], check=False).stdout
+    print("\n".join(l for l in out.splitlines() if "Prefix" in l or "time" in l or "lifetime" in l))
+    return r6, m16
+
+
 def main():
     global ARBORCTL
     keep = "--keep" in sys.argv
@@ -121,6 +213,8 @@ def main():
         out = root.exec(["dig", "@192.168.1.1", "+norec", "m1.lan0.home.arpa", "NS"], check=False).stdout
         print("\n".join(l for l in out.splitlines() if l and not l.startswith(";")))
         ctl(d, "get", "dnsd", "/v1/status")
+
+        ipv6_lab(lab, root, m1, uplink, config, d, m1_config, m1d)
 
         say("commands: bump the durable counter three times, renew")
         for _ in range(3):
