@@ -190,7 +190,7 @@ static struct dnsd_listen *addr_list(struct arbor_cfg_walk *w, const cJSON *sec,
 {
 	size_t count;
 	char **texts;
-	const char *const *src = list_or_default(w, sec, key, 64, def, &texts, &count);
+	const char *const *src = list_or_default(w, sec, key, DNSD_MAX_LISTEN, def, &texts, &count);
 	struct dnsd_listen *out = xcalloc(count + 1, sizeof *out);
 	*n = 0;
 	for (size_t i = 0; i < count; i++) {

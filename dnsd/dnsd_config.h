@@ -11,6 +11,9 @@
 
 #include "config.h"
 
+/* Listen addresses at most (each serving thread polls one socket per address). */
+#define DNSD_MAX_LISTEN 64
+
 struct dnsd_listen {
 	struct sockaddr_storage addr;
 	socklen_t len;

@@ -212,11 +212,9 @@ static void rbuf_unref(struct rbuf *b)
 static struct rbuf *rbuf_new(const uint8_t *data, size_t len)
 {
 	struct rbuf *b = xmalloc(sizeof *b + len);
-	if (b) {
-		b->refs = 1;
-		b->len = len;
-		memcpy(b->data, data, len);
-	}
+	b->refs = 1;
+	b->len = len;
+	memcpy(b->data, data, len);
 	return b;
 }
 
@@ -288,8 +286,6 @@ static void health_note(struct resolver *r, struct health *h, bool ok)
 	if (!changed)
 		return;
 	struct hevent *he = xcalloc(1, sizeof *he);
-	if (he == NULL)
-		return; /* the state is right; only the notification is lost */
 	he->kind = h->kind;
 	he->name = h->name;
 	he->up = !h->down;
@@ -303,7 +299,8 @@ static struct health *rq_health(struct rq *q)
 	return t->fwd >= 0 ? &q->r->fwd[t->fwd] : &q->r->child[q->child].h;
 }
 
-/* The health entry of a child apex, made on first use. Returns its index or -ENOMEM. */
+/* The health entry of a child apex, made on first use. Returns its index, or
+ * -EINVAL for an apex that has no text form. */
 static long child_find(struct resolver *r, const uint8_t *apex, size_t len)
 {
 	uint8_t low[ARBOR_DNS_NAME_WIRE_MAX];
@@ -313,10 +310,7 @@ static long child_find(struct resolver *r, const uint8_t *apex, size_t len)
 			return (long)i;
 	if (r->nchild == r->child_cap) {
 		size_t cap = r->child_cap ? 2 * r->child_cap : 8;
-		struct child *c = xrealloc(r->child, cap * sizeof *c);
-		if (c == NULL)
-			return -ENOMEM;
-		r->child = c;
+		r->child = xrealloc(r->child, cap * sizeof *r->child);
 		r->child_cap = cap;
 	}
 	char text[ARBOR_DNS_NAME_TEXT_MAX];
@@ -328,8 +322,6 @@ static long child_find(struct resolver *r, const uint8_t *apex, size_t len)
 	c->apex_len = (uint8_t)len;
 	c->h.kind = "child";
 	c->h.name = xstrdup(text);
-	if (c->h.name == NULL)
-		return -ENOMEM;
 	return (long)r->nchild++;
 }
 
@@ -381,11 +373,10 @@ static void rq_finish(struct rq *q, const uint8_t *resp, size_t len)
 		if (r->cache)
 			cache_put(r->cache, q->kind, q->name, q->name_len, q->qtype, q->qclass, resp, len, now_ms());
 		b = rbuf_new(resp, len);
-	}
-	if (b)
 		r->n.answered++;
-	else
+	} else {
 		r->n.failed++;
+	}
 	deliver(r, &q->waiters, b);
 	rbuf_unref(b);
 	rq_free(q);
@@ -767,10 +758,6 @@ struct resolver *resolver_new(struct event_base *base, const struct resolver_con
 		}
 	}
 	struct resolver *r = xcalloc(1, sizeof *r);
-	if (r == NULL) {
-		snprintf(err, errlen, "out of memory");
-		return NULL;
-	}
 	r->base = base;
 	r->cfg = *cfg;
 	if (!r->cfg.child_port)
@@ -786,7 +773,6 @@ struct resolver *resolver_new(struct event_base *base, const struct resolver_con
 		TAILQ_INIT(&r->inflight[i]);
 	TAILQ_INIT(&r->ready);
 	TAILQ_INIT(&r->hq);
-	bool ok = true;
 	for (size_t i = 0; i < cfg->nforwarders; i++) {
 		struct sockaddr_storage *ss = &r->cfg.forwarders[i];
 		if (ss->ss_family == AF_INET && ((struct sockaddr_in *)ss)->sin_port == 0)
@@ -797,13 +783,12 @@ struct resolver *resolver_new(struct event_base *base, const struct resolver_con
 		addr_text(ss, text, sizeof text);
 		r->fwd[i].kind = "upstream";
 		r->fwd[i].name = xstrdup(text);
-		ok = ok && r->fwd[i].name;
 	}
 	r->ev_ready = event_new(base, -1, 0, ready_cb, r);
 	if (!cfg->no_cache)
 		r->cache = cache_new(cfg->cache_bytes, cfg->cache_max_ttl);
-	if (!ok || r->ev_ready == NULL || (!cfg->no_cache && r->cache == NULL)) {
-		snprintf(err, errlen, "out of memory");
+	if (r->ev_ready == NULL) {
+		snprintf(err, errlen, "cannot make an event");
 		resolver_free(r);
 		return NULL;
 	}
@@ -883,8 +868,6 @@ int resolver_resolve(struct resolver *r, const struct dnsd_answer_info *info, re
 		return -EINVAL;
 	enum cache_kind kind = info->verdict == DNSD_FORWARD ? CACHE_KIND_FORWARD : CACHE_KIND_CHILD;
 	struct waiter *w = xcalloc(1, sizeof *w);
-	if (w == NULL)
-		return -ENOMEM;
 	w->done = done;
 	w->ctx = ctx;
 	r->n.requests++;
@@ -895,7 +878,8 @@ int resolver_resolve(struct resolver *r, const struct dnsd_answer_info *info, re
 	if (r->cache) {
 		int n = cache_get(r->cache, kind, name, len, info->q.qtype, info->q.qclass, now_ms(), r->buf,
 				  sizeof r->buf);
-		if (n > 0 && (w->resp = rbuf_new(r->buf, (size_t)n)) != NULL) {
+		if (n > 0) {
+			w->resp = rbuf_new(r->buf, (size_t)n);
 			r->n.cache_hits++;
 			TAILQ_INSERT_TAIL(&r->ready, w, link);
 			schedule(r);
@@ -914,10 +898,6 @@ int resolver_resolve(struct resolver *r, const struct dnsd_answer_info *info, re
 		return fail_soon(r, w);
 	}
 	q = xcalloc(1, sizeof *q);
-	if (q == NULL) {
-		free(w);
-		return -ENOMEM;
-	}
 	q->r = r;
 	q->fd = -1;
 	q->kind = kind;

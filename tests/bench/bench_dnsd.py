@@ -16,7 +16,11 @@ A peer that is missing (and cannot be installed) or does not start is reported
 with the reason and skipped; the exit status is non-zero when arbor-dnsd or the
 echo could not be measured.
 
+--compare LABEL=BUILD adds arbor-dnsd from another build (main's, say) to the
+capped and the 1-thread uncapped runs, interleaved with the others in each round.
+
 usage: tests/bench/bench_dnsd.py [--build build] [--duration 10] [--quick] [--quota 25] [--repeat 1]
+                                 [--compare main=/path/to/main/build]
        ARBOR_BUILD=/path/to/build tests/bench/bench_dnsd.py
 """
 import argparse
@@ -197,9 +201,9 @@ def query_file(path, nx_percent, count, seed):
 
 def setup_dnsd(tmp, build, threads, records=RECORDS):
     d = tempfile.mkdtemp(prefix=f"dnsd-{threads}-", dir=tmp)
-    os.makedirs(f"{d}/leases")
+    # only keys every build understands (--compare runs older ones); no dhcp4d here
     cfg = {"machine": {"name": "bench", "domain": ZONE, "machine_id": "0123456789abcdef0123456789abcdef"},
-           "dnsd": {"listen": [f"127.0.0.1:{PORTS['arbor-dnsd']}"], "threads": threads, "leases": f"{d}/leases",
+           "dnsd": {"listen": [f"127.0.0.1:{PORTS['arbor-dnsd']}"], "threads": threads,
                     "records": [{"name": name_of(i), "type": "A", "data": addr_of(i)} for i in range(records)]}}
     with open(f"{d}/arbor.json", "w") as f:
         json.dump(cfg, f)
@@ -345,11 +349,19 @@ def main():
     ap.add_argument("--repeat", type=int, default=1, help="rounds; the median run of each server is shown")
     ap.add_argument("--settle", type=float, default=1.0, help="seconds before an idle RSS reading")
     ap.add_argument("--keep-logs", action="store_true", help="keep the temporary directory")
+    ap.add_argument("--compare", action="append", default=[], metavar="LABEL=BUILD",
+                    help="also measure arbor-dnsd from another meson build directory, as \"arbor-dnsd [LABEL]\"")
     args = ap.parse_args()
     if args.duration is None:
         args.duration = 3 if args.quick else 10
     if not 1 <= args.quota <= 100 or args.duration < 1 or args.repeat < 1:
         ap.error("--quota 1..100, --duration >= 1 and --repeat >= 1")
+    compare = []
+    for c in args.compare:
+        label, sep, path = c.partition("=")
+        if not sep or not label or not path:
+            ap.error(f"--compare {c}: want LABEL=BUILD")
+        compare.append((label, os.path.abspath(path)))
     build = os.path.abspath(args.build or build_dir())
     cpus = sorted(os.sched_getaffinity(0))
     srv_cpu = 0 if 0 in cpus else cpus[0]
@@ -474,6 +486,10 @@ def main():
         servers = [
             ("udp_echo (ceiling)", lambda: udp_echo(tmp, build), PORTS["udp_echo"], None),
             ("arbor-dnsd", lambda: setup_dnsd(tmp, build, 1), PORTS["arbor-dnsd"], a1),
+        ] + [
+            (f"arbor-dnsd [{label}]", lambda b=b: setup_dnsd(tmp, b, 1), PORTS["arbor-dnsd"], a1)
+            for label, b in compare
+        ] + [
             ("gdnsd", lambda: setup_gdnsd(tmp), PORTS["gdnsd"], a1),
             ("knot", lambda: setup_knot(tmp), PORTS["knot"], a1),
             ("unbound (local-data)", lambda: setup_unbound(tmp), PORTS["unbound"], a1),
@@ -484,6 +500,11 @@ def main():
             ("udp_echo (ceiling), uncapped", lambda: udp_echo(tmp, build), PORTS["udp_echo"], None, srv_cpu, None),
             ("arbor-dnsd, 1 thread, uncapped", lambda: setup_dnsd(tmp, build, 1), PORTS["arbor-dnsd"], a1, srv_cpu,
              None),
+        ] + [
+            (f"arbor-dnsd, 1 thread, uncapped [{label}]", lambda b=b: setup_dnsd(tmp, b, 1), PORTS["arbor-dnsd"], a1,
+             srv_cpu, None)
+            for label, b in compare
+        ] + [
             (f"arbor-dnsd, {args.threads} threads, uncapped", lambda: setup_dnsd(tmp, build, args.threads),
              PORTS["arbor-dnsd"], a1, None, many),
         ]
