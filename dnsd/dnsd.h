@@ -16,6 +16,7 @@
 struct arbor_daemon;
 struct gather;
 struct resolver;
+struct rrl;
 struct tcp_serving;
 struct udp_serving;
 
@@ -33,6 +34,9 @@ struct dnsd {
 	struct tcp_serving *tcp;
 	struct resolver *resolver;
 	struct gather *gather;
+	/* Response rate limiting (NULL: off); the serving threads read it and cfg
+	 * under their locks, so both change only under udp_serving_lock_all. */
+	struct rrl *rrl;
 	struct dnsd_counters main_counters; /* replies sent from the main loop (TCP, resolved) */
 	bool started;
 };

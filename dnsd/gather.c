@@ -1,7 +1,6 @@
-/* Gathering the record sources' inputs (gather.h). Leases: dhcp4d's lease files
- * are stat'ed every 250 ms and re-read on change, and the sources that depend on
- * them are rebuilt when the earliest lease ends, so a record never outlives its
- * lease by more than that. */
+/* Gathering the record sources' inputs (gather.h). Leases come from dhcp4d's
+ * contract (lease_feed.h); the sources that depend on them are rebuilt when the
+ * feed says they changed or a lease ended. */
 #include "gather.h"
 
 #include <errno.h>
@@ -16,7 +15,7 @@
 #include "daemon.h"
 #include "dnsd.h"
 #include "json.h"
-#include "lease_view.h"
+#include "lease_feed.h"
 #include "log.h"
 #include "netlink.h"
 #include "sources.h"
@@ -39,19 +38,13 @@ static const struct {
 	{ GATHER_LEASES, ZONE_SOURCE_LEASES, sources_leases },
 };
 
-/* How often the lease files are looked at. */
-static const struct timeval LEASE_POLL = { 0, 250000 };
-
 struct gather {
 	struct dnsd *h;
 	struct arbor_nl *nl;
 	struct arbor_subnet_ids subnet_ids;
 	const char **reverse; /* h->reverse as the sources take it */
-	struct lease_view *leases;
-	size_t nleases;
-	double next_lease_end;
-	struct lease_view_stamp stamp;
-	struct event *lease_timer;
+	struct lease_feed *leases;
+	char *lease_socket;   /* what the feed follows (NULL: nothing) */
 	uint64_t source_errors;
 	char last_source_error[256];
 };
@@ -149,14 +142,16 @@ void gather_refresh(struct gather *g, unsigned sources, const char *why)
 	size_t nifaces = 0;
 	if (sources & GATHER_INTERFACES)
 		read_interfaces(g, &ifaces, &nifaces);
+	size_t nleases = 0;
+	const struct dhcp_lease *leases = g->leases ? lease_feed_leases(g->leases, &nleases) : NULL;
 	struct dnsd_world w = {
 		.cfg = h->cfg,
 		.zone = h->zone,
 		.machine_id = h->has_machine_id ? h->machine_id : NULL,
 		.ifaces = ifaces,
 		.nifaces = nifaces,
-		.leases = g->leases,
-		.nleases = g->nleases,
+		.leases = leases,
+		.nleases = nleases,
 		.subnet_id = subnet_id_of,
 		.ctx = g,
 		.reverse_apexes = g->reverse,
@@ -197,41 +192,38 @@ void gather_refresh(struct gather *g, unsigned sources, const char *why)
 	free(changed_any);
 }
 
-static void read_leases(struct gather *g)
+static void on_leases_changed(void *ctx, const char *why)
 {
-	struct lease_view *v;
-	size_t n;
-	double next;
-	char err[256];
-	if (lease_view_read(g->h->cfg->leases_dir, arbor_time_wall(), &v, &n, &next, err, sizeof err) < 0) {
-		log_warn("leases: %s", err);
+	gather_refresh(ctx, GATHER_FROM_LEASES, why);
+}
+
+/* dhcp4d's socket as configured: NULL for none. */
+static char *lease_socket_of(struct gather *g)
+{
+	const char *s = g->h->cfg->dhcp4d_socket;
+	if (s && s[0] == '\0')
+		return NULL;
+	return s ? xstrdup(s) : xasprintf("%s/dhcp4d.sock", arbor_daemon_runtime_dir(g->h->d));
+}
+
+void gather_follow_leases(struct gather *g)
+{
+	char *socket = lease_socket_of(g);
+	bool same = (socket == NULL && g->lease_socket == NULL) ||
+		    (socket && g->lease_socket && strcmp(socket, g->lease_socket) == 0);
+	if (g->leases && same) {
+		free(socket);
 		return;
 	}
-	free(g->leases);
-	g->leases = v;
-	g->nleases = n;
-	g->next_lease_end = next;
+	lease_feed_free(g->leases);
+	free(g->lease_socket);
+	g->lease_socket = socket;
+	g->leases = lease_feed_new(arbor_daemon_base(g->h->d), socket, on_leases_changed, g);
 }
 
-static void on_lease_timer(evutil_socket_t fd, short what, void *arg)
+void gather_reread_leases(struct gather *g)
 {
-	struct gather *g = arg;
-	struct lease_view_stamp st;
-	lease_view_stamp(g->h->cfg->leases_dir, &st);
-	bool changed = !lease_view_stamp_equal(&st, &g->stamp);
-	bool ended = g->next_lease_end && arbor_time_wall() >= g->next_lease_end;
-	if (!changed && !ended)
-		return;
-	g->stamp = st;
-	read_leases(g);
-	gather_refresh(g, GATHER_FROM_LEASES, changed ? "leases changed" : "a lease ended");
-}
-
-size_t gather_reread_leases(struct gather *g)
-{
-	lease_view_stamp(g->h->cfg->leases_dir, &g->stamp);
-	read_leases(g);
-	return g->nleases;
+	lease_feed_resync(g->leases);
 }
 
 struct gather *gather_new(struct dnsd *h, char *err, size_t errlen)
@@ -250,32 +242,29 @@ struct gather *gather_new(struct dnsd *h, char *err, size_t errlen)
 		gather_free(g);
 		return NULL;
 	}
-	gather_reread_leases(g);
 	return g;
-}
-
-void gather_start(struct gather *g)
-{
-	g->lease_timer = event_new(arbor_daemon_base(g->h->d), -1, EV_PERSIST, on_lease_timer, g);
-	event_add(g->lease_timer, &LEASE_POLL);
 }
 
 void gather_free(struct gather *g)
 {
 	if (g == NULL)
 		return;
-	if (g->lease_timer)
-		event_free(g->lease_timer);
+	lease_feed_free(g->leases);
+	free(g->lease_socket);
 	arbor_nl_close(g->nl);
 	arbor_subnet_ids_free(&g->subnet_ids);
-	free(g->leases);
 	free(g->reverse);
 	free(g);
 }
 
-size_t gather_lease_count(const struct gather *g)
+void gather_status(const struct gather *g, cJSON *obj)
 {
-	return g->nleases;
+	size_t n = 0;
+	if (g->leases)
+		lease_feed_leases(g->leases, &n);
+	arbor_json_add_int(obj, "leases", (long long)n);
+	if (g->leases)
+		lease_feed_status(g->leases, obj);
 }
 
 bool gather_failed(const struct gather *g, const char **last_error)

@@ -1,6 +1,6 @@
 /* The record sources' inputs, gathered on the main loop: the config, the
  * machine's interfaces and addresses (netlink, with the persisted subnet ids of
- * subnets6.json), and dhcp4d's leases. gather_refresh rebuilds the sources asked
+ * subnets6.json), and dhcp4d's committed leases (lease_feed.h). gather_refresh rebuilds the sources asked
  * for (sources.h computes each one's records) and applies them to every serving
  * thread's copy of the zones; a zone whose content changed gets a zone.updated
  * event. A new record source is one row in gather.c's table and one bit here. */
@@ -25,17 +25,19 @@ enum gather_source {
 	GATHER_ALL = GATHER_CONFIG | GATHER_INTERFACES | GATHER_CHILDREN | GATHER_LEASES,
 };
 
-/* Loads the subnet ids, opens netlink and reads the leases. NULL with err. */
+/* Loads the subnet ids and opens netlink. NULL with err. */
 struct gather *gather_new(struct dnsd *h, char *err, size_t errlen);
-/* Starts watching the leases (once the serving threads run). */
-void gather_start(struct gather *g);
 void gather_free(struct gather *g);
 
 void gather_refresh(struct gather *g, unsigned sources, const char *why);
-/* Re-reads the leases now (the renew command). Returns how many are bound. */
-size_t gather_reread_leases(struct gather *g);
+/* Follows dhcp4d's leases at the configured socket (at start, once the serving
+ * threads run, and after a reload: a new socket starts over). */
+void gather_follow_leases(struct gather *g);
+/* Reads dhcp4d's leases again (the renew command); the sources follow when
+ * they arrive. */
+void gather_reread_leases(struct gather *g);
 
-/* Leases in use, for the status. */
-size_t gather_lease_count(const struct gather *g);
+/* Adds "leases" (how many are bound) and "lease_feed" (lease_feed.h). */
+void gather_status(const struct gather *g, cJSON *obj);
 /* Whether a record source has failed, and the last failure. */
 bool gather_failed(const struct gather *g, const char **last_error);

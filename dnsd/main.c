@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include "addr_derive.h"
 #include "clock.h"
@@ -18,6 +19,7 @@
 #include "json.h"
 #include "log.h"
 #include "resolver.h"
+#include "rrl.h"
 #include "sources.h"
 #include "status.h"
 #include "tcp_serving.h"
@@ -55,9 +57,30 @@ static void on_health(void *ctx, const char *kind, const char *name, bool up)
 			 upstream ? "upstream" : "child", name, up ? "answers again" : "does not answer");
 }
 
+/* Response rate limiting as configured (NULL: off). */
+static struct rrl *rrl_for(const struct dnsd_config *cfg)
+{
+	const struct dnsd_rrl_config *c = &cfg->rrl;
+	if (c->responses_per_second == 0)
+		return NULL;
+	uint8_t key[16];
+	if (getrandom(key, sizeof key, 0) != (ssize_t)sizeof key)
+		abort(); /* the kernel always has 16 random bytes for us */
+	struct rrl_params p = { .responses_per_second = c->responses_per_second, .window = c->window,
+				.ipv4_prefix = c->ipv4_prefix, .ipv6_prefix = c->ipv6_prefix };
+	return rrl_new(&p, 0, key);
+}
+
+static bool same_rrl(const struct dnsd_rrl_config *a, const struct dnsd_rrl_config *b)
+{
+	return a->responses_per_second == b->responses_per_second && a->window == b->window &&
+	       a->ipv4_prefix == b->ipv4_prefix && a->ipv6_prefix == b->ipv6_prefix;
+}
+
 static void dnsd_free(struct dnsd *h)
 {
 	udp_serving_free(h->udp); /* the threads stop first */
+	rrl_free(h->rrl);
 	tcp_serving_free(h->tcp);
 	if (h->resolver)
 		resolver_free(h->resolver);
@@ -135,10 +158,11 @@ static int start_parts(struct dnsd *h, char *err, size_t errlen)
 	h->resolver = resolver_new(arbor_daemon_base(h->d), &rc, err, errlen);
 	if (h->resolver == NULL)
 		return -1;
+	h->rrl = rrl_for(cfg);
 	gather_refresh(h->gather, GATHER_ALL, "start");
 	if (udp_serving_start(h->udp, err, errlen) < 0)
 		return -1;
-	gather_start(h->gather);
+	gather_follow_leases(h->gather);
 	return 0;
 }
 
@@ -191,7 +215,16 @@ static int dnsd_reload(struct arbor_daemon *d, const struct arbor_config *next, 
 				      "restart; the running config is unchanged");
 		return -1;
 	}
+	struct rrl *old = NULL;
+	udp_serving_lock_all(h->udp); /* the serving threads read cfg and rrl */
+	if (!same_rrl(&nc->rrl, &oc->rrl)) {
+		old = h->rrl;
+		h->rrl = rrl_for(nc);
+	}
 	h->cfg = nc;
+	udp_serving_unlock_all(h->udp);
+	rrl_free(old);
+	gather_follow_leases(h->gather);
 	gather_refresh(h->gather, GATHER_ALL, "reload");
 	return 0;
 }
@@ -199,10 +232,10 @@ static int dnsd_reload(struct arbor_daemon *d, const struct arbor_config *next, 
 static int dnsd_renew(struct arbor_daemon *d, char *msg, size_t msglen)
 {
 	struct dnsd *h = dnsd_of(d);
-	size_t n = gather_reread_leases(h->gather);
+	gather_reread_leases(h->gather);
 	resolver_flush_cache(h->resolver);
 	gather_refresh(h->gather, GATHER_ALL, "renew");
-	snprintf(msg, msglen, "every record source re-read (%zu leases), cache flushed", n);
+	snprintf(msg, msglen, "every record source re-read (dhcp4d's leases follow when they arrive), cache flushed");
 	return 0;
 }
 

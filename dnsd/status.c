@@ -47,7 +47,7 @@ void dnsd_status(struct arbor_daemon *d, cJSON *status)
 	for (size_t i = 0; i < h->cfg->nlisten; i++)
 		cJSON_AddItemToArray(listen, cJSON_CreateString(h->cfg->listen[i].text));
 	arbor_json_add_int(own, "threads", udp_serving_threads(h->udp));
-	arbor_json_add_int(own, "leases", (long long)gather_lease_count(h->gather));
+	gather_status(h->gather, own);
 	struct dnsd_counters c;
 	total_counters(h, &c);
 	cJSON *q = cJSON_AddObjectToObject(own, "queries");
@@ -62,6 +62,15 @@ void dnsd_status(struct arbor_daemon *d, cJSON *status)
 	arbor_json_add_int(q, "recursed", (long long)c.recurse_child);
 	arbor_json_add_int(q, "forwarded", (long long)c.forwarded);
 	arbor_json_add_int(q, "handoff_dropped", (long long)udp_serving_handoff_dropped(h->udp));
+	const struct dnsd_rrl_config *rc = &h->cfg->rrl;
+	cJSON *rrl = cJSON_AddObjectToObject(own, "rrl");
+	arbor_json_add_int(rrl, "responses_per_second", rc->responses_per_second);
+	arbor_json_add_int(rrl, "window", rc->window);
+	arbor_json_add_int(rrl, "slip", rc->slip);
+	arbor_json_add_int(rrl, "ipv4_prefix", rc->ipv4_prefix);
+	arbor_json_add_int(rrl, "ipv6_prefix", rc->ipv6_prefix);
+	arbor_json_add_int(rrl, "dropped", (long long)c.rrl_dropped);
+	arbor_json_add_int(rrl, "slipped", (long long)c.rrl_slipped);
 	tcp_serving_status(h->tcp, own);
 	const char *last_error;
 	if (gather_failed(h->gather, &last_error))
@@ -104,6 +113,11 @@ void dnsd_metrics(struct arbor_daemon *d, struct arbor_buf *out)
 	arbor_buf_printf(out,
 			 "# HELP arbor_dnsd_handoff_dropped_total Queries for the resolver dropped because the serving "
 			 "threads' pipe to the main loop was full.\n# TYPE arbor_dnsd_handoff_dropped_total counter\n"
-			 "arbor_dnsd_handoff_dropped_total %llu\n",
-			 (unsigned long long)udp_serving_handoff_dropped(h->udp));
+			 "arbor_dnsd_handoff_dropped_total %llu\n"
+			 "# HELP arbor_dnsd_rrl_responses_total Answers held back by response rate limiting: dropped, or "
+			 "slipped (sent truncated).\n# TYPE arbor_dnsd_rrl_responses_total counter\n"
+			 "arbor_dnsd_rrl_responses_total{action=\"dropped\"} %llu\n"
+			 "arbor_dnsd_rrl_responses_total{action=\"slipped\"} %llu\n",
+			 (unsigned long long)udp_serving_handoff_dropped(h->udp), (unsigned long long)c.rrl_dropped,
+			 (unsigned long long)c.rrl_slipped);
 }

@@ -15,7 +15,9 @@
 
 #include "daemon.h"
 #include "dnsd.h"
+#include "clock.h"
 #include "relay.h"
+#include "rrl.h"
 #include "xalloc.h"
 #include "zone.h"
 
@@ -39,6 +41,7 @@ struct worker {
 	pthread_t thread;
 	bool running;
 	struct dnsd_counters counters; /* written by the thread, read with atomic loads */
+	unsigned limited;              /* answers rate limited: every slip-th is slipped */
 	/* Batch buffers. */
 	struct mmsghdr in[BATCH], outm[BATCH];
 	struct iovec iov_in[BATCH], iov_out[BATCH];
@@ -77,6 +80,24 @@ static void hand_off(struct worker *w, int fd, int i)
 		__atomic_add_fetch(&w->u->handoff_dropped, 1, __ATOMIC_RELAXED);
 }
 
+/* Response rate limiting of an answer n bytes long in out, to a client outside
+ * allow_recursion: returns the length to send (0: nothing). */
+static int rate_limit(struct worker *w, const struct sockaddr *peer, const struct dnsd_answer_info *info, uint8_t *out,
+		      int n, uint32_t now)
+{
+	struct dnsd *h = w->u->h;
+	if (rrl_account(h->rrl, peer, info, now) == RRL_SEND)
+		return n;
+	unsigned slip = h->cfg->rrl.slip;
+	if (slip && ++w->limited % slip == 0) {
+		__atomic_add_fetch(&w->counters.rrl_slipped, 1, __ATOMIC_RELAXED);
+		int t = dnsd_answer_truncated(info, out, REPLY_MAX);
+		return t > 0 ? t : 0;
+	}
+	__atomic_add_fetch(&w->counters.rrl_dropped, 1, __ATOMIC_RELAXED);
+	return 0;
+}
+
 /* Reads and answers one batch on a UDP socket (flags: MSG_WAITFORONE to block for
  * the first datagram, MSG_DONTWAIT not to). Returns the datagrams read. */
 static int serve_batch(struct worker *w, int fd, int flags)
@@ -91,6 +112,7 @@ static int serve_batch(struct worker *w, int fd, int flags)
 	if (got <= 0)
 		return 0;
 	int nout = 0;
+	uint32_t now = (uint32_t)arbor_time_monotonic();
 	pthread_mutex_lock(&w->lock);
 	for (int i = 0; i < got; i++) {
 		struct dnsd_answer_info info;
@@ -98,6 +120,8 @@ static int serve_batch(struct worker *w, int fd, int flags)
 		struct dnsd_answer_opts o = dnsd_opts_for(h, peer, DNSD_UDP);
 		int n = dnsd_answer(w->db, w->qbuf[i], w->in[i].msg_len, &o, w->rbuf[nout], REPLY_MAX, &info);
 		dnsd_counters_add(&w->counters, &info);
+		if (n > 0 && h->rrl && !o.allow_recursion)
+			n = rate_limit(w, peer, &info, w->rbuf[nout], n, now);
 		if (n > 0) {
 			w->iov_out[nout] = (struct iovec){ w->rbuf[nout], (size_t)n };
 			w->outm[nout].msg_hdr = (struct msghdr){ .msg_name = &w->peers[i], .msg_namelen = w->in[i].msg_hdr.msg_namelen,
