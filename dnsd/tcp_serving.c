@@ -19,10 +19,8 @@
 #include "dnsd.h"
 #include "json.h"
 #include "relay.h"
+#include "tcp_frame.h"
 #include "xalloc.h"
-
-/* A length prefix above this closes the connection: no query we answer is longer. */
-enum { TCP_QUERY_MAX = 16384 };
 
 struct tcp_conn {
 	LIST_ENTRY(tcp_conn) link; /* while open */
@@ -76,9 +74,23 @@ void tcp_conn_send(struct tcp_conn *c, const uint8_t *msg, size_t len)
 {
 	if (c->closing || c->bev == NULL)
 		return;
-	uint8_t prefix[2] = { (uint8_t)(len >> 8), (uint8_t)len };
-	bufferevent_write(c->bev, prefix, 2);
-	bufferevent_write(c->bev, msg, len);
+	dns_tcp_frame_put(bufferevent_get_output(c->bev), msg, len);
+}
+
+static bool answer_one(void *ctx, const uint8_t *q, size_t len)
+{
+	struct tcp_conn *c = ctx;
+	struct dnsd *h = c->t->h;
+	struct dnsd_answer_info info;
+	struct dnsd_answer_opts o = dnsd_opts_for(h, (struct sockaddr *)&c->peer, DNSD_TCP);
+	uint8_t out[65535];
+	int n = dnsd_answer(dnsd_main_db(h), q, len, &o, out, sizeof out, &info);
+	dnsd_counters_add(&h->main_counters, &info);
+	if (n > 0)
+		tcp_conn_send(c, out, (size_t)n);
+	else if (info.verdict == DNSD_RECURSE_CHILD || info.verdict == DNSD_FORWARD)
+		relay_tcp(h, &info, c);
+	return true;
 }
 
 static void on_read(struct bufferevent *bev, void *arg)
@@ -87,31 +99,10 @@ static void on_read(struct bufferevent *bev, void *arg)
 	struct tcp_serving *t = c->t;
 	struct dnsd *h = t->h;
 	struct evbuffer *in = bufferevent_get_input(bev);
-	for (;;) {
-		size_t avail = evbuffer_get_length(in);
-		if (avail < 2)
-			break;
-		uint8_t prefix[2];
-		evbuffer_copyout(in, prefix, 2);
-		size_t len = (size_t)prefix[0] << 8 | prefix[1];
-		if (len < ARBOR_DNS_HEADER_LEN || len > TCP_QUERY_MAX) {
-			conn_close(c); /* not a query we would answer: no point reading on */
-			return;
-		}
-		if (avail < len + 2)
-			break;
-		uint8_t q[TCP_QUERY_MAX];
-		evbuffer_drain(in, 2);
-		evbuffer_remove(in, q, len);
-		struct dnsd_answer_info info;
-		struct dnsd_answer_opts o = dnsd_opts_for(h, (struct sockaddr *)&c->peer, DNSD_TCP);
-		uint8_t out[65535];
-		int n = dnsd_answer(dnsd_main_db(h), q, len, &o, out, sizeof out, &info);
-		dnsd_counters_add(&h->main_counters, &info);
-		if (n > 0)
-			tcp_conn_send(c, out, (size_t)n);
-		else if (info.verdict == DNSD_RECURSE_CHILD || info.verdict == DNSD_FORWARD)
-			relay_tcp(h, &info, c);
+	uint8_t q[DNSD_TCP_QUERY_MAX];
+	if (dns_tcp_frame_take(in, ARBOR_DNS_HEADER_LEN, sizeof q, q, answer_one, c) < 0) {
+		conn_close(c); /* not a query we would answer: no point reading on */
+		return;
 	}
 	/* A message that trickles in (one byte a minute) gets the idle timeout as its
 	 * whole deadline, not per byte. */
