@@ -356,28 +356,32 @@ static void parse_child(struct arbor_cfg_walk *w, const cJSON *node, struct dnsd
 	}
 }
 
+/* The rrl object: every key has a default, also when the object is absent. */
 static void parse_rrl(struct arbor_cfg_walk *w, const cJSON *sec, struct dnsd_rrl_config *rrl)
 {
-	*rrl = (struct dnsd_rrl_config){ .responses_per_second = 20, .window = 15, .slip = 2, .ipv4_prefix = 24,
-					 .ipv6_prefix = 56 };
+	const struct {
+		const char *key;
+		unsigned def, min, max;
+		unsigned *out;
+	} keys[] = {
+		{ "responses_per_second", 20, 0, 1000000, &rrl->responses_per_second },
+		{ "window", 15, 1, 3600, &rrl->window },
+		{ "slip", 2, 0, 10, &rrl->slip },
+		{ "ipv4_prefix", 24, 0, 32, &rrl->ipv4_prefix },
+		{ "ipv6_prefix", 56, 0, 128, &rrl->ipv6_prefix },
+	};
+	const size_t n = sizeof keys / sizeof keys[0];
+	const char *names[sizeof keys / sizeof keys[0] + 1] = { NULL };
+	for (size_t i = 0; i < n; i++)
+		names[i] = keys[i].key;
 	const cJSON *o = cJSON_GetObjectItemCaseSensitive(sec, "rrl");
-	if (o == NULL)
-		return;
-	static const char *const keys[] = { "responses_per_second", "window", "slip", "ipv4_prefix", "ipv6_prefix",
-					    NULL };
 	size_t saved = arbor_cfg_enter(w, "rrl");
-	if (arbor_cfg_object(w, o, keys)) {
-		unsigned long long v;
-		arbor_cfg_uint(w, o, "responses_per_second", 20, 0, 1000000, &v);
-		rrl->responses_per_second = (unsigned)v;
-		arbor_cfg_uint(w, o, "window", 15, 1, 3600, &v);
-		rrl->window = (unsigned)v;
-		arbor_cfg_uint(w, o, "slip", 2, 0, 10, &v);
-		rrl->slip = (unsigned)v;
-		arbor_cfg_uint(w, o, "ipv4_prefix", 24, 0, 32, &v);
-		rrl->ipv4_prefix = (unsigned)v;
-		arbor_cfg_uint(w, o, "ipv6_prefix", 56, 0, 128, &v);
-		rrl->ipv6_prefix = (unsigned)v;
+	bool ok = o == NULL || arbor_cfg_object(w, o, names);
+	for (size_t i = 0; i < n; i++) {
+		unsigned long long v = keys[i].def;
+		if (ok)
+			arbor_cfg_uint(w, o, keys[i].key, keys[i].def, keys[i].min, keys[i].max, &v);
+		*keys[i].out = (unsigned)v;
 	}
 	arbor_cfg_leave(w, saved);
 }

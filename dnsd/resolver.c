@@ -129,7 +129,6 @@ struct resolver {
 	} n;
 	struct arbor_dns_message msg; /* scratch: the response being looked at */
 	uint8_t buf[ARBOR_DNS_MAX_MSG + 1];
-	uint8_t canon[ARBOR_DNS_MAX_MSG]; /* the final answer as it is kept */
 };
 
 static void start_try(struct rq *q);
@@ -381,17 +380,17 @@ static void rq_finish(struct rq *q, const uint8_t *resp, size_t len)
 {
 	struct resolver *r = q->r;
 	struct rbuf *b = NULL;
+	uint8_t canon[ARBOR_DNS_MAX_MSG];
 	int n = -1;
 	if (resp) {
 		struct upstream_try t;
 		try_of(q, &t);
-		n = upstream_canonical(&t, resp, len, r->canon, sizeof r->canon);
+		n = upstream_canonical(&t, resp, len, canon, sizeof canon);
 	}
 	if (n > 0) {
 		if (r->cache)
-			cache_put(r->cache, q->kind, q->name, q->name_len, q->qtype, q->qclass, r->canon, (size_t)n,
-				  now_ms());
-		b = rbuf_new(r->canon, (size_t)n);
+			cache_put(r->cache, q->kind, q->name, q->name_len, q->qtype, q->qclass, canon, (size_t)n, now_ms());
+		b = rbuf_new(canon, (size_t)n);
 		r->n.answered++;
 	} else {
 		r->n.failed++;

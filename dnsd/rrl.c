@@ -3,8 +3,10 @@
 
 #include <netinet/in.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "dname.h"
 #include "xalloc.h"
@@ -21,7 +23,7 @@ struct rrl {
 	int64_t floor; /* the lowest balance: -rate x (window - 1), within 24 bits */
 	uint64_t k0, k1;
 	uint64_t *slots; /* accessed with atomics only */
-	size_t mask;
+	size_t mask, bytes;
 };
 
 /* ---- SipHash-1-3 (Aumasson and Bernstein), keyed with k0, k1 ---- */
@@ -110,7 +112,14 @@ struct rrl *rrl_new(const struct rrl_params *p, unsigned slot_bits, const uint8_
 	memcpy(&r->k0, key, 8);
 	memcpy(&r->k1, key + 8, 8);
 	size_t n = (size_t)1 << (slot_bits ? slot_bits : DEFAULT_SLOT_BITS);
-	r->slots = xcalloc(n, sizeof *r->slots);
+	/* Mapped rather than calloc'd: the kernel's zero pages cost no memory until
+	 * accounts land on them (calloc from the heap would write every byte). */
+	r->bytes = n * sizeof *r->slots;
+	r->slots = mmap(NULL, r->bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (r->slots == MAP_FAILED) {
+		fprintf(stderr, "out of memory: %zu bytes for the rate limiting table\n", r->bytes);
+		abort(); /* the allocation policy of xalloc.h */
+	}
 	r->mask = n - 1;
 	return r;
 }
@@ -119,7 +128,7 @@ void rrl_free(struct rrl *r)
 {
 	if (r == NULL)
 		return;
-	free(r->slots);
+	munmap(r->slots, r->bytes);
 	free(r);
 }
 

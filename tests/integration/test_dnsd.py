@@ -601,6 +601,11 @@ def test_a_lan_host_cannot_take_a_childs_delegation(lab):
     ({"children": [{"name": "a.b", "interface": "lan0"}]}, "dnsd.children[0].name"),
     ({"reverse_zones": ["10.1.2.0/23"]}, "dnsd.reverse_zones"),
     ({"bogus": 1}, "dnsd.bogus"),
+    ({"leases": "/var/lib/arbor/dhcp4d"}, "dnsd.leases: is no longer read"),
+    ({"rrl": {"slip": 11}}, "dnsd.rrl.slip"),
+    ({"rrl": {"ipv6_prefix": 129}}, "dnsd.rrl.ipv6_prefix"),
+    ({"rrl": {"rate": 5}}, "dnsd.rrl.rate"),
+    ({"children": [{"name": "m1", "interface": "lan0", "mac": "52:54:zz"}]}, "dnsd.children[0].mac"),
 ])
 def test_bad_config(lab, bad, message):
     d = lab.daemon("dnsd", binary("dnsd/arbor-dnsd"), dnsd_config(**bad))
