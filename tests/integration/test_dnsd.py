@@ -587,6 +587,13 @@ def test_a_lan_host_cannot_take_a_childs_delegation(lab):
     assert "m1.lan0.home.arpa." in out.split("AUTHORITY SECTION:")[1]
     # the rogue's name still goes nowhere: the child's zone answers for it (a referral)
     assert rogue_ip not in dig(root, "m1.lan0.home.arpa", "A")
+    # Named by its client id instead (udhcpc sends 01 and its MAC): the same glue.
+    del cfg["dnsd"]["children"][0]["mac"]
+    cfg["dnsd"]["children"][0]["client_id"] = "01:52:54:00:00:0c:01"
+    d.write_config(cfg)
+    assert d.post("/v1/commands/reload").status == 200
+    out = dig(rogue, "+norec", "m1.lan0.home.arpa", "NS", server=f"{NET}.1")
+    assert child_ip in out.split("ADDITIONAL SECTION:")[1] and rogue_ip not in out, out
     p1.terminate()
     p2.terminate()
 
