@@ -1,7 +1,9 @@
 """arbor-dnsd in network namespaces, checked with dig, kdig and unbound: the zone,
 a tree of three machines (recursion inside the tree and referrals), unbound
-following our delegations, DHCP leases becoming A records, RFC 8906-style
-protocol checks, malformed input, TCP limits, config errors and the contract."""
+following our delegations, DHCP leases (from dhcp4d's contract, udhcpc as the
+client) becoming A records, child glue that a LAN host cannot take over,
+response rate limiting, RFC 8906-style protocol checks, malformed input, TCP
+limits, config errors and the contract."""
 import json
 import os
 import shutil
