@@ -45,5 +45,13 @@ struct dnsd {
  * main loop writes the copies, so it reads them without a lock). */
 const struct zone_db *dnsd_main_db(const struct dnsd *h);
 
-/* What the answerer needs to know about a client. */
-struct dnsd_answer_opts dnsd_opts_for(const struct dnsd *h, const struct sockaddr *peer, enum dnsd_transport t);
+/* What the answerer needs to know about a client (inline: once per query). */
+static inline struct dnsd_answer_opts dnsd_opts_for(const struct dnsd *h, const struct sockaddr *peer,
+						    enum dnsd_transport t)
+{
+	return (struct dnsd_answer_opts){
+		.transport = t,
+		.allow_recursion = dnsd_net_contains(h->cfg->allow_recursion, h->cfg->nallow, peer),
+		.recursion_available = h->cfg->nforwarders > 0,
+	};
+}

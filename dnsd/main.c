@@ -37,15 +37,6 @@ const struct zone_db *dnsd_main_db(const struct dnsd *h)
 	return udp_serving_db(h->udp, 0);
 }
 
-struct dnsd_answer_opts dnsd_opts_for(const struct dnsd *h, const struct sockaddr *peer, enum dnsd_transport t)
-{
-	return (struct dnsd_answer_opts){
-		.transport = t,
-		.allow_recursion = dnsd_net_contains(h->cfg->allow_recursion, h->cfg->nallow, peer),
-		.recursion_available = h->cfg->nforwarders > 0,
-	};
-}
-
 static void on_health(void *ctx, const char *kind, const char *name, bool up)
 {
 	struct dnsd *h = ctx;
