@@ -199,27 +199,41 @@ def test_protect_system_strict(machine, daemon):
             assert "Read-only file system" in r.stderr, f"{path}: {r.stderr}"
 
 
-def test_dnsd_answers_and_reloads_by_contract(machine):
+def test_dnsd_walkthrough_of_the_readme(machine):
+    """README's five minutes: a record of one's own, reload, a bad file refused."""
     conf = machine.run(["cat", "/etc/arbor/arbor.json"]).stdout
-    gen = status(machine, "dnsd")["config"]["generation"]
-    changed = conf.replace('"\\"served by arbor-dnsd\\""', '"\\"reloaded\\""')
-    assert changed != conf
-    machine.write("/etc/arbor/arbor.json", changed)
-    machine.run(["systemctl", "reload", "arbor-dnsd"])
-    assert status(machine, "dnsd")["config"]["generation"] == gen + 1
-    dig = ["dig", "+short", "+time=2", "@127.0.0.1", "arbor.home.arpa", "TXT"]
-    assert machine.run(dig).stdout.strip() == '"reloaded"'
-    # A bad file: the reload fails, the unit stays active, the old config runs.
-    machine.write("/etc/arbor/arbor.json", changed.replace('"dnsd": {', '"dnsd": { "frobnicate": 1,'))
-    r = machine.run(["systemctl", "reload", "arbor-dnsd"], check=False)
-    assert r.returncode != 0
-    assert machine.show("arbor-dnsd", "ActiveState")["ActiveState"] == "active"
-    assert status(machine, "dnsd")["config"]["generation"] == gen + 1
-    assert machine.run(dig).stdout.strip() == '"reloaded"'
-    rejected = json.loads(machine.run(["arborctl", "--json", "events", "dnsd", "--type", "config.rejected"]).stdout)
-    assert "dnsd.frobnicate: unknown key" in json.dumps(rejected)
-    machine.write("/etc/arbor/arbor.json", conf)
-    machine.run(["systemctl", "reload", "arbor-dnsd"])
+    anchor = '{ "name": "arbor", "type": "TXT", "data": "\\"served by arbor-dnsd\\"" }'
+    assert anchor in conf
+
+    def with_nas(address):
+        return conf.replace(anchor, anchor + ',\n      { "name": "nas", "type": "A", "data": "%s" }' % address)
+    dig = ["dig", "+short", "+time=2", "@127.0.0.1", "nas.home.arpa"]
+    try:
+        machine.write("/etc/arbor/arbor.json", with_nas("192.168.1.5"))
+        machine.run(["arbor-dnsd", "--check-config"])
+        machine.run(["systemctl", "reload", "arbor-dnsd"])
+        assert machine.run(dig).stdout.strip() == "192.168.1.5"
+        gen = status(machine, "dnsd")["config"]["generation"]
+        machine.write("/etc/arbor/arbor.json", with_nas("192.168.1.6"))
+        machine.run(["systemctl", "reload", "arbor-dnsd"])
+        assert status(machine, "dnsd")["config"]["generation"] == gen + 1
+        assert machine.run(dig).stdout.strip() == "192.168.1.6"
+        events = machine.run(["arborctl", "events", "dnsd"]).stdout
+        assert "daemon.started" in events and "config.reloaded" in events, events
+        # A bad file: the reload fails, the unit stays active, the old config runs.
+        machine.write("/etc/arbor/arbor.json", with_nas("192.168.1.6").replace('"dnsd": {', '"dnsd": { "frobnicate": 1,'))
+        r = machine.run(["systemctl", "reload", "arbor-dnsd"], check=False)
+        assert r.returncode != 0
+        assert machine.show("arbor-dnsd", "ActiveState")["ActiveState"] == "active"
+        assert status(machine, "dnsd")["config"]["generation"] == gen + 1
+        assert machine.run(dig).stdout.strip() == "192.168.1.6"
+        rejected = machine.run(["arborctl", "--json", "events", "dnsd", "--type", "config.*"]).stdout
+        assert "config.rejected" in rejected and "dnsd.frobnicate: unknown key" in rejected, rejected
+        r = machine.run(["curl", "-s", "--unix-socket", "/run/arbor/dnsd.sock", "http://localhost/v1/status"])
+        assert json.loads(r.stdout)["config"]["generation"] == gen + 1
+    finally:
+        machine.write("/etc/arbor/arbor.json", conf)
+        machine.run(["systemctl", "reload", "arbor-dnsd"])
 
 
 def test_dhcp4d_serves_a_lease(machine):
