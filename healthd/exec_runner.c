@@ -202,22 +202,11 @@ static bool is_supervisor(struct healthd *hd, pid_t pid)
 
 static void kill_strays(struct healthd *hd)
 {
-	char path[64], buf[4096];
-	snprintf(path, sizeof path, "/proc/self/task/%ld/children", (long)getpid());
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t len = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
-	if (fd >= 0)
-		close(fd);
-	if (len <= 0)
-		return;
-	buf[len] = '\0';
-	for (char *p = buf, *end; *p; p = end) {
-		long pid = strtol(p, &end, 10);
-		if (end == p)
-			break;
-		if (pid > 0 && !is_supervisor(hd, (pid_t)pid))
-			kill((pid_t)pid, SIGKILL);
-	}
+	pid_t pids[512];
+	size_t n = exec_list_children(pids, sizeof pids / sizeof pids[0]);
+	for (size_t i = 0; i < n; i++)
+		if (!is_supervisor(hd, pids[i]))
+			kill(pids[i], SIGKILL);
 }
 
 void exec_reap(struct healthd *hd)

@@ -65,9 +65,7 @@ static size_t read_children(int fd, pid_t *out, size_t max)
 	return n;
 }
 
-/* The calling process's children: /proc/self/task/<tid>/children, or a scan of
- * /proc for kernels without it (CONFIG_PROC_CHILDREN). */
-static size_t list_children(pid_t *out, size_t max)
+size_t exec_list_children(pid_t *out, size_t max)
 {
 	char path[64];
 	snprintf(path, sizeof path, "/proc/self/task/%ld/children", (long)syscall(SYS_gettid));
@@ -105,7 +103,7 @@ void exec_kill_children(void)
 {
 	pid_t pids[512];
 	for (;;) {
-		size_t n = list_children(pids, sizeof pids / sizeof pids[0]);
+		size_t n = exec_list_children(pids, sizeof pids / sizeof pids[0]);
 		for (size_t i = 0; i < n; i++)
 			kill(pids[i], SIGKILL);
 		/* Reap what is dead; orphans of the killed arrive as new children. */

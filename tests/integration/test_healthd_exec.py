@@ -124,41 +124,38 @@ ESCAPES = """
 """
 
 
+WAIT_FOR_GRANDCHILD = """
+    while not os.path.exists(pidfile):
+        time.sleep(0.01)
+"""
+
+
+def run_escaping(lab, pidfile, tail, state, **check):
+    """healthd with one check running ESCAPES + tail; waits for the check's
+    state and returns healthd and the grandchildren's pids."""
+    d = start_healthd(lab, [dict({"name": "escape", "kind": "exec", "command": escaping(tail) + [pidfile],
+                                  "interval": 3}, **check)])
+    wait_for(lambda: check_state(d, "escape")["state"] == state, 15, f"the check to be {state}")
+    return d, wait_for(lambda: pids_in(pidfile), 5, "the grandchild's pid")
+
+
 def test_setsid_grandchild_is_killed_at_the_timeout(lab, pidfile):
-    d = start_healthd(lab, [{"name": "escape", "kind": "exec",
-                             "command": escaping("time.sleep(1000)") + [pidfile],
-                             "interval": 3, "timeout": 1, "fall": 1}])
-    wait_for(lambda: check_state(d, "escape")["state"] == "failing", 15, "the timeout")
+    d, pids = run_escaping(lab, pidfile, "time.sleep(1000)", "failing", timeout=1, fall=1)
     assert check_state(d, "escape")["last"]["error"].startswith("timed out")
-    pids = pids_in(pidfile)
-    assert pids, "the grandchild started"
     wait_for(lambda: not any(alive(p) for p in pids), 5, "the setsid grandchild to be killed")
 
 
 def test_leftovers_die_with_a_program_that_exits(lab, pidfile):
-    d = start_healthd(lab, [{"name": "daemonizes", "kind": "exec",
-                             "command": escaping("""
-                                 while not os.path.exists(pidfile):
-                                     time.sleep(0.01)
-                                 """) + [pidfile],
-                             "interval": 3, "timeout": 2, "rise": 1}])
-    wait_for(lambda: check_state(d, "daemonizes")["state"] == "passing", 15, "the check to pass")
-    pids = wait_for(lambda: pids_in(pidfile), 5, "the pid file")
+    _, pids = run_escaping(lab, pidfile, WAIT_FOR_GRANDCHILD, "passing", timeout=2, rise=1)
     wait_for(lambda: not any(alive(p) for p in pids), 5, "what the program left behind to be killed")
 
 
 def test_program_that_kills_its_supervisor_still_loses_its_tree(lab, pidfile):
-    d = start_healthd(lab, [{"name": "rogue", "kind": "exec",
-                             "command": escaping("""
-                                 while not os.path.exists(pidfile):
-                                     time.sleep(0.01)
-                                 import signal
-                                 os.kill(os.getppid(), signal.SIGKILL)
-                                 time.sleep(1000)
-                                 """) + [pidfile],
-                             "interval": 3, "timeout": 2, "fall": 1}])
-    wait_for(lambda: check_state(d, "rogue")["state"] == "failing", 15, "the check to fail")
-    pids = pids_in(pidfile)
-    assert pids
+    d, pids = run_escaping(lab, pidfile, WAIT_FOR_GRANDCHILD + """
+import signal
+os.kill(os.getppid(), signal.SIGKILL)
+time.sleep(1000)
+""", "failing", timeout=2, fall=1)
+    assert "killed by signal 9" in check_state(d, "escape")["last"]["error"]
     wait_for(lambda: not any(alive(p) for p in pids), 5, "the orphaned grandchild to be killed by healthd")
     assert d.proc.poll() is None

@@ -1,33 +1,13 @@
-/* Command authorization (root, own uid, admin group, control.grants), the
- * grants in the config loader, and the socket ACL that lets the admin group and
- * grantees connect. */
-#include <grp.h>
-#include <pwd.h>
+/* Command authorization (root, own uid, admin group, control.grants) and the
+ * socket ACL that lets the admin group and grantees connect. (The loader's side
+ * of grants is in test_config.c.) */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "authz.h"
-#include "config.h"
 #include "tap.h"
 #include "unix_socket.h"
-
-static struct arbor_config *load(const char *text, char **errors)
-{
-	return arbor_config_load_text("arbor.json", text, strlen(text), "dhcp4d", NULL, NULL, errors);
-}
-
-static bool has_error(const char *text, const char *expected)
-{
-	char *errors = NULL;
-	struct arbor_config *c = load(text, &errors);
-	bool ok = c == NULL && errors && strstr(errors, expected) != NULL;
-	if (!ok)
-		printf("# got: %s\n", errors ? errors : "(no error)");
-	arbor_config_free(c);
-	free(errors);
-	return ok;
-}
 
 static uint32_t le32(const uint8_t *p)
 {
@@ -36,25 +16,6 @@ static uint32_t le32(const uint8_t *p)
 
 int main(void)
 {
-	/* Grants as the loader reads them: root and nogroup exist everywhere. */
-	char *errors = NULL;
-	struct arbor_config *cfg = load("{\"control\": {\"grants\": ["
-					"{\"user\": \"root\", \"daemons\": [\"dhcp4d\"], \"commands\": [\"renew\"]},"
-					"{\"group\": \"nogroup\", \"daemons\": [\"dnsd\", \"dhcp4d\"], \"commands\": [\"reload\", \"release\"]}"
-					"]}}",
-					&errors);
-	CHECK(cfg != NULL && cfg->control.ngrants == 2, "two grants load");
-	if (cfg == NULL) {
-		printf("# %s\n", errors);
-		return 1;
-	}
-	struct group *nogroup = getgrnam("nogroup");
-	const struct arbor_grant *g0 = &cfg->control.grants[0], *g1 = &cfg->control.grants[1];
-	CHECK(g0->user && g0->id == 0 && g1->group && nogroup && g1->id == nogroup->gr_gid, "names resolved");
-	CHECK(arbor_grant_covers(g0, "dhcp4d", "renew") && !arbor_grant_covers(g0, "dhcp4d", "stop") &&
-		      !arbor_grant_covers(g0, "dnsd", "renew") && arbor_grant_covers(g1, "dnsd", NULL),
-	      "a grant covers its daemons and commands only");
-
 	/* The decision. healthd (uid 3001) holds a grant of renew on dhcp4d only. */
 	char healthd[] = "arbor-healthd", *dhcp4d_only[] = { (char *)"dhcp4d", NULL },
 	     *renew_only[] = { (char *)"renew", NULL };
@@ -88,32 +49,6 @@ int main(void)
 	struct arbor_control no_admin = { 0 };
 	CHECK(arbor_authorize_command(&admin, 3002, &no_admin, "dhcp4d", "renew") == ARBOR_AUTHZ_DENIED,
 	      "no admin group configured: no group access");
-
-	arbor_config_free(cfg);
-	CHECK(has_error("{\"control\": {\"grants\": [{\"user\": \"no-such-user-arbor\", \"daemons\": [\"dhcp4d\"], "
-			"\"commands\": [\"renew\"]}]}}",
-			"control.grants[0].user: user \"no-such-user-arbor\" does not exist"),
-	      "unknown user");
-	CHECK(has_error("{\"control\": {\"grants\": [{\"user\": \"root\", \"group\": \"root\", \"daemons\": [\"dhcp4d\"], "
-			"\"commands\": [\"renew\"]}]}}",
-			"exactly one of \"user\" or \"group\""),
-	      "user and group");
-	CHECK(has_error("{\"control\": {\"grants\": [{\"user\": \"root\", \"daemons\": [\"dhcp5d\"], "
-			"\"commands\": [\"renew\"]}]}}",
-			"control.grants[0].daemons[0]: \"dhcp5d\" is not one of the arbor daemons"),
-	      "unknown daemon");
-	CHECK(has_error("{\"control\": {\"grants\": [{\"user\": \"root\", \"daemons\": [\"dhcp4d\"], "
-			"\"commands\": []}]}}",
-			"control.grants[0].commands: must be an array of 1 to 64 command names"),
-	      "no commands");
-	CHECK(has_error("{\"control\": {\"grants\": [{\"user\": \"root\", \"daemons\": [\"dhcp4d\"], "
-			"\"commands\": [\"re/new\"]}]}}",
-			"is not one of the command names"),
-	      "a bad command name");
-	CHECK(has_error("{\"control\": {\"grants\": {}}}", "control.grants: must be an array"), "grants not a list");
-	CHECK(has_error("{\"control\": {\"http\": {\"max_streams_per_peer\": 0}}}",
-			"control.http.max_streams_per_peer: 0 is out of range"),
-	      "stream cap range");
 
 	/* The socket ACL: owner, two users, group, two groups (one given twice), mask, other. */
 	uint8_t acl[128];
