@@ -273,6 +273,56 @@ def test_healthd_pings_as_its_own_user(machine):
     assert wait_for(result, 20, "the icmp check to run") == "pass"
 
 
+ESCAPING_REPORT = """
+import json, os, sys, time
+out = sys.argv[1]
+env = sorted(kv.split("=", 1)[0] for kv in open("/proc/self/environ").read().split("\\0") if kv)
+status = dict(line.split(":", 1) for line in open("/proc/self/status") if ":" in line)
+caps = {k: status[k].strip() for k in ("CapInh", "CapPrm", "CapEff", "CapAmb")}
+r, w = os.pipe()
+if os.fork() == 0:
+    os.setsid()
+    if os.fork() == 0:
+        os.write(w, b"%d" % os.getpid())
+        time.sleep(1000)
+    os._exit(0)
+grandchild = int(os.read(r, 32))
+json.dump({"env": env, "caps": caps, "grandchild": grandchild}, open(out + ".tmp", "w"))
+os.rename(out + ".tmp", out)
+time.sleep(1000)
+"""
+
+
+def test_healthd_exec_checks_under_the_unit(machine):
+    """As arbor-healthd under the sandbox: a clean environment, no capabilities
+    (healthd's ambient CAP_NET_RAW is not passed on), and a setsid() grandchild
+    killed at the timeout."""
+    conf = machine.run(["cat", "/etc/arbor/arbor.json"]).stdout
+    report = "/var/lib/arbor/healthd/exec-report.json"
+    check = {"name": "escape", "kind": "exec", "command": ["/usr/bin/python3", "-c", ESCAPING_REPORT, report],
+             "interval": 5, "timeout": 1, "fall": 1}
+    assert '"checks": [' in conf
+    try:
+        machine.write("/etc/arbor/arbor.json", conf.replace('"checks": [', '"checks": [ %s,' % json.dumps(check), 1))
+        machine.run(["systemctl", "reload", "arbor-healthd"])
+        machine.run(["arborctl", "renew", "healthd"])
+
+        def escape():
+            checks = json.loads(machine.run(["arborctl", "get", "healthd", "/v1/checks"]).stdout)["checks"]
+            return next(c for c in checks if c["name"] == "escape")
+        wait_for(lambda: escape()["state"] == "failing", 20, "the exec check to time out")
+        assert escape()["last"]["error"].startswith("timed out"), escape()
+        got = json.loads(machine.run(["cat", report]).stdout)
+        assert got["env"] == ["ARBOR_CHECK", "PATH"], got
+        assert all(int(v, 16) == 0 for v in got["caps"].values()), got
+        wait_for(lambda: machine.run(["test", "-e", "/proc/%d" % got["grandchild"]], check=False).returncode != 0,
+                 10, "the setsid grandchild to be killed")
+    finally:
+        machine.write("/etc/arbor/arbor.json", conf)
+        machine.run(["systemctl", "reload", "arbor-healthd"])
+        machine.run(["rm", "-f", report])
+
+
 @pytest.mark.parametrize("daemon", DAEMONS)
 def test_lifecycle(machine, daemon):
     unit = f"arbor-{daemon}"
