@@ -135,10 +135,18 @@ struct exec_child *exec_run(struct healthd *hd, char *const argv[], char *const 
 	envp[0] = (char *)clean_path;
 	for (size_t i = 0; i < nextra; i++)
 		envp[1 + i] = extra_env[i];
+	/* Every signal blocked across the fork: until the child has reset them,
+	 * healthd's handlers (libevent's, which write into a socketpair healthd
+	 * reads) would run in it, and a SIGTERM meant for the supervisor would
+	 * stop healthd. */
+	sigset_t all, old;
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, &old);
 	pid_t self = getpid(), pid = fork();
 	if (pid == 0)
 		exec_supervise(argv, envp, pipefd[1], self);
 	int fork_errno = errno;
+	sigprocmask(SIG_SETMASK, &old, NULL);
 	free(envp);
 	close(pipefd[1]);
 	if (pid < 0) {

@@ -173,7 +173,9 @@ __attribute__((noreturn)) static void exit_like(int status)
 
 void exec_supervise(char *const argv[], char *const envp[], int out_fd, pid_t healthd)
 {
-	/* healthd's handlers (libevent's) must not run here: defaults first. */
+	/* healthd's handlers (libevent's) must not run here: defaults first, while
+	 * exec_run keeps every signal blocked; a SIGTERM already sent stays pending
+	 * for the sigwaitinfo below. */
 	for (int sig = 1; sig < NSIG; sig++)
 		if (sig != SIGKILL && sig != SIGSTOP)
 			signal(sig, SIG_DFL);

@@ -5,7 +5,7 @@
 #pragma once
 #include <sys/types.h>
 
-/* In a fresh fork of healthd: supervise argv (absolute path) with exactly envp,
+/* In a fresh fork of healthd, with every signal blocked: supervise argv (absolute path) with exactly envp,
  * stdout and stderr to out_fd, stdin from /dev/null. Exits the way the program
  * did; never returns. */
 void exec_supervise(char *const argv[], char *const envp[], int out_fd, pid_t healthd) __attribute__((noreturn));
