@@ -38,10 +38,11 @@ import pytest
 from arborlab import ROOT, Lab, wait_for
 from booted import BootedMachine
 
-DAEMONS = ["healthd", "dhcp4d", "dnsd"]
+DAEMONS = ["healthd", "dhcp4d", "dnsd", "dhcp6pd"]
 # What each daemon's process holds (CapEff): CAP_NET_BIND_SERVICE 10,
 # CAP_NET_ADMIN 12, CAP_NET_RAW 13.
-CAPS = {"healthd": 1 << 13, "dhcp4d": (1 << 10) | (1 << 12) | (1 << 13), "dnsd": 1 << 10}
+CAPS = {"healthd": 1 << 13, "dhcp4d": (1 << 10) | (1 << 12) | (1 << 13), "dnsd": 1 << 10,
+        "dhcp6pd": (1 << 10) | (1 << 12) | (1 << 13)}
 MAX_EXPOSURE = 2.0
 EXPOSURE_RE = re.compile(r"Overall exposure level for (\S+): ([0-9.]+)")
 

@@ -51,7 +51,14 @@ DAEMONS = {
         {"AF_UNIX", "AF_INET", "AF_INET6", "AF_NETLINK"},
     ),
     "dnsd": ({"CAP_NET_BIND_SERVICE"}, {"AF_UNIX", "AF_INET", "AF_INET6", "AF_NETLINK"}),
+    "dhcp6pd": (
+        {"CAP_NET_ADMIN", "CAP_NET_RAW", "CAP_NET_BIND_SERVICE"},
+        {"AF_UNIX", "AF_INET", "AF_INET6", "AF_NETLINK"},
+    ),
 }
+
+# Writable paths a daemon needs beside /run/arbor (each its reason in the unit's header).
+EXTRA_RW = {"dhcp6pd": ["/proc/sys/net/ipv6/conf"]}
 
 # Settings every unit must carry with exactly this value.
 COMMON = {
@@ -201,7 +208,8 @@ def test_unit_contract(daemon):
     # systemctl reload is the contract's reload: it fails when the file is refused.
     assert re.fullmatch(r"/\S+/arborctl reload %s" % daemon, s["ExecReload"][0]), s["ExecReload"]
     for key, value in COMMON.items():
-        assert s.get(key) == [value], "%s=%s expected, got %s" % (key, value, s.get(key))
+        want = [value] + (EXTRA_RW.get(daemon, []) if key == "ReadWritePaths" else [])
+        assert s.get(key) == want, "%s=%s expected, got %s" % (key, want, s.get(key))
     # Its own user; no RuntimeDirectory= (it would hand /run/arbor to the last one started).
     assert s.get("User") == ["arbor-%s" % daemon] and "RuntimeDirectory" not in s
     assert s.get("StateDirectory") == ["arbor/%s" % daemon]
