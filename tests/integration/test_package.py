@@ -144,7 +144,7 @@ def test_enable_now_is_all_it_takes(machine):
     wait_active(machine, "dnsd")
     r = machine.run(["dig", "+short", "+time=2", "@127.0.0.1", "arbor.home.arpa", "TXT"])
     assert r.stdout.strip() == '"served by arbor-dnsd"', r.stdout + r.stderr
-    machine.run(["systemctl", "enable", "--now", "arbor-dhcp4d", "arbor-healthd"])
+    machine.run(["systemctl", "enable", "--now", "arbor-dhcp4d", "arbor-healthd", "arbor-dhcp6pd"])
     for d in DAEMONS:
         wait_active(machine, d)
 
@@ -198,6 +198,18 @@ def test_protect_system_strict(machine, daemon):
                                       "Permission denied" in r.stderr), f"{path}: {r.returncode} {r.stderr}"
         if path != "/root/probe":  # ProtectHome hides /root entirely
             assert "Read-only file system" in r.stderr, f"{path}: {r.stderr}"
+
+
+def test_dhcp6pd_writes_only_its_sysctls(machine):
+    """dhcp6pd's unit keeps /proc/sys read-only but the IPv6 per-interface settings
+    (forwarding, accept_ra), which rtnetlink cannot set."""
+    pid = main_pid(machine, "dhcp6pd")
+
+    def rewrite(key):  # the value it has: changes nothing, tells whether it may write
+        return machine.run(["nsenter", "-t", str(pid), "-m", "sh", "-c", f"cat {key} > {key}"], check=False)
+    assert rewrite("/proc/sys/net/ipv6/conf/all/forwarding").returncode == 0
+    r = rewrite("/proc/sys/net/ipv4/ip_forward")
+    assert r.returncode != 0 and "Read-only file system" in r.stderr, r.stderr
 
 
 def test_dnsd_walkthrough_of_the_readme(machine):
