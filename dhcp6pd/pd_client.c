@@ -258,8 +258,11 @@ static void lose(struct pd_client *c, const char *reason)
 {
 	if (!c->lease.valid)
 		return;
-	c->ops.lease(c->ctx, PD_EV_LOST, &c->lease, NULL, reason);
+	/* Gone before the owner hears of it: what the owner then asks the uplinks
+	 * (the LANs renumber from them) no longer includes it. */
+	struct pd_lease lost = c->lease;
 	c->lease.valid = false;
+	c->ops.lease(c->ctx, PD_EV_LOST, &lost, NULL, reason);
 }
 
 /* ---- starting ---- */

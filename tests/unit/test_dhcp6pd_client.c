@@ -35,6 +35,7 @@ struct lease_ev {
 	enum pd_event ev;
 	struct pd_lease lease, old;
 	bool has_old;
+	bool client_valid; /* the client's own lease, as the owner sees it during the callback */
 	char reason[64];
 };
 static struct {
@@ -62,6 +63,7 @@ static int rec_lease(void *ctx, enum pd_event ev, const struct pd_lease *l, cons
 	e->ev = ev;
 	e->lease = *l;
 	e->has_old = old != NULL;
+	e->client_valid = ctx ? ((const struct pd_client *)ctx)->lease.valid : false;
 	if (old)
 		e->old = *old;
 	snprintf(e->reason, sizeof e->reason, "%s", reason ? reason : "");
@@ -100,7 +102,7 @@ static void start_with(struct pd_client *c, const struct pd_client_config *cfg, 
 {
 	memset(&R, 0, sizeof R);
 	clk = T0;
-	pd_client_init(c, cfg, &OPS, NULL, saved, hint, hint_len, 4242, clk);
+	pd_client_init(c, cfg, &OPS, c, saved, hint, hint_len, 4242, clk);
 }
 
 static void start(struct pd_client *c)
@@ -677,6 +679,8 @@ static void test_commands_carrier_rapid(void)
 	      "release: RELEASE to the server naming the prefix");
 	CHECK(last_ev()->ev == PD_EV_LOST && strcmp(last_ev()->reason, "released") == 0 && !c.lease.valid,
 	      "the delegation is removed at once");
+	CHECK(!last_ev()->client_valid && last_ev()->lease.valid && last_ev()->lease.nprefix == 1,
+	      "and already gone when the owner hears of it (the LANs renumber from the client), the event naming it");
 	run_until(&c, clk + 100);
 	CHECK(R.nsent == n + PD_REL_MAX_RC && c.state == PD_RELEASED, "RELEASE retransmitted REL_MAX_RC times, then idle");
 	CHECK(pd_client_release(&c, clk) == -EAGAIN && pd_client_rebind(&c, clk) == -EAGAIN, "nothing to release or rebind");
