@@ -18,7 +18,7 @@ cJSON *advertised_encode(const struct advertised_lan *lans, size_t n)
 		for (size_t k = 0; k < lans[i].nadv; k++) {
 			char text[64];
 			cJSON *o = cJSON_CreateObject();
-			cJSON_AddStringToObject(o, "prefix", prefix6_format(&lans[i].adv[k].prefix, text, sizeof text));
+			cJSON_AddStringToObject(o, "prefix", arbor_prefix6_format(&lans[i].adv[k].prefix, text, sizeof text));
 			arbor_json_add_fixed(o, "until", lans[i].adv[k].bound, 3);
 			cJSON_AddItemToArray(arr, o);
 		}
@@ -49,7 +49,7 @@ int advertised_decode(const cJSON *doc, struct advertised_lan *lans, size_t max,
 			const cJSON *p = cJSON_GetObjectItemCaseSensitive(e, "prefix");
 			const cJSON *u = cJSON_GetObjectItemCaseSensitive(e, "until");
 			struct lan_adv a;
-			if (l->nadv == LAN_ADV_MAX || !cJSON_IsString(p) || !prefix6_parse(p->valuestring, &a.prefix) ||
+			if (l->nadv == LAN_ADV_MAX || !cJSON_IsString(p) || !arbor_prefix6_parse(p->valuestring, &a.prefix) ||
 			    !cJSON_IsNumber(u) || !(u->valuedouble >= 0 && u->valuedouble < 1e15)) {
 				(*skipped)++;
 				continue;

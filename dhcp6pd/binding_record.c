@@ -16,7 +16,7 @@ void binding_record_write(struct arbor_buf *out, const char *interface, const st
 	arbor_buf_puts(out, "{\"interface\":");
 	arbor_json_write_string(out, interface);
 	arbor_buf_puts(out, ",\"prefix\":\"");
-	arbor_buf_puts(out, prefix6_format(&b->prefix, text, sizeof text));
+	arbor_buf_puts(out, arbor_prefix6_format(&b->prefix, text, sizeof text));
 	arbor_buf_puts(out, "\",\"duid\":");
 	arbor_json_write_hex(out, b->duid, b->duid_len);
 	arbor_buf_puts(out, ",\"iaid\":");
@@ -56,14 +56,14 @@ int binding_record_apply(struct pd_server *s, const cJSON *rec, char *err, size_
 	const cJSON *duid = cJSON_GetObjectItemCaseSensitive(rec, "duid");
 	const cJSON *state = cJSON_GetObjectItemCaseSensitive(rec, "state");
 	const cJSON *via = cJSON_GetObjectItemCaseSensitive(rec, "via");
-	struct prefix6 p;
+	struct arbor_prefix6 p;
 	uint8_t d[DHCP6_DUID_MAX];
 	uint16_t dlen;
 	uint64_t iaid;
 	struct in6_addr v;
 	double starts, pref, valid;
 	int st = cJSON_IsString(state) ? binding_state_from_name(state->valuestring) : -1;
-	if (!cJSON_IsString(prefix) || !prefix6_parse(prefix->valuestring, &p) || p.len == 0 || p.len > 64 ||
+	if (!cJSON_IsString(prefix) || !arbor_prefix6_parse(prefix->valuestring, &p) || p.len == 0 || p.len > 64 ||
 	    !cJSON_IsString(duid) || !duid_parse(duid->valuestring, d, &dlen) ||
 	    !arbor_json_get_u53(cJSON_GetObjectItemCaseSensitive(rec, "iaid"), &iaid) || iaid > UINT32_MAX ||
 	    st <= BINDING_OFFERED || !get_time(rec, "starts", &starts) || !get_time(rec, "preferred_until", &pref) ||

@@ -49,7 +49,7 @@ static size_t key_bucket(const struct binding_table *t, const uint8_t *duid, siz
 	return mix(h) & (t->nbuckets - 1);
 }
 
-static size_t prefix_bucket(const struct binding_table *t, const struct prefix6 *p)
+static size_t prefix_bucket(const struct binding_table *t, const struct arbor_prefix6 *p)
 {
 	uint64_t h = hash_bytes(0xcbf29ce484222325ull, p->addr.s6_addr, 16);
 	return mix(h ^ p->len) & (t->nbuckets - 1);
@@ -84,11 +84,6 @@ static bool same_key(const struct binding *b, const uint8_t *duid, size_t len, u
 	return b->iaid == iaid && b->duid_len == len && memcmp(b->duid, duid, len) == 0;
 }
 
-static bool same_prefix(const struct prefix6 *a, const struct prefix6 *b)
-{
-	return a->len == b->len && memcmp(&a->addr, &b->addr, 16) == 0;
-}
-
 struct binding *binding_by_key(const struct binding_table *t, const uint8_t *duid, size_t duid_len, uint32_t iaid)
 {
 	for (struct binding *b = t->by_key[key_bucket(t, duid, duid_len, iaid)]; b; b = b->next_key)
@@ -97,10 +92,10 @@ struct binding *binding_by_key(const struct binding_table *t, const uint8_t *dui
 	return NULL;
 }
 
-struct binding *binding_by_prefix(const struct binding_table *t, const struct prefix6 *p)
+struct binding *binding_by_prefix(const struct binding_table *t, const struct arbor_prefix6 *p)
 {
 	for (struct binding *b = t->by_prefix[prefix_bucket(t, p)]; b; b = b->next_prefix)
-		if (same_prefix(&b->prefix, p))
+		if (arbor_prefix6_equal(&b->prefix, p))
 			return b;
 	return NULL;
 }
@@ -172,14 +167,14 @@ static void grow(struct binding_table *t)
 }
 
 struct binding *binding_put(struct binding_table *t, const uint8_t *duid, size_t duid_len, uint32_t iaid,
-			    const struct prefix6 *p)
+			    const struct arbor_prefix6 *p)
 {
 	struct binding *mine = binding_by_key(t, duid, duid_len, iaid);
 	struct binding *other = binding_by_prefix(t, p);
 	if (other && other != mine)
 		binding_remove(t, other);
 	if (mine) {
-		if (!same_prefix(&mine->prefix, p)) {
+		if (!arbor_prefix6_equal(&mine->prefix, p)) {
 			unlink_prefix(t, mine);
 			mine->prefix = *p;
 			size_t k = prefix_bucket(t, p);

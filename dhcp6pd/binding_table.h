@@ -13,7 +13,7 @@
 enum binding_state { BINDING_OFFERED, BINDING_BOUND, BINDING_RELEASED, BINDING_EXPIRED };
 
 struct binding {
-	struct prefix6 prefix;
+	struct arbor_prefix6 prefix;
 	uint8_t *duid; /* owned, duid_len bytes */
 	uint16_t duid_len;
 	uint8_t state;
@@ -34,11 +34,11 @@ void binding_table_init(struct binding_table *t);
 void binding_table_free(struct binding_table *t);
 
 struct binding *binding_by_key(const struct binding_table *t, const uint8_t *duid, size_t duid_len, uint32_t iaid);
-struct binding *binding_by_prefix(const struct binding_table *t, const struct prefix6 *p);
+struct binding *binding_by_prefix(const struct binding_table *t, const struct arbor_prefix6 *p);
 /* The record for (duid, iaid) holding p: any other record holding p or that key
  * is removed first. Returns it (state as before when it existed, else OFFERED). */
 struct binding *binding_put(struct binding_table *t, const uint8_t *duid, size_t duid_len, uint32_t iaid,
-			    const struct prefix6 *p);
+			    const struct arbor_prefix6 *p);
 void binding_remove(struct binding_table *t, struct binding *b);
 void binding_set_state(struct binding_table *t, struct binding *b, enum binding_state s);
 /* Calls fn for every record (fn may change or remove the record it is given). */

@@ -23,16 +23,16 @@ static void add_time(cJSON *o, const char *key, double t)
 static void add_prefix(cJSON *arr, const struct in6_addr *a, uint8_t len)
 {
 	char text[64];
-	struct prefix6 p = { *a, len };
-	cJSON_AddItemToArray(arr, cJSON_CreateString(prefix6_format(&p, text, sizeof text)));
+	struct arbor_prefix6 p = { *a, len };
+	cJSON_AddItemToArray(arr, cJSON_CreateString(arbor_prefix6_format(&p, text, sizeof text)));
 }
 
 static cJSON *entry_json(const struct pd_entry *e, const char *key)
 {
 	cJSON *o = cJSON_CreateObject();
 	char text[64];
-	struct prefix6 p = { e->addr, e->len };
-	cJSON_AddStringToObject(o, key, prefix6_format(&p, text, sizeof text));
+	struct arbor_prefix6 p = { e->addr, e->len };
+	cJSON_AddStringToObject(o, key, arbor_prefix6_format(&p, text, sizeof text));
 	arbor_json_add_int(o, "preferred", e->preferred);
 	arbor_json_add_int(o, "valid", e->valid);
 	add_time(o, "preferred_until", e->preferred_until);
@@ -54,8 +54,8 @@ cJSON *client_lease_file_encode(const char *ifname, const char *state, const str
 	cJSON_AddStringToObject(doc, "state", state);
 	if (hint && hint_len) {
 		char text[64];
-		struct prefix6 p = { *hint, hint_len };
-		cJSON_AddStringToObject(doc, "hint", prefix6_format(&p, text, sizeof text));
+		struct arbor_prefix6 p = { *hint, hint_len };
+		cJSON_AddStringToObject(doc, "hint", arbor_prefix6_format(&p, text, sizeof text));
 	}
 	if (l && l->valid) {
 		cJSON *j = cJSON_AddObjectToObject(doc, "lease");
@@ -115,16 +115,16 @@ static bool get_u32(const cJSON *o, const char *key, uint32_t *out)
 	return true;
 }
 
-static bool get_prefix(const cJSON *v, struct prefix6 *p)
+static bool get_prefix(const cJSON *v, struct arbor_prefix6 *p)
 {
-	return cJSON_IsString(v) && prefix6_parse(v->valuestring, p);
+	return cJSON_IsString(v) && arbor_prefix6_parse(v->valuestring, p);
 }
 
 /* A prefix read back from our own file may carry host bits (an address /128 has
  * none; a prefix never does): the same parse as the config. */
 static bool get_entry(const cJSON *o, const char *key, struct pd_entry *e)
 {
-	struct prefix6 p;
+	struct arbor_prefix6 p;
 	if (!get_prefix(cJSON_GetObjectItemCaseSensitive(o, key), &p) || p.len == 0 ||
 	    !get_u32(o, "preferred", &e->preferred) || !get_u32(o, "valid", &e->valid) ||
 	    !get_time(o, "preferred_until", &e->preferred_until) || !get_time(o, "valid_until", &e->valid_until))
@@ -134,7 +134,7 @@ static bool get_entry(const cJSON *o, const char *key, struct pd_entry *e)
 	return true;
 }
 
-static void get_prefix_list(const cJSON *arr, struct prefix6 *out, size_t *n, size_t max)
+static void get_prefix_list(const cJSON *arr, struct arbor_prefix6 *out, size_t *n, size_t max)
 {
 	const cJSON *it;
 	*n = 0;
@@ -153,7 +153,7 @@ int client_lease_file_decode(const cJSON *doc, struct pd_lease *l, struct in6_ad
 		snprintf(err, errlen, "not a JSON object");
 		return -EBADMSG;
 	}
-	struct prefix6 h;
+	struct arbor_prefix6 h;
 	if (get_prefix(cJSON_GetObjectItemCaseSensitive(doc, "hint"), &h) && h.len) {
 		*hint = h.addr;
 		*hint_len = h.len;

@@ -18,9 +18,9 @@
 #define APPLIED_MAX (PD_PREFIXES_MAX + PD_ADDRS_MAX)
 
 struct uplink_applied {
-	struct prefix6 unreachable[APPLIED_MAX];
+	struct arbor_prefix6 unreachable[APPLIED_MAX];
 	size_t nunreachable;
-	struct prefix6 addresses[APPLIED_MAX]; /* IA_NA addresses, /128 */
+	struct arbor_prefix6 addresses[APPLIED_MAX]; /* IA_NA addresses, /128 */
 	size_t naddresses;
 };
 

@@ -17,32 +17,6 @@
 #include "subnet_ids.h"
 #include "xalloc.h"
 
-bool prefix6_parse(const char *s, struct prefix6 *out)
-{
-	char buf[INET6_ADDRSTRLEN + 1];
-	const char *slash = s ? strchr(s, '/') : NULL;
-	if (slash == NULL || (size_t)(slash - s) >= sizeof buf || slash[1] == '\0')
-		return false;
-	memcpy(buf, s, (size_t)(slash - s));
-	buf[slash - s] = '\0';
-	char *end = NULL;
-	unsigned long l = strtoul(slash + 1, &end, 10);
-	if (*end != '\0' || l > 128 || slash[1] < '0' || slash[1] > '9' || inet_pton(AF_INET6, buf, &out->addr) != 1)
-		return false;
-	out->len = (uint8_t)l;
-	for (unsigned bit = out->len; bit < 128; bit++)
-		if (out->addr.s6_addr[bit / 8] & (0x80 >> (bit % 8)))
-			return false;
-	return true;
-}
-
-const char *prefix6_format(const struct prefix6 *p, char *out, size_t len)
-{
-	if (arbor_addr_format(&p->addr, p->len, out, len) != 0)
-		snprintf(out, len, "?");
-	return out;
-}
-
 bool duid_parse(const char *s, uint8_t *out, uint16_t *len)
 {
 	size_t n = 0;
@@ -103,13 +77,13 @@ static void get_duid(struct arbor_cfg_walk *w, const cJSON *node, const char *ke
 	free(text);
 }
 
-static void get_prefix(struct arbor_cfg_walk *w, const cJSON *node, const char *key, struct prefix6 *p)
+static void get_prefix(struct arbor_cfg_walk *w, const cJSON *node, const char *key, struct arbor_prefix6 *p)
 {
 	char *text = NULL;
 	arbor_cfg_string(w, node, key, NULL, &text);
 	if (text == NULL)
 		arbor_cfg_error(w, key, "is required");
-	else if (!prefix6_parse(text, p))
+	else if (!arbor_prefix6_parse(text, p))
 		arbor_cfg_error(w, key, "\"%s\" is not an IPv6 prefix like \"2001:db8:100::/40\" (host bits zero)", text);
 	free(text);
 }
@@ -298,7 +272,7 @@ static void parse_server(struct arbor_cfg_walk *w, const cJSON *node, void *item
 		if (!inside && r->prefix.len) {
 			char text[64];
 			arbor_cfg_error(w, "reservations", "%s is not a delegated_length block of a literal pool",
-					prefix6_format(&r->prefix, text, sizeof text));
+					arbor_prefix6_format(&r->prefix, text, sizeof text));
 		}
 	}
 }

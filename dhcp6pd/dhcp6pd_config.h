@@ -8,15 +8,11 @@
 
 #include "cfg_walk.h"
 #include "dhcp6_wire.h"
+#include "prefix6.h"
 
 #define DHCP6PD_LIST_MAX 64   /* clients, LANs, servers, pools, reservations each */
 #define DHCP6PD_DNS_MAX 4
 #define DHCP6PD_SEARCH_MAX 4
-
-struct prefix6 {
-	struct in6_addr addr;
-	uint8_t len;
-};
 
 struct client6_spec {
 	char *interface;
@@ -53,7 +49,7 @@ struct lan_spec {
 
 struct pool6_spec {
 	bool from_delegation;
-	struct prefix6 prefix;     /* a literal prefix */
+	struct arbor_prefix6 prefix;     /* a literal prefix */
 	char *client;              /* from_delegation: the uplink whose delegation (default: the first) */
 	uint8_t delegated_length;
 };
@@ -63,7 +59,7 @@ struct reservation6_spec {
 	uint16_t duid_len;
 	bool has_iaid;
 	uint32_t iaid;
-	struct prefix6 prefix;
+	struct arbor_prefix6 prefix;
 };
 
 struct server6_spec {
@@ -93,10 +89,6 @@ struct dhcp6pd_config {
 void *dhcp6pd_config_parse(struct arbor_cfg_walk *w, const cJSON *section);
 void dhcp6pd_config_free(void *cfg);
 
-/* "2001:db8::/40" → prefix (bits past the length must be zero). */
-bool prefix6_parse(const char *s, struct prefix6 *out);
-/* RFC 5952 text with "/len". out: at least 48 bytes. */
-const char *prefix6_format(const struct prefix6 *p, char *out, size_t len);
 /* "00:01:00:01:..." or "000100..." → bytes (2..130). */
 bool duid_parse(const char *s, uint8_t *out, uint16_t *len);
 void duid_format(const uint8_t *duid, size_t len, char *out, size_t outlen);

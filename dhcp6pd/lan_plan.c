@@ -8,7 +8,7 @@
 #include "addr_derive.h"
 #include "byteorder.h"
 
-bool lan_subnet_of(const struct prefix6 *d, int subnet_id, struct prefix6 *out, char *why, size_t whylen)
+bool lan_subnet_of(const struct arbor_prefix6 *d, int subnet_id, struct arbor_prefix6 *out, char *why, size_t whylen)
 {
 	char text[64];
 	if (subnet_id < 0) {
@@ -16,12 +16,12 @@ bool lan_subnet_of(const struct prefix6 *d, int subnet_id, struct prefix6 *out, 
 		return false;
 	}
 	if (d->len > 64) {
-		snprintf(why, whylen, "%s is longer than a /64", prefix6_format(d, text, sizeof text));
+		snprintf(why, whylen, "%s is longer than a /64", arbor_prefix6_format(d, text, sizeof text));
 		return false;
 	}
 	unsigned bits = 64u - d->len;
 	if (bits < 16 && (unsigned)subnet_id >= 1u << bits) {
-		snprintf(why, whylen, "subnet id %d does not fit %s", subnet_id, prefix6_format(d, text, sizeof text));
+		snprintf(why, whylen, "subnet id %d does not fit %s", subnet_id, arbor_prefix6_format(d, text, sizeof text));
 		return false;
 	}
 	memset(out, 0, sizeof *out);
@@ -30,15 +30,10 @@ bool lan_subnet_of(const struct prefix6 *d, int subnet_id, struct prefix6 *out, 
 	return true;
 }
 
-static bool same(const struct prefix6 *a, const struct prefix6 *b)
-{
-	return a->len == b->len && memcmp(&a->addr, &b->addr, 16) == 0;
-}
-
-static struct lan_adv *find_adv(struct lan_adv *adv, size_t nadv, const struct prefix6 *p)
+static struct lan_adv *find_adv(struct lan_adv *adv, size_t nadv, const struct arbor_prefix6 *p)
 {
 	for (size_t i = 0; i < nadv; i++)
-		if (same(&adv[i].prefix, p))
+		if (arbor_prefix6_equal(&adv[i].prefix, p))
 			return &adv[i];
 	return NULL;
 }
@@ -52,11 +47,11 @@ static uint32_t seconds(double s)
 	return (uint32_t)floor(s);
 }
 
-static void add_current(struct lan_result *out, const struct lan_inputs *in, const struct prefix6 *p, double pref,
+static void add_current(struct lan_result *out, const struct lan_inputs *in, const struct arbor_prefix6 *p, double pref,
 			double valid, bool ula)
 {
 	for (size_t i = 0; i < out->ncur; i++)
-		if (same(&out->cur[i].prefix, p))
+		if (arbor_prefix6_equal(&out->cur[i].prefix, p))
 			return;
 	if (out->ncur == LAN_PREFIXES_MAX)
 		return;
@@ -81,7 +76,7 @@ static struct lan_adv *new_adv(struct lan_adv *adv, size_t *nadv, const struct l
 	for (size_t i = 0; i < *nadv; i++) {
 		bool current = false;
 		for (size_t k = 0; k < out->ncur; k++)
-			current |= same(&adv[i].prefix, &out->cur[k].prefix);
+			current |= arbor_prefix6_equal(&adv[i].prefix, &out->cur[k].prefix);
 		if (!current && (victim == NULL || adv[i].bound < victim->bound))
 			victim = &adv[i];
 	}
@@ -119,13 +114,13 @@ void lan_plan(const struct lan_inputs *in, struct lan_adv *adv, size_t *nadv, do
 	memset(out, 0, sizeof *out);
 	/* 1. what the LAN has now */
 	if (in->has_ula && in->subnet_id >= 0) {
-		struct prefix6 u = { .len = 64 };
+		struct arbor_prefix6 u = { .len = 64 };
 		arbor_addr_subnet(&in->ula48, (uint16_t)in->subnet_id, &u.addr);
 		add_current(out, in, &u, LAN_NEVER, LAN_NEVER, true);
 	}
 	for (size_t i = 0; i < in->ndeleg; i++) {
 		const struct lan_delegation *d = &in->deleg[i];
-		struct prefix6 p;
+		struct arbor_prefix6 p;
 		char why[96];
 		if (d->valid_until <= now)
 			continue;
@@ -173,7 +168,7 @@ void lan_plan(const struct lan_inputs *in, struct lan_adv *adv, size_t *nadv, do
 	for (size_t i = 0; i < *nadv; i++) {
 		bool current = false;
 		for (size_t k = 0; k < out->ncur; k++)
-			current |= same(&adv[i].prefix, &out->cur[k].prefix);
+			current |= arbor_prefix6_equal(&adv[i].prefix, &out->cur[k].prefix);
 		uint32_t left = seconds(adv[i].bound - now);
 		if (!current && left == 0 && sending) {
 			out->adv_changed = true; /* ended: forget it */

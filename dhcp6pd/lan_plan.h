@@ -35,13 +35,13 @@
 
 /* A delegated prefix as an uplink holds it. */
 struct lan_delegation {
-	struct prefix6 prefix;
+	struct arbor_prefix6 prefix;
 	double preferred_until, valid_until;
 };
 
 /* An entry of the advertised list: hosts may hold prefix until bound. */
 struct lan_adv {
-	struct prefix6 prefix;
+	struct arbor_prefix6 prefix;
 	double bound;
 };
 
@@ -64,7 +64,7 @@ struct lan_inputs {
 
 /* A prefix the LAN has now. */
 struct lan_current {
-	struct prefix6 prefix;
+	struct arbor_prefix6 prefix;
 	struct in6_addr router;    /* the router's address in it (valid when has_iid) */
 	double preferred_until, valid_until; /* LAN_NEVER for the ULA */
 	bool ula;
@@ -72,7 +72,7 @@ struct lan_current {
 };
 
 struct lan_withdrawn {
-	struct prefix6 prefix;
+	struct arbor_prefix6 prefix;
 	uint32_t valid;            /* what is left until its bound */
 };
 
@@ -94,7 +94,7 @@ struct lan_result {
 
 /* The /64 of delegation d for subnet id (< 2^(64 - d.len)). False when it does not
  * fit (then why says so). */
-bool lan_subnet_of(const struct prefix6 *d, int subnet_id, struct prefix6 *out, char *why, size_t whylen);
+bool lan_subnet_of(const struct arbor_prefix6 *d, int subnet_id, struct arbor_prefix6 *out, char *why, size_t whylen);
 
 /* Plans the LAN at now. With sending, the advertised list (adv[0..*nadv), at most
  * LAN_ADV_MAX) is updated: bounds raised for what the RA will say, ended

@@ -306,11 +306,6 @@ static void announce_now(struct lan *lan, double now)
 	schedule(lan, now);
 }
 
-static bool same_prefix(const struct prefix6 *a, const struct prefix6 *b)
-{
-	return a->len == b->len && memcmp(&a->addr, &b->addr, 16) == 0;
-}
-
 /* Whether hosts must hear the plan at once: other prefixes (current or
  * withdrawn), another router lifetime, or lifetimes they hold that have fallen to
  * under half of what the LAN can now give (a renewal extended the delegation). */
@@ -323,7 +318,7 @@ static bool needs_announcing(const struct lan *lan, const struct lan_result *nex
 	for (size_t i = 0; i < next->ncur; i++) {
 		const struct lan_current *c = NULL;
 		for (size_t k = 0; k < last->ncur; k++)
-			if (same_prefix(&last->cur[k].prefix, &next->cur[i].prefix))
+			if (arbor_prefix6_equal(&last->cur[k].prefix, &next->cur[i].prefix))
 				c = &last->cur[k];
 		if (c == NULL)
 			return true;
@@ -332,7 +327,7 @@ static bool needs_announcing(const struct lan *lan, const struct lan_result *nex
 			return true;
 	}
 	for (size_t i = 0; i < next->ngone; i++)
-		if (!same_prefix(&next->gone[i].prefix, &last->gone[i].prefix))
+		if (!arbor_prefix6_equal(&next->gone[i].prefix, &last->gone[i].prefix))
 			return true;
 	return false;
 }
@@ -616,7 +611,7 @@ const struct lan_result *lans_plan_of(const struct lans *l, int ifindex)
 	return lan ? &lan->plan : NULL;
 }
 
-size_t lans_numbered(const struct lans *l, struct prefix6 *out, size_t max)
+size_t lans_numbered(const struct lans *l, struct arbor_prefix6 *out, size_t max)
 {
 	size_t n = 0;
 	for (size_t i = 0; l && i < l->n; i++)
@@ -678,7 +673,7 @@ cJSON *lans_json(const struct lans *l)
 			const struct lan_current *c = &p->cur[k];
 			char text[64], addr[INET6_ADDRSTRLEN];
 			cJSON *e = cJSON_CreateObject();
-			cJSON_AddStringToObject(e, "prefix", prefix6_format(&c->prefix, text, sizeof text));
+			cJSON_AddStringToObject(e, "prefix", arbor_prefix6_format(&c->prefix, text, sizeof text));
 			if (l->has_iid)
 				cJSON_AddStringToObject(e, "router", inet_ntop(AF_INET6, &c->router, addr, sizeof addr));
 			cJSON_AddBoolToObject(e, "ula", c->ula);
@@ -692,7 +687,7 @@ cJSON *lans_json(const struct lans *l)
 		for (size_t k = 0; k < p->ngone; k++) {
 			char text[64];
 			cJSON *e = cJSON_CreateObject();
-			cJSON_AddStringToObject(e, "prefix", prefix6_format(&p->gone[k].prefix, text, sizeof text));
+			cJSON_AddStringToObject(e, "prefix", arbor_prefix6_format(&p->gone[k].prefix, text, sizeof text));
 			arbor_json_add_int(e, "advertised_valid", p->gone[k].valid);
 			cJSON_AddItemToArray(gone, e);
 		}

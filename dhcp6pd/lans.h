@@ -30,7 +30,7 @@ void lans_update(struct lans *l, const struct lan_delegation *deleg, size_t ndel
 /* The LAN on ifindex and its current plan (NULL when it is no LAN). */
 const struct lan_result *lans_plan_of(const struct lans *l, int ifindex);
 /* Every /64 the LANs number now (servers keep their pools clear of them). */
-size_t lans_numbered(const struct lans *l, struct prefix6 *out, size_t max);
+size_t lans_numbered(const struct lans *l, struct arbor_prefix6 *out, size_t max);
 /* A link appeared, went or changed carrier. */
 void lans_link_changed(struct lans *l, int ifindex, bool exists, bool carrier);
 

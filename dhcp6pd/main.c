@@ -64,9 +64,9 @@ static cJSON *prefixes_json(const struct pd_lease *l)
 	for (size_t i = 0; l && l->valid && i < l->nprefix; i++) {
 		const struct pd_entry *e = &l->prefix[i];
 		char text[64];
-		struct prefix6 p = { e->addr, e->len };
+		struct arbor_prefix6 p = { e->addr, e->len };
 		cJSON *o = cJSON_CreateObject();
-		cJSON_AddStringToObject(o, "prefix", prefix6_format(&p, text, sizeof text));
+		cJSON_AddStringToObject(o, "prefix", arbor_prefix6_format(&p, text, sizeof text));
 		if (e->preferred_until < PD_NEVER / 2)
 			arbor_json_add_fixed(o, "preferred_until", e->preferred_until, 3);
 		if (e->valid_until < PD_NEVER / 2)
@@ -97,11 +97,11 @@ static void fan_out(struct dhcp6pd *h)
 	if (h->lans)
 		lans_update(h->lans, d, n, h->default_route);
 	if (h->serving) {
-		struct prefix6 own[LAN_PREFIXES_MAX * DHCP6PD_LIST_MAX];
+		struct arbor_prefix6 own[LAN_PREFIXES_MAX * DHCP6PD_LIST_MAX];
 		serving_set_excluded(h->serving, own, lans_numbered(h->lans, own, sizeof own / sizeof own[0]));
 		for (size_t i = 0; i < h->nuplinks; i++) {
 			const struct pd_lease *l = uplink_lease(h->uplinks[i]);
-			struct prefix6 p = { l->valid ? l->prefix[0].addr : in6addr_any, l->valid ? l->prefix[0].len : 0 };
+			struct arbor_prefix6 p = { l->valid ? l->prefix[0].addr : in6addr_any, l->valid ? l->prefix[0].len : 0 };
 			serving_set_delegation(h->serving, uplink_ifname(h->uplinks[i]), l->valid ? &p : NULL,
 					       l->valid ? l->prefix[0].preferred_until : 0, l->valid ? l->prefix[0].valid_until : 0);
 		}
@@ -128,8 +128,8 @@ static void on_delegation(void *ctx, struct uplink *u, enum pd_event ev, const s
 	cJSON_AddItemToObject(data, "lans", lans_json(h->lans));
 	char first[64] = "none";
 	if (lease->nprefix) {
-		struct prefix6 p = { lease->prefix[0].addr, lease->prefix[0].len };
-		prefix6_format(&p, first, sizeof first);
+		struct arbor_prefix6 p = { lease->prefix[0].addr, lease->prefix[0].len };
+		arbor_prefix6_format(&p, first, sizeof first);
 	}
 	const char *type = pd_event_name(ev);
 	arbor_event_emit(arbor_daemon_events(h->d), type, ev == PD_EV_LOST ? "warning" : "info", uplink_ifname(u), data,

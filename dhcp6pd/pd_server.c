@@ -25,7 +25,7 @@ void binding_view_of(const struct binding *b, struct binding_view *v)
 	v->via = b->via;
 }
 
-static void set_pool_prefix(struct pd_pool *p, const struct prefix6 *prefix)
+static void set_pool_prefix(struct pd_pool *p, const struct arbor_prefix6 *prefix)
 {
 	if (prefix == NULL || prefix->len == 0 || prefix->len > p->dlen || p->dlen - prefix->len > 24) {
 		memset(&p->prefix, 0, sizeof p->prefix);
@@ -82,39 +82,20 @@ void pd_server_adopt(struct pd_server *s, struct pd_server *old)
 
 /* ---- prefixes and blocks ---- */
 
-static bool same_prefix(const struct prefix6 *a, const struct prefix6 *b)
+static struct arbor_prefix6 block(const struct pd_pool *p, uint64_t i)
 {
-	return a->len == b->len && memcmp(&a->addr, &b->addr, 16) == 0;
-}
-
-/* Whether the first len bits of a and b agree. */
-static bool same_bits(const struct in6_addr *a, const struct in6_addr *b, unsigned len)
-{
-	unsigned bytes = len / 8, bits = len % 8;
-	if (memcmp(a, b, bytes) != 0)
-		return false;
-	return bits == 0 || ((a->s6_addr[bytes] ^ b->s6_addr[bytes]) & (0xff00 >> bits)) == 0;
-}
-
-static bool overlaps(const struct prefix6 *a, const struct prefix6 *b)
-{
-	return same_bits(&a->addr, &b->addr, a->len < b->len ? a->len : b->len);
-}
-
-static struct prefix6 block(const struct pd_pool *p, uint64_t i)
-{
-	struct prefix6 out = { .len = p->dlen };
+	struct arbor_prefix6 out = { .len = p->dlen };
 	uint64_t hi = get_be64(p->prefix.addr.s6_addr) | (i << (64 - p->dlen));
 	put_be64(out.addr.s6_addr, hi);
 	return out;
 }
 
 /* The pool p is a block of (-1: none). */
-static int pool_of(const struct pd_server *s, const struct prefix6 *p)
+static int pool_of(const struct pd_server *s, const struct arbor_prefix6 *p)
 {
 	for (size_t i = 0; i < s->npools; i++) {
 		const struct pd_pool *pool = &s->pools[i];
-		if (pool->nblocks == 0 || p->len != pool->dlen || !same_bits(&p->addr, &pool->prefix.addr, pool->prefix.len))
+		if (pool->nblocks == 0 || p->len != pool->dlen || !arbor_prefix6_same_bits(&p->addr, &pool->prefix.addr, pool->prefix.len))
 			continue;
 		/* host bits past the delegated length must be zero */
 		uint64_t host_mask = p->len == 64 ? 0 : ~0ull >> p->len;
@@ -124,10 +105,10 @@ static int pool_of(const struct pd_server *s, const struct prefix6 *p)
 	return -1;
 }
 
-static bool excluded(const struct pd_server *s, const struct prefix6 *p)
+static bool excluded(const struct pd_server *s, const struct arbor_prefix6 *p)
 {
 	for (size_t i = 0; i < s->nexcluded; i++)
-		if (overlaps(&s->excluded[i], p))
+		if (arbor_prefix6_overlaps(&s->excluded[i], p))
 			return true;
 	return false;
 }
@@ -139,14 +120,14 @@ static bool reservation_matches(const struct reservation6_spec *r, const struct 
 }
 
 /* Whether prefix may go to (m's client, iaid) now. */
-static bool usable(const struct pd_server *s, const struct prefix6 *p, const struct dhcp6_message *m, uint32_t iaid,
+static bool usable(const struct pd_server *s, const struct arbor_prefix6 *p, const struct dhcp6_message *m, uint32_t iaid,
 		   double now)
 {
 	if (excluded(s, p))
 		return false;
 	for (size_t i = 0; i < s->spec->nreservations; i++) {
 		const struct reservation6_spec *r = &s->spec->reservations[i];
-		if (same_prefix(&r->prefix, p) && !reservation_matches(r, m, iaid))
+		if (arbor_prefix6_equal(&r->prefix, p) && !reservation_matches(r, m, iaid))
 			return false;
 	}
 	const struct binding *b = binding_by_prefix(&s->table, p);
@@ -163,7 +144,7 @@ static bool usable(const struct pd_server *s, const struct prefix6 *p, const str
 /* A block for (m's client, ia): its reservation, what it had, what it hints, or
  * the next free one. -1 when there is none. */
 static int allocate(struct pd_server *s, const struct dhcp6_message *m, const struct dhcp6_ia *ia, double now,
-		    struct prefix6 *out)
+		    struct arbor_prefix6 *out)
 {
 	for (size_t i = 0; i < s->spec->nreservations; i++) {
 		const struct reservation6_spec *r = &s->spec->reservations[i];
@@ -182,14 +163,14 @@ static int allocate(struct pd_server *s, const struct dhcp6_message *m, const st
 		 * the delegation, like a LAN's subnet id, survives renumbering). */
 		const struct pd_pool *pool = &s->pools[mine->pool];
 		uint64_t index = (get_be64(mine->prefix.addr.s6_addr) >> (64 - pool->dlen)) & (pool->nblocks - 1);
-		struct prefix6 again = block(pool, index);
+		struct arbor_prefix6 again = block(pool, index);
 		if (usable(s, &again, m, ia->iaid, now)) {
 			*out = again;
 			return mine->pool;
 		}
 	}
 	for (size_t i = 0; i < ia->n; i++) {
-		struct prefix6 hint = { ia->e[i].addr, ia->e[i].plen };
+		struct arbor_prefix6 hint = { ia->e[i].addr, ia->e[i].plen };
 		if (pool_of(s, &hint) >= 0 && usable(s, &hint, m, ia->iaid, now)) {
 			*out = hint;
 			return pool_of(s, out);
@@ -199,7 +180,7 @@ static int allocate(struct pd_server *s, const struct dhcp6_message *m, const st
 		struct pd_pool *pool = &s->pools[i];
 		uint64_t tries = pool->nblocks < SCAN_MAX ? pool->nblocks : SCAN_MAX;
 		for (uint64_t k = 0; k < tries; k++) {
-			struct prefix6 p = block(pool, pool->cursor);
+			struct arbor_prefix6 p = block(pool, pool->cursor);
 			pool->cursor = (pool->cursor + 1) % pool->nblocks;
 			if (usable(s, &p, m, ia->iaid, now)) {
 				*out = p;
@@ -266,7 +247,7 @@ static struct pd_ia_answer *new_ia(struct pd_decision *d, uint16_t type, uint32_
 	return a;
 }
 
-static void add_entry(struct pd_ia_answer *a, const struct prefix6 *p, uint32_t preferred, uint32_t valid)
+static void add_entry(struct pd_ia_answer *a, const struct arbor_prefix6 *p, uint32_t preferred, uint32_t valid)
 {
 	if (a->n < sizeof a->e / sizeof a->e[0])
 		a->e[a->n++] = (struct pd_ia_entry){ *p, preferred, valid, -1 };
@@ -274,12 +255,12 @@ static void add_entry(struct pd_ia_answer *a, const struct prefix6 *p, uint32_t 
 
 /* Binds prefix (from pool) to the client of m for ia, as kind. */
 static void bind_prefix(struct pd_server *s, const struct dhcp6_message *m, const struct dhcp6_ia *ia, int pool,
-			const struct prefix6 *prefix, const struct in6_addr *via, double now, enum pd_change_kind kind,
+			const struct arbor_prefix6 *prefix, const struct in6_addr *via, double now, enum pd_change_kind kind,
 			struct pd_ia_answer *a, struct pd_decision *d)
 {
 	struct lifetimes l = lifetimes_for(s, pool, now);
 	struct binding *old = binding_by_key(&s->table, m->client_id, m->client_id_len, ia->iaid);
-	if (old && old->state == BINDING_BOUND && !same_prefix(&old->prefix, prefix)) {
+	if (old && old->state == BINDING_BOUND && !arbor_prefix6_equal(&old->prefix, prefix)) {
 		/* the router moves to another prefix: the old one ends first */
 		binding_set_state(&s->table, old, BINDING_EXPIRED);
 		struct pd_change *c = add_change(d, PD_CHANGE_EXPIRED, old, "replaced");
@@ -289,7 +270,7 @@ static void bind_prefix(struct pd_server *s, const struct dhcp6_message *m, cons
 		if (c)
 			c->b.valid_until = now;
 	}
-	bool was_bound = old && old->state == BINDING_BOUND && same_prefix(&old->prefix, prefix);
+	bool was_bound = old && old->state == BINDING_BOUND && arbor_prefix6_equal(&old->prefix, prefix);
 	struct in6_addr old_via = old ? old->via : *via;
 	struct binding *b = binding_put(&s->table, m->client_id, m->client_id_len, ia->iaid, prefix);
 	if (!was_bound)
@@ -310,11 +291,11 @@ static void bind_prefix(struct pd_server *s, const struct dhcp6_message *m, cons
 
 /* Prefixes the client named that are not (any longer) its own: lifetimes 0, so it
  * stops using them (RFC 8415 §18.3.4). */
-static void zero_others(const struct dhcp6_ia *ia, const struct prefix6 *keep, struct pd_ia_answer *a)
+static void zero_others(const struct dhcp6_ia *ia, const struct arbor_prefix6 *keep, struct pd_ia_answer *a)
 {
 	for (size_t i = 0; i < ia->n; i++) {
-		struct prefix6 p = { ia->e[i].addr, ia->e[i].plen };
-		if (p.len && (keep == NULL || !same_prefix(&p, keep)))
+		struct arbor_prefix6 p = { ia->e[i].addr, ia->e[i].plen };
+		if (p.len && (keep == NULL || !arbor_prefix6_equal(&p, keep)))
 			add_entry(a, &p, 0, 0);
 	}
 }
@@ -346,7 +327,7 @@ static void answer_pd(struct pd_server *s, const struct dhcp6_message *m, const 
 	}
 	if (mode == MODE_RENEW || mode == MODE_REBIND) {
 		if (bound && pool_of(s, &b->prefix) >= 0 && !excluded(s, &b->prefix)) {
-			struct prefix6 p = b->prefix;
+			struct arbor_prefix6 p = b->prefix;
 			bind_prefix(s, m, ia, pool_of(s, &p), &p, via, now, PD_CHANGE_RENEWED, a, d);
 			zero_others(ia, &p, a);
 			return;
@@ -354,7 +335,7 @@ static void answer_pd(struct pd_server *s, const struct dhcp6_message *m, const 
 		if (bound) {
 			/* Its prefix is no longer ours to give (the upstream changed) or it
 			 * ended: the old one with lifetimes 0, a new one beside it. */
-			struct prefix6 p;
+			struct arbor_prefix6 p;
 			int pool = allocate(s, m, ia, now, &p);
 			if (pool >= 0) {
 				bind_prefix(s, m, ia, pool, &p, via, now, PD_CHANGE_BOUND, a, d);
@@ -366,7 +347,7 @@ static void answer_pd(struct pd_server *s, const struct dhcp6_message *m, const 
 		 * hears lifetimes 0 for them; otherwise NoBinding, and it will REQUEST. */
 		bool ours = false;
 		for (size_t i = 0; i < ia->n; i++) {
-			struct prefix6 p = { ia->e[i].addr, ia->e[i].plen };
+			struct arbor_prefix6 p = { ia->e[i].addr, ia->e[i].plen };
 			ours |= pool_of(s, &p) >= 0;
 		}
 		if (mode == MODE_REBIND && ia->n && !ours) {
@@ -378,7 +359,7 @@ static void answer_pd(struct pd_server *s, const struct dhcp6_message *m, const 
 		return;
 	}
 	/* SOLICIT, REQUEST */
-	struct prefix6 p;
+	struct arbor_prefix6 p;
 	int pool = allocate(s, m, ia, now, &p);
 	if (pool < 0) {
 		s->no_prefix++;
@@ -582,7 +563,7 @@ void pd_server_end_strays(struct pd_server *s, double now, void (*cb)(void *ctx,
 	binding_table_each(&s->table, sweep_one, &w);
 }
 
-int pd_server_pool_of(const struct pd_server *s, const struct prefix6 *p)
+int pd_server_pool_of(const struct pd_server *s, const struct arbor_prefix6 *p)
 {
 	int i = pool_of(s, p);
 	for (size_t k = 0; i < 0 && k < s->npools; k++)
@@ -591,7 +572,7 @@ int pd_server_pool_of(const struct pd_server *s, const struct prefix6 *p)
 	return i;
 }
 
-void pd_server_set_delegation(struct pd_server *s, const char *client, const struct prefix6 *p,
+void pd_server_set_delegation(struct pd_server *s, const char *client, const struct arbor_prefix6 *p,
 			      double preferred_until, double valid_until, double now,
 			      void (*ended)(void *ctx, const struct pd_change *c), void *ctx)
 {
@@ -599,7 +580,7 @@ void pd_server_set_delegation(struct pd_server *s, const char *client, const str
 		struct pd_pool *pool = &s->pools[i];
 		if (!pool->from_delegation || strcmp(pool->client, client) != 0)
 			continue;
-		bool changed = !(p && p->len && same_prefix(&pool->prefix, p));
+		bool changed = !(p && p->len && arbor_prefix6_equal(&pool->prefix, p));
 		set_pool_prefix(pool, p);
 		pool->preferred_until = p && p->len ? preferred_until : 0;
 		pool->valid_until = p && p->len ? valid_until : 0;
@@ -610,7 +591,7 @@ void pd_server_set_delegation(struct pd_server *s, const char *client, const str
 	}
 }
 
-void pd_server_set_excluded(struct pd_server *s, const struct prefix6 *ex, size_t n)
+void pd_server_set_excluded(struct pd_server *s, const struct arbor_prefix6 *ex, size_t n)
 {
 	s->nexcluded = n < PD_EXCLUDED_MAX ? n : PD_EXCLUDED_MAX;
 	memcpy(s->excluded, ex, s->nexcluded * sizeof *ex);

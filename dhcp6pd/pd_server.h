@@ -26,7 +26,7 @@
 struct pd_pool {
 	bool from_delegation;
 	char client[16];
-	struct prefix6 prefix;       /* len 0: nothing to carve now */
+	struct arbor_prefix6 prefix;       /* len 0: nothing to carve now */
 	uint8_t dlen;
 	uint64_t nblocks, cursor;
 	double preferred_until, valid_until; /* the upstream delegation's; never for a literal pool */
@@ -34,7 +34,7 @@ struct pd_pool {
 
 /* A binding as a value: what a journal record, an event and an answer carry. */
 struct binding_view {
-	struct prefix6 prefix;
+	struct arbor_prefix6 prefix;
 	uint8_t duid[DHCP6_DUID_MAX];
 	uint16_t duid_len;
 	uint32_t iaid;
@@ -54,7 +54,7 @@ struct pd_change {
 };
 
 struct pd_ia_entry {
-	struct prefix6 prefix;
+	struct arbor_prefix6 prefix;
 	uint32_t preferred, valid;
 	int status; /* -1: none */
 };
@@ -87,7 +87,7 @@ struct pd_server {
 	struct pd_pool pools[DHCP6PD_LIST_MAX];
 	size_t npools;
 	struct binding_table table;
-	struct prefix6 excluded[PD_EXCLUDED_MAX];
+	struct arbor_prefix6 excluded[PD_EXCLUDED_MAX];
 	size_t nexcluded;
 	double next_expiry; /* no binding or offer ends before this: expiry sweeps wait for it */
 	uint64_t solicits, requests, renews, rebinds, releases, declines, advertised, replied, no_prefix, ignored;
@@ -102,11 +102,11 @@ void pd_server_adopt(struct pd_server *s, struct pd_server *old);
  * Bindings of those pools outside the new prefix end now: one EXPIRED change each
  * through ended (the routers below hear it at their next renewal: their prefix
  * comes back with lifetimes 0, a new one beside it). */
-void pd_server_set_delegation(struct pd_server *s, const char *client, const struct prefix6 *p,
+void pd_server_set_delegation(struct pd_server *s, const char *client, const struct arbor_prefix6 *p,
 			      double preferred_until, double valid_until, double now,
 			      void (*ended)(void *ctx, const struct pd_change *c), void *ctx);
 /* The machine's own LAN prefixes: never delegated. */
-void pd_server_set_excluded(struct pd_server *s, const struct prefix6 *ex, size_t n);
+void pd_server_set_excluded(struct pd_server *s, const struct arbor_prefix6 *ex, size_t n);
 
 /* Decides m (already validated by dhcp6_parse). via: the next hop toward the
  * requesting router (its link-local address, or the relay the message came
@@ -125,7 +125,7 @@ void pd_server_expire(struct pd_server *s, double now, void (*cb)(void *ctx, con
 void pd_server_end_strays(struct pd_server *s, double now, void (*cb)(void *ctx, const struct pd_change *c), void *ctx);
 /* The pool p is a block of now, or -1. For replay: the from_delegation pool of
  * p's length when none holds it yet. */
-int pd_server_pool_of(const struct pd_server *s, const struct prefix6 *p);
+int pd_server_pool_of(const struct pd_server *s, const struct arbor_prefix6 *p);
 /* Blocks the pools hold now. */
 uint64_t pd_server_capacity(const struct pd_server *s);
 

@@ -137,8 +137,8 @@ static void apply_routes(struct serving *s, struct route_batch *rb)
 		if (rb->ops[i].result < 0 && !(rb->ops[i].del && rb->ops[i].result == -ESRCH)) {
 			s->route_errors++;
 			char dst[64];
-			struct prefix6 p = { rb->ops[i].route.dst.v6, (uint8_t)rb->ops[i].route.prefixlen };
-			log_warn("%s route %s: %s", rb->ops[i].del ? "delete" : "add", prefix6_format(&p, dst, sizeof dst),
+			struct arbor_prefix6 p = { rb->ops[i].route.dst.v6, (uint8_t)rb->ops[i].route.prefixlen };
+			log_warn("%s route %s: %s", rb->ops[i].del ? "delete" : "add", arbor_prefix6_format(&p, dst, sizeof dst),
 				 strerror(-rb->ops[i].result));
 		}
 	if (failed < 0) {
@@ -164,7 +164,7 @@ static cJSON *binding_json(const char *ifname, const struct binding_view *b)
 	char text[DHCP6_DUID_MAX * 3 + 1];
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "interface", ifname);
-	cJSON_AddStringToObject(o, "prefix", prefix6_format(&b->prefix, text, sizeof text));
+	cJSON_AddStringToObject(o, "prefix", arbor_prefix6_format(&b->prefix, text, sizeof text));
 	duid_format(b->duid, b->duid_len, text, sizeof text);
 	cJSON_AddStringToObject(o, "duid", text);
 	arbor_json_add_int(o, "iaid", b->iaid);
@@ -183,7 +183,7 @@ static void change_event(struct serving *s, const struct served6 *sv, const stru
 	if (c->reason)
 		cJSON_AddStringToObject(data, "reason", c->reason);
 	char prefix[64], via[INET6_ADDRSTRLEN];
-	prefix6_format(&c->b.prefix, prefix, sizeof prefix);
+	arbor_prefix6_format(&c->b.prefix, prefix, sizeof prefix);
 	arbor_addr_format(&c->b.via, -1, via, sizeof via);
 	const char *type = event_type(c->kind);
 	arbor_event_emit(arbor_daemon_events(s->d), type, c->kind == PD_CHANGE_EXPIRED ? "warning" : "info", prefix, data,
@@ -406,7 +406,7 @@ void serving_batch_done(struct serving *s)
 	arbor_group_commit_flush(s->gc);
 }
 
-void serving_set_delegation(struct serving *s, const char *client, const struct prefix6 *p, double preferred_until,
+void serving_set_delegation(struct serving *s, const char *client, const struct arbor_prefix6 *p, double preferred_until,
 			    double valid_until)
 {
 	double now = arbor_time_wall();
@@ -418,7 +418,7 @@ void serving_set_delegation(struct serving *s, const char *client, const struct 
 		arbor_group_commit_flush(s->gc);
 }
 
-void serving_set_excluded(struct serving *s, const struct prefix6 *ex, size_t n)
+void serving_set_excluded(struct serving *s, const struct arbor_prefix6 *ex, size_t n)
 {
 	for (size_t i = 0; s && i < s->n; i++)
 		pd_server_set_excluded(&s->v[i].srv, ex, n);
@@ -586,7 +586,7 @@ cJSON *serving_status(const struct serving *s)
 			char text[64];
 			cJSON *po = cJSON_CreateObject();
 			if (p->pools[k].nblocks)
-				cJSON_AddStringToObject(po, "prefix", prefix6_format(&p->pools[k].prefix, text, sizeof text));
+				cJSON_AddStringToObject(po, "prefix", arbor_prefix6_format(&p->pools[k].prefix, text, sizeof text));
 			else
 				cJSON_AddNullToObject(po, "prefix");
 			cJSON_AddBoolToObject(po, "from_delegation", p->pools[k].from_delegation);
@@ -687,7 +687,7 @@ static void list_one(void *ctx, struct binding *b)
 		if (strcasecmp(text, lc->duid) != 0)
 			return;
 	}
-	if (lc->prefix && strcmp(prefix6_format(&v.prefix, text, sizeof text), lc->prefix) != 0)
+	if (lc->prefix && strcmp(arbor_prefix6_format(&v.prefix, text, sizeof text), lc->prefix) != 0)
 		return;
 	cJSON_AddItemToArray(lc->arr, binding_json(lc->ifname, &v));
 }

@@ -38,13 +38,13 @@ void serving_handle(struct serving *s, int ifindex, const struct sockaddr_in6 *f
 /* End of a batch read: immediate answers go out, the batch's records commit. */
 void serving_batch_done(struct serving *s);
 /* What an uplink holds now (p NULL: nothing), for the from_delegation pools. */
-void serving_set_delegation(struct serving *s, const char *client, const struct prefix6 *p, double preferred_until,
+void serving_set_delegation(struct serving *s, const char *client, const struct arbor_prefix6 *p, double preferred_until,
 			    double valid_until);
 /* Once the uplinks' delegations are set: bound delegations in no pool now (the
  * config, or the upstream prefix, changed while we were down) end. */
 void serving_end_strays(struct serving *s);
 /* The machine's LAN /64s: never delegated. */
-void serving_set_excluded(struct serving *s, const struct prefix6 *ex, size_t n);
+void serving_set_excluded(struct serving *s, const struct arbor_prefix6 *ex, size_t n);
 
 cJSON *serving_status(const struct serving *s);
 enum arbor_health serving_health(const struct serving *s, cJSON *reasons);

@@ -93,12 +93,12 @@ static void write_lease_file_as(struct uplink *u, enum pd_state state, const str
 
 /* ---- kernel state ---- */
 
-static bool same_prefix(const struct prefix6 *a, const struct in6_addr *addr, uint8_t len)
+static bool same_prefix(const struct arbor_prefix6 *a, const struct in6_addr *addr, uint8_t len)
 {
 	return a->len == len && memcmp(&a->addr, addr, 16) == 0;
 }
 
-static struct arbor_nl_route unreachable_route(const struct prefix6 *p)
+static struct arbor_nl_route unreachable_route(const struct arbor_prefix6 *p)
 {
 	struct arbor_nl_route r = { .dst = { .family = AF_INET6, .v6 = p->addr }, .prefixlen = p->len,
 				    .type = RTN_UNREACHABLE, .protocol = RTPROT_DHCP };
@@ -110,7 +110,7 @@ static void remove_stale(struct uplink *u, const struct pd_lease *l)
 {
 	size_t k = 0;
 	for (size_t i = 0; i < u->applied.nunreachable; i++) {
-		const struct prefix6 *p = &u->applied.unreachable[i];
+		const struct arbor_prefix6 *p = &u->applied.unreachable[i];
 		bool keep = false;
 		for (size_t j = 0; l && j < l->nprefix && u->spec.unreachable_route; j++)
 			keep |= same_prefix(p, &l->prefix[j].addr, l->prefix[j].len);
@@ -126,7 +126,7 @@ static void remove_stale(struct uplink *u, const struct pd_lease *l)
 	u->applied.nunreachable = k;
 	k = 0;
 	for (size_t i = 0; i < u->applied.naddresses; i++) {
-		const struct prefix6 *p = &u->applied.addresses[i];
+		const struct arbor_prefix6 *p = &u->applied.addresses[i];
 		bool keep = false;
 		for (size_t j = 0; l && j < l->naddr; j++)
 			keep |= memcmp(&p->addr, &l->addr[j].addr, 16) == 0;
@@ -154,7 +154,7 @@ static int apply(struct uplink *u, const struct pd_lease *l, double now)
 {
 	remove_stale(u, l);
 	for (size_t i = 0; u->spec.unreachable_route && i < l->nprefix; i++) {
-		struct prefix6 p = { l->prefix[i].addr, l->prefix[i].len };
+		struct arbor_prefix6 p = { l->prefix[i].addr, l->prefix[i].len };
 		bool have = false;
 		for (size_t j = 0; j < u->applied.nunreachable; j++)
 			have |= same_prefix(&u->applied.unreachable[j], &p.addr, p.len);
@@ -183,7 +183,7 @@ static int apply(struct uplink *u, const struct pd_lease *l, double now)
 		for (size_t j = 0; j < u->applied.naddresses; j++)
 			have |= memcmp(&u->applied.addresses[j].addr, &e->addr, 16) == 0;
 		if (!have && u->applied.naddresses < APPLIED_MAX)
-			u->applied.addresses[u->applied.naddresses++] = (struct prefix6){ e->addr, 128 };
+			u->applied.addresses[u->applied.naddresses++] = (struct arbor_prefix6){ e->addr, 128 };
 	}
 	return 0;
 }

@@ -61,7 +61,7 @@ static void records(const cJSON *doc)
 	static struct server6_spec spec;
 	static struct pool6_spec pool;
 	struct pd_server s;
-	prefix6_parse("2001:db8::/32", &pool.prefix);
+	arbor_prefix6_parse("2001:db8::/32", &pool.prefix);
 	pool.delegated_length = 56;
 	spec.pools = &pool;
 	spec.npools = 1;

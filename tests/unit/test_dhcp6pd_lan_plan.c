@@ -28,10 +28,10 @@ static bool eq6(const struct in6_addr *a, const char *s)
 	struct in6_addr b = a6(s);
 	return memcmp(a, &b, 16) == 0;
 }
-static struct prefix6 p6(const char *s)
+static struct arbor_prefix6 p6(const char *s)
 {
-	struct prefix6 p;
-	if (!prefix6_parse(s, &p))
+	struct arbor_prefix6 p;
+	if (!arbor_prefix6_parse(s, &p))
 		memset(&p, 0xff, sizeof p);
 	return p;
 }
@@ -89,18 +89,18 @@ static void test_numbering(void)
 	CHECK(eq6(&out.cur[0].router, "fd5a:965f:8fee:1:ec05:56f3:2d08:73cb") &&
 		      eq6(&out.cur[1].router, "2001:db8:100:1:ec05:56f3:2d08:73cb"),
 	      "router addresses: the derived interface id of the machine (addressing.md vectors)");
-	struct prefix6 sub;
+	struct arbor_prefix6 sub;
 	char why[96];
-	struct prefix6 d60 = p6("2001:db8:100:10::/60");
+	struct arbor_prefix6 d60 = p6("2001:db8:100:10::/60");
 	CHECK(lan_subnet_of(&d60, 15, &sub, why, sizeof why) && eq6(&sub.addr, "2001:db8:100:1f::"),
 	      "subnet id 15 of a /60");
 	CHECK(!lan_subnet_of(&d60, 16, &sub, why, sizeof why) && strstr(why, "does not fit"), "subnet id 16 does not fit a /60");
-	struct prefix6 d48 = p6("2001:db8:100::/48");
+	struct arbor_prefix6 d48 = p6("2001:db8:100::/48");
 	CHECK(lan_subnet_of(&d48, 65535, &sub, why, sizeof why) && eq6(&sub.addr, "2001:db8:100:ffff::"),
 	      "any subnet id fits a /48");
-	struct prefix6 d64 = p6("2001:db8:100:5::/64");
+	struct arbor_prefix6 d64 = p6("2001:db8:100:5::/64");
 	CHECK(!lan_subnet_of(&d64, 1, &sub, why, sizeof why), "a /64 has room for no subnet id");
-	struct prefix6 d72 = p6("2001:db8:100:5:8000::/72");
+	struct arbor_prefix6 d72 = p6("2001:db8:100:5:8000::/72");
 	CHECK(!lan_subnet_of(&d72, 1, &sub, why, sizeof why) && strstr(why, "longer"), "a /72 is longer than a /64");
 	deleg[1] = (struct lan_delegation){ d60, T0 + 100, T0 + 200 };
 	in.ndeleg = 2;

@@ -28,16 +28,16 @@ static struct in6_addr a6(const char *s)
 	inet_pton(AF_INET6, s, &a);
 	return a;
 }
-static struct prefix6 p6(const char *s)
+static struct arbor_prefix6 p6(const char *s)
 {
-	struct prefix6 p;
-	if (!prefix6_parse(s, &p))
+	struct arbor_prefix6 p;
+	if (!arbor_prefix6_parse(s, &p))
 		memset(&p, 0xff, sizeof p);
 	return p;
 }
-static bool is(const struct prefix6 *p, const char *s)
+static bool is(const struct arbor_prefix6 *p, const char *s)
 {
-	struct prefix6 q = p6(s);
+	struct arbor_prefix6 q = p6(s);
 	return p->len == q.len && memcmp(&p->addr, &q.addr, 16) == 0;
 }
 
@@ -70,7 +70,7 @@ static const struct dhcp6_message *msg(struct msgspec s)
 	if (!s.no_pd) {
 		dhcp6_open_ia(&b, DHCP6_OPT_IA_PD, s.iaid ? s.iaid : 1, 0, 0);
 		if (s.hint) {
-			struct prefix6 h = p6(s.hint);
+			struct arbor_prefix6 h = p6(s.hint);
 			dhcp6_put_iaprefix(&b, &h.addr, h.len, 0, 0, -1, NULL);
 		}
 		dhcp6_close(&b);
@@ -136,12 +136,12 @@ static void test_solicit_request(void)
 	CHECK(D.nchanges == 0 && S.table.offered == 1, "an offer is held, nothing to journal");
 	CHECK(a->e[0].preferred == 2700 && a->e[0].valid == 5400 && a->t1 == 1350 && a->t2 == 2160,
 	      "lifetimes, T1 0.5 and T2 0.8 of the preferred lifetime");
-	struct prefix6 offered = a->e[0].prefix;
+	struct arbor_prefix6 offered = a->e[0].prefix;
 	char text[64];
 	handle(msg((struct msgspec){ .type = DHCP6_SOLICIT, .client = 2 }), VIA2, T0);
-	CHECK(pd_answer() && !is(&pd_answer()->e[0].prefix, prefix6_format(&offered, text, sizeof text)),
+	CHECK(pd_answer() && !is(&pd_answer()->e[0].prefix, arbor_prefix6_format(&offered, text, sizeof text)),
 	      "another router is offered another block");
-	prefix6_format(&offered, text, sizeof text);
+	arbor_prefix6_format(&offered, text, sizeof text);
 	handle(msg((struct msgspec){ .type = DHCP6_REQUEST, .client = 1, .hint = text, .server = SERVER_DUID,
 				     .server_len = sizeof SERVER_DUID }),
 	       VIA1, T0 + 1);
@@ -197,9 +197,9 @@ static void test_renew_rebind_release(void)
 	spec_literal("2001:db8:100::/40", 56);
 	pd_server_init(&S, &H.spec, SERVER_DUID, sizeof SERVER_DUID);
 	handle(msg((struct msgspec){ .type = DHCP6_SOLICIT, .client = 1, .rapid = true }), VIA1, T0);
-	struct prefix6 p = D.changes[0].b.prefix;
+	struct arbor_prefix6 p = D.changes[0].b.prefix;
 	char text[64];
-	prefix6_format(&p, text, sizeof text);
+	arbor_prefix6_format(&p, text, sizeof text);
 	handle(msg((struct msgspec){ .type = DHCP6_RENEW, .client = 1, .hint = text, .server = SERVER_DUID, .server_len = sizeof SERVER_DUID }), VIA1, T0 + 1000);
 	CHECK(D.reply == DHCP6_REPLY && D.nchanges == 1 && D.changes[0].kind == PD_CHANGE_RENEWED &&
 		      !D.changes[0].route_add && D.changes[0].b.valid_until == T0 + 1000 + 5400 && D.changes[0].b.starts == T0,
@@ -288,9 +288,9 @@ static void test_from_delegation(void)
 	pd_server_init(&S, &H.spec, SERVER_DUID, sizeof SERVER_DUID);
 	handle(msg((struct msgspec){ .type = DHCP6_SOLICIT, .client = 1, .rapid = true }), VIA1, T0);
 	CHECK(pd_answer() && pd_answer()->status == DHCP6_STATUS_NO_PREFIX_AVAIL, "nothing delegated to us: NoPrefixAvail");
-	struct prefix6 up = p6("2001:db8:100::/56");
+	struct arbor_prefix6 up = p6("2001:db8:100::/56");
 	pd_server_set_delegation(&S, "wan0", &up, T0 + 1000, T0 + 2000, T0, collect, NULL);
-	struct prefix6 lan = p6("2001:db8:100:1::/64");
+	struct arbor_prefix6 lan = p6("2001:db8:100:1::/64");
 	pd_server_set_excluded(&S, &lan, 1);
 	CHECK(pd_server_capacity(&S) == 16, "a /56 in /60s");
 	handle(msg((struct msgspec){ .type = DHCP6_SOLICIT, .client = 1, .rapid = true }), VIA1, T0);
@@ -301,7 +301,7 @@ static void test_from_delegation(void)
 	handle(msg((struct msgspec){ .type = DHCP6_SOLICIT, .client = 2, .hint = "2001:db8:100::/60", .rapid = true }), VIA1, T0);
 	CHECK(D.nchanges == 1 && !is(&D.changes[0].b.prefix, "2001:db8:100::/60"), "a hint for the excluded block is not taken");
 	/* the ISP renumbers */
-	struct prefix6 up2 = p6("2001:db8:300::/56");
+	struct arbor_prefix6 up2 = p6("2001:db8:300::/56");
 	ngot = 0;
 	pd_server_set_delegation(&S, "wan0", &up2, T0 + 100 + 1000, T0 + 100 + 2000, T0 + 100, collect, NULL);
 	CHECK(ngot == 2 && got[0].kind == PD_CHANGE_EXPIRED && got[0].route_del &&
