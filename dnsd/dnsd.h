@@ -41,6 +41,12 @@ struct dnsd {
 	bool started;
 };
 
+struct zone_db;
+/* Adds a reverse zone with dnsd's SOA settings and ns.<zone> as its name server:
+ * the zone's index, or a negative errno with err. */
+int dnsd_add_reverse_zone(const struct dnsd *h, struct zone_db *db, const char *apex, int64_t now, char *err,
+			  size_t errlen);
+
 /* The zone copy the main loop answers from (the first serving thread's: only the
  * main loop writes the copies, so it reads them without a lock). */
 const struct zone_db *dnsd_main_db(const struct dnsd *h);

@@ -1,6 +1,6 @@
 /* Gathering the record sources' inputs (gather.h). Leases come from dhcp4d's
- * contract (lease_feed.h); the sources that depend on them are rebuilt when the
- * feed says they changed or a lease ended. */
+ * contract (lease_feed.h), prefixes from dhcp6pd's (prefix_feed.h); the sources
+ * that depend on them are rebuilt when a feed says they changed or one ended. */
 #include "gather.h"
 
 #include <errno.h>
@@ -18,6 +18,7 @@
 #include "lease_feed.h"
 #include "log.h"
 #include "netlink.h"
+#include "prefix_feed.h"
 #include "sources.h"
 #include "subnet_ids.h"
 #include "udp_serving.h"
@@ -36,15 +37,23 @@ static const struct {
 	{ GATHER_INTERFACES, ZONE_SOURCE_INTERFACES, sources_interfaces },
 	{ GATHER_CHILDREN, ZONE_SOURCE_CHILDREN, sources_children },
 	{ GATHER_LEASES, ZONE_SOURCE_LEASES, sources_leases },
+	{ GATHER_PREFIXES, ZONE_SOURCE_PREFIXES, sources_prefixes },
 };
 
 struct gather {
 	struct dnsd *h;
 	struct arbor_nl *nl;
 	struct arbor_subnet_ids subnet_ids;
-	const char **reverse; /* h->reverse as the sources take it */
+	const char **reverse; /* h->reverse and the delegated prefixes' zones, as the sources take them */
+	size_t nreverse;
+	/* The reverse zones of the prefixes the uplinks hold (sources.h), served
+	 * while they are held. */
+	char (*delegated)[ARBOR_DNS_NAME_TEXT_MAX];
+	size_t ndelegated;
 	struct lease_feed *leases;
 	char *lease_socket;   /* what the feed follows (NULL: nothing) */
+	struct prefix_feed *prefixes;
+	char *prefix_socket;
 	uint64_t source_errors;
 	char last_source_error[256];
 };
@@ -117,6 +126,123 @@ static int read_interfaces(struct gather *g, struct iface_addr **out, size_t *n)
 	return 0;
 }
 
+static bool holds(char (*list)[ARBOR_DNS_NAME_TEXT_MAX], size_t n, const char *apex)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(list[i], apex) == 0)
+			return true;
+	return false;
+}
+
+/* The delegated prefixes' reverse zones as they should be now: how many. */
+static size_t wanted_zones(const struct gather *g, char (**out)[ARBOR_DNS_NAME_TEXT_MAX])
+{
+	const struct prefix_set *s = g->prefixes ? prefix_feed_prefixes(g->prefixes) : NULL;
+	size_t n = 0, cap = s ? s->ndelegations * SOURCES_PREFIX_ZONES_MAX : 0;
+	*out = xcalloc(cap + 1, sizeof **out);
+	for (size_t i = 0; s && i < s->ndelegations; i++) {
+		char one[SOURCES_PREFIX_ZONES_MAX][ARBOR_DNS_NAME_TEXT_MAX];
+		int k = sources_reverse_apexes_prefix(&s->delegations[i].prefix, one, SOURCES_PREFIX_ZONES_MAX);
+		for (int j = 0; j < k; j++)
+			if (!holds(*out, n, one[j]))
+				memcpy((*out)[n++], one[j], sizeof one[j]);
+	}
+	return n;
+}
+
+/* The reverse zones the sources write PTR records into: the configured ones and
+ * the delegated prefixes' in list. */
+static void set_reverse(struct gather *g, char (*list)[ARBOR_DNS_NAME_TEXT_MAX], size_t n)
+{
+	const struct dnsd *h = g->h;
+	free(g->reverse);
+	g->reverse = xcalloc(h->nreverse + n + 1, sizeof *g->reverse);
+	for (size_t i = 0; i < h->nreverse; i++)
+		g->reverse[i] = h->reverse[i];
+	for (size_t i = 0; i < n; i++)
+		g->reverse[h->nreverse + i] = list[i];
+	g->nreverse = h->nreverse + n;
+}
+
+/* Adds the zones of want that are not served yet to every copy (one that cannot
+ * be added, or that is served already as a configured zone, leaves want); the
+ * sources take want from now on. Returns whether the zones change (then every
+ * source is rebuilt: their PTR records follow the reverse zones). */
+static bool add_delegated_zones(struct gather *g, char (*want)[ARBOR_DNS_NAME_TEXT_MAX], size_t *nwant)
+{
+	struct dnsd *h = g->h;
+	int64_t now = (int64_t)arbor_time_wall();
+	size_t k = 0;
+	for (size_t i = 0; i < *nwant; i++) {
+		if (holds(g->delegated, g->ndelegated, want[i])) {
+			memmove(want[k++], want[i], sizeof want[i]);
+			continue;
+		}
+		int rc = 0;
+		char err[256] = "";
+		for (unsigned t = 0; rc >= 0 && t < udp_serving_threads(h->udp); t++)
+			rc = dnsd_add_reverse_zone(h, udp_serving_db(h->udp, t), want[i], now, err, sizeof err);
+		if (rc < 0) {
+			if (rc != -EEXIST)
+				log_warn("zone %s: %s", want[i], err);
+			continue;
+		}
+		memmove(want[k++], want[i], sizeof want[i]);
+		if (!h->started)
+			continue;
+		cJSON *data = cJSON_CreateObject();
+		cJSON_AddStringToObject(data, "zone", want[k - 1]);
+		arbor_event_emit(arbor_daemon_events(h->d), "zone.added", "info", want[k - 1], data,
+				 "%s added: a delegated prefix's reverse zone", want[k - 1]);
+	}
+	*nwant = k;
+	bool change = k != g->ndelegated;
+	for (size_t i = 0; i < k; i++)
+		change |= !holds(g->delegated, g->ndelegated, want[i]);
+	if (change)
+		set_reverse(g, want, k);
+	return change;
+}
+
+/* Removes the zones of g->delegated that are not in want (their records are gone
+ * already) from every copy, with a zone.removed event; then want is what is
+ * served (and what could not be removed: a record a source still holds there). */
+static void remove_delegated_zones(struct gather *g, char (*want)[ARBOR_DNS_NAME_TEXT_MAX], size_t nwant)
+{
+	struct dnsd *h = g->h;
+	int64_t now = (int64_t)arbor_time_wall();
+	want = xreallocarray(want, nwant + g->ndelegated + 1, sizeof *want);
+	for (size_t i = 0; i < g->ndelegated; i++) {
+		if (holds(want, nwant, g->delegated[i]))
+			continue;
+		uint8_t apex[ARBOR_DNS_NAME_WIRE_MAX];
+		int len = arbor_dns_name_from_text(g->delegated[i], apex, sizeof apex);
+		int rc = 0;
+		for (unsigned t = 0; len > 0 && t < udp_serving_threads(h->udp); t++) {
+			struct zone_db *db = udp_serving_db(h->udp, t);
+			int z = zone_db_zone_find(db, apex, (size_t)len);
+			if (z >= 0)
+				rc = zone_db_remove_zone(db, (size_t)z, now, NULL);
+		}
+		if (rc < 0) {
+			log_warn("zone %s: cannot remove it (%s)", g->delegated[i], strerror(-rc));
+			memcpy(want[nwant++], g->delegated[i], sizeof want[0]);
+			continue;
+		}
+		if (!h->started)
+			continue;
+		cJSON *data = cJSON_CreateObject();
+		cJSON_AddStringToObject(data, "zone", g->delegated[i]);
+		cJSON_AddStringToObject(data, "reason", "the delegated prefix is no longer held");
+		arbor_event_emit(arbor_daemon_events(h->d), "zone.removed", "info", g->delegated[i], data,
+				 "%s removed: the delegated prefix is no longer held", g->delegated[i]);
+	}
+	free(g->delegated);
+	g->delegated = want;
+	g->ndelegated = nwant;
+	set_reverse(g, g->delegated, g->ndelegated);
+}
+
 /* One zone.updated event per zone whose content changed. */
 static void announce(struct gather *g, const bool *changed, size_t nzones, const char *why)
 {
@@ -138,12 +264,25 @@ static void announce(struct gather *g, const bool *changed, size_t nzones, const
 void gather_refresh(struct gather *g, unsigned sources, const char *why)
 {
 	struct dnsd *h = g->h;
+	char (*want)[ARBOR_DNS_NAME_TEXT_MAX] = NULL;
+	size_t nwant = 0;
+	bool zones_change = false;
+	udp_serving_lock_all(h->udp);
+	if (sources & GATHER_PREFIXES) {
+		nwant = wanted_zones(g, &want);
+		zones_change = add_delegated_zones(g, want, &nwant);
+		if (zones_change)
+			sources = GATHER_ALL; /* every source's PTR records follow the zones */
+	}
+	udp_serving_unlock_all(h->udp);
 	struct iface_addr *ifaces = NULL;
 	size_t nifaces = 0;
 	if (sources & GATHER_INTERFACES)
 		read_interfaces(g, &ifaces, &nifaces);
 	size_t nleases = 0;
 	const struct dhcp_lease *leases = g->leases ? lease_feed_leases(g->leases, &nleases) : NULL;
+	const struct prefix_set *prefixes = g->prefixes ? prefix_feed_prefixes(g->prefixes) : NULL;
+	int64_t now = (int64_t)arbor_time_wall();
 	struct dnsd_world w = {
 		.cfg = h->cfg,
 		.zone = h->zone,
@@ -152,12 +291,14 @@ void gather_refresh(struct gather *g, unsigned sources, const char *why)
 		.nifaces = nifaces,
 		.leases = leases,
 		.nleases = nleases,
+		.prefixes = prefixes ? prefixes->lans : NULL,
+		.nprefixes = prefixes ? prefixes->nlans : 0,
+		.now = now,
 		.subnet_id = subnet_id_of,
 		.ctx = g,
 		.reverse_apexes = g->reverse,
-		.nreverse = h->nreverse,
+		.nreverse = g->nreverse,
 	};
-	int64_t now = (int64_t)arbor_time_wall();
 	unsigned nthreads = udp_serving_threads(h->udp);
 	size_t nzones = zone_db_zone_count(udp_serving_db(h->udp, 0));
 	/* Whether each zone changed (the same in every copy: the copies get the same inputs). */
@@ -190,6 +331,13 @@ void gather_refresh(struct gather *g, unsigned sources, const char *why)
 		announce(g, changed_any, nzones, why);
 	free(changed);
 	free(changed_any);
+	if (zones_change) {
+		udp_serving_lock_all(h->udp);
+		remove_delegated_zones(g, want, nwant);
+		udp_serving_unlock_all(h->udp);
+	} else {
+		free(want);
+	}
 }
 
 static void on_leases_changed(void *ctx, const char *why)
@@ -197,42 +345,57 @@ static void on_leases_changed(void *ctx, const char *why)
 	gather_refresh(ctx, GATHER_FROM_LEASES, why);
 }
 
-/* dhcp4d's socket as configured: NULL for none. */
-static char *lease_socket_of(struct gather *g)
+static void on_prefixes_changed(void *ctx, const char *why)
 {
-	const char *s = g->h->cfg->dhcp4d_socket;
-	if (s && s[0] == '\0')
+	gather_refresh(ctx, GATHER_PREFIXES, why);
+}
+
+/* A daemon's socket as configured (NULL: <runtime-dir>/<name>.sock): NULL for none. */
+static char *socket_of(struct gather *g, const char *configured, const char *name)
+{
+	if (configured && configured[0] == '\0')
 		return NULL;
-	return s ? xstrdup(s) : xasprintf("%s/dhcp4d.sock", arbor_daemon_runtime_dir(g->h->d));
+	return configured ? xstrdup(configured) : xasprintf("%s/%s.sock", arbor_daemon_runtime_dir(g->h->d), name);
+}
+
+/* Whether the feed at *held follows socket already; if not, *held becomes socket
+ * (taken) and the caller starts a new feed. */
+static bool same_socket(char **held, char *socket, bool running)
+{
+	bool same = (socket == NULL && *held == NULL) || (socket && *held && strcmp(socket, *held) == 0);
+	if (running && same) {
+		free(socket);
+		return true;
+	}
+	free(*held);
+	*held = socket;
+	return false;
 }
 
 void gather_follow_leases(struct gather *g)
 {
-	char *socket = lease_socket_of(g);
-	bool same = (socket == NULL && g->lease_socket == NULL) ||
-		    (socket && g->lease_socket && strcmp(socket, g->lease_socket) == 0);
-	if (g->leases && same) {
-		free(socket);
-		return;
+	struct event_base *base = arbor_daemon_base(g->h->d);
+	if (!same_socket(&g->lease_socket, socket_of(g, g->h->cfg->dhcp4d_socket, "dhcp4d"), g->leases != NULL)) {
+		lease_feed_free(g->leases);
+		g->leases = lease_feed_new(base, g->lease_socket, on_leases_changed, g);
 	}
-	lease_feed_free(g->leases);
-	free(g->lease_socket);
-	g->lease_socket = socket;
-	g->leases = lease_feed_new(arbor_daemon_base(g->h->d), socket, on_leases_changed, g);
+	if (!same_socket(&g->prefix_socket, socket_of(g, g->h->cfg->dhcp6pd_socket, "dhcp6pd"), g->prefixes != NULL)) {
+		prefix_feed_free(g->prefixes);
+		g->prefixes = prefix_feed_new(base, g->prefix_socket, on_prefixes_changed, g);
+	}
 }
 
 void gather_reread_leases(struct gather *g)
 {
 	lease_feed_resync(g->leases);
+	prefix_feed_resync(g->prefixes);
 }
 
 struct gather *gather_new(struct dnsd *h, char *err, size_t errlen)
 {
 	struct gather *g = xcalloc(1, sizeof *g);
 	g->h = h;
-	g->reverse = xcalloc(h->nreverse + 1, sizeof *g->reverse);
-	for (size_t i = 0; i < h->nreverse; i++)
-		g->reverse[i] = h->reverse[i];
+	set_reverse(g, NULL, 0);
 	if (arbor_subnet_ids_load(&g->subnet_ids, arbor_daemon_state_dir(h->d), ARBOR_SUBNET_IDS_FILE, err, errlen) < 0) {
 		gather_free(g);
 		return NULL;
@@ -251,9 +414,12 @@ void gather_free(struct gather *g)
 		return;
 	lease_feed_free(g->leases);
 	free(g->lease_socket);
+	prefix_feed_free(g->prefixes);
+	free(g->prefix_socket);
 	arbor_nl_close(g->nl);
 	arbor_subnet_ids_free(&g->subnet_ids);
 	free(g->reverse);
+	free(g->delegated);
 	free(g);
 }
 
@@ -265,6 +431,10 @@ void gather_status(const struct gather *g, cJSON *obj)
 	arbor_json_add_int(obj, "leases", (long long)n);
 	if (g->leases)
 		lease_feed_status(g->leases, obj);
+	const struct prefix_set *p = g->prefixes ? prefix_feed_prefixes(g->prefixes) : NULL;
+	arbor_json_add_int(obj, "prefixes", p ? (long long)p->nlans : 0);
+	if (g->prefixes)
+		prefix_feed_status(g->prefixes, obj);
 }
 
 bool gather_failed(const struct gather *g, const char **last_error)

@@ -81,17 +81,16 @@ static void dnsd_free(struct dnsd *h)
 	free(h);
 }
 
-/* The zones: the machine's own, each configured reverse zone, and the ULA /48's
- * ip6.arpa zone when the machine id is known. */
-static int add_zones(struct dnsd *h, struct zone_db *db, char *err, size_t errlen)
+static struct zone_soa zone_soa_of(const struct dnsd_config *cfg)
 {
-	const struct dnsd_config *cfg = h->cfg;
-	struct zone_soa soa = { .mname = NULL, .rname = NULL, .refresh = cfg->soa_refresh, .retry = cfg->soa_retry,
-				.expire = cfg->soa_expire, .minimum = cfg->soa_minimum, .ttl = cfg->ttl };
-	int64_t now = (int64_t)arbor_time_wall();
-	const char *ns_rel[] = { "ns" };
-	if (zone_db_add_zone(db, h->zone, &soa, ns_rel, 1, now, err, errlen) < 0)
-		return -1;
+	return (struct zone_soa){ .refresh = cfg->soa_refresh, .retry = cfg->soa_retry, .expire = cfg->soa_expire,
+				  .minimum = cfg->soa_minimum, .ttl = cfg->ttl };
+}
+
+int dnsd_add_reverse_zone(const struct dnsd *h, struct zone_db *db, const char *apex, int64_t now, char *err,
+			  size_t errlen)
+{
+	struct zone_soa soa = zone_soa_of(h->cfg);
 	char ns_abs[ARBOR_DNS_NAME_TEXT_MAX + 4];
 	snprintf(ns_abs, sizeof ns_abs, "ns.%s", h->zone);
 	const char *ns[] = { ns_abs };
@@ -99,8 +98,21 @@ static int add_zones(struct dnsd *h, struct zone_db *db, char *err, size_t errle
 	snprintf(rname, sizeof rname, "hostmaster.%s", h->zone);
 	soa.mname = ns_abs;
 	soa.rname = rname;
+	return zone_db_add_zone(db, apex, &soa, ns, 1, now, err, errlen);
+}
+
+/* The zones: the machine's own, each configured reverse zone, and the ULA /48's
+ * ip6.arpa zone when the machine id is known. (The delegated prefixes' come and
+ * go with them: gather.c.) */
+static int add_zones(struct dnsd *h, struct zone_db *db, char *err, size_t errlen)
+{
+	struct zone_soa soa = zone_soa_of(h->cfg);
+	int64_t now = (int64_t)arbor_time_wall();
+	const char *ns_rel[] = { "ns" };
+	if (zone_db_add_zone(db, h->zone, &soa, ns_rel, 1, now, err, errlen) < 0)
+		return -1;
 	for (size_t i = 0; i < h->nreverse; i++)
-		if (zone_db_add_zone(db, h->reverse[i], &soa, ns, 1, now, err, errlen) < 0)
+		if (dnsd_add_reverse_zone(h, db, h->reverse[i], now, err, errlen) < 0)
 			return -1;
 	return 0;
 }

@@ -1,6 +1,7 @@
 /* The record sources: config (static records, the name server's own addresses,
  * declared hosts), interfaces (<ifname>.<zone>), children (delegations with glue)
- * and leases (<host>.<ifname>.<zone> from dhcp4d). Each also writes the PTR
+ * leases (<host>.<ifname>.<zone> from dhcp4d) and prefixes (the same names on
+ * dhcp6pd's delegated /64s). Each also writes the PTR
  * records for its addresses that fall inside a reverse zone we serve. */
 #include "sources.h"
 
@@ -138,22 +139,44 @@ int sources_reverse_apex_v4(const struct dnsd_net *net, char *out, size_t len)
 	}
 }
 
+/* The ip6.arpa name of the first nibbles nibbles of a. */
+static int nibble_apex(const uint8_t *a, unsigned nibbles, char *out, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t k = 0;
+	for (int i = (int)nibbles - 1; i >= 0; i--) {
+		if (k + 3 > len)
+			return -ENOSPC;
+		out[k++] = hex[i % 2 ? a[i / 2] & 15 : a[i / 2] >> 4];
+		out[k++] = '.';
+	}
+	return snprintf(out + k, len - k, "ip6.arpa.") < (int)(len - k) ? 0 : -ENOSPC;
+}
+
 int sources_reverse_apex_ula(const char *machine_id, char *out, size_t len)
 {
 	struct in6_addr p;
 	if (arbor_addr_machine_prefix(machine_id, &p) != 0)
 		return -EINVAL;
-	static const char hex[] = "0123456789abcdef";
-	size_t k = 0;
-	for (int i = 5; i >= 0; i--) {
-		if (k + 5 > len)
+	return nibble_apex(p.s6_addr, 12, out, len);
+}
+
+int sources_reverse_apexes_prefix(const struct arbor_prefix6 *p, char (*out)[ARBOR_DNS_NAME_TEXT_MAX], size_t max)
+{
+	if (p->len == 0 || p->len > 64)
+		return -EINVAL;
+	unsigned aligned = (p->len + 3u) / 4 * 4, extra = aligned - p->len, n = 1u << extra;
+	if (n > max)
+		return -ENOSPC;
+	for (unsigned k = 0; k < n; k++) {
+		struct in6_addr a = p->addr;
+		for (unsigned b = 0; b < extra; b++)
+			if ((k >> (extra - 1 - b)) & 1)
+				a.s6_addr[(p->len + b) / 8] |= (uint8_t)(0x80 >> ((p->len + b) % 8));
+		if (nibble_apex(a.s6_addr, aligned / 4, out[k], ARBOR_DNS_NAME_TEXT_MAX) < 0)
 			return -ENOSPC;
-		out[k++] = hex[p.s6_addr[i] & 15];
-		out[k++] = '.';
-		out[k++] = hex[p.s6_addr[i] >> 4];
-		out[k++] = '.';
 	}
-	return snprintf(out + k, len - k, "ip6.arpa.") < (int)(len - k) ? 0 : -ENOSPC;
+	return (int)n;
 }
 
 static bool is_loopback(const struct sockaddr_storage *ss)
@@ -337,6 +360,16 @@ int sources_children(const struct dnsd_world *w, struct record_list *out, char *
 	return 0;
 }
 
+/* Whether a lease's name is a child's: the child's own zone answers for it. */
+static bool lease_delegated(const struct dnsd_world *w, const struct dhcp_lease *l)
+{
+	for (size_t c = 0; c < w->cfg->nchildren; c++)
+		if (strcmp(w->cfg->children[c].interface, l->interface) == 0 &&
+		    strcasecmp(w->cfg->children[c].name, l->hostname) == 0)
+			return true;
+	return false;
+}
+
 int sources_leases(const struct dnsd_world *w, struct record_list *out, char *err, size_t errlen)
 {
 	char owner[ARBOR_DNS_NAME_TEXT_MAX + 160];
@@ -344,11 +377,7 @@ int sources_leases(const struct dnsd_world *w, struct record_list *out, char *er
 		const struct dhcp_lease *l = &w->leases[i];
 		if (!dns_label(l->hostname) || !dns_label(l->interface))
 			continue;
-		bool delegated = false;
-		for (size_t c = 0; c < w->cfg->nchildren; c++)
-			delegated |= strcmp(w->cfg->children[c].interface, l->interface) == 0 &&
-				     strcasecmp(w->cfg->children[c].name, l->hostname) == 0;
-		if (delegated)
+		if (lease_delegated(w, l))
 			continue; /* the child's own zone answers for its name */
 		char sub[ARBOR_DNS_NAME_TEXT_MAX + 80];
 		if (join(sub, sizeof sub, l->interface, w->zone) < 0 || join(owner, sizeof owner, l->hostname, sub) < 0)
@@ -357,6 +386,60 @@ int sources_leases(const struct dnsd_world *w, struct record_list *out, char *er
 			return -EINVAL;
 		if (add_derived(w, out, owner, l->interface, l->hostname, w->cfg->ttl, err, errlen) < 0)
 			return -EINVAL;
+	}
+	return 0;
+}
+
+/* No longer than the prefix stays valid. */
+static uint32_t prefix_ttl(const struct dnsd_world *w, const struct lan_prefix *p)
+{
+	double left = p->valid_until - (double)w->now;
+	if (left >= (double)w->cfg->ttl)
+		return w->cfg->ttl;
+	return left > 0 ? (uint32_t)left : 0;
+}
+
+/* owner AAAA the /64 + host_id's interface id. */
+static int add_on_prefix(const struct dnsd_world *w, struct record_list *l, const char *owner,
+			 const struct lan_prefix *p, const char *host_id, char *err, size_t errlen)
+{
+	uint8_t iid[8];
+	if (host_id == NULL || p->prefix.len != 64 || arbor_addr_interface_id(host_id, iid) != 0)
+		return 0;
+	struct in6_addr a = p->prefix.addr;
+	memcpy(a.s6_addr + 8, iid, 8);
+	return add_address(w, l, owner, AF_INET6, a.s6_addr, prefix_ttl(w, p), err, errlen);
+}
+
+int sources_prefixes(const struct dnsd_world *w, struct record_list *out, char *err, size_t errlen)
+{
+	const struct dnsd_config *cfg = w->cfg;
+	char sub[ARBOR_DNS_NAME_TEXT_MAX + 80], owner[ARBOR_DNS_NAME_TEXT_MAX + 160];
+	for (size_t i = 0; i < w->nprefixes; i++) {
+		const struct lan_prefix *p = &w->prefixes[i];
+		if (!dns_label(p->interface) || join(sub, sizeof sub, p->interface, w->zone) < 0)
+			continue;
+		bool wanted = cfg->interfaces == NULL;
+		for (size_t k = 0; cfg->interfaces && k < cfg->ninterfaces; k++)
+			wanted |= strcmp(cfg->interfaces[k], p->interface) == 0;
+		if (wanted && p->has_router &&
+		    add_address(w, out, sub, AF_INET6, p->router.s6_addr, prefix_ttl(w, p), err, errlen) < 0)
+			return -EINVAL;
+		for (size_t k = 0; k < cfg->nhosts; k++) {
+			const struct dnsd_host_spec *h = &cfg->hosts[k];
+			if (strcmp(h->interface, p->interface) != 0 || join(owner, sizeof owner, h->name, sub) < 0)
+				continue;
+			if (add_on_prefix(w, out, owner, p, h->host_id, err, errlen) < 0)
+				return -EINVAL;
+		}
+		for (size_t k = 0; k < w->nleases; k++) {
+			const struct dhcp_lease *l = &w->leases[k];
+			if (strcmp(l->interface, p->interface) != 0 || !dns_label(l->hostname) || lease_delegated(w, l) ||
+			    join(owner, sizeof owner, l->hostname, sub) < 0)
+				continue;
+			if (add_on_prefix(w, out, owner, p, l->hostname, err, errlen) < 0)
+				return -EINVAL;
+		}
 	}
 	return 0;
 }

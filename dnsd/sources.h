@@ -1,5 +1,6 @@
 /* What each record source contributes, computed from the world as dnsd sees it
- * (config, the machine's interfaces, dhcp4d's leases, the derived IPv6 addresses).
+ * (config, the machine's interfaces, dhcp4d's leases, dhcp6pd's prefixes, the
+ * derived IPv6 addresses).
  * Pure: main.c gathers the inputs (netlink, files) and hands each source's list to
  * zone_db_replace_source, so a source can be withdrawn whole. */
 #pragma once
@@ -8,8 +9,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dns_wire.h"
 #include "dnsd_config.h"
 #include "lease_set.h"
+#include "prefix_set.h"
 #include "zone.h"
 
 /* A growing list of records that owns its bytes. */
@@ -38,6 +41,9 @@ struct dnsd_world {
 	size_t nifaces;
 	const struct dhcp_lease *leases; /* dhcp4d's committed, bound leases */
 	size_t nleases;
+	const struct lan_prefix *prefixes; /* dhcp6pd's global LAN /64s, valid now */
+	size_t nprefixes;
+	int64_t now; /* wall clock: records on a prefix live no longer than it */
 	/* Subnet id of an interface name for hosts, leases and children (< 0: none). */
 	int (*subnet_id)(void *ctx, const char *ifname);
 	void *ctx;
@@ -50,9 +56,20 @@ struct dnsd_world {
  * with a machine id, its ULA /48 ("e.e.f.8.f.5.6.9.a.5.d.f.ip6.arpa."). */
 int sources_reverse_apex_v4(const struct dnsd_net *net, char *out, size_t len);
 int sources_reverse_apex_ula(const char *machine_id, char *out, size_t len);
+/* The ip6.arpa zones that make up a delegated prefix (1 to 64 bits): one for a
+ * length on a nibble boundary ("0.0.1.0.8.b.d.0.1.0.0.2.ip6.arpa." for
+ * 2001:db8:100::/56), else the 2, 4 or 8 on the next boundary. Returns how many
+ * (at most max), -EINVAL, -ENOSPC. */
+#define SOURCES_PREFIX_ZONES_MAX 8
+int sources_reverse_apexes_prefix(const struct arbor_prefix6 *p, char (*out)[ARBOR_DNS_NAME_TEXT_MAX], size_t max);
 
 /* Each returns 0 or -EINVAL with a message naming the record. */
 int sources_config(const struct dnsd_world *w, struct record_list *out, char *err, size_t errlen);
 int sources_interfaces(const struct dnsd_world *w, struct record_list *out, char *err, size_t errlen);
 int sources_children(const struct dnsd_world *w, struct record_list *out, char *err, size_t errlen);
 int sources_leases(const struct dnsd_world *w, struct record_list *out, char *err, size_t errlen);
+/* On each LAN's delegated /64 (dhcp6pd's): <ifname>.<zone> at dhcp6pd's router
+ * address, and each declared host and lease host on that LAN at the /64 plus its
+ * derived interface id (the same one as in its ULA address). TTLs are capped at
+ * what is left of the prefix's valid lifetime. */
+int sources_prefixes(const struct dnsd_world *w, struct record_list *out, char *err, size_t errlen);

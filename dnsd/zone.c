@@ -195,7 +195,7 @@ static struct zone_index *compile(const struct zone_db *db, const struct source 
 			const struct src_rec *rec = &s->recs[r];
 			int z = zone_of(db, rec->owner, rec->owner_len);
 			if (z < 0)
-				abort(); /* checked when the batch came in, and zones are never removed */
+				abort(); /* checked when the batch came in, and when a zone is removed */
 			in[k++] = (struct zidx_input){ .owner = rec->owner, .key = rec->key, .owner_len = rec->owner_len,
 						       .zone = (uint16_t)z, .type = rec->type, .ttl = rec->ttl,
 						       .rank = s->id, .rdata = rec->rdata, .rdlen = rec->rdlen };
@@ -218,12 +218,16 @@ static uint32_t next_serial(uint32_t serial, int64_t now)
 }
 
 /* Compares the new index with the current one, bumps what changed, installs it.
- * Zones from first_new on are new (their serial is already set). */
-static int install(struct zone_db *db, struct zone_index *idx, size_t first_new, int64_t now, bool *changed)
+ * Zones from first_new on are new (their serial is already set); removed is the
+ * number the zones after a removed one had in the current index before it
+ * (SIZE_MAX: none removed). */
+static int install(struct zone_db *db, struct zone_index *idx, size_t first_new, size_t removed, int64_t now,
+		   bool *changed)
 {
 	int count = 0;
 	for (uint16_t z = 0; z < db->nzones; z++) {
-		bool diff = z < first_new && (db->idx == NULL || !zone_index_zone_equal(db->idx, idx, z));
+		uint16_t old = z < removed ? z : (uint16_t)(z + 1);
+		bool diff = z < first_new && (db->idx == NULL || !zone_index_zones_equal(db->idx, old, idx, z));
 		if (diff) {
 			struct zone *zone = &db->zones[z];
 			zone->serial = next_serial(zone->serial, now);
@@ -310,8 +314,31 @@ int zone_db_add_zone(struct zone_db *db, const char *apex_text, const struct zon
 		return -ENOMEM;
 	}
 	/* A zone inside another takes over names of the outer one: that is a change. */
-	install(db, idx, db->nzones - 1, now, NULL);
+	install(db, idx, db->nzones - 1, SIZE_MAX, now, NULL);
 	return (int)db->nzones - 1;
+}
+
+int zone_db_remove_zone(struct zone_db *db, size_t i, int64_t now, bool *changed)
+{
+	if (i >= db->nzones)
+		return -ENOENT;
+	struct zone removed = db->zones[i];
+	memmove(&db->zones[i], &db->zones[i + 1], (db->nzones - i - 1) * sizeof *db->zones);
+	db->nzones--;
+	bool orphans = false;
+	for (size_t s = 0; s < db->nsources && !orphans; s++)
+		for (size_t r = 0; r < db->sources[s].n && !orphans; r++)
+			orphans = zone_of(db, db->sources[s].recs[r].owner, db->sources[s].recs[r].owner_len) < 0;
+	struct zone_index *idx = orphans ? NULL : compile(db, NULL);
+	if (idx == NULL) {
+		memmove(&db->zones[i + 1], &db->zones[i], (db->nzones - i) * sizeof *db->zones);
+		db->zones[i] = removed;
+		db->nzones++;
+		return orphans ? -EBUSY : -ENOMEM;
+	}
+	free(removed.ns);
+	/* A zone inside another one gives its names back to the outer one: a change there. */
+	return install(db, idx, db->nzones, i, now, changed);
 }
 
 /* ---- Sources ---- */
@@ -498,7 +525,7 @@ int zone_db_replace_source(struct zone_db *db, uint32_t source, const struct zon
 	}
 	if (idx == NULL)
 		return 0;
-	return install(db, idx, db->nzones, now, changed);
+	return install(db, idx, db->nzones, SIZE_MAX, now, changed);
 }
 
 int zone_db_withdraw_source(struct zone_db *db, uint32_t source, int64_t now, bool *changed)

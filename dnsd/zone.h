@@ -67,6 +67,14 @@ void zone_db_free(struct zone_db *db);
 int zone_db_add_zone(struct zone_db *db, const char *apex, const struct zone_soa *soa, const char *const *ns,
 		     size_t nns, int64_t now, char *err, size_t errlen);
 
+/* Removes zone i; the zones after it are numbered one lower from then on. The
+ * records of every source must still fall in a zone without it (withdraw them
+ * first): -EBUSY, and nothing changes, when one would not. changed (NULL, or
+ * zone_db_zone_count() entries after the removal) is set for the zones whose
+ * content changed (an enclosing zone takes the names back), whose serials are
+ * bumped. Returns their number, -ENOENT for an index out of range, -ENOMEM. */
+int zone_db_remove_zone(struct zone_db *db, size_t i, int64_t now, bool *changed);
+
 size_t zone_db_zone_count(const struct zone_db *db);
 /* Returns 0, or -ENOENT for an index out of range. */
 int zone_db_zone_info(const struct zone_db *db, size_t i, struct zone_info *out);

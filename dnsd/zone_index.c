@@ -334,9 +334,14 @@ static const struct zidx_set *next_set(const struct zone_index *idx, const struc
 
 bool zone_index_zone_equal(const struct zone_index *a, const struct zone_index *b, uint16_t z)
 {
-	if (z >= a->nzones || z >= b->nzones)
+	return zone_index_zones_equal(a, z, b, z);
+}
+
+bool zone_index_zones_equal(const struct zone_index *a, uint16_t zi, const struct zone_index *b, uint16_t zj)
+{
+	if (zi >= a->nzones || zj >= b->nzones)
 		return false;
-	const struct zidx_zone *za = &a->zones[z], *zb = &b->zones[z];
+	const struct zidx_zone *za = &a->zones[zi], *zb = &b->zones[zj];
 	if (za->nnodes != zb->nnodes)
 		return false;
 	for (uint32_t i = 0; i < za->nnodes; i++) {

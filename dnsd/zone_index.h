@@ -82,6 +82,9 @@ void zone_index_free(struct zone_index *idx);
 
 /* Whether zone z serves the same records (SOA aside) in both indexes. */
 bool zone_index_zone_equal(const struct zone_index *a, const struct zone_index *b, uint16_t z);
+/* The same for zone za of a and zone zb of b (a zone's number changes when one
+ * before it is removed). */
+bool zone_index_zones_equal(const struct zone_index *a, uint16_t za, const struct zone_index *b, uint16_t zb);
 
 /* Writes serial into zone z's SOA. */
 void zone_index_set_serial(struct zone_index *idx, uint16_t z, uint32_t serial);

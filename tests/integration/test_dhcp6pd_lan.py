@@ -6,6 +6,7 @@ forwarding on, only accept_ra=2 lets them in), and router lifetime follows it.
 The ISP renumbers: the host shows the old address deprecated and the new one
 preferred, rdisc6 the zero-lifetime PIO; a kill -9 in the middle of the
 withdrawal does not end it (advertised.json); Kea gone: everything ends."""
+import ipaddress
 import json
 import os
 import re
@@ -15,7 +16,7 @@ import time
 
 import pytest
 
-from arborlab import wait_for
+from arborlab import binary, wait_for
 from test_dhcp6pd import Kea6, bound_prefix, client_status, isp_and_root, root_config, start_dhcp6pd, unreachable, \
     wait_event
 
@@ -206,3 +207,99 @@ def test_kea_gone_expiry_withdraws_everything(lab):
     wait_for(lambda: host_addr_in(net["host"], lan64)[0] is None, 8, "the host's address to run out")
     assert not any(p == lan64 and v > 0 for p, (v, _) in rdisc6(net["host"])["prefixes"].items())
     assert router_in(lan64) not in net["root"].exec(["ip", "-6", "addr", "show", "dev", "lan0"]).stdout
+
+
+def interface_id(host_id):
+    """The derived interface id of a host (arborctl addr), as "1a2b:03c4:5d6e:7f80"."""
+    r = subprocess.run([binary("ctl/arborctl"), "addr", "--machine-id", "0123456789abcdef" * 2, "--subnet-id", "0", "--host",
+                        host_id, "--json"], capture_output=True, text=True, timeout=20, check=True)
+    return json.loads(r.stdout)["interface_id"]
+
+
+def reverse_zone(prefix):
+    """2001:db8:100::/56 → 0.0.0.0.1.0.8.b.d.0.1.0.0.2.ip6.arpa. (a nibble-aligned length)."""
+    net = ipaddress.IPv6Network(prefix)
+    return ".".join(reversed(net.network_address.exploded.replace(":", "")[:net.prefixlen // 4])) + ".ip6.arpa."
+
+
+def gua_of(ns, name):
+    from test_dnsd import dig_short
+    return sorted(a for a in dig_short(ns, name, "AAAA") if a.startswith("2001:"))
+
+
+def on64(prefix64, iid):
+    """The address of interface id iid on a /64, as dig and ip print it."""
+    return str(ipaddress.IPv6Address(prefix64.split("::")[0] + ":" + iid))
+
+
+@pytest.mark.skipif(shutil.which("dig") is None, reason="dig is not installed (bind9-dnsutils)")
+def test_dnsd_publishes_the_delegated_addresses_while_bound(lab):
+    """dnsd follows dhcp6pd's contract (status, /v1/prefixes, prefix.* events):
+    the machine's router address and a host's derived address on the delegated
+    /64 are published while the prefix is bound, and the host's SLAAC address (its
+    token is its derived interface id) is the one published; dhcp6pd killed, the
+    records stay (the prefix is still valid); the ISP renumbers, the names move;
+    the prefix released, they are gone within a second (and the LAN withdraws
+    it: a prefix given back is not advertised until its lifetime runs out)."""
+    from test_dnsd import dig_short, dnsd_config, start as start_dnsd
+    net = lan_net(lab, radvd=False)
+    host = net["host"]
+    iid = interface_id("h1")
+    host.exec(["ip", "token", "set", "::" + iid, "dev", "eth0"])
+    kea = Kea6(lab, net["isp"], preferred=1000, valid=2000, renew=500, rebind=800)
+    d = start_dhcp6pd(lab, net["root"], root_config(lans=[{"interface": "lan0"}]))
+    lan64 = gua64(bound_prefix(d))
+    dns = start_dnsd(lab, net["root"], dnsd_config(
+        dhcp6pd_socket=d.socket, dhcp4d_socket="", reverse_zones=[],
+        hosts=[{"name": "h1", "interface": "lan0", "host_id": "h1"}]))
+    router = on64(lan64, ROUTER_IID)
+    wait_for(lambda: gua_of(net["root"], "lan0.home.arpa") == [router], 5, "the machine's address on the /64")
+    addr = wait_for(lambda: host_addr_in(host, lan64)[0], 20, "the host's SLAAC address")
+    assert addr == on64(lan64, iid), "the host's token"
+    assert gua_of(net["root"], "h1.lan0.home.arpa") == [addr], "the name is the address the host took"
+    status = dns.status()["dnsd"]
+    assert status["prefixes"] == 1 and status["prefix_feed"]["state"] == "following", status
+    # the delegation's ip6.arpa zone: served while the /56 is held, with the PTRs
+    zone = reverse_zone(bound_prefix(d))
+    assert zone in [z["zone"] for z in status["zones"]]
+    assert dig_short(net["root"], "-x", addr) == ["h1.lan0.home.arpa."]
+    assert dig_short(net["root"], "-x", router) == ["lan0.home.arpa."]
+    assert dig_short(net["root"], zone, "SOA")[0] == "ns.home.arpa."
+
+    # dhcp6pd gone: the prefix is still valid, the records stay; back: read again
+    snapshots = status["prefix_feed"]["snapshots"]
+    d.kill9()
+    wait_for(lambda: dns.status()["dnsd"]["prefix_feed"].get("last_error"), 10, "dnsd to notice dhcp6pd is gone")
+    assert gua_of(net["root"], "h1.lan0.home.arpa") == [addr]
+    d.start()
+    wait_for(lambda: dns.status()["dnsd"]["prefix_feed"]["snapshots"] > snapshots, 10, "the prefixes read again")
+
+    # the ISP renumbers: the names move to the new /64
+    kea.restart(pool="2001:db8:300::", preferred=1000, valid=2000, renew=500, rebind=800)
+    seq = d.events()[-1]["seq"]
+    assert d.post("/v1/commands/renew").status == 200
+    new64 = gua64(wait_event(d, "prefix.changed", since=seq)[0]["data"]["prefixes"][0]["prefix"])
+    wait_for(lambda: gua_of(net["root"], "h1.lan0.home.arpa") == [on64(new64, iid)], 5, "h1 on the new /64 only")
+    assert gua_of(net["root"], "lan0.home.arpa") == [on64(new64, ROUTER_IID)]
+    new_zone = reverse_zone(bound_prefix(d))
+    zones = [z["zone"] for z in dns.status()["dnsd"]["zones"]]
+    assert new_zone in zones and zone not in zones, zones
+    assert dig_short(net["root"], "-x", on64(new64, iid)) == ["h1.lan0.home.arpa."]
+    assert [e["data"]["zone"] for e in dns.events(type="zone.removed")] == [zone]
+
+    # released: within a second of prefix.lost nothing is left on the delegated prefix
+    seq = d.events()[-1]["seq"]
+    assert d.post("/v1/commands/release", body={"interface": "wan0"}).status == 200
+    wait_event(d, "prefix.lost", since=seq, timeout=10)
+    t0 = time.monotonic()
+    wait_for(lambda: not gua_of(net["root"], "h1.lan0.home.arpa") and not gua_of(net["root"], "lan0.home.arpa"),
+             2, "the records to go")
+    assert time.monotonic() - t0 < 1.0
+    lan = lan_status(d)  # and the LAN withdrew it (it was released, not expired)
+    assert [p["prefix"] for p in lan["prefixes"]] == [ULA], lan
+    assert new64 in [w["prefix"] for w in lan["withdrawn"]], lan
+    assert new_zone not in [z["zone"] for z in dns.status()["dnsd"]["zones"]], "its reverse zone went with it"
+    assert [e["data"]["zone"] for e in dns.events(type="zone.added")] == [zone, new_zone]
+    ula = dig_short(net["root"], "h1.lan0.home.arpa", "AAAA")
+    assert ula and all(a.startswith("fd") for a in ula), "the ULA address stays"
+    assert [e for e in dns.events(type="zone.updated") if e["data"]["zone"] == "home.arpa."]

@@ -3,7 +3,10 @@
  * max(serial + 1, now), none without a change, only in the zones that changed),
  * refusal of bad batches with a clear message and nothing changed, CNAME conflicts
  * between sources, duplicates and TTLs, nested zones, empty non-terminals and
- * delegation points in the compiled index, and a large batch. */
+ * delegation points in the compiled index, removing a zone (refused while a
+ * source's record would be left outside every zone; the zones after it keep
+ * their content and serials, an enclosing zone takes its names back), and a
+ * large batch. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -196,6 +199,56 @@ static void test_two_zones(void)
 	zone_db_free(db);
 }
 
+static void test_remove_zone(void)
+{
+	struct zone_db *db = new_db();
+	const struct zone_soa soa = { .minimum = 300, .ttl = 3600 };
+	const char *ns[] = { "ns1.home.arpa." };
+	char err[200];
+	CHECK(zone_db_add_zone(db, "0.0.1.0.8.b.d.0.1.0.0.2.ip6.arpa", &soa, ns, 1, T0, err, sizeof err) == 1 &&
+		      zone_db_add_zone(db, "1.168.192.in-addr.arpa", &soa, ns, 1, T0, err, sizeof err) == 2 &&
+		      zone_db_add_zone(db, "sub.home.arpa", &soa, ns, 1, T0, err, sizeof err) == 3,
+	      "a delegated prefix's reverse zone between two others, and a zone inside home.arpa");
+	static struct batch b, c;
+	b.n = c.n = 0;
+	add(&b, "h.lan0", ARBOR_DNS_TYPE_AAAA, 60, "2001:db8:100:1::5");
+	add(&b, "5.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.1.0.0.0.0.0.1.0.8.b.d.0.1.0.0.2.ip6.arpa.", ARBOR_DNS_TYPE_PTR, 60,
+	    "h.lan0");
+	add(&c, "www", ARBOR_DNS_TYPE_A, 60, "192.168.1.10");
+	add(&c, "10.1.168.192.in-addr.arpa.", ARBOR_DNS_TYPE_PTR, 60, "www");
+	add(&c, "x.sub", ARBOR_DNS_TYPE_A, 60, "192.168.1.11");
+	bool changed[4];
+	CHECK(zone_db_replace_source(db, ZONE_SOURCE_PREFIXES, b.r, b.n, T0, changed, err, sizeof err) == 2 &&
+		      zone_db_replace_source(db, ZONE_SOURCE_CONFIG, c.r, c.n, T0, changed, err, sizeof err) == 3,
+	      "records in every zone");
+	uint32_t s0 = serial(db, 0), s2 = serial(db, 2), s3 = serial(db, 3);
+	CHECK(zone_db_remove_zone(db, 1, T0 + 10, changed) == -EBUSY && zone_db_zone_count(db) == 4 &&
+		      set_of(db, "5.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.1.0.0.0.0.0.1.0.8.b.d.0.1.0.0.2.ip6.arpa", ARBOR_DNS_TYPE_PTR),
+	      "a PTR would be left outside every zone: refused, nothing changed");
+	CHECK(zone_db_remove_zone(db, 4, T0, NULL) == -ENOENT, "no such zone");
+	zone_db_replace_source(db, ZONE_SOURCE_PREFIXES, b.r, 1, T0 + 10, changed, err, sizeof err);
+	CHECK(zone_db_remove_zone(db, 1, T0 + 10, changed) == 0 && zone_db_zone_count(db) == 3 && !changed[0] &&
+		      !changed[1] && !changed[2],
+	      "the PTR withdrawn first: the zone goes, no other zone changed");
+	struct zone_info zi;
+	CHECK(zone_db_zone_info(db, 1, &zi) == 0 && strcmp(zi.apex, "1.168.192.in-addr.arpa.") == 0 &&
+		      zi.serial == s2 && set_of(db, "10.1.168.192.in-addr.arpa", ARBOR_DNS_TYPE_PTR) &&
+		      serial(db, 0) == s0 && serial(db, 2) == s3,
+	      "the next zone is number 1 now, with its records and serial; the others untouched");
+	CHECK(node_of(db, "0.0.1.0.8.b.d.0.1.0.0.2.ip6.arpa") == NULL, "the removed apex is not served");
+	uint8_t w[ARBOR_DNS_NAME_WIRE_MAX];
+	int n = arbor_dns_name_from_text("sub.home.arpa", w, sizeof w);
+	s0 = serial(db, 0);
+	CHECK(zone_db_remove_zone(db, (size_t)zone_db_zone_find(db, w, (size_t)n), T0 + 20, changed) == 1 &&
+		      changed[0] && serial(db, 0) == T0 + 20 && !changed[1],
+	      "a zone inside another: the outer one takes its names back, one bump there");
+	const struct zidx_node *x = node_of(db, "x.sub.home.arpa");
+	CHECK(x && x->zone == 0 && set_of(db, "x.sub.home.arpa", ARBOR_DNS_TYPE_A), "and serves its record");
+	CHECK(zone_db_add_zone(db, "0.0.1.0.8.b.d.0.1.0.0.2.ip6.arpa", &soa, ns, 1, T0 + 30, err, sizeof err) == 2,
+	      "a removed zone can be added again");
+	zone_db_free(db);
+}
+
 static void test_refusals(void)
 {
 	struct zone_db *db = new_db();
@@ -381,6 +434,7 @@ int main(void)
 	test_zone_basics();
 	test_serial_rules();
 	test_two_zones();
+	test_remove_zone();
 	test_refusals();
 	test_sources_merge();
 	test_delegation_index();

@@ -1,0 +1,165 @@
+/* dhcp6pd's prefixes (prefix_set.h). */
+#include "prefix_set.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "events_answer.h"
+#include "xalloc.h"
+
+void prefix_set_free(struct prefix_set *s)
+{
+	free(s->lans);
+	free(s->delegations);
+	memset(s, 0, sizeof *s);
+}
+
+static const char *string_of(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/* valid_until: absent or null is infinite; anything else must be a number. */
+static bool until_of(const cJSON *o, double *out)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, "valid_until");
+	if (v == NULL || cJSON_IsNull(v)) {
+		*out = HUGE_VAL;
+		return true;
+	}
+	*out = v->valuedouble;
+	return cJSON_IsNumber(v);
+}
+
+static bool interface_of(const cJSON *o, char out[16])
+{
+	const char *ifname = string_of(o, "interface");
+	if (ifname == NULL || ifname[0] == '\0' || strlen(ifname) >= 16)
+		return false;
+	memcpy(out, ifname, strlen(ifname) + 1);
+	return true;
+}
+
+int prefix_set_load(struct prefix_set *s, const char *json, size_t len, double now, char *err, size_t errlen)
+{
+	cJSON *doc = cJSON_ParseWithLength(json, len);
+	const cJSON *lans = cJSON_GetObjectItemCaseSensitive(doc, "lans");
+	const cJSON *dels = cJSON_GetObjectItemCaseSensitive(doc, "delegations");
+	struct prefix_set n = { 0 };
+	const char *bad = NULL;
+	if (!cJSON_IsArray(lans) || !cJSON_IsArray(dels))
+		bad = "not {\"delegations\":[...],\"lans\":[...]}";
+	const cJSON *o, *p, *list = bad ? NULL : lans;
+	cJSON_ArrayForEach(o, list)
+	{
+		char ifname[16];
+		const cJSON *prefixes = cJSON_GetObjectItemCaseSensitive(o, "prefixes");
+		if (!interface_of(o, ifname) || !cJSON_IsArray(prefixes)) {
+			bad = "a LAN without interface or prefixes";
+			break;
+		}
+		cJSON_ArrayForEach(p, prefixes)
+		{
+			struct lan_prefix e = { 0 };
+			const char *router = string_of(p, "router");
+			if (!arbor_prefix6_parse(string_of(p, "prefix"), &e.prefix) || !until_of(p, &e.valid_until) ||
+			    (router && inet_pton(AF_INET6, router, &e.router) != 1)) {
+				bad = "a LAN prefix without prefix or valid_until";
+				break;
+			}
+			if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(p, "ula")) || e.valid_until <= now ||
+			    n.nlans == PREFIX_SET_MAX)
+				continue;
+			memcpy(e.interface, ifname, sizeof ifname);
+			e.has_router = router != NULL;
+			if (n.nlans % 16 == 0)
+				n.lans = xreallocarray(n.lans, n.nlans + 16, sizeof *n.lans);
+			n.lans[n.nlans++] = e;
+		}
+	}
+	list = bad ? NULL : dels;
+	cJSON_ArrayForEach(o, list)
+	{
+		char ifname[16];
+		const cJSON *prefixes = cJSON_GetObjectItemCaseSensitive(o, "prefixes");
+		if (!interface_of(o, ifname) || !cJSON_IsArray(prefixes)) {
+			bad = "a delegation without interface or prefixes";
+			break;
+		}
+		cJSON_ArrayForEach(p, prefixes)
+		{
+			struct uplink_prefix e = { 0 };
+			if (!arbor_prefix6_parse(string_of(p, "prefix"), &e.prefix) || !until_of(p, &e.valid_until)) {
+				bad = "a delegated prefix without prefix or valid_until";
+				break;
+			}
+			if (e.valid_until <= now || n.ndelegations == PREFIX_SET_MAX)
+				continue;
+			memcpy(e.interface, ifname, sizeof ifname);
+			if (n.ndelegations % 16 == 0)
+				n.delegations = xreallocarray(n.delegations, n.ndelegations + 16, sizeof *n.delegations);
+			n.delegations[n.ndelegations++] = e;
+		}
+	}
+	cJSON_Delete(doc);
+	if (bad) {
+		snprintf(err, errlen, "the prefixes answer: %s", bad);
+		prefix_set_free(&n);
+		return -EBADMSG;
+	}
+	prefix_set_free(s);
+	*s = n;
+	return 0;
+}
+
+int prefix_set_apply_events(const char *json, size_t len, uint64_t *since, char *err, size_t errlen)
+{
+	struct events_answer a;
+	int rc = events_answer_parse(&a, json, len, *since, err, errlen);
+	if (rc < 0)
+		return rc;
+	if (rc == EVENTS_ANSWER_RESYNC) {
+		events_answer_free(&a);
+		return PREFIX_EVENTS_RESYNC;
+	}
+	bool reload = false;
+	const cJSON *e;
+	cJSON_ArrayForEach(e, a.events)
+		reload |= strncmp(events_answer_type(e), "prefix.", 7) == 0;
+	*since = a.next;
+	events_answer_free(&a);
+	return reload ? PREFIX_EVENTS_RELOAD : PREFIX_EVENTS_APPLIED;
+}
+
+bool prefix_set_expire(struct prefix_set *s, double now)
+{
+	size_t before = s->nlans + s->ndelegations, k = 0;
+	for (size_t i = 0; i < s->nlans; i++)
+		if (s->lans[i].valid_until > now)
+			s->lans[k++] = s->lans[i];
+	s->nlans = k;
+	k = 0;
+	for (size_t i = 0; i < s->ndelegations; i++)
+		if (s->delegations[i].valid_until > now)
+			s->delegations[k++] = s->delegations[i];
+	s->ndelegations = k;
+	return s->nlans + s->ndelegations != before;
+}
+
+double prefix_set_next_end(const struct prefix_set *s)
+{
+	double next = 0;
+	for (size_t i = 0; i < s->nlans; i++)
+		if (isfinite(s->lans[i].valid_until) && (next == 0 || s->lans[i].valid_until < next))
+			next = s->lans[i].valid_until;
+	for (size_t i = 0; i < s->ndelegations; i++)
+		if (isfinite(s->delegations[i].valid_until) && (next == 0 || s->delegations[i].valid_until < next))
+			next = s->delegations[i].valid_until;
+	return next;
+}

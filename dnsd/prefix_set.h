@@ -1,0 +1,60 @@
+/* dhcp6pd's delegated prefixes as dnsd knows them, kept from dhcp6pd's contract:
+ * a snapshot (GET /v1/prefixes) read again whenever a prefix.* event says the
+ * prefixes changed (dhcp6pd emits them only after the change is durable and the
+ * LANs were told). What is kept: each LAN's global /64s (never its ULA /64:
+ * that one is derived, sources.h has it) with the router address dhcp6pd put
+ * on the interface, and the prefixes each uplink holds. Pure: parsing and
+ * applying, time as an argument; prefix_feed.c does the I/O. */
+#pragma once
+#include <math.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "prefix6.h"
+
+#define PREFIX_SET_MAX 4096 /* LAN prefixes and delegations each; more are ignored */
+
+struct lan_prefix {
+	char interface[16];
+	struct arbor_prefix6 prefix; /* the LAN's /64 */
+	struct in6_addr router;      /* dhcp6pd's address on it (has_router) */
+	bool has_router;
+	double valid_until;          /* the delegation's end (HUGE_VAL: infinite) */
+};
+
+struct uplink_prefix {
+	char interface[16];
+	struct arbor_prefix6 prefix; /* as delegated to the uplink */
+	double valid_until;
+};
+
+struct prefix_set {
+	struct lan_prefix *lans;
+	size_t nlans;
+	struct uplink_prefix *delegations;
+	size_t ndelegations;
+};
+
+void prefix_set_free(struct prefix_set *s);
+
+/* Replaces the set with a /v1/prefixes answer ({"delegations":[{interface,
+ * prefixes:[{prefix,valid_until}]}], "lans":[{interface, prefixes:[{prefix,
+ * router, ula, valid_until}]}]}), keeping what is valid after now. Returns 0, or
+ * -EBADMSG with err (the set is then unchanged). */
+int prefix_set_load(struct prefix_set *s, const char *json, size_t len, double now, char *err, size_t errlen);
+
+enum prefix_events_result {
+	PREFIX_EVENTS_APPLIED, /* *since moved on; nothing about the prefixes */
+	PREFIX_EVENTS_RESYNC,  /* events were lost, or dhcp6pd restarted or reloaded */
+	PREFIX_EVENTS_RELOAD,  /* *since moved on; a prefix.* event: read the snapshot again */
+};
+
+/* Reads a /v1/events answer that follows *since. Returns an enum
+ * prefix_events_result, or -EBADMSG with err. */
+int prefix_set_apply_events(const char *json, size_t len, uint64_t *since, char *err, size_t errlen);
+
+/* Removes what ended at or before now. Returns whether anything did. */
+bool prefix_set_expire(struct prefix_set *s, double now);
+/* The earliest end (0 when nothing ends). */
+double prefix_set_next_end(const struct prefix_set *s);
