@@ -58,16 +58,26 @@ struct gather {
 	char last_source_error[256];
 };
 
+/* A LAN that dhcp6pd numbers has dhcp6pd's subnet id (its hosts take their ULA
+ * addresses from its RAs); any other interface dnsd's own, unless dhcp6pd gives
+ * that id to a LAN (then none: two interfaces with one /64 would be a lie). */
 static int subnet_id_of(void *ctx, const char *ifname)
 {
 	struct gather *g = ctx;
-	int id = arbor_subnet_ids_lookup(&g->subnet_ids, ifname);
+	const struct prefix_set *ps = g->prefixes ? prefix_feed_prefixes(g->prefixes) : NULL;
+	int id = ps ? prefix_set_subnet_id(ps, ifname) : -1;
 	if (id >= 0)
 		return id;
-	char err[200];
-	id = arbor_subnet_ids_assign_virtual(&g->subnet_ids, ifname, err, sizeof err);
-	if (id < 0)
-		log_warn("subnet id for %s: %s", ifname, err);
+	id = arbor_subnet_ids_lookup(&g->subnet_ids, ifname);
+	if (id < 0) {
+		char err[200];
+		id = arbor_subnet_ids_assign_virtual(&g->subnet_ids, ifname, err, sizeof err);
+		if (id < 0)
+			log_warn("subnet id for %s: %s", ifname, err);
+	}
+	for (size_t i = 0; ps && id >= 0 && i < ps->nsubnets; i++)
+		if (ps->subnets[i].subnet_id == id)
+			return -1;
 	return id;
 }
 
@@ -347,7 +357,8 @@ static void on_leases_changed(void *ctx, const char *why)
 
 static void on_prefixes_changed(void *ctx, const char *why)
 {
-	gather_refresh(ctx, GATHER_PREFIXES, why);
+	/* All of them: the derived ULA names follow dhcp6pd's subnet ids. */
+	gather_refresh(ctx, GATHER_ALL, why);
 }
 
 /* A daemon's socket as configured (NULL: <runtime-dir>/<name>.sock): NULL for none. */

@@ -16,6 +16,7 @@ void prefix_set_free(struct prefix_set *s)
 {
 	free(s->lans);
 	free(s->delegations);
+	free(s->subnets);
 	memset(s, 0, sizeof *s);
 }
 
@@ -63,6 +64,15 @@ int prefix_set_load(struct prefix_set *s, const char *json, size_t len, double n
 		if (!interface_of(o, ifname) || !cJSON_IsArray(prefixes)) {
 			bad = "a LAN without interface or prefixes";
 			break;
+		}
+		const cJSON *sid = cJSON_GetObjectItemCaseSensitive(o, "subnet_id");
+		if (cJSON_IsNumber(sid) && sid->valuedouble >= 0 && sid->valuedouble <= 65535 &&
+		    n.nsubnets < PREFIX_SET_MAX) {
+			if (n.nsubnets % 16 == 0)
+				n.subnets = xreallocarray(n.subnets, n.nsubnets + 16, sizeof *n.subnets);
+			struct lan_subnet *e = &n.subnets[n.nsubnets++];
+			memcpy(e->interface, ifname, sizeof ifname);
+			e->subnet_id = (uint16_t)sid->valuedouble;
 		}
 		cJSON_ArrayForEach(p, prefixes)
 		{
@@ -135,6 +145,14 @@ int prefix_set_apply_events(const char *json, size_t len, uint64_t *since, char 
 	*since = a.next;
 	events_answer_free(&a);
 	return reload ? PREFIX_EVENTS_RELOAD : PREFIX_EVENTS_APPLIED;
+}
+
+int prefix_set_subnet_id(const struct prefix_set *s, const char *ifname)
+{
+	for (size_t i = 0; i < s->nsubnets; i++)
+		if (strcmp(s->subnets[i].interface, ifname) == 0)
+			return s->subnets[i].subnet_id;
+	return -1;
 }
 
 bool prefix_set_expire(struct prefix_set *s, double now)

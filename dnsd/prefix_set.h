@@ -3,8 +3,10 @@
  * prefixes changed (dhcp6pd emits them only after the change is durable and the
  * LANs were told). What is kept: each LAN's global /64s (never its ULA /64:
  * that one is derived, sources.h has it) with the router address dhcp6pd put
- * on the interface, and the prefixes each uplink holds. Pure: parsing and
- * applying, time as an argument; prefix_feed.c does the I/O. */
+ * on the interface, the prefixes each uplink holds, and each LAN's subnet id
+ * (the ULA /64 the LAN's hosts take from dhcp6pd's RAs has it: dnsd's own
+ * derived names there must use the same one). Pure: parsing and applying, time
+ * as an argument; prefix_feed.c does the I/O. */
 #pragma once
 #include <math.h>
 #include <stdbool.h>
@@ -29,11 +31,18 @@ struct uplink_prefix {
 	double valid_until;
 };
 
+struct lan_subnet {
+	char interface[16];
+	uint16_t subnet_id;
+};
+
 struct prefix_set {
 	struct lan_prefix *lans;
 	size_t nlans;
 	struct uplink_prefix *delegations;
 	size_t ndelegations;
+	struct lan_subnet *subnets; /* every LAN dhcp6pd numbers, prefix or not */
+	size_t nsubnets;
 };
 
 void prefix_set_free(struct prefix_set *s);
@@ -53,6 +62,9 @@ enum prefix_events_result {
 /* Reads a /v1/events answer that follows *since. Returns an enum
  * prefix_events_result, or -EBADMSG with err. */
 int prefix_set_apply_events(const char *json, size_t len, uint64_t *since, char *err, size_t errlen);
+
+/* The subnet id dhcp6pd gives the LAN on ifname, or -1. */
+int prefix_set_subnet_id(const struct prefix_set *s, const char *ifname);
 
 /* Removes what ended at or before now. Returns whether anything did. */
 bool prefix_set_expire(struct prefix_set *s, double now);

@@ -7,7 +7,9 @@ from it, through m1's own dhcp4d running the DHCP client), healthd (watching
 m1 and the daemons beside it) and the contract fixture daemon.
 The lab shows the contract end to end — status, health, events, commands, a
 rejected reload, a kill -9 that loses nothing — and healthd noticing m1's
-link go down and come back, with the action it runs.
+link go down and come back, with the action it runs. Then IPv6 (ipv6_lab): an
+ISP's kea-dhcp6 delegates to root, root to m1, a SLAAC host on m1's LAN is found
+in dnsd, and the ISP's renumbering is withdrawn everywhere, DNS included.
 """
 import json
 import os
@@ -64,8 +66,9 @@ def start_kea6(lab, isp, pool):
 
 def ipv6_lab(lab, root, m1, m1_uplink, config, d, m1_config, m1d):
     """IPv6: an ISP delegates a /56 to root, root numbers lan0 and delegates a /60
-    to m1, m1 numbers its own LAN, where a host takes a SLAAC address; then the
-    ISP renumbers, and the old prefix is withdrawn everywhere."""
+    to m1, m1 numbers its own LAN, where a host takes a SLAAC address and is found
+    by name in dnsd (from root too, through the delegation); then the ISP
+    renumbers, and the old prefix is withdrawn everywhere, in DNS too."""
     say("IPv6: an ISP (kea-dhcp6) delegates a /56 to root; root numbers lan0 and delegates /60s from it")
     isp = lab.add_netns("isp")
     lab.veth(isp, "isp0", root, "wan0")
@@ -95,6 +98,7 @@ def ipv6_lab(lab, root, m1, m1_uplink, config, d, m1_config, m1d):
     token = "::" + json.loads(iid.stdout)["interface_id"]
     h1.exec(["ip", "token", "set", token, "dev", "eth0"])
     m1_config["dhcp6pd"] = {"clients": [{"interface": m1_uplink}], "lans": [{"interface": "lan1"}]}
+    m1_config["dnsd"]["hosts"].append({"name": "h1", "interface": "lan1", "host_id": "h1"})
     m1d.write_config(m1_config)
     m16 = lab.daemon("dhcp6pd", binary("dhcp6pd/arbor-dhcp6pd"), m1_config, netns=m1)
     m16.runtime_dir, m16.config_path = m1d.runtime_dir, m1d.config_path
@@ -106,6 +110,15 @@ def ipv6_lab(lab, root, m1, m1_uplink, config, d, m1_config, m1d):
              and "tentative" not in h1.exec(["ip", "-6", "addr", "show", "dev", "eth0"]).stdout, 20, "h1's SLAAC address")
     print("$ ip -6 addr show dev eth0 scope global   # on h1")
     print(h1.exec(["ip", "-6", "addr", "show", "dev", "eth0", "scope", "global"]).stdout.rstrip())
+
+    say("dnsd: h1 (declared on m1's lan1 with host id h1) resolves to that address while the prefix is held")
+    ctl(m1d, "reload", "dnsd")
+    wait_for(lambda: "2001:db8:1" in dig(m1, "h1.lan1.m1.lan0.home.arpa", "AAAA"), 10, "h1's AAAA in m1's dnsd")
+    gua = show_dig(m1, "127.0.0.1", "h1.lan1.m1.lan0.home.arpa", "AAAA")
+    show_dig(root, "127.0.0.1", "h1.lan1.m1.lan0.home.arpa", "AAAA")  # root recurses into m1's zone
+    show_dig(m1, "127.0.0.1", "-x", next(a for a in gua.split() if a.startswith("2001:")))
+    show_dig(root, "127.0.0.1", "lan0.home.arpa", "AAAA")
+    ctl(m1d, "events", "dnsd", "--type", "zone.added")
 
     say("the ISP renumbers: root, then m1 move to the new prefix; the old one is withdrawn on every LAN")
     kea.terminate()
@@ -125,7 +138,24 @@ def ipv6_lab(lab, root, m1, m1_uplink, config, d, m1_config, m1d):
     print("$ rdisc6 -1 eth0   # on h1: the zero-lifetime PIO for the old prefix")
     out = h1.exec(["rdisc6", "-1", "-w", "3000", "eth0"], check=False).stdout
     print("\n".join(l for l in out.splitlines() if "Prefix" in l or "time" in l or "lifetime" in l))
+    wait_for(lambda: "2001:db8:3" in dig(m1, "h1.lan1.m1.lan0.home.arpa", "AAAA"), 10, "h1's new AAAA")
+    say("and in DNS: h1 has its new address only, the old reverse zones are gone")
+    show_dig(m1, "127.0.0.1", "h1.lan1.m1.lan0.home.arpa", "AAAA")
+    show_dig(root, "127.0.0.1", "lan0.home.arpa", "AAAA")
+    ctl(m1d, "events", "dnsd", "--type", "zone.[ar]*")
+    ctl(d, "events", "dnsd", "--type", "zone.[ar]*")
     return r6, m16
+
+
+def dig(ns, *args, server="127.0.0.1"):
+    return ns.exec(["dig", f"@{server}", "+short", "+time=2"] + list(args), check=False).stdout
+
+
+def show_dig(ns, server, *args):
+    print(f"$ dig @{server} +short {' '.join(args)}   # from {ns.name.split('-')[-1]}", flush=True)
+    out = dig(ns, *args, server=server).strip()
+    print(out)
+    return out
 
 
 def main():

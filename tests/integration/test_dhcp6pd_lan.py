@@ -257,6 +257,9 @@ def test_dnsd_publishes_the_delegated_addresses_while_bound(lab):
     addr = wait_for(lambda: host_addr_in(host, lan64)[0], 20, "the host's SLAAC address")
     assert addr == on64(lan64, iid), "the host's token"
     assert gua_of(net["root"], "h1.lan0.home.arpa") == [addr], "the name is the address the host took"
+    ula = wait_for(lambda: host_addr_in(host, ULA)[0], 10, "the host's ULA address")
+    assert [a for a in dig_short(net["root"], "h1.lan0.home.arpa", "AAAA") if a.startswith("fd")] == [ula], \
+        "its ULA name too: dnsd takes the LAN's subnet id from dhcp6pd"
     status = dns.status()["dnsd"]
     assert status["prefixes"] == 1 and status["prefix_feed"]["state"] == "following", status
     # the delegation's ip6.arpa zone: served while the /56 is held, with the PTRs
@@ -300,6 +303,5 @@ def test_dnsd_publishes_the_delegated_addresses_while_bound(lab):
     assert new64 in [w["prefix"] for w in lan["withdrawn"]], lan
     assert new_zone not in [z["zone"] for z in dns.status()["dnsd"]["zones"]], "its reverse zone went with it"
     assert [e["data"]["zone"] for e in dns.events(type="zone.added")] == [zone, new_zone]
-    ula = dig_short(net["root"], "h1.lan0.home.arpa", "AAAA")
-    assert ula and all(a.startswith("fd") for a in ula), "the ULA address stays"
+    assert dig_short(net["root"], "h1.lan0.home.arpa", "AAAA") == [ula], "the ULA address stays"
     assert [e for e in dns.events(type="zone.updated") if e["data"]["zone"] == "home.arpa."]

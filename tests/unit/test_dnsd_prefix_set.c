@@ -53,6 +53,9 @@ static void test_snapshot(void)
 		      s.delegations[0].prefix.len == 56,
 	      "the uplink's /56");
 	CHECK(prefix_set_next_end(&s) == 1700000030, "the earliest end");
+	CHECK(s.nsubnets == 2 && prefix_set_subnet_id(&s, "lan0") == 1 && prefix_set_subnet_id(&s, "lan1") == 2 &&
+		      prefix_set_subnet_id(&s, "wan0") == -1,
+	      "each LAN's subnet id");
 	static const char *const bad[] = {
 		"{\"lans\":[]}",
 		"{\"delegations\":[],\"lans\":[{\"prefixes\":[]}]}",
