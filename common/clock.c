@@ -18,6 +18,18 @@ double arbor_time_monotonic(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+struct timeval arbor_timeval(double seconds)
+{
+	if (!(seconds > 0))
+		return (struct timeval){ 0, 0 };
+	struct timeval tv = { (time_t)seconds, (suseconds_t)((seconds - (double)(time_t)seconds) * 1e6) };
+	if (tv.tv_usec >= 1000000) {
+		tv.tv_sec++;
+		tv.tv_usec -= 1000000;
+	}
+	return tv;
+}
+
 double arbor_time_wall(void)
 {
 	struct timespec ts;

@@ -3,9 +3,12 @@
 #pragma once
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/time.h>
 #include <time.h>
 
 /* Formats ts as "2026-11-21T23:57:25.123Z" into buf (at least 25 bytes). */
 void arbor_time_rfc3339(const struct timespec *ts, char *buf, size_t len);
 double arbor_time_monotonic(void);
 double arbor_time_wall(void);
+/* A duration in seconds (negative: 0) as libevent's timers take it. */
+struct timeval arbor_timeval(double seconds);

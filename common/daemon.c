@@ -118,6 +118,60 @@ cJSON *arbor_command_body(const struct arbor_http_request *req, struct arbor_htt
 	return doc;
 }
 
+void arbor_client_command_message(int rc, const char *ifname, const char *command, const char *state, char *msg,
+				  size_t msglen)
+{
+	if (rc == 0)
+		snprintf(msg, msglen, "%s: %s (now %s)", ifname, command, state);
+	else if (rc == -ENETDOWN)
+		snprintf(msg, msglen, "%s: no carrier", ifname);
+	else if (rc == -EAGAIN)
+		snprintf(msg, msglen, "%s: nothing to %s in state %s", ifname, command, state);
+	else
+		snprintf(msg, msglen, "%s: unknown command %s", ifname, command);
+}
+
+void arbor_command_per_client(const struct arbor_http_request *req, struct arbor_http_response *resp,
+			      const char *command, const char *what, size_t n,
+			      const char *(*ifname)(void *ctx, size_t i), arbor_client_command_fn *run, void *ctx)
+{
+	cJSON *body = arbor_command_body(req, resp);
+	if (body == NULL)
+		return;
+	const cJSON *ifn = cJSON_GetObjectItemCaseSensitive(body, "interface");
+	if (ifn && !cJSON_IsString(ifn)) {
+		cJSON_Delete(body);
+		arbor_command_answer(resp, command, false, 400, "\"interface\" must be a string");
+		return;
+	}
+	char msg[512] = "";
+	int failures = 0;
+	size_t done = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (ifn && strcmp(ifname(ctx, i), ifn->valuestring) != 0)
+			continue;
+		size_t used = strlen(msg);
+		if (used + 2 >= sizeof msg)
+			break;
+		if (used)
+			strcat(msg, "; ");
+		used = strlen(msg);
+		failures += run(ctx, i, command, msg + used, sizeof msg - used) < 0;
+		done++;
+	}
+	if (done == 0 && ifn) {
+		arbor_command_answer(resp, command, false, 404, "no %s client on interface \"%.32s\"", what,
+				     ifn->valuestring);
+		cJSON_Delete(body);
+		return;
+	}
+	cJSON_Delete(body);
+	if (done == 0)
+		snprintf(msg, sizeof msg, "no %s clients are configured", what);
+	bool ok = done > 0 && failures == 0;
+	arbor_command_answer(resp, command, ok, ok ? 200 : done == 0 ? 404 : 409, "%s", msg);
+}
+
 static const char *health_name(enum arbor_health h)
 {
 	return h == ARBOR_HEALTH_OK ? "ok" : h == ARBOR_HEALTH_DEGRADED ? "degraded" : "failed";

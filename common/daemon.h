@@ -86,6 +86,19 @@ void arbor_command_answer(struct arbor_http_response *resp, const char *name, bo
 			  const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 /* Parses a command's JSON body (empty means {}); answers 400 itself on bad JSON. */
 cJSON *arbor_command_body(const struct arbor_http_request *req, struct arbor_http_response *resp);
+/* A command for a daemon with one client per interface (dhcp4d's and dhcp6pd's
+ * uplinks): {"interface": "wan0"} runs it on that client (404 when there is
+ * none: "no <what> client on interface ..."), {} on every client (404 when
+ * there are none). run(ctx, i, command, msg, msglen) returns < 0 when it failed
+ * (then 409) and says what happened in msg; the messages are joined by "; ". */
+typedef int arbor_client_command_fn(void *ctx, size_t i, const char *command, char *msg, size_t msglen);
+/* What such a client says about a command it ran (rc 0), could not run for lack
+ * of carrier (-ENETDOWN) or in its state (-EAGAIN), or does not know. */
+void arbor_client_command_message(int rc, const char *ifname, const char *command, const char *state, char *msg,
+				  size_t msglen);
+void arbor_command_per_client(const struct arbor_http_request *req, struct arbor_http_response *resp,
+			      const char *command, const char *what, size_t n,
+			      const char *(*ifname)(void *ctx, size_t i), arbor_client_command_fn *run, void *ctx);
 
 /* sd_notify(3) without libsystemd: one datagram to $NOTIFY_SOCKET. */
 int arbor_sd_notify(const char *state);

@@ -4,7 +4,6 @@
 #include "subnet_ids.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +12,7 @@
 
 #include "json.h"
 #include "fileio.h"
+#include "errmsg.h"
 #include "statefile.h"
 #include "xalloc.h"
 
@@ -77,14 +77,7 @@ void arbor_subnet_ids_free(struct arbor_subnet_ids *t)
 	memset(t, 0, sizeof *t);
 }
 
-__attribute__((format(printf, 4, 5))) static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return rc;
-}
+#define fail(err, errlen, rc, ...) arbor_errmsg(rc, err, errlen, __VA_ARGS__)
 
 int arbor_subnet_ids_lookup(const struct arbor_subnet_ids *t, const char *name)
 {

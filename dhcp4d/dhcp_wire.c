@@ -12,21 +12,13 @@
 
 #include "byteorder.h"
 #include "dns_wire.h"
+#include "errmsg.h"
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 #define NAME_WIRE_MAX ARBOR_DNS_NAME_WIRE_MAX
 #define LABEL_MAX ARBOR_DNS_LABEL_MAX
 
-__attribute__((format(printf, 3, 4))) static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	if (err && errlen) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -EBADMSG;
-}
+#define fail(err, errlen, ...) arbor_errmsg(-EBADMSG, err, errlen, __VA_ARGS__)
 
 static bool is_alnum(uint8_t c)
 {

@@ -30,6 +30,7 @@
 #include "statefile.h"
 #include "subnet_ids.h"
 #include "xalloc.h"
+#include "xorshift.h"
 
 #define MAX_INITIAL_INTERVAL 16.0
 #define MIN_DELAY_BETWEEN_RAS 3.0
@@ -80,12 +81,7 @@ struct lans {
 
 static double random_unit(struct lans *l)
 {
-	uint32_t x = l->rng;
-	x ^= x << 13;
-	x ^= x >> 17;
-	x ^= x << 5;
-	l->rng = x ? x : 0x9e3779b9u;
-	return (double)(l->rng % 100001) / 100000.0;
+	return (double)(arbor_xorshift32(&l->rng) % 100001) / 100000.0;
 }
 
 static void set_error(struct lan *lan, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -278,7 +274,7 @@ static void schedule(struct lan *lan, double now)
 			shortest = fmin(shortest, lan->plan.cur[i].valid);
 	}
 	interval = fmin(interval, fmax(MIN_DELAY_BETWEEN_RAS, shortest / 3));
-	struct timeval tv = { (time_t)interval, (suseconds_t)((interval - floor(interval)) * 1e6) };
+	struct timeval tv = arbor_timeval(interval);
 	(void)now;
 	event_add(lan->timer, &tv);
 }
@@ -332,11 +328,16 @@ static bool needs_announcing(const struct lan *lan, const struct lan_result *nex
 	return false;
 }
 
-void lans_update(struct lans *l, const struct lan_delegation *deleg, size_t ndeleg, bool default_route)
+static void take_delegations(struct lans *l, const struct lan_delegation *deleg, size_t ndeleg, bool default_route)
 {
 	l->ndeleg = ndeleg < DELEG_MAX ? ndeleg : DELEG_MAX;
 	memcpy(l->deleg, deleg, l->ndeleg * sizeof *deleg);
 	l->default_route = default_route;
+}
+
+void lans_update(struct lans *l, const struct lan_delegation *deleg, size_t ndeleg, bool default_route)
+{
+	take_delegations(l, deleg, ndeleg, default_route);
 	double now = arbor_time_wall();
 	for (size_t i = 0; i < l->n; i++) {
 		struct lan *lan = &l->v[i];
@@ -383,8 +384,7 @@ static void on_rs(struct lans *l, struct lan *lan, const struct in6_addr *from, 
 	if (evtimer_pending(lan->solicited, NULL))
 		return;
 	double at = fmax(now + random_unit(l) * MAX_RA_DELAY, lan->last_mcast + MIN_DELAY_BETWEEN_RAS);
-	double wait = fmax(0, at - now);
-	struct timeval tv = { (time_t)wait, (suseconds_t)((wait - floor(wait)) * 1e6) };
+	struct timeval tv = arbor_timeval(at - now);
 	evtimer_add(lan->solicited, &tv);
 }
 
@@ -551,9 +551,7 @@ struct lans *lans_open(struct arbor_daemon *d, struct arbor_nl *nl, const struct
 	struct event_base *base = arbor_daemon_base(d);
 	l->rd = event_new(base, l->fd, EV_READ | EV_PERSIST, on_readable, l);
 	event_add(l->rd, NULL);
-	l->ndeleg = ndeleg < DELEG_MAX ? ndeleg : DELEG_MAX;
-	memcpy(l->deleg, deleg, l->ndeleg * sizeof *deleg);
-	l->default_route = default_route;
+	take_delegations(l, deleg, ndeleg, default_route);
 	double now = arbor_time_wall();
 	for (size_t i = 0; i < l->n; i++) {
 		struct lan *lan = &l->v[i];

@@ -514,12 +514,14 @@ static int dhcp6pd_renew(struct arbor_daemon *d, char *msg, size_t msglen)
 	return 0;
 }
 
-static struct uplink *uplink_by_ifname(struct dhcp6pd *h, const char *ifname)
+static const char *client_ifname(void *ctx, size_t i)
 {
-	for (size_t i = 0; i < h->nuplinks; i++)
-		if (strcmp(uplink_ifname(h->uplinks[i]), ifname) == 0)
-			return h->uplinks[i];
-	return NULL;
+	return uplink_ifname(((struct dhcp6pd *)ctx)->uplinks[i]);
+}
+
+static int run_client_command(void *ctx, size_t i, const char *command, char *msg, size_t msglen)
+{
+	return uplink_command(((struct dhcp6pd *)ctx)->uplinks[i], command, msg, msglen);
 }
 
 /* POST /v1/commands/{rebind,release} {"interface": "wan0"}: one client, or every
@@ -528,43 +530,7 @@ static void client_command(struct arbor_daemon *d, const struct arbor_http_reque
 			   struct arbor_http_response *resp, const char *name)
 {
 	struct dhcp6pd *h = dhcp6pd_of(d);
-	cJSON *body = arbor_command_body(req, resp);
-	if (body == NULL)
-		return;
-	const cJSON *ifn = cJSON_GetObjectItemCaseSensitive(body, "interface");
-	if (ifn && !cJSON_IsString(ifn)) {
-		cJSON_Delete(body);
-		arbor_command_answer(resp, name, false, 400, "\"interface\" must be a string");
-		return;
-	}
-	char msg[512] = "";
-	int failures = 0;
-	size_t done = 0;
-	if (ifn) {
-		struct uplink *u = uplink_by_ifname(h, ifn->valuestring);
-		if (u == NULL) {
-			arbor_command_answer(resp, name, false, 404, "no DHCPv6 client on interface \"%.32s\"", ifn->valuestring);
-			cJSON_Delete(body);
-			return;
-		}
-		failures = uplink_command(u, name, msg, sizeof msg) < 0;
-		done = 1;
-	} else {
-		for (size_t i = 0; i < h->nuplinks; i++) {
-			size_t used = strlen(msg);
-			if (used + 2 >= sizeof msg)
-				break;
-			if (used)
-				strcat(msg, "; ");
-			failures += uplink_command(h->uplinks[i], name, msg + strlen(msg), sizeof msg - strlen(msg)) < 0;
-			done++;
-		}
-		if (done == 0)
-			snprintf(msg, sizeof msg, "no DHCPv6 clients are configured");
-	}
-	cJSON_Delete(body);
-	bool ok = done > 0 && failures == 0;
-	arbor_command_answer(resp, name, ok, ok ? 200 : done == 0 ? 404 : 409, "%s", msg);
+	arbor_command_per_client(req, resp, name, "DHCPv6", h->nuplinks, client_ifname, run_client_command, h);
 }
 
 static void command_rebind(struct arbor_daemon *d, const struct arbor_http_request *req, struct arbor_http_response *resp)

@@ -5,25 +5,15 @@
 #include "nd_wire.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "byteorder.h"
 #include "dhcp6_wire.h"
 #include "dns_wire.h"
+#include "errmsg.h"
 
-static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	if (err && errlen) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -EBADMSG;
-}
+#define fail(err, errlen, ...) arbor_errmsg(-EBADMSG, err, errlen, __VA_ARGS__)
 
 /* ---- building ---- */
 

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "byteorder.h"
+#include "xorshift.h"
 
 static const char *const state_names[] = {
 	[PD_INIT] = "init",           [PD_SOLICITING] = "soliciting", [PD_REQUESTING] = "requesting",
@@ -76,12 +77,7 @@ bool pd_lease_same_prefixes(const struct pd_lease *a, const struct pd_lease *b)
 
 static uint32_t next_random(struct pd_client *c)
 {
-	uint32_t x = c->rng;
-	x ^= x << 13;
-	x ^= x >> 17;
-	x ^= x << 5;
-	c->rng = x ? x : 0x9e3779b9u;
-	return c->rng;
+	return arbor_xorshift32(&c->rng);
 }
 
 /* RAND of §15: uniform in [-0.1, 0.1]; strictly positive when positive is set. */

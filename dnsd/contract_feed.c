@@ -49,14 +49,7 @@ static void notify(struct contract_feed *f, const char *why)
 	double next = f->ops->next_end(f->ops_ctx);
 	event_del(f->expiry);
 	if (next > 0) {
-		double in = next - arbor_time_wall();
-		if (in < 0)
-			in = 0;
-		struct timeval tv = { (time_t)in, (suseconds_t)((in - (double)(time_t)in) * 1e6) + 1000 };
-		if (tv.tv_usec >= 1000000) {
-			tv.tv_sec++;
-			tv.tv_usec -= 1000000;
-		}
+		struct timeval tv = arbor_timeval(next - arbor_time_wall() + 0.001);
 		event_add(f->expiry, &tv);
 	}
 	if (why)
@@ -180,7 +173,7 @@ static void step(struct contract_feed *f, enum feed_state s)
 		get(f, path, POLL_WAIT_S + 15, 16u << 20, on_events);
 		break;
 	case FEED_RETRY: {
-		struct timeval tv = { (time_t)f->retry_s, (suseconds_t)((f->retry_s - (double)(time_t)f->retry_s) * 1e6) };
+		struct timeval tv = arbor_timeval(f->retry_s);
 		event_add(f->retry, &tv);
 		f->retry_s = f->retry_s * 2 < RETRY_MAX_S ? f->retry_s * 2 : RETRY_MAX_S;
 		break;

@@ -43,7 +43,11 @@ int events_answer_parse(struct events_answer *a, const char *json, size_t len, u
 		return -EBADMSG;
 	}
 	a->next = (uint64_t)next->valuedouble > expect - 1 ? (uint64_t)next->valuedouble : expect - 1;
-	return resync ? EVENTS_ANSWER_RESYNC : EVENTS_ANSWER_APPLY;
+	if (resync) {
+		events_answer_free(a);
+		return EVENTS_ANSWER_RESYNC;
+	}
+	return EVENTS_ANSWER_APPLY;
 }
 
 void events_answer_free(struct events_answer *a)

@@ -20,8 +20,8 @@ enum { EVENTS_ANSWER_APPLY = 0, EVENTS_ANSWER_RESYNC = 1 };
 /* Parses an answer that follows since. EVENTS_ANSWER_APPLY: walk a->events, then
  * a->next is the cursor. EVENTS_ANSWER_RESYNC: events after since were lost (the
  * daemon keeps a bounded number), or a daemon.started or config.reloaded is among
- * them. -EBADMSG with err when it is not such an answer. a->doc is set on
- * success (free it with events_answer_free) and NULL otherwise. */
+ * them. -EBADMSG with err when it is not such an answer. a->doc is set with
+ * EVENTS_ANSWER_APPLY (free it with events_answer_free) and NULL otherwise. */
 int events_answer_parse(struct events_answer *a, const char *json, size_t len, uint64_t since, char *err,
 			size_t errlen);
 void events_answer_free(struct events_answer *a);

@@ -194,12 +194,8 @@ int lease_set_apply_events(struct lease_set *s, const char *json, size_t len, ui
 	*changed = false;
 	struct events_answer a;
 	int rc = events_answer_parse(&a, json, len, *since, err, errlen);
-	if (rc < 0)
-		return rc;
-	if (rc == EVENTS_ANSWER_RESYNC) {
-		events_answer_free(&a);
-		return LEASE_EVENTS_RESYNC;
-	}
+	if (rc != EVENTS_ANSWER_APPLY)
+		return rc < 0 ? rc : LEASE_EVENTS_RESYNC;
 	const cJSON *e;
 	cJSON_ArrayForEach(e, a.events)
 		*changed |= apply_event(s, events_answer_type(e), cJSON_GetObjectItemCaseSensitive(e, "data"), now);

@@ -132,12 +132,8 @@ int prefix_set_apply_events(const char *json, size_t len, uint64_t *since, char 
 {
 	struct events_answer a;
 	int rc = events_answer_parse(&a, json, len, *since, err, errlen);
-	if (rc < 0)
-		return rc;
-	if (rc == EVENTS_ANSWER_RESYNC) {
-		events_answer_free(&a);
-		return PREFIX_EVENTS_RESYNC;
-	}
+	if (rc != EVENTS_ANSWER_APPLY)
+		return rc < 0 ? rc : PREFIX_EVENTS_RESYNC;
 	bool reload = false;
 	const cJSON *e;
 	cJSON_ArrayForEach(e, a.events)

@@ -6,13 +6,13 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "dname.h"
 #include "dns_wire.h"
+#include "errmsg.h"
 
 #define MAX_FIELDS 8
 #define SHOWN 64 /* characters of the offending text quoted in a message */
@@ -45,16 +45,7 @@ static void emit16(struct out *o, unsigned v)
 	emit(o, b, 2);
 }
 
-static int __attribute__((format(printf, 3, 4))) fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	if (err && errlen) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -EINVAL;
-}
+#define fail(err, errlen, ...) arbor_errmsg(-EINVAL, err, errlen, __VA_ARGS__)
 
 /* The offending text, cut short and with control bytes replaced, for a message. */
 static const char *shown(const char *s, char buf[SHOWN + 4])

@@ -6,7 +6,6 @@
 #include "zone.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +13,7 @@
 #include "byteorder.h"
 #include "dname.h"
 #include "dns_wire.h"
+#include "errmsg.h"
 #include "rdata_text.h"
 #include "xalloc.h"
 #include "zone_index.h"
@@ -54,16 +54,7 @@ struct zone_db {
 	struct zone_index *idx;
 };
 
-static int __attribute__((format(printf, 3, 4))) fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	if (err && errlen) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -EINVAL;
-}
+#define fail(err, errlen, ...) arbor_errmsg(-EINVAL, err, errlen, __VA_ARGS__)
 
 static void source_free(struct source *s)
 {

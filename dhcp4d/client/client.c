@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "xorshift.h"
+
 #define NEVER 1e18
 #define BACKOFF_FIRST 4.0
 #define BACKOFF_MAX 64.0
@@ -56,12 +58,7 @@ const char *client_event_name(enum client_lease_event e)
 
 static uint32_t next_random(struct dhcp_client *c)
 {
-	uint32_t x = c->rng;
-	x ^= x << 13;
-	x ^= x >> 17;
-	x ^= x << 5;
-	c->rng = x ? x : 0x9e3779b9u;
-	return c->rng;
+	return arbor_xorshift32(&c->rng);
 }
 
 /* -1.0 .. +1.0 s (RFC 2131 §4.1: "randomized by the value of a uniform random

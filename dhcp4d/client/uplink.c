@@ -390,12 +390,7 @@ static void reschedule(struct uplink *u)
 		event_del(u->timer);
 		return;
 	}
-	double wait = fmax(0, at - arbor_time_wall());
-	struct timeval tv = { (time_t)wait, (suseconds_t)((wait - floor(wait)) * 1e6) + 1000 };
-	if (tv.tv_usec >= 1000000) {
-		tv.tv_sec++;
-		tv.tv_usec -= 1000000;
-	}
+	struct timeval tv = arbor_timeval(at - arbor_time_wall() + 0.001);
 	event_add(u->timer, &tv);
 }
 
@@ -581,14 +576,7 @@ int uplink_command(struct uplink *u, const char *command, char *msg, size_t msgl
 	else
 		rc = -EINVAL;
 	reschedule(u);
-	if (rc == 0)
-		snprintf(msg, msglen, "%s: %s (now %s)", u->ifname, command, client_state_name(u->client.state));
-	else if (rc == -ENETDOWN)
-		snprintf(msg, msglen, "%s: no carrier", u->ifname);
-	else if (rc == -EAGAIN)
-		snprintf(msg, msglen, "%s: nothing to %s in state %s", u->ifname, command, client_state_name(u->client.state));
-	else
-		snprintf(msg, msglen, "%s: unknown command %s", u->ifname, command);
+	arbor_client_command_message(rc, u->ifname, command, client_state_name(u->client.state), msg, msglen);
 	return rc;
 }
 

@@ -113,54 +113,20 @@ size_t uplink_set_renew(struct uplink_set *set)
 	return renewed;
 }
 
-static struct uplink *uplink_by_ifname(const struct uplink_set *set, const char *ifname)
+static const char *set_ifname(void *ctx, size_t i)
 {
-	for (size_t i = 0; i < set->n; i++)
-		if (strcmp(uplink_ifname(set->uplinks[i]), ifname) == 0)
-			return set->uplinks[i];
-	return NULL;
+	return uplink_ifname(((struct uplink_set *)ctx)->uplinks[i]);
+}
+
+static int set_command(void *ctx, size_t i, const char *command, char *msg, size_t msglen)
+{
+	return uplink_command(((struct uplink_set *)ctx)->uplinks[i], command, msg, msglen);
 }
 
 void uplink_set_command(struct uplink_set *set, const struct arbor_http_request *req,
 			struct arbor_http_response *resp, const char *name)
 {
-	cJSON *body = arbor_command_body(req, resp);
-	if (body == NULL)
-		return;
-	const cJSON *ifn = cJSON_GetObjectItemCaseSensitive(body, "interface");
-	if (ifn && !cJSON_IsString(ifn)) {
-		cJSON_Delete(body);
-		arbor_command_answer(resp, name, false, 400, "\"interface\" must be a string");
-		return;
-	}
-	char msg[512] = "";
-	int failures = 0;
-	size_t done = 0;
-	if (ifn) {
-		struct uplink *u = uplink_by_ifname(set, ifn->valuestring);
-		if (u == NULL) {
-			arbor_command_answer(resp, name, false, 404, "no DHCP client on interface \"%.32s\"", ifn->valuestring);
-			cJSON_Delete(body);
-			return;
-		}
-		failures = uplink_command(u, name, msg, sizeof msg) < 0;
-		done = 1;
-	} else {
-		for (size_t i = 0; i < set->n; i++) {
-			size_t used = strlen(msg);
-			if (used + 2 >= sizeof msg)
-				break;
-			if (used)
-				strcat(msg, "; ");
-			failures += uplink_command(set->uplinks[i], name, msg + strlen(msg), sizeof msg - strlen(msg)) < 0;
-			done++;
-		}
-		if (done == 0)
-			snprintf(msg, sizeof msg, "no DHCP clients are configured");
-	}
-	cJSON_Delete(body);
-	bool ok = done > 0 && failures == 0;
-	arbor_command_answer(resp, name, ok, ok ? 200 : done == 0 ? 404 : 409, "%s", msg);
+	arbor_command_per_client(req, resp, name, "DHCP", set->n, set_ifname, set_command, set);
 }
 
 void uplink_set_status(const struct uplink_set *set, cJSON *arr)

@@ -23,14 +23,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from arborlab import Lab, request, wait_for  # noqa: E402
-
-
-def rss_kib(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
+from benchlib import CpuCap, rss_kib  # noqa: E402
 
 
 def perfdhcp(cli, rate, seconds, clients):
@@ -54,6 +47,7 @@ def main():
     lab = Lab(prefix="arborbench")
     tmp = tempfile.mkdtemp(prefix="arbor-bench-dhcp-")
     results = []
+    cap = None
     try:
         srv = lab.add_netns("dsrv")
         cli = lab.add_netns("dcli")
@@ -66,19 +60,11 @@ def main():
         srv.exec(["ip", "addr", "add", "10.0.0.1/16", "dev", "srv0"])
         cli.exec(["ip", "addr", "add", "10.0.0.2/16", "dev", "cli0"])
 
-        cgroup = f"/sys/fs/cgroup/cpu/arbor-bench-{os.getpid()}"
-        if args.quota < 100:
-            os.mkdir(cgroup)
-            with open(f"{cgroup}/cpu.cfs_period_us", "w") as f:
-                f.write("100000")
-            with open(f"{cgroup}/cpu.cfs_quota_us", "w") as f:
-                f.write(str(args.quota * 1000))
+        cap = CpuCap(args.quota, "arbor-bench")
 
         def run(name, argv, ready, pidfn=None):
             p = srv.popen(["taskset", "-c", "0"] + argv, stdout=subprocess.DEVNULL, stderr=open(f"{tmp}/{name}.log", "w"))
-            if args.quota < 100:
-                with open(f"{cgroup}/cgroup.procs", "w") as f:
-                    f.write(str(p.pid))
+            cap.add(p.pid)
             wait_for(ready, 20, f"{name} to start")
             rate, drops, out = perfdhcp(cli, args.rate, args.seconds, args.clients)
             rss = rss_kib(pidfn() if pidfn else p.pid)
@@ -148,8 +134,8 @@ def main():
         print(f"\narbor-dhcp4d restarted from its journal with {bound} bound leases: RSS {held_rss} KiB")
     finally:
         lab.close()
-        if os.path.isdir(f"/sys/fs/cgroup/cpu/arbor-bench-{os.getpid()}"):
-            os.rmdir(f"/sys/fs/cgroup/cpu/arbor-bench-{os.getpid()}")
+        if cap:
+            cap.remove()
         shutil.rmtree(tmp, ignore_errors=True)
 
 

@@ -22,8 +22,6 @@ import os
 import re
 import shutil
 import signal
-import socket
-import struct
 import subprocess
 import sys
 import tempfile
@@ -33,14 +31,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
 from arborlab import Lab, request, wait_for  # noqa: E402
-
-
-def rss_kib(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
+from benchlib import CpuCap, rss_kib, rss_parts  # noqa: E402
 
 
 def perfdhcp(cli, rate, seconds, clients):
@@ -49,27 +40,6 @@ def perfdhcp(cli, rate, seconds, clients):
     out = r.stdout + r.stderr
     m = re.search(r"Rate: ([0-9.]+) 4-way exchanges/second", out)
     return (float(m.group(1)) if m else 0.0), out
-
-
-class Cgroup:
-    def __init__(self, quota):
-        self.path = f"/sys/fs/cgroup/cpu/arbor-bench6-{os.getpid()}"
-        self.quota = quota
-        if quota < 100:
-            os.mkdir(self.path)
-            with open(f"{self.path}/cpu.cfs_period_us", "w") as f:
-                f.write("100000")
-            with open(f"{self.path}/cpu.cfs_quota_us", "w") as f:
-                f.write(str(quota * 1000))
-
-    def add(self, pid):
-        if self.quota < 100:
-            with open(f"{self.path}/cgroup.procs", "w") as f:
-                f.write(str(pid))
-
-    def remove(self):
-        if os.path.isdir(self.path):
-            os.rmdir(self.path)
 
 
 def rate_benchmark(lab, args, tmp, build, cg):
@@ -170,8 +140,7 @@ def make_bindings(lab, tmp, build, n, routes=False):
              "dhcp6pd to load the bindings")
     bound = request(sock, "GET", "/v1/status").json()["dhcp6pd"]["servers"]["servers"][0]["bound"]
     rss = rss_kib(p.pid)
-    with open(f"/proc/{p.pid}/status") as f:
-        anon = next(int(l.split()[1]) for l in f if l.startswith("RssAnon:"))
+    anon = rss_parts(p.pid).get("RssAnon", 0)
     p.terminate()
     p.wait(60)
     return bound, rss, anon
@@ -271,7 +240,7 @@ def main():
     skip = set(filter(None, args.skip.split(",")))
     lab = Lab(prefix="arborb6")
     tmp = tempfile.mkdtemp(prefix="arbor-bench-dhcp6-")
-    cg = Cgroup(args.quota)
+    cg = CpuCap(args.quota, "arbor-bench6")
     try:
         if "rate" not in skip:
             results, bound, held = rate_benchmark(lab, args, tmp, build, cg)

@@ -44,6 +44,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 from arborlab import Lab, build_dir, wait_for  # noqa: E402
+from benchlib import rss_parts  # noqa: E402
 
 RECORDS = 2000
 ZONE = "home.arpa"
@@ -107,19 +108,6 @@ def rss_kib(pid):
     except (FileNotFoundError, ProcessLookupError):
         pass
     return total
-
-
-def rss_parts(pid):
-    """RssAnon and RssFile of pid (KiB): the heap and stacks versus mapped binaries and libraries."""
-    parts = {}
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            for line in f:
-                if line.startswith(("RssAnon:", "RssFile:", "RssShmem:")):
-                    parts[line.split(":")[0]] = int(line.split()[1])
-    except (FileNotFoundError, ProcessLookupError):
-        pass
-    return parts
 
 
 def cpu_seconds(pid):

@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import subprocess
+import threading
 
 import pytest
 
@@ -63,6 +64,26 @@ class Kea6:
     def restart(self, **kw):
         self.stop()
         self.start(**kw)
+
+
+class Helper:
+    """A python3 -c script in a namespace that prints "ready", then one line per
+    thing it sees; a thread appends parse(line) to self.lines."""
+
+    def __init__(self, ns, script, args, parse):
+        self.proc = ns.popen(["/usr/bin/python3", "-c", script] + list(args), stdout=subprocess.PIPE, text=True)
+        assert self.proc.stdout.readline().strip() == "ready"
+        self.lines = []
+        self.thread = threading.Thread(target=self._read, args=(parse,), daemon=True)
+        self.thread.start()
+
+    def _read(self, parse):
+        for line in self.proc.stdout:
+            self.lines.append(parse(line))
+
+    def stop(self):
+        self.proc.terminate()
+        self.thread.join(5)
 
 
 def isp_and_root(lab):

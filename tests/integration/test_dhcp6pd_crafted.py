@@ -13,11 +13,9 @@ the relay), 40 levels deep dropped, options past the end and prefix length 129
 dropped, another server's id ignored; and it keeps answering."""
 import json
 import struct
-import subprocess
-import threading
 
 from arborlab import wait_for
-from test_dhcp6pd import client_status, isp_and_root, root_config, start_dhcp6pd, wait_event
+from test_dhcp6pd import Helper, client_status, isp_and_root, root_config, start_dhcp6pd, wait_event
 from test_dhcp6pd_server import delegations, link_local, pair, routes_via, server_config
 
 COMMON = r'''
@@ -122,21 +120,12 @@ while True:
 """
 
 
-class FakeServer:
+class FakeServer(Helper):
     def __init__(self, ns, ifname, plan):
-        self.proc = ns.popen(["/usr/bin/python3", "-c", FAKE_SERVER, ifname, json.dumps(plan)], stdout=subprocess.PIPE,
-                             text=True)
-        assert self.proc.stdout.readline().strip() == "ready"
-        self.log = []
-        self.thread = threading.Thread(target=self._read, daemon=True)
-        self.thread.start()
-
-    def _read(self):
-        for line in self.proc.stdout:
-            self.log.append(json.loads(line))
+        super().__init__(ns, FAKE_SERVER, [ifname, json.dumps(plan)], json.loads)
 
     def received(self, t):
-        return [x for x in self.log if x["type"] == t]
+        return [x for x in self.lines if x["type"] == t]
 
 
 SOLICIT, REQUEST, RENEW = 1, 3, 5

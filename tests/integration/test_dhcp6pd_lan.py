@@ -17,8 +17,7 @@ import time
 import pytest
 
 from arborlab import binary, wait_for
-from test_dhcp6pd import Kea6, bound_prefix, client_status, isp_and_root, root_config, start_dhcp6pd, unreachable, \
-    wait_event
+from test_dhcp6pd import Kea6, bound_prefix, isp_and_root, root_config, start_dhcp6pd, unreachable, wait_event
 
 ULA = "fd5a:965f:8fee:1::/64"           # machine id 0123…cdef, subnet id 1 (addressing.md)
 ROUTER_IID = "ec05:56f3:2d08:73cb"       # its derived interface id

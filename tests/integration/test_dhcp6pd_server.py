@@ -8,13 +8,11 @@ import json
 import os
 import shutil
 import subprocess
-import threading
 
 import pytest
 
 from arborlab import binary, wait_for
-from test_dhcp6pd import Kea6, bound_prefix, client_status, isp_and_root, root_config, start_dhcp6pd, unreachable, \
-    wait_event
+from test_dhcp6pd import Helper, Kea6, bound_prefix, isp_and_root, start_dhcp6pd, unreachable, wait_event
 
 MID_ROOT = "0123456789abcdef0123456789abcdef"
 
@@ -25,11 +23,15 @@ def server_config(pools=None, machine_id=MID_ROOT, **server):
     return {"machine": {"name": "root", "machine_id": machine_id}, "dhcp6pd": {"servers": [s]}}
 
 
-def pair(lab, srv_if="lan0", cli_if="c0"):
+def pair(lab, srv_if="lan0", cli_if="c0", lan=None):
     """root (the server's side) and rtr (the requesting side), their link-local
-    addresses ready (answers come from the server's)."""
+    addresses ready (answers come from the server's); lan: a bridge on rtr for
+    the requesting router to number."""
     root = lab.add_netns("root")
     cli = lab.add_netns("rtr")
+    if lan:
+        cli.exec(["ip", "link", "add", lan, "type", "bridge"])
+        cli.exec(["ip", "link", "set", lan, "up"])
     lab.veth(root, srv_if, cli, cli_if)
     for ns, dev in ((root, srv_if), (cli, cli_if)):
         wait_for(lambda: "tentative" not in ns.exec(["ip", "-6", "addr", "show", "dev", dev]).stdout
@@ -54,9 +56,7 @@ def link_local(ns, dev):
 
 @pytest.mark.skipif(shutil.which("dhcpcd") is None, reason="dhcpcd is not installed (dhcpcd-base)")
 def test_dhcpcd_requesting_router(lab):
-    root, rtr = pair(lab)
-    rtr.exec(["ip", "link", "add", "lanx", "type", "bridge"])
-    rtr.exec(["ip", "link", "set", "lanx", "up"])
+    root, rtr = pair(lab, lan="lanx")
     d = start_dhcp6pd(lab, root, server_config(preferred_lifetime=60, valid_lifetime=120, t1=4, t2=6))
     tmp = lab.mkdtemp("dhcpcd6-")
     os.makedirs(f"{tmp}/db")
@@ -86,9 +86,7 @@ def test_dhcpcd_requesting_router(lab):
 
 @pytest.mark.skipif(shutil.which("dhcp6c") is None, reason="dhcp6c is not installed (wide-dhcpv6-client)")
 def test_wide_dhcp6c_requesting_router(lab):
-    root, rtr = pair(lab)
-    rtr.exec(["ip", "link", "add", "lanx", "type", "bridge"])
-    rtr.exec(["ip", "link", "set", "lanx", "up"])
+    root, rtr = pair(lab, lan="lanx")
     # dhcp6c raises a T1 under 18 s to 18: 20/30 makes it renew by itself.
     d = start_dhcp6pd(lab, root, server_config(preferred_lifetime=60, valid_lifetime=120, t1=20, t2=30))
     tmp = lab.mkdtemp("dhcp6c-")
@@ -216,19 +214,9 @@ class ReplySniffer:
     bindings after a crash."""
 
     def __init__(self, netns, ifname):
-        self.proc = netns.popen(["/usr/bin/python3", "-c", SNIFFER6, ifname], stdout=subprocess.PIPE, text=True)
-        assert self.proc.stdout.readline().strip() == "ready"
-        self.replies = []
-        self.thread = threading.Thread(target=self._read, daemon=True)
-        self.thread.start()
-
-    def _read(self):
-        for line in self.proc.stdout:
-            self.replies.append(tuple(line.split()))
-
-    def stop(self):
-        self.proc.terminate()
-        self.thread.join(5)
+        self.helper = Helper(netns, SNIFFER6, [ifname], lambda line: tuple(line.split()))
+        self.replies = self.helper.lines
+        self.stop = self.helper.stop
 
 
 SNIFFER6 = r'''

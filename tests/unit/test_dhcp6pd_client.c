@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "pd_client.h"
+#include "ip6.h"
 #include "tap.h"
 
 #define T0 1700000000.0
@@ -145,18 +146,6 @@ static const struct dhcp6_message *last_sent(void)
 static const struct lease_ev *last_ev(void)
 {
 	return R.nev ? &R.ev[(R.nev - 1) % MAXEV] : NULL;
-}
-
-static struct in6_addr a6(const char *s)
-{
-	struct in6_addr a;
-	inet_pton(AF_INET6, s, &a);
-	return a;
-}
-static bool eq6(const struct in6_addr *a, const char *s)
-{
-	struct in6_addr b = a6(s);
-	return memcmp(a, &b, 16) == 0;
 }
 
 /* ---- the fake server ---- */

@@ -12,29 +12,11 @@
 
 #include "addr_derive.h"
 #include "lan_plan.h"
+#include "ip6.h"
 #include "tap.h"
 
 #define T0 1700000000.0
 #define MID "0123456789abcdef0123456789abcdef"
-
-static struct in6_addr a6(const char *s)
-{
-	struct in6_addr a;
-	inet_pton(AF_INET6, s, &a);
-	return a;
-}
-static bool eq6(const struct in6_addr *a, const char *s)
-{
-	struct in6_addr b = a6(s);
-	return memcmp(a, &b, 16) == 0;
-}
-static struct arbor_prefix6 p6(const char *s)
-{
-	struct arbor_prefix6 p;
-	if (!arbor_prefix6_parse(s, &p))
-		memset(&p, 0xff, sizeof p);
-	return p;
-}
 
 static struct lan_spec spec;
 static struct lan_inputs in;

@@ -15,6 +15,7 @@
 
 #include "binding_record.h"
 #include "pd_server.h"
+#include "ip6.h"
 #include "tap.h"
 
 #define T0 1700000000.0
@@ -22,19 +23,6 @@
 static const uint8_t SERVER_DUID[] = { 0, 4, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16 };
 static const uint8_t OTHER_SERVER[] = { 0, 3, 0, 1, 9, 9, 9, 9, 9, 9 };
 
-static struct in6_addr a6(const char *s)
-{
-	struct in6_addr a;
-	inet_pton(AF_INET6, s, &a);
-	return a;
-}
-static struct arbor_prefix6 p6(const char *s)
-{
-	struct arbor_prefix6 p;
-	if (!arbor_prefix6_parse(s, &p))
-		memset(&p, 0xff, sizeof p);
-	return p;
-}
 static bool is(const struct arbor_prefix6 *p, const char *s)
 {
 	struct arbor_prefix6 q = p6(s);

@@ -12,6 +12,7 @@
 
 #include "dhcp6_wire.h"
 #include "nd_wire.h"
+#include "ip6.h"
 #include "tap.h"
 
 /* Captured in network namespaces on this machine's Debian bookworm (tcpdump on the
@@ -55,19 +56,6 @@ static size_t unhex(const char *hex, uint8_t *out, size_t cap)
 		out[n++] = (uint8_t)v;
 	}
 	return n;
-}
-
-static struct in6_addr a6(const char *s)
-{
-	struct in6_addr a;
-	inet_pton(AF_INET6, s, &a);
-	return a;
-}
-
-static bool eq6(const struct in6_addr *a, const char *s)
-{
-	struct in6_addr b = a6(s);
-	return memcmp(a, &b, 16) == 0;
 }
 
 static uint8_t pkt[4096], out[4096];
