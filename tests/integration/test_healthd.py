@@ -328,6 +328,9 @@ def spec():
         state_file="state.json",
         durable_change=make_failing,
         durable_check=still_failing,
+        health="degraded",  # the probe fails and is not critical
+        health_configs={"ok": healthd_config(),
+                        "failed": healthd_config(check("probe", "exec", command=["/bin/false"], critical=True))},
     )
 
 
