@@ -4,7 +4,6 @@ following our delegations, DHCP leases becoming A records, RFC 8906-style
 protocol checks, malformed input, TCP limits, config errors and the contract."""
 import json
 import os
-import shutil
 import signal
 import socket
 import struct
@@ -15,13 +14,14 @@ import pytest
 
 from arborlab import binary, wait_for
 from contract import ContractSuite, DaemonSpec
+from tools import needs
 
 MID_ROOT = "0123456789abcdef0123456789abcdef"
 MID_M1 = "00000000000000000000000000000001"
 MID_M2 = "5b3f0a4e9c8d7e6f1a2b3c4d5e6f7a8b"
 
-needs_dig = pytest.mark.skipif(shutil.which("dig") is None, reason="dig is not installed (package bind9-dnsutils)")
-needs_kdig = pytest.mark.skipif(shutil.which("kdig") is None, reason="kdig is not installed (package knot-dnsutils)")
+needs_dig = needs("dig")
+needs_kdig = needs("kdig")
 
 
 def dnsd_config(domain="home.arpa", name="root", mid=MID_ROOT, **dnsd):
@@ -304,7 +304,7 @@ def test_tree_recursion_and_referrals(lab):
     assert st["queries"]["recursed"] >= 3
 
 
-@pytest.mark.skipif(shutil.which("unbound") is None, reason="unbound is not installed (package unbound)")
+@needs("unbound")
 @needs_dig
 def test_unbound_follows_our_delegations(lab):
     root, (d0, d1, d2) = tree(lab)
@@ -345,7 +345,7 @@ stub-zone:
     assert d0.status()["dnsd"]["queries"]["referrals"] >= 1
 
 
-@pytest.mark.skipif(shutil.which("unbound") is None, reason="unbound is not installed (package unbound)")
+@needs("unbound")
 @needs_dig
 def test_forwarding_only_for_allowed_clients(lab):
     """Names outside the tree go to the forwarder (unbound serving example.test)
@@ -447,8 +447,7 @@ def test_reload_changes_records_and_rejects_listen_change(lab, one):
     assert d.post("/v1/commands/reload").status == 200
     z = d.status()["dnsd"]["zones"][0]
     assert z["serial"] > serial
-    if shutil.which("dig"):
-        assert dig_short(ns, "new.home.arpa") == ["192.168.1.99"]
+    assert dig_short(ns, "new.home.arpa") == ["192.168.1.99"]
     cfg["dnsd"]["listen"] = ["127.0.0.2"]
     d.write_config(cfg)
     assert d.post("/v1/commands/reload").status != 200

@@ -2,16 +2,15 @@
 rejected and an accepted reload, bad input and a stop — no memory errors, no
 definite leaks."""
 import os
-import shutil
 import subprocess
 
-import pytest
 
 from arborlab import binary, wait_for
 from contract import FollowStream
+from tools import needs
 
 
-@pytest.mark.skipif(shutil.which("valgrind") is None, reason="valgrind is not installed")
+@needs("valgrind")
 def test_fixture_valgrind_clean(lab):
     d = lab.daemon("fixture", binary("tests/arbor-fixtured"), {"machine": {"name": "vg"}, "fixture": {}},
                    wrapper=["valgrind", "--error-exitcode=99", "--leak-check=full",
@@ -38,7 +37,7 @@ def test_fixture_valgrind_clean(lab):
     assert "definitely lost" not in d.log()
 
 
-@pytest.mark.skipif(shutil.which("valgrind") is None, reason="valgrind is not installed")
+@needs("valgrind")
 def test_healthd_valgrind_clean(lab):
     """healthd with every kind of check, an action, a reload and a stop."""
     fast = {"interval": 0.3, "timeout": 0.25, "rise": 1, "fall": 1}
@@ -72,8 +71,7 @@ VALGRIND = ["valgrind", "--error-exitcode=99", "--leak-check=full", "--errors-fo
             "--show-leak-kinds=definite", "-q"]
 
 
-@pytest.mark.skipif(shutil.which("valgrind") is None or shutil.which("dig") is None,
-                    reason="valgrind or dig is not installed")
+@needs("valgrind", "dig")
 def test_dnsd_valgrind_clean(lab):
     """dnsd answering over UDP and TCP, a refused and a malformed query, a recursion
     to a child that does not answer, a reload, a renew and a stop."""
@@ -95,7 +93,7 @@ def test_dnsd_valgrind_clean(lab):
     assert rc == 0, f"valgrind reported errors (exit {rc}):\n{d.log()}"
 
 
-@pytest.mark.skipif(shutil.which("valgrind") is None, reason="valgrind is not installed")
+@needs("valgrind")
 def test_dhcp4d_server_and_client_valgrind_clean(lab):
     """Our DHCP server and our client, both under valgrind: bind, rebind, release,
     renew, stop."""

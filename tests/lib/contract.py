@@ -12,9 +12,7 @@ import subprocess
 import threading
 import time
 
-import pytest
-
-from arborlab import request, wait_for
+from arborlab import wait_for
 
 RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 
@@ -204,7 +202,7 @@ class ContractSuite:
         assert [e["seq"] for e in early["events"]] == [first[0]["seq"]] and early["next"] >= seqs[-1]
         again = d.get(f"/v1/events?since={early['next']}&type=daemon.started").json()
         assert again["events"] == [] and again["next"] == early["next"]
-        limited = d.get(f"/v1/events?since=0&limit=1").json()
+        limited = d.get("/v1/events?since=0&limit=1").json()
         assert len(limited["events"]) == 1 and limited["next"] == limited["events"][0]["seq"] == first[0]["seq"]
         for bad in ("since=abc", "wait=-1", "limit=100001", "wait=3601", "follow=2"):
             r = d.get(f"/v1/events?{bad}")
