@@ -125,6 +125,12 @@ static bool get_num(const cJSON *o, const char *key, double min, double max, dou
 	return true;
 }
 
+/* A time: null (infinite) or from 0 to ARBOR_TIME_MAX, which "ends" can show. */
+static bool get_time(const cJSON *o, const char *key, double *out)
+{
+	return get_num(o, key, 0, 1e18, out) && (*out >= 1e17 || *out <= ARBOR_TIME_MAX);
+}
+
 static size_t get_ip_list(const cJSON *o, const char *key, struct in_addr *out, size_t max)
 {
 	size_t n = 0;
@@ -186,8 +192,8 @@ int client_lease_file_decode(const cJSON *doc, struct client_lease *l, struct ap
 	double plen, lt;
 	if (!get_ip(j, "address", &l->addr) || !get_ip(j, "server_id", &o->server_id) ||
 	    !get_num(j, "prefix_len", 0, 32, &plen) || !get_num(j, "lease_time", 0, 4294967295.0, &lt) ||
-	    !get_num(j, "start", 0, 1e18, &l->start) || !get_num(j, "t1", 0, 1e18, &l->t1) ||
-	    !get_num(j, "t2", 0, 1e18, &l->t2) || !get_num(j, "expiry", 0, 1e18, &l->expiry)) {
+	    !get_time(j, "start", &l->start) || !get_time(j, "t1", &l->t1) || !get_time(j, "t2", &l->t2) ||
+	    !get_time(j, "expiry", &l->expiry)) {
 		snprintf(err, errlen, "lease: address, server_id, prefix_len, lease_time and times are required");
 		return -EBADMSG;
 	}
