@@ -13,19 +13,9 @@
 #include <string.h>
 
 #include "client_lease_file.h"
+#include "fuzz_check.h"
 
 static regex_t rfc3339;
-
-__attribute__((noreturn, format(printf, 1, 2))) static void violated(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	fprintf(stderr, "invariant violated: ");
-	vfprintf(stderr, fmt, ap);
-	fprintf(stderr, "\n");
-	va_end(ap);
-	abort();
-}
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {

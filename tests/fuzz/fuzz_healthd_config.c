@@ -13,17 +13,7 @@
 #include "check_config.h"
 #include "state_file.h"
 #include "xalloc.h"
-
-__attribute__((noreturn, format(printf, 1, 2))) static void violated(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	fprintf(stderr, "invariant violated: ");
-	vfprintf(stderr, fmt, ap);
-	fprintf(stderr, "\n");
-	va_end(ap);
-	abort();
-}
+#include "fuzz_check.h"
 
 static void check_spec(const struct healthd_config *cfg, size_t i)
 {
@@ -73,16 +63,9 @@ static void check_spec(const struct healthd_config *cfg, size_t i)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char *errors = NULL;
-	struct arbor_config *cfg = arbor_config_load_text("fuzz.json", (const char *)data, size, "healthd",
-							  healthd_config_parse, healthd_config_free, &errors);
-	if (cfg == NULL) {
-		if (errors == NULL || errors[0] == '\0')
-			violated("refused without a message");
-		free(errors);
+	struct arbor_config *cfg = load_section(data, size, "healthd", healthd_config_parse, healthd_config_free);
+	if (cfg == NULL)
 		return 0;
-	}
-	free(errors);
 	const struct healthd_config *hc = cfg->daemon;
 	if (hc->max_parallel_exec < 1)
 		violated("max_parallel_exec 0");

@@ -12,6 +12,7 @@
 
 #include "clock.h"
 #include "state_file.h"
+#include "fuzz_check.h"
 
 #define NCHECKS 4
 
@@ -21,17 +22,6 @@ static struct check_spec specs[NCHECKS] = {
 	{ .name = "web", .definition = "{\"name\":\"web\",\"kind\":\"http\"}", .rise = 5, .fall = 2 },
 	{ .name = "uplink", .definition = "{}", .rise = 1, .fall = 4 },
 };
-
-__attribute__((noreturn, format(printf, 1, 2))) static void violated(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	fprintf(stderr, "invariant violated: ");
-	vfprintf(stderr, fmt, ap);
-	fprintf(stderr, "\n");
-	va_end(ap);
-	abort();
-}
 
 static void fresh(struct check *checks)
 {

@@ -15,17 +15,7 @@
 #include "lease_record.h"
 #include "lease_table.h"
 #include "xalloc.h"
-
-__attribute__((noreturn, format(printf, 1, 2))) static void violated(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	fprintf(stderr, "invariant violated: ");
-	vfprintf(stderr, fmt, ap);
-	fprintf(stderr, "\n");
-	va_end(ap);
-	abort();
-}
+#include "fuzz_check.h"
 
 /* Two served subnets, small so that records collide on addresses and keys. */
 static const struct {

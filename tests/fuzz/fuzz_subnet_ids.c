@@ -13,19 +13,9 @@
 
 #include "statefile.h"
 #include "subnet_ids.h"
+#include "fuzz_check.h"
 
 static char dir[] = "/tmp/arbor-fuzz-subnet-ids-XXXXXX";
-
-__attribute__((noreturn, format(printf, 1, 2))) static void violated(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	fprintf(stderr, "invariant violated: ");
-	vfprintf(stderr, fmt, ap);
-	fprintf(stderr, "\n");
-	va_end(ap);
-	abort();
-}
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
