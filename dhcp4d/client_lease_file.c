@@ -84,8 +84,10 @@ cJSON *client_lease_file_encode(const char *ifname, const char *state, const str
 		add_time(j, "t2", l->t2);
 		add_time(j, "expiry", l->expiry);
 		if (l->expiry < 1e17) {
+			/* The millisecond "expiry" is rounded to, not a truncated one. */
 			char iso[40];
-			struct timespec ts = { (time_t)l->expiry, (long)((l->expiry - (double)(time_t)l->expiry) * 1e9) };
+			long long ms = (long long)(l->expiry * 1000 + 0.5);
+			struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000 };
 			arbor_time_rfc3339(&ts, iso, sizeof iso);
 			cJSON_AddStringToObject(j, "ends", iso);
 		}
