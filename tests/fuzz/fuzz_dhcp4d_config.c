@@ -112,7 +112,7 @@ static void reply_and_read(const struct server *s, const struct dhcp_message *re
 	if (dhcp_parse(buf, (size_t)n, &back, err, sizeof err) != 0)
 		violated("%s: our reply does not parse: %s", s->spec->interface, err);
 	struct dhcp_client_options opts;
-	if (back.type == 2 || back.type == 5) {
+	if (back.type == DHCP_OFFER || back.type == DHCP_ACK) {
 		if (dhcp_parse_client_options(&back, &opts, err, sizeof err) != 0)
 			violated("%s: a client cannot read our options: %s", s->spec->interface, err);
 	}
@@ -130,7 +130,7 @@ static void serve(const struct server_spec *spec)
 	struct dhcp_request_view rq;
 	struct dhcp_decision d;
 	char err[200];
-	if (dhcp_parse(pkt, request_packet(pkt, DHCPDISCOVER, 0, 0), &m, err, sizeof err) != 0)
+	if (dhcp_parse(pkt, request_packet(pkt, DHCP_DISCOVER, 0, 0), &m, err, sizeof err) != 0)
 		violated("our own DISCOVER does not parse: %s", err);
 	view_of(&m, &rq, key);
 	memset(&d, 0, sizeof d);
@@ -141,13 +141,13 @@ static void serve(const struct server_spec *spec)
 		server_probe_passed(&s, &rq, addr, 1000.5, &d);
 	}
 	reply_and_read(&s, &m, &d);
-	if (d.reply == DHCPOFFER) {
-		if (dhcp_parse(pkt, request_packet(pkt, DHCPREQUEST, d.yiaddr, id), &m, err, sizeof err) != 0)
+	if (d.reply == DHCP_OFFER) {
+		if (dhcp_parse(pkt, request_packet(pkt, DHCP_REQUEST, d.yiaddr, id), &m, err, sizeof err) != 0)
 			violated("our own REQUEST does not parse: %s", err);
 		view_of(&m, &rq, key);
 		memset(&d, 0, sizeof d);
 		server_handle(&s, &rq, 1001, &d);
-		if (d.reply != DHCPACK)
+		if (d.reply != DHCP_ACK)
 			violated("%s: the offer was not acknowledged (%s)", spec->interface, d.reason);
 		reply_and_read(&s, &m, &d);
 	}
