@@ -134,11 +134,13 @@ static void serve(const struct server_spec *spec)
 		violated("our own DISCOVER does not parse: %s", err);
 	view_of(&m, &rq, key);
 	memset(&d, 0, sizeof d);
-	server_handle(&s, &rq, 1000, &d);
+	double now = 1000;
+	server_handle(&s, &rq, now, &d);
 	if (d.probe) { /* the conflict probe found no one */
 		uint32_t addr = d.yiaddr;
 		memset(&d, 0, sizeof d);
-		server_probe_passed(&s, &rq, addr, 1000.5, &d);
+		now += spec->probe_timeout;
+		server_probe_passed(&s, &rq, addr, now, &d);
 	}
 	reply_and_read(&s, &m, &d);
 	if (d.reply == DHCP_OFFER) {
@@ -146,7 +148,7 @@ static void serve(const struct server_spec *spec)
 			violated("our own REQUEST does not parse: %s", err);
 		view_of(&m, &rq, key);
 		memset(&d, 0, sizeof d);
-		server_handle(&s, &rq, 1001, &d);
+		server_handle(&s, &rq, now, &d); /* at once: any offer_timeout is longer */
 		if (d.reply != DHCP_ACK)
 			violated("%s: the offer was not acknowledged (%s)", spec->interface, d.reason);
 		reply_and_read(&s, &m, &d);
