@@ -197,11 +197,12 @@ class ContractSuite:
         assert seqs == sorted(set(seqs)) and all(s > last for s in seqs) and body["next"] == seqs[-1]
         typed = d.get(f"/v1/events?since={last}&type=config.*").json()
         assert [e["type"] for e in typed["events"]] == ["config.reloaded"]
-        # next is the last seq scanned, matched or not: passed back, it finds nothing again.
+        # next is the last seq scanned, matched or not: passed back, it finds nothing again
+        # (the daemon may have emitted more of its own since: next only moves on).
         early = d.get("/v1/events?since=0&type=daemon.started").json()
         assert [e["seq"] for e in early["events"]] == [first[0]["seq"]] and early["next"] >= seqs[-1]
         again = d.get(f"/v1/events?since={early['next']}&type=daemon.started").json()
-        assert again["events"] == [] and again["next"] == early["next"]
+        assert again["events"] == [] and again["next"] >= early["next"]
         limited = d.get("/v1/events?since=0&limit=1").json()
         assert len(limited["events"]) == 1 and limited["next"] == limited["events"][0]["seq"] == first[0]["seq"]
         for bad in ("since=abc", "wait=-1", "limit=100001", "wait=3601", "follow=2"):
