@@ -9,13 +9,13 @@
 
 #include "events.h"
 #include "statefile.h"
+#include "fuzz_check.h"
 
-static char dir[] = "/tmp/arbor-fuzz-events-XXXXXX";
+static const char *dir;
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	if (mkdtemp(dir) == NULL)
-		abort();
+	dir = fuzz_tmpdir("events");
 	return 0;
 }
 

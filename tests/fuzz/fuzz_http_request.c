@@ -14,6 +14,7 @@
 
 #include "daemon.h"
 #include "xalloc.h"
+#include "fuzz_check.h"
 
 static struct arbor_daemon *daemon_under_test;
 
@@ -38,9 +39,7 @@ static const struct arbor_daemon_def def = {
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	static char dir[] = "/tmp/arbor-fuzz-http-XXXXXX";
-	if (mkdtemp(dir) == NULL)
-		abort();
+	const char *dir = fuzz_tmpdir("http");
 	char path[128];
 	snprintf(path, sizeof path, "%s/arbor.json", dir);
 	FILE *f = fopen(path, "w");

@@ -15,12 +15,11 @@
 #include "subnet_ids.h"
 #include "fuzz_check.h"
 
-static char dir[] = "/tmp/arbor-fuzz-subnet-ids-XXXXXX";
+static const char *dir;
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	if (mkdtemp(dir) == NULL)
-		abort();
+	dir = fuzz_tmpdir("subnet-ids");
 	return 0;
 }
 
