@@ -5,12 +5,12 @@ renew at T1, rebind and expiry when the server is gone, renumbering by the ISP,
 a restart that keeps the prefix, and the commands."""
 import json
 import os
-import shutil
 import subprocess
 import threading
 
 import pytest
 
+from tools import needs
 from arborlab import binary, wait_for
 
 ISP_NET = "2001:db8:ff::"
@@ -147,7 +147,7 @@ def net(lab):
     return {"isp": isp, "root": root}
 
 
-@pytest.mark.skipif(shutil.which("kea-dhcp6") is None, reason="kea-dhcp6 is not installed (kea-dhcp6-server)")
+@needs("kea-dhcp6")
 def test_against_kea_bound_renew_rebind_expire(lab, net):
     kea = Kea6(lab, net["isp"], preferred=10, valid=20, renew=5, rebind=8)
     d = start_dhcp6pd(lab, net["root"], root_config())
@@ -177,7 +177,7 @@ def test_against_kea_bound_renew_rebind_expire(lab, net):
     assert bound_prefix(d, timeout=30) == prefix
 
 
-@pytest.mark.skipif(shutil.which("kea-dhcp6") is None, reason="kea-dhcp6 is not installed (kea-dhcp6-server)")
+@needs("kea-dhcp6")
 def test_against_kea_restart_renumber_commands(lab, net):
     """kill -9 and restart: the same prefix, renewed at once, never released; the
     ISP renumbers (Kea's pool changes): prefix.changed; release and renew."""
@@ -232,7 +232,7 @@ subnet6 {net}/64 {{
 """
 
 
-@pytest.mark.skipif(shutil.which("dhcpd") is None, reason="dhcpd is not installed (isc-dhcp-server)")
+@needs("dhcpd")
 def test_against_isc_dhcpd(lab, net):
     """isc-dhcp-server as a second delegating router: bound, renewed, expired when it stops."""
     tmp = lab.mkdtemp("dhcpd6-")

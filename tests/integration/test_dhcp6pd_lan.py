@@ -10,20 +10,18 @@ import ipaddress
 import json
 import os
 import re
-import shutil
 import subprocess
 import time
 
-import pytest
 
+from tools import needs
 from arborlab import binary, wait_for
 from test_dhcp6pd import Kea6, bound_prefix, isp_and_root, root_config, start_dhcp6pd, unreachable, wait_event
 
 ULA = "fd5a:965f:8fee:1::/64"           # machine id 0123…cdef, subnet id 1 (addressing.md)
 ROUTER_IID = "ec05:56f3:2d08:73cb"       # its derived interface id
 
-pytestmark = pytest.mark.skipif(shutil.which("kea-dhcp6") is None or shutil.which("rdisc6") is None,
-                                reason="kea-dhcp6 (kea-dhcp6-server) or rdisc6 (ndisc6) is not installed")
+pytestmark = needs("kea-dhcp6", "rdisc6", "radvd", "dhclient")
 
 
 def lan_net(lab, radvd=True):
@@ -231,7 +229,7 @@ def on64(prefix64, iid):
     return str(ipaddress.IPv6Address(prefix64.split("::")[0] + ":" + iid))
 
 
-@pytest.mark.skipif(shutil.which("dig") is None, reason="dig is not installed (bind9-dnsutils)")
+@needs("dig")
 def test_dnsd_publishes_the_delegated_addresses_while_bound(lab):
     """dnsd follows dhcp6pd's contract (status, /v1/prefixes, prefix.* events):
     the machine's router address and a host's derived address on the delegated

@@ -6,11 +6,11 @@ ISP's renumbering running down the tree; kill -9 under perfdhcp loses no
 acknowledged delegation and never gives a prefix twice."""
 import json
 import os
-import shutil
 import subprocess
 
 import pytest
 
+from tools import needs
 from arborlab import binary, wait_for
 from test_dhcp6pd import Helper, Kea6, bound_prefix, isp_and_root, start_dhcp6pd, unreachable, wait_event
 
@@ -54,7 +54,7 @@ def link_local(ns, dev):
     return next(a["local"] for link in out for a in link.get("addr_info", []) if "local" in a)
 
 
-@pytest.mark.skipif(shutil.which("dhcpcd") is None, reason="dhcpcd is not installed (dhcpcd-base)")
+@needs("dhcpcd")
 def test_dhcpcd_requesting_router(lab):
     root, rtr = pair(lab, lan="lanx")
     d = start_dhcp6pd(lab, root, server_config(preferred_lifetime=60, valid_lifetime=120, t1=4, t2=6))
@@ -84,7 +84,7 @@ def test_dhcpcd_requesting_router(lab):
     assert routes_via(root) == set() and not delegations(d, state="bound")
 
 
-@pytest.mark.skipif(shutil.which("dhcp6c") is None, reason="dhcp6c is not installed (wide-dhcpv6-client)")
+@needs("dhcp6c")
 def test_wide_dhcp6c_requesting_router(lab):
     root, rtr = pair(lab, lan="lanx")
     # dhcp6c raises a T1 under 18 s to 18: 20/30 makes it renew by itself.
@@ -114,7 +114,7 @@ def lan_prefix(d, i=0):
     return [p["prefix"] for p in lans[i]["prefixes"] if not p["ula"]]
 
 
-@pytest.mark.skipif(shutil.which("kea-dhcp6") is None, reason="kea-dhcp6 is not installed (kea-dhcp6-server)")
+@needs("kea-dhcp6")
 def test_three_levels_and_renumbering(lab):
     """kea → root (/56) → m1 (/60) → m2 (/62): each numbers its LAN with subnet
     id 1 from what it holds; the ISP renumbers and every level follows."""
@@ -250,7 +250,7 @@ while True:
 '''
 
 
-@pytest.mark.skipif(shutil.which("perfdhcp") is None, reason="perfdhcp is not installed (kea-admin)")
+@needs("perfdhcp")
 def test_kill9_under_perfdhcp_loses_no_acknowledged_delegation(lab):
     root, cli = pair(lab, cli_if="cli0")
     wait_for(lambda: "tentative" not in cli.exec(["ip", "-6", "addr", "show", "dev", "cli0"]).stdout, 10, "link-local")
@@ -315,13 +315,13 @@ def power_campaign(lab, cuts, control=False):
     return acked, lost, doubles
 
 
-@pytest.mark.skipif(shutil.which("perfdhcp") is None, reason="perfdhcp is not installed (kea-admin)")
+@needs("perfdhcp")
 def test_power_cuts_lose_no_acknowledged_delegation(lab):
     acked, lost, doubles = power_campaign(lab, cuts=3)
     assert len(acked) >= 60 and lost == 0 and doubles == 0, (len(acked), lost, doubles)
 
 
-@pytest.mark.skipif(shutil.which("perfdhcp") is None, reason="perfdhcp is not installed (kea-admin)")
+@needs("perfdhcp")
 def test_power_cuts_without_fdatasync_lose_delegations(lab):
     """The control: fdatasync made a no-op, the same campaign must find losses."""
     acked, lost, doubles = power_campaign(lab, cuts=2, control=True)
