@@ -259,11 +259,22 @@ static int ra_option(void *ctx, uint8_t type, const uint8_t *p, size_t len, char
 	case ND_OPT_DNSSL: {
 		if (len < 16)
 			return fail(err, errlen, "DNSSL option of %zu bytes", len);
-		/* The names, then zero padding: the padding is where a root label
-		 * would start the next name (RFC 8106 §5.2). */
-		size_t end = len;
-		while (end > 8 && p[end - 1] == 0 && p[end - 2] == 0)
-			end--;
+		/* The names, then zero padding: the padding starts where a root label
+		 * would start the next name (RFC 8106 §5.2). Walked from the front: a
+		 * label may end in zero bytes, so trimming zeros from the back could cut
+		 * into the last name. */
+		size_t end = 8;
+		while (end < len && p[end] != 0) {
+			size_t q = end;
+			while (q < len && p[q] != 0 && p[q] < 64)
+				q += 1u + p[q];
+			if (q >= len || p[q] != 0)
+				return fail(err, errlen, "DNSSL option is not a list of names");
+			end = q + 1;
+		}
+		for (size_t i = end; i < len; i++)
+			if (p[i] != 0)
+				return fail(err, errlen, "DNSSL padding is not zero");
 		if (ra->ndnssl == ND_DNSSL_MAX) {
 			ra->skipped++;
 			return 0;

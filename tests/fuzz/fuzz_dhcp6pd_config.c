@@ -6,31 +6,27 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
 #include "dhcp6pd_config.h"
+#include "fuzz_check.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char *errors = NULL;
-	struct arbor_config *cfg = arbor_config_load_text("fuzz.json", (const char *)data, size, "dhcp6pd",
-							  dhcp6pd_config_parse, dhcp6pd_config_free, &errors);
-	if (cfg == NULL) {
-		if (errors == NULL || errors[0] == '\0')
-			abort(); /* a refusal always says why */
-		free(errors);
+	struct arbor_config *cfg = load_section(data, size, "dhcp6pd", dhcp6pd_config_parse, dhcp6pd_config_free);
+	if (cfg == NULL)
 		return 0;
-	}
-	free(errors);
 	const struct dhcp6pd_config *c = cfg->daemon;
 	for (size_t i = 0; i < c->nlans; i++)
 		if (c->lans[i].preferred_cap > 2700 || c->lans[i].valid_cap > 5400 ||
 		    c->lans[i].preferred_cap > c->lans[i].valid_cap || c->lans[i].info_refresh < 600)
-			abort();
+			violated("LAN %zu: caps %u/%u or information refresh %u outside RFC 9096's and 8415's", i,
+				 (unsigned)c->lans[i].preferred_cap, (unsigned)c->lans[i].valid_cap,
+				 (unsigned)c->lans[i].info_refresh);
 	for (size_t i = 0; i < c->nservers; i++)
 		for (size_t k = 0; k < c->servers[i].npools; k++) {
 			const struct pool6_spec *p = &c->servers[i].pools[k];
 			if (p->delegated_length < 1 || p->delegated_length > 64 || (p->from_delegation && p->client == NULL))
-				abort();
+				violated("server %zu pool %zu: delegated length %u, or from_delegation without a client", i, k,
+					 (unsigned)p->delegated_length);
 		}
 	arbor_config_free(cfg);
 	return 0;

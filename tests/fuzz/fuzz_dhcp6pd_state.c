@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_check.h"
 #include "advertised.h"
 #include "binding_record.h"
 #include "client_lease_file.h"
@@ -23,7 +24,7 @@ static void lease_file(const cJSON *doc)
 	if (client_lease_file_decode(doc, &l, &hint, &hint_len, &ap, err, sizeof err) != 0 || !l.valid)
 		return;
 	if (l.nprefix == 0 || l.nprefix > PD_PREFIXES_MAX || l.naddr > PD_ADDRS_MAX || hint_len > 128)
-		abort();
+		violated("a lease file decodes beyond its bounds");
 	/* through text, as the daemon writes the file and reads it back */
 	cJSON *tree = client_lease_file_encode("wan0", "bound", &l, &hint, hint_len, &ap);
 	char *text = cJSON_PrintUnformatted(tree);
@@ -33,10 +34,10 @@ static void lease_file(const cJSON *doc)
 	if (client_lease_file_decode(again, &back, &hint2, &hint_len2, &ap2, err, sizeof err) != 0 || !back.valid ||
 	    back.nprefix != l.nprefix || back.naddr != l.naddr || hint_len2 != hint_len ||
 	    ap2.nunreachable != ap.nunreachable || memcmp(back.server_id, l.server_id, l.server_id_len) != 0)
-		abort();
+		violated("a lease file does not read back the same through its text");
 	for (size_t i = 0; i < l.nprefix; i++)
 		if (memcmp(&back.prefix[i].addr, &l.prefix[i].addr, 16) != 0 || back.prefix[i].len != l.prefix[i].len)
-			abort();
+			violated("prefix %zu of a lease file reads back differently", i);
 	cJSON_Delete(again);
 }
 
@@ -48,10 +49,10 @@ static void advertised(const cJSON *doc)
 	if (advertised_decode(doc, lans, 8, &n, &skipped, err, sizeof err) != 0)
 		return;
 	if (n > 8)
-		abort();
+		violated("an advertised list decodes %zu LANs into 8", n);
 	for (size_t i = 0; i < n; i++)
 		if (lans[i].nadv > LAN_ADV_MAX)
-			abort();
+			violated("LAN %zu of an advertised list holds %zu prefixes", i, lans[i].nadv);
 	cJSON *again = advertised_encode(lans, n);
 	cJSON_Delete(again);
 }
@@ -75,7 +76,7 @@ static void records(const cJSON *doc)
 		binding_record_apply(&s, doc, err, sizeof err);
 	}
 	if (s.table.bound > s.table.count)
-		abort();
+		violated("a journal made more bound delegations (%zu) than delegations (%zu)", s.table.bound, s.table.count);
 	pd_server_free(&s);
 }
 

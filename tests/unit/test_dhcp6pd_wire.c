@@ -428,6 +428,24 @@ static void test_nd(void)
 	}
 	CHECK(ok, "every truncation of the RA parses or is -EBADMSG");
 
+	/* DNSSL whose name ends in a label with a zero byte: the padding is found
+	 * from the front (fuzz_nd_wire: trimming zeros from the back cut the name). */
+	static const uint8_t dnssl_ra[] = { 134, 0, 0, 0, 64, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+					    31, 2, 0, 0, 0, 0, 0, 60, 2, 'a', 0, 0, 0, 0, 0, 0 };
+	CHECK(nd_ra_parse(dnssl_ra, sizeof dnssl_ra, &back, err, sizeof err) == 0 && back.ndnssl == 1 &&
+		      back.dnssl[0].n == 1 && strcmp(back.dnssl[0].name[0], "a\\000.") == 0,
+	      "a DNSSL label ending in a zero byte");
+	int rebuilt = nd_ra_build(&back, out, sizeof out);
+	struct nd_ra again;
+	CHECK(rebuilt > 0 && nd_ra_parse(out, (size_t)rebuilt, &again, err, sizeof err) == 0 && again.ndnssl == 1 &&
+		      strcmp(again.dnssl[0].name[0], back.dnssl[0].name[0]) == 0,
+	      "builds and parses back the same");
+	uint8_t bad_pad[sizeof dnssl_ra];
+	memcpy(bad_pad, dnssl_ra, sizeof bad_pad);
+	bad_pad[sizeof bad_pad - 1] = 7;
+	CHECK(nd_ra_parse(bad_pad, sizeof bad_pad, &back, err, sizeof err) == -EBADMSG && strstr(err, "padding"),
+	      "DNSSL padding that is not zero is refused");
+
 	uint8_t mac[6] = { 2, 0, 0, 0, 0, 9 }, got[6];
 	bool has;
 	int rn = nd_rs_build(mac, out, sizeof out);
