@@ -455,6 +455,22 @@ static void handle_daemon_view(void *ctx, const struct arbor_http_request *req, 
 	arbor_resp_error(resp, 404, "not_found", "no such resource: %s", req->path);
 }
 
+static void handle_daemon_resource(void *ctx, const struct arbor_http_request *req,
+				   struct arbor_http_response *resp)
+{
+	struct arbor_daemon *d = ctx;
+	bool head = strcmp(req->method, "HEAD") == 0;
+	for (size_t i = 0; i < d->def->nresources; i++) {
+		const struct arbor_resource *r = &d->def->resources[i];
+		if ((strcmp(r->method, req->method) == 0 || (head && strcmp(r->method, "GET") == 0)) &&
+		    arbor_path_match(r->path, req->path)) {
+			r->handler(d, req, resp);
+			return;
+		}
+	}
+	arbor_resp_error(resp, 404, "not_found", "no such resource: %s", req->path);
+}
+
 static bool authorize(void *ctx, const struct arbor_http_request *req, const struct arbor_route *route,
 		      struct arbor_http_response *resp)
 {
@@ -490,7 +506,7 @@ static void build_routes(struct arbor_daemon *d)
 		{ "POST", "/v1/commands/stop", handle_stop, true },
 	};
 	size_t n = sizeof common / sizeof common[0];
-	d->routes = xcalloc(n + d->def->ncommands + d->def->nviews, sizeof *d->routes);
+	d->routes = xcalloc(n + d->def->ncommands + d->def->nviews + d->def->nresources, sizeof *d->routes);
 	memcpy(d->routes, common, sizeof common);
 	for (size_t i = 0; i < d->def->ncommands; i++) {
 		char *path = xasprintf("/v1/commands/%s", d->def->commands[i].name);
@@ -498,6 +514,11 @@ static void build_routes(struct arbor_daemon *d)
 	}
 	for (size_t i = 0; i < d->def->nviews; i++)
 		d->routes[n++] = (struct arbor_route){ "GET", d->def->views[i].path, handle_daemon_view, false };
+	for (size_t i = 0; i < d->def->nresources; i++) {
+		const struct arbor_resource *r = &d->def->resources[i];
+		d->routes[n++] = (struct arbor_route){ r->method, r->path, handle_daemon_resource,
+						       strcmp(r->method, "GET") != 0 };
+	}
 	d->nroutes = n;
 }
 
