@@ -517,7 +517,7 @@ static void build_routes(struct arbor_daemon *d)
 	for (size_t i = 0; i < d->def->nresources; i++) {
 		const struct arbor_resource *r = &d->def->resources[i];
 		d->routes[n++] = (struct arbor_route){ r->method, r->path, handle_daemon_resource,
-						       strcmp(r->method, "GET") != 0 };
+						       r->authorized || strcmp(r->method, "GET") != 0 };
 	}
 	d->nroutes = n;
 }

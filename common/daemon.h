@@ -42,6 +42,7 @@ struct arbor_resource {
 	const char *path;
 	void (*handler)(struct arbor_daemon *d, const struct arbor_http_request *req,
 			struct arbor_http_response *resp);
+	bool authorized;    /* a GET that hands out secrets: authorized too */
 };
 
 struct arbor_daemon_def {

@@ -1,10 +1,12 @@
-/* libFuzzer harness for the peer registry loader (peers.json): any text is
+/* libFuzzer harness for wgd's file loaders, the peer registry (peers.json)
+ * and the counters (counters.json): any text is
  * refused with a message or loaded; a loaded registry written out loads again
  * to the same peers. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "counters_file.h"
 #include "registry.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -30,6 +32,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		cJSON_Delete(again);
 	}
 	wgd_registry_free(&r);
+	/* The same input as counters.json, the other file wgd loads. */
+	struct counters_entry *v = NULL;
+	size_t n = 0;
+	if (counters_from_json(doc, &v, &n, err, sizeof err) == 0) {
+		cJSON *again = counters_to_json(v, n);
+		cJSON_Delete(again);
+	}
+	free(v);
 	cJSON_Delete(doc);
 	return 0;
 }
