@@ -281,13 +281,11 @@ static void wgd_free(struct wgd *h)
 	free(h);
 }
 
-static int wgd_start(struct arbor_daemon *d, char *err, size_t errlen)
+static int start_inner(struct wgd *h, char *err, size_t errlen)
 {
+	struct arbor_daemon *d = h->d;
 	const struct arbor_config *all = arbor_daemon_config(d);
 	const struct wgd_config *cfg = all->daemon;
-	struct wgd *h = xcalloc(1, sizeof *h);
-	h->d = d;
-	arbor_daemon_set_userdata(d, h);
 	if (wg_key_init() < 0) {
 		snprintf(err, errlen, "libsodium cannot be initialised");
 		return -1;
@@ -329,6 +327,22 @@ static int wgd_start(struct arbor_daemon *d, char *err, size_t errlen)
 	struct timeval tv = { (time_t)iv, (suseconds_t)((iv - (double)(time_t)iv) * 1e6) };
 	event_add(h->poll_ev, &tv);
 	return 0;
+}
+
+static int wgd_start(struct arbor_daemon *d, char *err, size_t errlen)
+{
+	struct wgd *h = xcalloc(1, sizeof *h);
+	h->d = d;
+	arbor_daemon_set_userdata(d, h);
+	if (start_inner(h, err, errlen) == 0)
+		return 0;
+	/* Nothing stays half-started: the wireguard-go processes started so far go. */
+	h->stopping = true;
+	for (size_t n = 0; n < h->nifaces; n++)
+		device_close(h->ifaces[n], false);
+	wgd_free(h);
+	arbor_daemon_set_userdata(d, NULL);
+	return -1;
 }
 
 static void wgd_stop(struct arbor_daemon *d)

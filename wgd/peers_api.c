@@ -176,15 +176,19 @@ static void client_config(struct wgd *h, const struct wgd_iface *i, const struct
 	} else if (i->subnet_id) {
 		dns[ndns++] = inet_ntop(AF_INET6, &i->addr6, gw, sizeof gw);
 	}
-	if (i->cfg->client_allowed_ips) {
-		for (size_t k = 0; k < i->cfg->nclient_allowed_ips && naips < 64; k++)
+	/* The interface's own subnets, then what the config routes beyond them
+	 * (the LANs behind the gateway). */
+	struct wg_allowed_ip own[2];
+	size_t nown = iface_prefixes(i, own);
+	for (size_t k = 0; k < nown; k++)
+		aips[naips] = wg_allowed_ip_format(&own[k], aip_text[naips], sizeof aip_text[0]), naips++;
+	for (size_t k = 0; k < i->cfg->nclient_allowed_ips && naips < 66; k++) {
+		bool dup = false;
+		for (size_t m = 0; m < nown; m++)
+			dup |= wg_allowed_ip_equal(&own[m], &i->cfg->client_allowed_ips[k]);
+		if (!dup)
 			aips[naips] = wg_allowed_ip_format(&i->cfg->client_allowed_ips[k], aip_text[naips], sizeof aip_text[0]),
 			naips++;
-	} else {
-		struct wg_allowed_ip own[2];
-		size_t n = iface_prefixes(i, own);
-		for (size_t k = 0; k < n; k++)
-			aips[naips] = wg_allowed_ip_format(&own[k], aip_text[naips], sizeof aip_text[0]), naips++;
 	}
 	struct wgquick_client c = {
 		.comment = comment,

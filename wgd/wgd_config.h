@@ -24,7 +24,7 @@ struct wgd_iface_config {
 	uint16_t subnet_id;         /* 0: from the machine's subnet table */
 	char **dns;                 /* NULL: the gateway's own address */
 	size_t ndns;
-	struct wg_allowed_ip *client_allowed_ips; /* NULL: the interface's subnets */
+	struct wg_allowed_ip *client_allowed_ips; /* routed by clients besides the interface's subnets */
 	size_t nclient_allowed_ips;
 	uint16_t keepalive;         /* for new peers' client configs */
 	uint32_t fwmark;
