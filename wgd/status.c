@@ -117,14 +117,16 @@ void wgd_observe(struct wgd *h, struct wgd_iface *i, const struct wg_device *act
 {
 	/* Sorted by key for lookups: the reading may hold thousands of peers. */
 	struct wg_device sorted = *actual;
-	qsort(sorted.peers, sorted.npeers, sizeof *sorted.peers, cmp_key);
+	if (sorted.npeers)
+		qsort(sorted.peers, sorted.npeers, sizeof *sorted.peers, cmp_key);
 	for (size_t k = 0; k < h->reg.n; k++) {
 		const struct wgd_peer *p = &h->reg.peers[k];
 		if (strcmp(p->interface, i->name) != 0)
 			continue;
 		struct wg_peer key;
 		memcpy(key.public_key, p->public_key, WG_KEY_LEN);
-		const struct wg_peer *w = bsearch(&key, sorted.peers, sorted.npeers, sizeof *sorted.peers, cmp_key);
+		const struct wg_peer *w =
+			sorted.npeers ? bsearch(&key, sorted.peers, sorted.npeers, sizeof *sorted.peers, cmp_key) : NULL;
 		struct peer_rt *rt = wgd_rt(h, k);
 		if (w) {
 			double hs = (double)w->last_handshake_sec + (double)w->last_handshake_nsec / 1e9;

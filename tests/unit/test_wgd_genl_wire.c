@@ -45,7 +45,8 @@ static void attr(struct msg *m, uint16_t type, const void *data, uint16_t n)
 	uint16_t len = (uint16_t)(4 + n);
 	memcpy(m->b + m->len, &len, 2);
 	memcpy(m->b + m->len + 2, &type, 2);
-	memcpy(m->b + m->len + 4, data, n);
+	if (n)
+		memcpy(m->b + m->len + 4, data, n);
 	m->len += (4u + n + 3u) & ~3u;
 }
 
