@@ -129,7 +129,7 @@ static void checks_free(struct check *checks, size_t n)
 static struct check *checks_build(struct healthd *hd, struct healthd_config *cfg, const struct check *old,
 				  size_t nold)
 {
-	struct check *checks = xcalloc(cfg->nchecks ? cfg->nchecks : 1, sizeof *checks);
+	struct check *checks = xcalloc(cfg->nchecks, sizeof *checks);
 	double now = arbor_time_monotonic(), wall = arbor_time_wall();
 	for (size_t i = 0; i < cfg->nchecks; i++) {
 		struct check *c = &checks[i];
