@@ -98,7 +98,7 @@ static bool whole_number(const char *s, long max, long *out)
 
 static void print_table(const cJSON *peers)
 {
-	printf("%-20s %-8s %-15s %-8s %-12s %10s %10s %s\n", "PEER", "IF", "IPV4", "STATUS", "HANDSHAKE", "RX", "TX",
+	printf("%-20s %-10s %-15s %-8s %-12s %10s %10s %s\n", "PEER", "IF", "IPV4", "STATUS", "HANDSHAKE", "RX", "TX",
 	       "ENDPOINT");
 	for (const cJSON *p = peers ? peers->child : NULL; p; p = p->next) {
 		const cJSON *s = cJSON_GetObjectItemCaseSensitive(p, "status");
@@ -110,7 +110,7 @@ static void print_table(const cJSON *peers)
 		if (cJSON_IsNumber(age))
 			snprintf(hs, sizeof hs, "%.0fs ago", age->valuedouble);
 		const cJSON *v4 = cJSON_GetObjectItemCaseSensitive(p, "ipv4");
-		printf("%-20s %-8s %-15s %-8s %-12s %10.0f %10.0f %s\n",
+		printf("%-20s %-10s %-15s %-8s %-12s %10.0f %10.0f %s\n",
 		       cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(p, "name")),
 		       cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(p, "interface")),
 		       cJSON_IsString(v4) ? v4->valuestring : "-",
