@@ -96,6 +96,42 @@ static bool whole_number(const char *s, long max, long *out)
 	return true;
 }
 
+/* The JSON body of add or set from their options (each verb's option table
+ * holds only its own letters); NULL after a usage error, said. */
+static cJSON *body_from_options(int argc, char **argv, const struct option *options, bool *qr)
+{
+	cJSON *body = cJSON_CreateObject();
+	long ka;
+	optind = 0;
+	int opt;
+	while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
+		switch (opt) {
+		case 'i': cJSON_AddStringToObject(body, "interface", optarg); break;
+		case 'k': cJSON_AddStringToObject(body, "public_key", optarg); break;
+		case 'a': cJSON_AddItemToObject(body, "allowed_ips", prefix_list(optarg)); break;
+		case 'A': cJSON_AddItemToObject(body, "allowed_ips", cJSON_CreateArray()); break;
+		case 's': cJSON_AddTrueToObject(body, "preshared_key"); break;
+		case 'e': add_expires(body, optarg); break;
+		case 'n': cJSON_AddNullToObject(body, "expires"); break;
+		case 'E': cJSON_AddTrueToObject(body, "enabled"); break;
+		case 'd':
+		case 'D': cJSON_AddFalseToObject(body, "enabled"); break;
+		case 'q': *qr = true; break;
+		case 'p':
+			if (whole_number(optarg, 65535, &ka)) {
+				cJSON_AddNumberToObject(body, "persistent_keepalive", (double)ka);
+				break;
+			}
+			fprintf(stderr, "arborctl: --keepalive takes seconds (0-65535)\n");
+			/* fall through */
+		default:
+			cJSON_Delete(body);
+			return NULL;
+		}
+	}
+	return body;
+}
+
 static void print_table(const cJSON *peers)
 {
 	printf("%-20s %-10s %-15s %-8s %-12s %10s %10s %s\n", "PEER", "IF", "IPV4", "STATUS", "HANDSHAKE", "RX", "TX",
@@ -173,31 +209,10 @@ static int wg_add(int argc, char **argv)
 		{ "psk", no_argument, NULL, 's' }, { "expires", required_argument, NULL, 'e' },
 		{ "disabled", no_argument, NULL, 'd' }, { "qr", no_argument, NULL, 'q' }, { NULL, 0, NULL, 0 },
 	};
-	cJSON *body = cJSON_CreateObject();
 	bool qr = false;
-	long ka;
-	optind = 0;
-	int opt;
-	while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
-		switch (opt) {
-		case 'i': cJSON_AddStringToObject(body, "interface", optarg); break;
-		case 'k': cJSON_AddStringToObject(body, "public_key", optarg); break;
-		case 'a': cJSON_AddItemToObject(body, "allowed_ips", prefix_list(optarg)); break;
-		case 'p':
-			if (!whole_number(optarg, 65535, &ka)) {
-				fprintf(stderr, "arborctl: --keepalive takes seconds (0-65535)\n");
-				cJSON_Delete(body);
-				return EXIT_USAGE;
-			}
-			cJSON_AddNumberToObject(body, "persistent_keepalive", (double)ka);
-			break;
-		case 's': cJSON_AddTrueToObject(body, "preshared_key"); break;
-		case 'e': add_expires(body, optarg); break;
-		case 'd': cJSON_AddFalseToObject(body, "enabled"); break;
-		case 'q': qr = true; break;
-		default: cJSON_Delete(body); return EXIT_USAGE;
-		}
-	}
+	cJSON *body = body_from_options(argc, argv, options, &qr);
+	if (body == NULL)
+		return EXIT_USAGE;
 	if (optind != argc - 1 || !valid_name(argv[optind])) {
 		fprintf(stderr, "arborctl: wg add NAME [options] (a name of a-z, 0-9 and '-')\n");
 		cJSON_Delete(body);
@@ -233,29 +248,10 @@ static int wg_set(int argc, char **argv)
 		{ "keepalive", required_argument, NULL, 'p' }, { "expires", required_argument, NULL, 'e' },
 		{ "never", no_argument, NULL, 'n' }, { NULL, 0, NULL, 0 },
 	};
-	cJSON *body = cJSON_CreateObject();
-	long ka;
-	optind = 0;
-	int opt;
-	while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
-		switch (opt) {
-		case 'E': cJSON_AddTrueToObject(body, "enabled"); break;
-		case 'D': cJSON_AddFalseToObject(body, "enabled"); break;
-		case 'a': cJSON_AddItemToObject(body, "allowed_ips", prefix_list(optarg)); break;
-		case 'A': cJSON_AddItemToObject(body, "allowed_ips", cJSON_CreateArray()); break;
-		case 'p':
-			if (!whole_number(optarg, 65535, &ka)) {
-				fprintf(stderr, "arborctl: --keepalive takes seconds (0-65535)\n");
-				cJSON_Delete(body);
-				return EXIT_USAGE;
-			}
-			cJSON_AddNumberToObject(body, "persistent_keepalive", (double)ka);
-			break;
-		case 'e': add_expires(body, optarg); break;
-		case 'n': cJSON_AddNullToObject(body, "expires"); break;
-		default: cJSON_Delete(body); return EXIT_USAGE;
-		}
-	}
+	bool qr = false;
+	cJSON *body = body_from_options(argc, argv, options, &qr);
+	if (body == NULL)
+		return EXIT_USAGE;
 	if (optind != argc - 1 || !valid_name(argv[optind]) || body->child == NULL) {
 		fprintf(stderr, "arborctl: wg set NAME with at least one change\n");
 		cJSON_Delete(body);

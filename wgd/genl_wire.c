@@ -276,6 +276,23 @@ static int bad(char *err, size_t errlen, const char *what)
 	return -EPROTO;
 }
 
+/* Calls fn on each entry of a nested list (peers, allowed IPs). */
+static int each_nested(const uint8_t *p, size_t len, int (*fn)(const uint8_t *, size_t, void *, char *, size_t),
+		       void *ctx, const char *what, char *err, size_t errlen)
+{
+	struct attrs list = { p, len, 0 };
+	uint16_t type;
+	const uint8_t *d;
+	size_t n;
+	bool broken = false;
+	while (next_attr(&list, &type, &d, &n, &broken)) {
+		int rc = fn(d, n, ctx, err, errlen);
+		if (rc < 0)
+			return rc;
+	}
+	return broken ? bad(err, errlen, what) : 0;
+}
+
 static int parse_allowed_ip(const uint8_t *p, size_t len, struct wg_allowed_ip *ip, char *err, size_t errlen)
 {
 	struct attrs a = { p, len, 0 };
@@ -316,8 +333,18 @@ static int parse_allowed_ip(const uint8_t *p, size_t len, struct wg_allowed_ip *
 	return 0;
 }
 
-static int parse_peer(const uint8_t *p, size_t len, struct wg_device *dev, char *err, size_t errlen)
+static int add_allowed_ip(const uint8_t *p, size_t len, void *ctx, char *err, size_t errlen)
 {
+	struct wg_allowed_ip ip;
+	int rc = parse_allowed_ip(p, len, &ip, err, errlen);
+	if (rc == 0)
+		*wg_peer_add_allowed_ip(ctx) = ip;
+	return rc;
+}
+
+static int parse_peer(const uint8_t *p, size_t len, void *ctx, char *err, size_t errlen)
+{
+	struct wg_device *dev = ctx;
 	struct attrs a = { p, len, 0 };
 	uint16_t type;
 	const uint8_t *d;
@@ -380,20 +407,9 @@ static int parse_peer(const uint8_t *p, size_t len, struct wg_device *dev, char 
 			memcpy(&peer->protocol_version, d, 4);
 			break;
 		case WGPEER_A_ALLOWEDIPS: {
-			struct attrs list = { d, n, 0 };
-			uint16_t t2;
-			const uint8_t *d2;
-			size_t n2;
-			bool broken2 = false;
-			while (next_attr(&list, &t2, &d2, &n2, &broken2)) {
-				struct wg_allowed_ip ip;
-				int rc = parse_allowed_ip(d2, n2, &ip, err, errlen);
-				if (rc < 0)
-					return rc;
-				*wg_peer_add_allowed_ip(peer) = ip;
-			}
-			if (broken2)
-				return bad(err, errlen, "allowed IP list past its end");
+			int rc = each_nested(d, n, add_allowed_ip, peer, "allowed IP list past its end", err, errlen);
+			if (rc < 0)
+				return rc;
 			break;
 		}
 		default:
@@ -447,18 +463,9 @@ static int parse_device_msg(const uint8_t *p, size_t len, struct wg_device *dev,
 			dev->has_fwmark = true;
 			break;
 		case WGDEVICE_A_PEERS: {
-			struct attrs list = { d, n, 0 };
-			uint16_t t2;
-			const uint8_t *d2;
-			size_t n2;
-			bool broken2 = false;
-			while (next_attr(&list, &t2, &d2, &n2, &broken2)) {
-				int rc = parse_peer(d2, n2, dev, err, errlen);
-				if (rc < 0)
-					return rc;
-			}
-			if (broken2)
-				return bad(err, errlen, "peer list past its end");
+			int rc = each_nested(d, n, parse_peer, dev, "peer list past its end", err, errlen);
+			if (rc < 0)
+				return rc;
 			break;
 		}
 		default:

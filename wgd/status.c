@@ -249,26 +249,24 @@ void wgd_metrics(struct arbor_daemon *d, struct arbor_buf *out)
 {
 	struct wgd *h = wgd_of(d);
 	double now = arbor_time_wall();
-	arbor_buf_puts(out, "# HELP arbor_wgd_interface_up Whether the WireGuard device answers.\n"
-			    "# TYPE arbor_wgd_interface_up gauge\n");
-	for (size_t n = 0; n < h->nifaces; n++) {
-		arbor_buf_puts(out, "arbor_wgd_interface_up{interface=\"");
-		label(out, h->ifaces[n]->name);
-		arbor_buf_printf(out, "\"} %d\n", h->ifaces[n]->up);
-	}
-	arbor_buf_puts(out, "# HELP arbor_wgd_interface_restarts_total Times the device was brought back.\n"
-			    "# TYPE arbor_wgd_interface_restarts_total counter\n");
-	for (size_t n = 0; n < h->nifaces; n++) {
-		arbor_buf_puts(out, "arbor_wgd_interface_restarts_total{interface=\"");
-		label(out, h->ifaces[n]->name);
-		arbor_buf_printf(out, "\"} %u\n", h->ifaces[n]->restarts);
-	}
-	arbor_buf_puts(out, "# HELP arbor_wgd_interface_repairs_total Reconciliations that had to change the device.\n"
-			    "# TYPE arbor_wgd_interface_repairs_total counter\n");
-	for (size_t n = 0; n < h->nifaces; n++) {
-		arbor_buf_puts(out, "arbor_wgd_interface_repairs_total{interface=\"");
-		label(out, h->ifaces[n]->name);
-		arbor_buf_printf(out, "\"} %llu\n", (unsigned long long)h->ifaces[n]->repairs);
+	static const char *const iface_help[] = {
+		"# HELP arbor_wgd_interface_up Whether the WireGuard device answers.\n# TYPE arbor_wgd_interface_up gauge\n",
+		"# HELP arbor_wgd_interface_restarts_total Times the device was brought back.\n"
+		"# TYPE arbor_wgd_interface_restarts_total counter\n",
+		"# HELP arbor_wgd_interface_repairs_total Reconciliations that had to change the device.\n"
+		"# TYPE arbor_wgd_interface_repairs_total counter\n",
+	};
+	static const char *const iface_names[] = { "arbor_wgd_interface_up", "arbor_wgd_interface_restarts_total",
+						   "arbor_wgd_interface_repairs_total" };
+	for (int m = 0; m < 3; m++) {
+		arbor_buf_puts(out, iface_help[m]);
+		for (size_t n = 0; n < h->nifaces; n++) {
+			const struct wgd_iface *i = h->ifaces[n];
+			unsigned long long v = m == 0 ? i->up : m == 1 ? i->restarts : i->repairs;
+			arbor_buf_printf(out, "%s{interface=\"", iface_names[m]);
+			label(out, i->name);
+			arbor_buf_printf(out, "\"} %llu\n", v);
+		}
 	}
 	static const char *const help[] = {
 		"# HELP arbor_wgd_peer_online 1 when the peer is online (a handshake within 180 s; with a keepalive, heard from within 2 keepalives).\n# TYPE arbor_wgd_peer_online gauge\n",
