@@ -85,6 +85,13 @@ static void update_status(struct wgd *h, size_t k, double now)
 	const struct wgd_peer *p = &h->reg.peers[k];
 	struct peer_observation ob = observation(h, k, now);
 	enum peer_reason r = peer_classify(&ob, now);
+	/* An expiry is announced when it happens while wgd runs (dnsd drops the
+	 * peer's names on it), not again at every start. */
+	if (rt->expiry_seen && ob.expired && !rt->was_expired)
+		arbor_event_emit(arbor_daemon_events(h->d), "peer.expired", "info", p->name, wgd_peer_event_data(p),
+				 "peer %s expired: it left the device", p->name);
+	rt->expiry_seen = true;
+	rt->was_expired = ob.expired;
 	bool was_online = rt->reported && rt->reason == PEER_ONLINE;
 	bool first = !rt->reported;
 	rt->reported = true;

@@ -51,6 +51,7 @@ struct peer_rt {
 	struct peer_counters c;
 	enum peer_reason reason;
 	bool reported;          /* reason has been announced (or was the start state) */
+	bool expiry_seen, was_expired; /* peer.expired once, when the time comes */
 	char endpoint[64];
 };
 

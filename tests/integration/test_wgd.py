@@ -381,6 +381,7 @@ def test_rotate_key_disable_expire_and_reload(lab):
     assert r.status == 201 and len(device_peers(gw, wgif)) == 2
     wait_for(lambda: len(device_peers(gw, wgif)) == 1, 6, "the expired peer to leave the device")
     assert peer(d, "guest")["status"]["reason"] == "expired"
+    wait_for(lambda: d.events(type="peer.expired"), 3, "peer.expired")
     assert ctl(d, "wg", "del", "guest").returncode == 0
     assert d.events(type="peer.removed")[-1]["data"]["name"] == "guest"
 
