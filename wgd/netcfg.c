@@ -105,13 +105,19 @@ int netcfg_routes(struct arbor_nl *nl, int ifindex, const struct wg_allowed_ip *
 		for (size_t i = 0; i < nhave && !present; i++)
 			present = have[i].protocol == WGD_RTPROT && have[i].ifindex == ifindex && same_dst(&have[i], &want[k]);
 		if (!present) {
+			/* Added, never replaced: a route to the same prefix that is not
+			 * wgd's (a LAN's own) must not be taken over. */
 			struct arbor_nl_route r;
 			route_of(&want[k], ifindex, &r);
-			rc = arbor_nl_route_replace(nl, &r);
+			rc = arbor_nl_route_add(nl, &r);
 			changes++;
 		}
 	}
 	free(have);
+	if (rc == -EEXIST) {
+		snprintf(err, errlen, "routes: %s (a route that is not wgd's holds the prefix)", arbor_nl_error(nl));
+		return rc;
+	}
 	if (rc < 0) {
 		snprintf(err, errlen, "routes: %s", arbor_nl_error(nl));
 		return rc;

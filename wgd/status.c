@@ -224,6 +224,20 @@ enum arbor_health wgd_health(struct arbor_daemon *d, cJSON *reasons)
 {
 	struct wgd *h = wgd_of(d);
 	enum arbor_health health = ARBOR_HEALTH_OK;
+	for (size_t k = 0; k < h->reg.n; k++) {
+		const char *ifname = h->reg.peers[k].interface;
+		if (wgd_iface_by_name(h, ifname))
+			continue;
+		bool first = true;
+		for (size_t m = 0; m < k && first; m++)
+			first = strcmp(h->reg.peers[m].interface, ifname) != 0;
+		if (first) {
+			char r[160];
+			snprintf(r, sizeof r, "peers on %s, which is not configured (peer %s first)", ifname, h->reg.peers[k].name);
+			cJSON_AddItemToArray(reasons, cJSON_CreateString(r));
+			health = ARBOR_HEALTH_DEGRADED;
+		}
+	}
 	for (size_t n = 0; n < h->nifaces; n++) {
 		const struct wgd_iface *i = h->ifaces[n];
 		if (!i->up) {

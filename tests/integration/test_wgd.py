@@ -301,6 +301,15 @@ def test_bad_input_changes_nothing(lab):
     assert d.request("PUT", "/v1/peers/p1").status == 405
     assert len(registry_file(d)) == 5 and len(device_peers(gw, wgif)) == 5
     assert ctl(d, "wg", "add", "p6", check=False).returncode == 1
+    # A prefix behind a peer that a LAN of the gateway already routes: refused,
+    # the LAN's route untouched, the peer off the device again.
+    lab.bridge(gw, "lanx")
+    gw.exec(["ip", "addr", "add", "192.168.90.1/24", "dev", "lanx"])
+    r = d.request("PATCH", "/v1/peers/p4", {"allowed_ips": ["192.168.90.0/24"]})
+    assert r.status == 502 and "not wgd's" in r.json()["error"]["message"], r
+    assert "192.168.90.0/24 dev lanx" in gw.exec(["ip", "route"]).stdout
+    assert "192.168.90.0/24" not in gw.exec(["wg", "show", wgif, "allowed-ips"]).stdout
+    assert peer(d, "p4")["allowed_ips"] == []
 
 
 def test_device_refusing_a_change_leaves_nothing_half_applied(lab):
