@@ -2,8 +2,12 @@
  * heard from within 2 keepalives plus the poll interval; the reasons) and the
  * cumulative counters (deltas, a counter reset, a re-created device, a peer
  * re-added by us). Time is an argument: nothing sleeps. */
+#include <errno.h>
 #include <string.h>
 
+#include <stdlib.h>
+
+#include "counters_file.h"
 #include "peer_status.h"
 #include "tap.h"
 
@@ -57,5 +61,29 @@ int main(void)
 	CHECK(c.last_handshake == t0 + 20, "the newest handshake is kept");
 	peer_counters_observe(&c, 9, 300, 30, 0, t0 + 30);
 	CHECK(c.last_handshake == t0 + 20, "a device reporting no handshake (re-created) keeps the last one known");
+
+	/* counters.json: a round trip through text, and a damaged file refused. */
+	struct counters_entry e[2] = { { .name = "laptop", .c = c }, { .name = "phone" } };
+	cJSON *doc = counters_to_json(e, 2);
+	char *text = cJSON_PrintUnformatted(doc);
+	cJSON_Delete(doc);
+	doc = cJSON_Parse(text);
+	free(text);
+	struct counters_entry *back = NULL;
+	size_t n = 0;
+	char err[256];
+	CHECK(counters_from_json(doc, &back, &n, err, sizeof err) == 0 && n == 2, "counters.json loads back");
+	CHECK(back && back[0].c.rx_total == 7000 && back[0].c.tx_total == 780 && back[0].c.seen_ifindex == 9 &&
+	      back[0].c.last_handshake == t0 + 20, "the same totals and readings");
+	free(back);
+	cJSON_Delete(doc);
+	const char *bad[] = { "{\"version\":2,\"peers\":{}}", "{\"version\":1,\"peers\":{\"A\":{}}}",
+			      "{\"version\":1,\"peers\":{\"a\":{\"rx\":-1,\"tx\":0,\"seen_rx\":0,\"seen_tx\":0,"
+			      "\"ifindex\":1,\"last_handshake\":0,\"last_rx_at\":0}}}" };
+	for (int i = 0; i < 3; i++) {
+		doc = cJSON_Parse(bad[i]);
+		CHECK(counters_from_json(doc, &back, &n, err, sizeof err) == -EINVAL && back == NULL, "a damaged counters.json is refused");
+		cJSON_Delete(doc);
+	}
 	return tap_done();
 }
