@@ -66,6 +66,8 @@ static void end_inflight(struct arbor_group_commit *gc, int rc, const char *err)
 static void on_synced(void *ctx, int rc)
 {
 	struct arbor_group_commit *gc = ctx;
+	if (rc != 0)
+		arbor_journal_sync_failed(gc->journal, rc); /* rewritten from the snapshot before the next batch */
 	char err[128];
 	snprintf(err, sizeof err, "fdatasync: %s", strerror(-rc));
 	end_inflight(gc, rc, err);
@@ -145,6 +147,8 @@ struct arbor_group_commit *arbor_group_commit_new(struct event_base *base, struc
 		gc->def.batch_max = 1;
 	gc->next = xcalloc(gc->def.batch_max, gc->def.answer_size);
 	gc->inflight = xcalloc(gc->def.batch_max, gc->def.answer_size);
+	if (def->snapshot)
+		arbor_journal_on_rewrite(journal, def->snapshot, def->ctx); /* after a failed sync */
 	char err[128];
 	gc->syncer = arbor_syncer_new(base, err, sizeof err);
 	if (gc->syncer == NULL)

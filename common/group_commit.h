@@ -19,7 +19,9 @@
  *   on the spot, then the new answer starts the next batch.
  * - Failure: a batch whose write or sync fails acknowledges nothing: its
  *   answers are dropped (counted in withheld, logged), never delivered; the
- *   clients ask again. Its records stay the journal's to retry.
+ *   clients ask again. Its records stay the journal's to retry. After a failed
+ *   sync the journal file is not trusted again: the next batch first rewrites
+ *   it from snapshot() (journal.h), and without snapshot() nothing more commits.
  * - Compaction replaces the journal's files, so it runs only when no sync is in
  *   flight: after a commit once compact_records records were appended since the
  *   last one, or when asked (compact(), which drains first).

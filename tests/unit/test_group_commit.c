@@ -1,9 +1,10 @@
 /* Group commit: answers are delivered only after their batch's records are in
  * the journal file and synced; batches pipeline behind a sync in flight; a full
  * batch commits on the spot; compaction waits for the sync in flight; a failed
- * sync or write delivers nothing of its batch. A failure is made by putting a
- * pipe (fdatasync: EINVAL) or a read-only descriptor (write: EBADF) in place of
- * the journal's descriptor. */
+ * sync or write delivers nothing of its batch, and after a failed sync the
+ * journal is rewritten from the snapshot before the next batch. A failure is
+ * made by putting a pipe (fdatasync: EINVAL) or a read-only descriptor (write:
+ * EBADF) in place of the journal's descriptor. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -26,18 +27,24 @@ struct answer {
 
 static const char *dir;
 static int delivered[64], ndelivered, batches, snapshots, records_replayed;
+static int recorded[64], nrecorded; /* the "daemon's state": every record made */
 static bool all_written = true; /* every delivered answer's record was in the file */
 static bool all_zeroed = true;  /* every answer slot came zeroed (slots are reused) */
 
+/* In the journal file, or in the snapshot a rewrite made. */
 static bool in_journal_file(int id)
 {
-	char *text = NULL, needle[32];
-	size_t len = 0;
-	if (arbor_state_read(dir, "leases.json.journal", &text, &len, 1 << 20) != 0)
-		return false;
-	snprintf(needle, sizeof needle, "{\"id\":%d}\n", id);
-	bool found = strstr(text, needle) != NULL;
-	free(text);
+	char needle[32];
+	snprintf(needle, sizeof needle, "{\"id\":%d}", id);
+	bool found = false;
+	for (int f = 0; f < 2 && !found; f++) {
+		char *text = NULL;
+		size_t len = 0;
+		if (arbor_state_read(dir, f ? "leases.json" : "leases.json.journal", &text, &len, 1 << 20) != 0)
+			continue;
+		found = strstr(text, needle) != NULL;
+		free(text);
+	}
 	return found;
 }
 
@@ -54,7 +61,10 @@ static void deliver(void *ctx, void *answers, size_t n)
 static void snapshot(void *ctx, struct arbor_buf *out)
 {
 	snapshots++;
-	arbor_buf_printf(out, "{\"upto\":%d}", ndelivered);
+	arbor_buf_puts(out, "{\"records\":[");
+	for (int i = 0; i < nrecorded; i++)
+		arbor_buf_printf(out, "%s{\"id\":%d}", i ? "," : "", recorded[i]);
+	arbor_buf_puts(out, "]}");
 }
 
 static void add(struct arbor_group_commit *gc, int id)
@@ -62,6 +72,7 @@ static void add(struct arbor_group_commit *gc, int id)
 	char rec[32];
 	int n = snprintf(rec, sizeof rec, "{\"id\":%d}", id);
 	arbor_group_commit_record(gc, rec, (size_t)n);
+	recorded[nrecorded++] = id;
 	struct answer *a = arbor_group_commit_answer(gc);
 	all_zeroed &= a->id == 0 && a->pad[59] == 0;
 	a->id = id;
@@ -130,7 +141,8 @@ int main(void)
 	CHECK(ndelivered == 10 && delivered[9] == 10, "drain delivers the rest");
 	CHECK(all_written, "every delivered record was written first");
 
-	/* A failed sync: the batch is withheld, the next one goes through. */
+	/* A failed sync: the batch is withheld; the file is not trusted again, so
+	 * the next batch first rewrites it from the snapshot, then goes through. */
 	int fd = arbor_journal_fd(j), saved = dup(fd), pipefd[2];
 	CHECK(pipe(pipefd) == 0 && dup2(pipefd[1], fd) == fd, "the journal now writes into a pipe");
 	add(gc, 11);
@@ -139,10 +151,16 @@ int main(void)
 	RUN_UNTIL(base, st->failures == 1);
 	CHECK(st->failures == 1 && st->withheld == 2 && ndelivered == 10, "fdatasync failed: nothing of the batch delivered");
 	dup2(saved, fd);
+	uint64_t generation = arbor_journal_generation(j);
 	add(gc, 13);
 	arbor_group_commit_flush(gc);
 	RUN_UNTIL(base, ndelivered == 11);
 	CHECK(ndelivered == 11 && delivered[10] == 13, "the next batch is delivered");
+	CHECK(snapshots == 1 && arbor_journal_generation(j) == generation + 1 && in_journal_file(11) && all_written,
+	      "after a rewrite from the snapshot (a new journal file)");
+	close(saved);
+	fd = arbor_journal_fd(j);
+	saved = dup(fd);
 
 	/* A failed write: the commit fails on the loop, nothing is delivered. */
 	int rdonly = open("/dev/null", O_RDONLY);
@@ -155,16 +173,17 @@ int main(void)
 	arbor_group_commit_flush(gc);
 	RUN_UNTIL(base, ndelivered == 12);
 	CHECK(delivered[11] == 15 && in_journal_file(14), "the next batch goes through, with the failed record rewritten");
+	CHECK(snapshots == 2, "a journal that could not be cut back after the failed write was rewritten from the snapshot");
 
 	/* Compaction waits until no sync is in flight. */
 	arbor_group_commit_compact_after(gc, 2);
-	uint64_t generation = arbor_journal_generation(j);
+	generation = arbor_journal_generation(j);
 	add(gc, 16);
 	add(gc, 17);
 	arbor_group_commit_flush(gc);
-	CHECK(arbor_journal_generation(j) == generation && snapshots == 0, "no compaction while a sync is in flight");
+	CHECK(arbor_journal_generation(j) == generation && snapshots == 2, "no compaction while a sync is in flight");
 	RUN_UNTIL(base, ndelivered == 14);
-	CHECK(arbor_journal_generation(j) == generation + 1 && snapshots == 1, "compacted once the sync returned");
+	CHECK(arbor_journal_generation(j) == generation + 1 && snapshots == 3, "compacted once the sync returned");
 
 	/* A batch of records alone is committed too (deliver gets none). */
 	arbor_group_commit_compact_after(gc, 0);
@@ -177,7 +196,7 @@ int main(void)
 	/* compact(): drains first; free() drains what is left. */
 	add(gc, 19);
 	arbor_group_commit_flush(gc);
-	CHECK(arbor_group_commit_compact(gc) == 0 && ndelivered == 15 && snapshots == 2, "compact drains, then compacts");
+	CHECK(arbor_group_commit_compact(gc) == 0 && ndelivered == 15 && snapshots == 4, "compact drains, then compacts");
 	add(gc, 20);
 	arbor_group_commit_free(gc);
 	CHECK(ndelivered == 16 && delivered[15] == 20, "free delivers what was pending");
