@@ -149,7 +149,9 @@ def main():
                  "the laptop to reach m1 through the tunnel")
         print(f"$ ping -c 2 {m1_ip}   # from the laptop, through the tunnel")
         print(laptop.exec(["busybox", "ping", "-c2", m1_ip], check=False).stdout.strip())
-        for name in ("m1.lan0.home.arpa", "files.m1.lan0.home.arpa"):
+        wait_for(lambda: root.exec(["dig", "@127.0.0.1", "+short", f"laptop.{wgif}.home.arpa"]).stdout.strip(), 10,
+                 "dnsd to name the laptop (from wgd's contract)")
+        for name in ("m1.lan0.home.arpa", "files.m1.lan0.home.arpa", f"laptop.{wgif}.home.arpa"):
             print(f"$ dig @192.168.1.1 +short {name}   # from the laptop")
             print(laptop.exec(["dig", "@192.168.1.1", "+short", "+time=2", name], check=False).stdout.strip())
         wait_for(lambda: wg.get("/v1/peers/laptop").json()["status"]["online"], 10, "the laptop online")

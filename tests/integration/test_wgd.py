@@ -221,6 +221,43 @@ def test_hand_removed_peer_restored_and_stray_removed(lab):
     wait_for(lambda: "192.168.50.0/24" in gw.exec(["ip", "route"]).stdout, 5, "the route back")
 
 
+# ---- names in dnsd ----
+
+def test_dnsd_names_enabled_peers(lab):
+    """dnsd publishes <peer>.<interface>.<zone> (A and AAAA) for each enabled
+    peer, learned from wgd's contract (the peers view and peer.* events), and
+    drops it when the peer is disabled or deleted."""
+    gw = lab.add_netns("wn")
+    wgif = unique_ifname("wg")
+    d = start_wgd(lab, gw, wgd_config(wgif))
+    laptop = d.post("/v1/peers", {"name": "laptop"}).json()["peer"]
+    dnsd = lab.daemon("dnsd", binary("dnsd/arbor-dnsd"), {
+        "machine": {"name": "root", "domain": "home.arpa", "machine_id": MID},
+        "dnsd": {"listen": ["127.0.0.1"], "wgd_socket": d.socket, "dhcp4d_socket": ""}}, netns=gw).start()
+
+    def dig(name, rtype="A"):
+        return gw.exec(["dig", "@127.0.0.1", "+short", "+time=2", "+tries=2", name, rtype]).stdout.split()
+    name = f"laptop.{wgif}.home.arpa"
+    wait_for(lambda: dig(name) == ["10.200.0.2"], 5, "laptop's A record from the snapshot")
+    assert dig(name, "AAAA") == [laptop["ipv6"]]
+    assert d.post("/v1/peers", {"name": "phone"}).status == 201
+    wait_for(lambda: dig(f"phone.{wgif}.home.arpa") == ["10.200.0.3"], 5, "a new peer's name (peer.added)")
+    assert d.request("PATCH", "/v1/peers/laptop", {"enabled": False}).status == 200
+    wait_for(lambda: dig(name) == [], 5, "a disabled peer's name to go")
+    assert d.request("PATCH", "/v1/peers/laptop", {"enabled": True}).status == 200
+    wait_for(lambda: dig(name) == ["10.200.0.2"], 5, "an enabled peer's name to come back")
+    assert d.request("DELETE", "/v1/peers/phone").status == 200
+    wait_for(lambda: dig(f"phone.{wgif}.home.arpa") == [], 5, "a deleted peer's name to go")
+    # wgd restarts: dnsd sees daemon.started and reads the peers again.
+    d.stop()
+    d.start()
+    assert d.post("/v1/peers", {"name": "tablet"}).status == 201
+    wait_for(lambda: dig(f"tablet.{wgif}.home.arpa") == ["10.200.0.3"], 10, "names after wgd restarted")
+    assert dig(name) == ["10.200.0.2"]
+    feed = dnsd.status()["dnsd"]["peer_feed"]
+    assert feed["state"] == "following" and feed["snapshots"] >= 2
+
+
 # ---- QR ----
 
 def test_qr_decodes_to_the_config(lab):
