@@ -831,13 +831,6 @@ int arbor_daemon_main(const struct arbor_daemon_def *def, int argc, char **argv)
 		daemon_free(d);
 		return 1;
 	}
-	d->events = arbor_events_open(state_dir, def->name, (size_t)cfg->control.events_memory,
-				      cfg->control.events_rotate_bytes, err, sizeof err);
-	if (d->events == NULL) {
-		log_err("%s", err);
-		daemon_free(d);
-		return 1;
-	}
 	d->base = event_base_new();
 	if (d->base == NULL) {
 		log_err("cannot create the event loop");
@@ -867,9 +860,20 @@ int arbor_daemon_main(const struct arbor_daemon_def *def, int argc, char **argv)
 		daemon_free(d);
 		return 1;
 	}
-	/* Ours alone now (a second instance stops at the socket): what a crash left half-written goes. */
+	/* Ours alone now (a second instance stops at the socket): what a crash left
+	 * half-written goes, and the event log's torn last line is cut (opening it
+	 * earlier would let a second instance cut the running one's file). */
 	if ((rc = arbor_state_remove_leftovers(state_dir)) > 0)
 		log_info("%s: removed %d temporary file(s) a crash left behind", state_dir, rc);
+	d->events = arbor_events_open(state_dir, def->name, (size_t)cfg->control.events_memory,
+				      cfg->control.events_rotate_bytes, err, sizeof err);
+	if (d->events == NULL) {
+		log_err("%s", err);
+		close(d->listen_fd);
+		unlink(d->socket_path);
+		daemon_free(d);
+		return 1;
+	}
 	if (def->start && def->start(d, err, sizeof err) != 0) {
 		log_err("cannot start: %s", err);
 		close(d->listen_fd);
