@@ -42,26 +42,27 @@ static const struct arbor_route peer_routes[] = {
 	{ "GET", "/v1/peers/*/config", handler, false },
 };
 
-static int dispatch_peers(const char *method, const char *path, const struct arbor_peer *peer,
-			  struct arbor_http_response *resp)
+static int dispatch_in(const struct arbor_route *table, size_t n, const char *method, const char *path,
+		       const struct arbor_peer *peer, struct arbor_http_response *resp)
 {
 	struct arbor_http_request req = { .method = method, .path = path };
 	if (peer)
 		req.peer = *peer;
 	memset(resp, 0, sizeof *resp);
-	arbor_router_dispatch(peer_routes, 6, NULL, deny, &req, resp);
+	arbor_router_dispatch(table, n, NULL, deny, &req, resp);
 	return resp->status;
 }
 
 static int dispatch(const char *method, const char *path, const struct arbor_peer *peer,
 		    struct arbor_http_response *resp)
 {
-	struct arbor_http_request req = { .method = method, .path = path };
-	if (peer)
-		req.peer = *peer;
-	memset(resp, 0, sizeof *resp);
-	arbor_router_dispatch(routes, 2, NULL, deny, &req, resp);
-	return resp->status;
+	return dispatch_in(routes, 2, method, path, peer, resp);
+}
+
+static int dispatch_peers(const char *method, const char *path, const struct arbor_peer *peer,
+			  struct arbor_http_response *resp)
+{
+	return dispatch_in(peer_routes, 6, method, path, peer, resp);
 }
 
 int main(void)
