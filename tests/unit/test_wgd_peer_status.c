@@ -78,8 +78,8 @@ int main(void)
 	free(back);
 	cJSON_Delete(doc);
 	const char *bad[] = { "{\"version\":2,\"peers\":{}}", "{\"version\":1,\"peers\":{\"A\":{}}}",
-			      "{\"version\":1,\"peers\":{\"a\":{\"rx\":-1,\"tx\":0,\"seen_rx\":0,\"seen_tx\":0,"
-			      "\"ifindex\":1,\"last_handshake\":0,\"last_rx_at\":0}}}" };
+			      ("{\"version\":1,\"peers\":{\"a\":{\"rx\":-1,\"tx\":0,\"seen_rx\":0,\"seen_tx\":0,"
+			       "\"ifindex\":1,\"last_handshake\":0,\"last_rx_at\":0}}}") };
 	for (int i = 0; i < 3; i++) {
 		doc = cJSON_Parse(bad[i]);
 		CHECK(counters_from_json(doc, &back, &n, err, sizeof err) == -EINVAL && back == NULL, "a damaged counters.json is refused");
