@@ -26,25 +26,6 @@ cJSON *lease_record_encode(const char *interface, const struct lease *l)
 	return o;
 }
 
-/* A JSON string: escapes what JSON requires, nothing more. */
-static void put_string(struct arbor_buf *out, const char *s)
-{
-	static const char hex[] = "0123456789abcdef";
-	arbor_buf_append(out, "\"", 1);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p == '"' || *p == '\\') {
-			char e[2] = { '\\', (char)*p };
-			arbor_buf_append(out, e, 2);
-		} else if (*p < 0x20) {
-			char e[6] = { '\\', 'u', '0', '0', hex[*p >> 4], hex[*p & 15] };
-			arbor_buf_append(out, e, 6);
-		} else {
-			arbor_buf_append(out, p, 1);
-		}
-	}
-	arbor_buf_append(out, "\"", 1);
-}
-
 /* Colon-separated hex bytes, as lease_hex writes them. */
 static void put_hex(struct arbor_buf *out, const uint8_t *b, size_t len)
 {
@@ -91,7 +72,7 @@ void lease_record_write(struct arbor_buf *out, const char *interface, const stru
 	char addr[16];
 	format_ipv4(l->addr, addr, sizeof addr);
 	arbor_buf_puts(out, "{\"interface\":");
-	put_string(out, interface);
+	arbor_json_put_string(out, interface);
 	arbor_buf_puts(out, ",\"address\":\"");
 	arbor_buf_puts(out, addr);
 	arbor_buf_puts(out, "\",\"mac\":");
@@ -99,7 +80,7 @@ void lease_record_write(struct arbor_buf *out, const char *interface, const stru
 	arbor_buf_puts(out, ",\"client_id\":");
 	put_hex(out, l->key, l->key_len);
 	arbor_buf_puts(out, ",\"hostname\":");
-	put_string(out, l->hostname);
+	arbor_json_put_string(out, l->hostname);
 	arbor_buf_puts(out, ",\"state\":\"");
 	arbor_buf_puts(out, lease_state_name(l->state));
 	arbor_buf_puts(out, "\",\"starts\":");

@@ -217,12 +217,21 @@ static void list_peers(struct arbor_daemon *d, const struct arbor_http_request *
 		return;
 	}
 	double now = arbor_time_wall();
-	cJSON *doc = cJSON_CreateObject();
-	cJSON *arr = cJSON_AddArrayToObject(doc, "peers");
-	for (size_t k = 0; k < h->reg.n; k++)
-		if (ifname == NULL || strcmp(h->reg.peers[k].interface, ifname) == 0)
-			cJSON_AddItemToArray(arr, wgd_peer_view(h, k, now));
-	arbor_resp_json(resp, 200, doc);
+	struct arbor_buf out = { 0 };
+	arbor_buf_puts(&out, "{\"peers\":[");
+	bool first = true;
+	for (size_t k = 0; k < h->reg.n; k++) {
+		if (ifname && strcmp(h->reg.peers[k].interface, ifname) != 0)
+			continue;
+		if (!first)
+			arbor_buf_puts(&out, ",");
+		wgd_peer_write(h, k, now, &out);
+		first = false;
+	}
+	arbor_buf_puts(&out, "]}\n");
+	size_t len;
+	char *body = arbor_buf_steal(&out, &len);
+	arbor_resp_text(resp, 200, "application/json", body, len);
 }
 
 static void get_peer(struct arbor_daemon *d, const struct arbor_http_request *req, struct arbor_http_response *resp)

@@ -19,16 +19,17 @@ static struct wgd *wgd_of(struct arbor_daemon *d)
 	return arbor_daemon_userdata(d);
 }
 
-static void add_time(cJSON *o, const char *key, double t)
+/* ,"key":"<RFC 3339>" or ,"key":null */
+static void put_time(struct arbor_buf *out, const char *key, double t)
 {
 	if (t <= 0) {
-		cJSON_AddNullToObject(o, key);
+		arbor_buf_printf(out, ",\"%s\":null", key);
 		return;
 	}
 	struct timespec ts = { (time_t)t, (long)((t - floor(t)) * 1e9) };
 	char text[40];
 	arbor_time_rfc3339(&ts, text, sizeof text);
-	cJSON_AddStringToObject(o, key, text);
+	arbor_buf_printf(out, ",\"%s\":\"%s\"", key, text);
 }
 
 static struct peer_observation observation(struct wgd *h, size_t k, double now)
@@ -45,34 +46,55 @@ static struct peer_observation observation(struct wgd *h, size_t k, double now)
 	};
 }
 
-cJSON *wgd_peer_view(struct wgd *h, size_t k, double now)
+/* The view is written as text: GET /v1/peers with a thousand peers is the
+ * hot path, and building a cJSON tree of them cost several times as much. */
+void wgd_peer_write(struct wgd *h, size_t k, double now, struct arbor_buf *out)
 {
 	const struct wgd_peer *p = &h->reg.peers[k];
 	const struct peer_rt *rt = wgd_rt(h, k);
-	cJSON *o = wgd_peer_to_json(p, false);
-	cJSON_DeleteItemFromObjectCaseSensitive(o, "created_at");
-	cJSON_DeleteItemFromObjectCaseSensitive(o, "expires");
-	add_time(o, "created_at", (double)p->created_at);
-	add_time(o, "expires", (double)p->expires);
-	cJSON_AddBoolToObject(o, "preshared_key", p->has_psk);
+	char key[WG_KEY_B64_LEN + 1], a[INET6_ADDRSTRLEN + 8];
+	arbor_buf_printf(out, "{\"name\":\"%s\",\"interface\":", p->name);
+	arbor_json_put_string(out, p->interface);
+	wg_key_to_base64(p->public_key, key);
+	arbor_buf_printf(out, ",\"public_key\":\"%s\"", key);
+	if (p->has_ipv4)
+		arbor_buf_printf(out, ",\"ipv4\":\"%s\"", inet_ntop(AF_INET, &p->ipv4, a, sizeof a));
+	if (p->has_ipv6)
+		arbor_buf_printf(out, ",\"ipv6\":\"%s\"", inet_ntop(AF_INET6, &p->ipv6, a, sizeof a));
+	arbor_buf_puts(out, ",\"allowed_ips\":[");
+	for (size_t r = 0; r < p->nroutes; r++)
+		arbor_buf_printf(out, "%s\"%s\"", r ? "," : "", wg_allowed_ip_format(&p->routes[r], a, sizeof a));
+	arbor_buf_printf(out, "],\"persistent_keepalive\":%u,\"enabled\":%s,\"key_generated\":%s,\"export_stale\":%s",
+			 p->keepalive, p->enabled ? "true" : "false", p->key_generated ? "true" : "false",
+			 p->export_stale ? "true" : "false");
+	put_time(out, "created_at", (double)p->created_at);
+	put_time(out, "expires", (double)p->expires);
+	arbor_buf_printf(out, ",\"preshared_key\":%s", p->has_psk ? "true" : "false");
 	struct peer_observation ob = observation(h, k, now);
 	enum peer_reason r = peer_classify(&ob, now);
-	cJSON *s = cJSON_AddObjectToObject(o, "status");
-	cJSON_AddBoolToObject(s, "online", r == PEER_ONLINE);
+	arbor_buf_printf(out, ",\"status\":{\"online\":%s", r == PEER_ONLINE ? "true" : "false");
 	if (r != PEER_ONLINE)
-		cJSON_AddStringToObject(s, "reason", peer_reason_name(r));
-	add_time(s, "last_handshake", rt->c.last_handshake);
+		arbor_buf_printf(out, ",\"reason\":\"%s\"", peer_reason_name(r));
+	put_time(out, "last_handshake", rt->c.last_handshake);
 	if (rt->c.last_handshake > 0)
-		arbor_json_add_fixed(s, "last_handshake_age_s", now - rt->c.last_handshake, 1);
+		arbor_buf_printf(out, ",\"last_handshake_age_s\":%.1f", now - rt->c.last_handshake);
 	else
-		cJSON_AddNullToObject(s, "last_handshake_age_s");
+		arbor_buf_puts(out, ",\"last_handshake_age_s\":null");
 	if (rt->endpoint[0])
-		cJSON_AddStringToObject(s, "endpoint", rt->endpoint);
+		arbor_buf_printf(out, ",\"endpoint\":\"%s\"", rt->endpoint);
 	else
-		cJSON_AddNullToObject(s, "endpoint");
-	arbor_json_add_int(s, "rx_bytes", (long long)rt->c.rx_total);
-	arbor_json_add_int(s, "tx_bytes", (long long)rt->c.tx_total);
-	arbor_json_add_fixed(s, "offline_after_s", peer_offline_bound(p->keepalive, ob.poll_interval), 1);
+		arbor_buf_puts(out, ",\"endpoint\":null");
+	arbor_buf_printf(out, ",\"rx_bytes\":%llu,\"tx_bytes\":%llu,\"offline_after_s\":%.1f}}",
+			 (unsigned long long)rt->c.rx_total, (unsigned long long)rt->c.tx_total,
+			 peer_offline_bound(p->keepalive, ob.poll_interval));
+}
+
+cJSON *wgd_peer_view(struct wgd *h, size_t k, double now)
+{
+	struct arbor_buf b = { 0 };
+	wgd_peer_write(h, k, now, &b);
+	cJSON *o = cJSON_ParseWithLength(b.data, b.len);
+	arbor_buf_free(&b);
 	return o;
 }
 

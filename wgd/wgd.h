@@ -130,7 +130,8 @@ void wgd_status(struct arbor_daemon *d, cJSON *status);
 enum arbor_health wgd_health(struct arbor_daemon *d, cJSON *reasons);
 void wgd_metrics(struct arbor_daemon *d, struct arbor_buf *out);
 /* A peer as the API shows it: the registry's fields (no preshared key) and
- * its status. */
+ * its status, as JSON text appended to out, or as a cJSON object. */
+void wgd_peer_write(struct wgd *h, size_t k, double now, struct arbor_buf *out);
 cJSON *wgd_peer_view(struct wgd *h, size_t k, double now);
 /* Folds a device reading into the counters and status of i's peers; emits
  * peer.online / peer.offline on changes. */
