@@ -94,8 +94,10 @@ static void report_repair(struct wgd *h, struct wgd_iface *i, const struct wg_de
 			cJSON_AddItemToArray(removed, cJSON_CreateString(key));
 		} else if (p) {
 			cJSON_AddItemToArray(w->flags & WG_PEER_UPDATE_ONLY ? updated : restored, cJSON_CreateString(p->name));
-			if (!(w->flags & WG_PEER_UPDATE_ONLY)) /* re-created: its counters restart */
+			if (!(w->flags & WG_PEER_UPDATE_ONLY)) { /* re-created: its counters restart */
 				peer_counters_new_epoch(&wgd_rt(h, (size_t)(p - h->reg.peers))->c);
+				h->counters_dirty = h->counters_urgent = true;
+			}
 		}
 	}
 	cJSON_AddBoolToObject(data, "device", c->device);
@@ -139,10 +141,13 @@ static void poll_all(struct wgd *h)
 		if (h->ifaces[n]->up)
 			poll_iface(h, h->ifaces[n], now);
 	wgd_observe_rest(h, now);
-	if (h->counters_dirty && arbor_time_monotonic() - h->last_save >= wgd_cfg(h)->save_interval) {
+	if (h->counters_dirty &&
+	    (h->counters_urgent || arbor_time_monotonic() - h->last_save >= wgd_cfg(h)->save_interval)) {
 		char err[256];
 		if (store_save_counters(h, err, sizeof err) < 0)
 			log_warn("counters: %s", err);
+		else
+			h->counters_urgent = false;
 		h->last_save = arbor_time_monotonic();
 	}
 }

@@ -39,8 +39,8 @@ double peer_offline_bound(unsigned keepalive, double poll_interval)
 	return b < PEER_HANDSHAKE_FRESH_S ? b : PEER_HANDSHAKE_FRESH_S;
 }
 
-bool peer_counters_observe(struct peer_counters *c, uint32_t ifindex, uint64_t rx, uint64_t tx,
-			   double handshake, double now)
+int peer_counters_observe(struct peer_counters *c, uint32_t ifindex, uint64_t rx, uint64_t tx, double handshake,
+			  double now)
 {
 	bool new_epoch = c->seen_ifindex != ifindex || rx < c->seen_rx || tx < c->seen_tx;
 	uint64_t drx = new_epoch ? rx : rx - c->seen_rx;
@@ -54,7 +54,7 @@ bool peer_counters_observe(struct peer_counters *c, uint32_t ifindex, uint64_t r
 		c->last_handshake = handshake;
 	if (drx > 0)
 		c->last_rx_at = now;
-	return drx > 0;
+	return (drx > 0 ? PEER_RX_GREW : 0) | (new_epoch ? PEER_NEW_EPOCH : 0);
 }
 
 void peer_counters_new_epoch(struct peer_counters *c)

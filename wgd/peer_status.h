@@ -51,8 +51,13 @@ struct peer_counters {
 	double last_rx_at;
 };
 
-/* Folds one reading into c. Returns true when rx grew (something arrived). */
-bool peer_counters_observe(struct peer_counters *c, uint32_t ifindex, uint64_t rx, uint64_t tx,
-			   double handshake, double now);
+enum {
+	PEER_RX_GREW = 1 << 0,   /* something arrived */
+	PEER_NEW_EPOCH = 1 << 1, /* the device's counters started again: what the old
+				  * epoch counted now lives only in the totals (save them) */
+};
+/* Folds one reading into c. Returns PEER_RX_GREW | PEER_NEW_EPOCH as they apply. */
+int peer_counters_observe(struct peer_counters *c, uint32_t ifindex, uint64_t rx, uint64_t tx, double handshake,
+			  double now);
 /* The peer was (re)created on the device by us: its counters restart at 0. */
 void peer_counters_new_epoch(struct peer_counters *c);

@@ -419,8 +419,10 @@ static void patch_peer(struct arbor_daemon *d, const struct arbor_http_request *
 	}
 	wgd_install_registry(h, &fresh);
 	const struct wgd_peer *now_p = &h->reg.peers[k];
-	if (was_enabled && !now_p->enabled)
-		peer_counters_new_epoch(&wgd_rt(h, k)->c); /* off the device: back from zero */
+	if (was_enabled && !now_p->enabled) { /* off the device: back from zero */
+		peer_counters_new_epoch(&wgd_rt(h, k)->c);
+		h->counters_dirty = h->counters_urgent = true;
+	}
 	arbor_event_emit(arbor_daemon_events(d), "peer.updated", "info", now_p->name, wgd_peer_event_data(now_p),
 			 "peer %s updated (%s)", now_p->name, now_p->enabled ? "enabled" : "disabled");
 	arbor_resp_json(resp, 200, wgd_peer_view(h, k, now));

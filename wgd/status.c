@@ -160,9 +160,11 @@ void wgd_observe(struct wgd *h, struct wgd_iface *i, const struct wg_device *act
 		if (w) {
 			double hs = (double)w->last_handshake_sec + (double)w->last_handshake_nsec / 1e9;
 			uint64_t rx0 = rt->c.rx_total, tx0 = rt->c.tx_total;
-			peer_counters_observe(&rt->c, (uint32_t)i->ifindex, w->rx_bytes, w->tx_bytes, hs, now);
+			int seen = peer_counters_observe(&rt->c, (uint32_t)i->ifindex, w->rx_bytes, w->tx_bytes, hs, now);
 			if (rt->c.rx_total != rx0 || rt->c.tx_total != tx0)
 				h->counters_dirty = true;
+			if (seen & PEER_NEW_EPOCH)
+				h->counters_dirty = h->counters_urgent = true;
 			char ep[64];
 			wg_endpoint_format(w, ep, sizeof ep);
 			if (ep[0])

@@ -70,6 +70,7 @@ struct wgd {
 	struct event *poll_ev, *sigchld_ev;
 	double last_save;
 	bool counters_dirty;
+	bool counters_urgent; /* a counter epoch ended: save at once, not at the interval */
 	uint64_t polls, requests_refused;
 	bool stopping;
 };

@@ -119,8 +119,7 @@ def test_dhcp4d_server_and_client_valgrind_clean(lab):
         assert rc == 0, f"valgrind reported errors (exit {rc}):\n{d.log()}"
 
 
-@pytest.mark.skipif(shutil.which("valgrind") is None or shutil.which("wireguard-go") is None,
-                    reason="valgrind or wireguard-go is not installed")
+@needs("valgrind", "wireguard-go", "wg")
 def test_wgd_valgrind_clean(lab):
     """wgd running wireguard-go: every peers endpoint, an export and both QR
     forms, a refused body, rotate-key, a peer removed by hand (reconcile), a

@@ -15,19 +15,19 @@ the real tool speaks the real protocol.
 import base64
 import ipaddress
 import os
-import shutil
 import struct
 import subprocess
 
 import pytest
 
 from arborlab import binary, build_dir
+from tools import NOT_HERE, needs
 
 SHIM = os.path.join(build_dir(), "tests", "wg_genl_shim.so")
 pytestmark = [
-    pytest.mark.skipif(shutil.which("wg") is None, reason="wg (wireguard-tools, in scripts/deps) is needed"),
-    pytest.mark.skipif(not os.path.exists(SHIM), reason="the shim is not built with sanitizers (a library preloaded "
-                       "into an uninstrumented wg cannot carry ASan); the plain build runs this"),
+    needs("wg"),
+    pytest.mark.skipif(not os.path.exists(SHIM), reason=NOT_HERE + "the shim is not built with sanitizers (a library "
+                       "preloaded into an uninstrumented wg cannot carry ASan); the plain build runs this"),
 ]
 FAMILY = 0x1d
 

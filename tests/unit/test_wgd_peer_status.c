@@ -44,16 +44,20 @@ int main(void)
 
 	/* Counters. */
 	struct peer_counters c = { 0 };
-	CHECK(peer_counters_observe(&c, 7, 1000, 500, t0, t0) && c.rx_total == 1000 && c.tx_total == 500,
-	      "first reading counts from zero");
+	CHECK(peer_counters_observe(&c, 7, 1000, 500, t0, t0) == (PEER_RX_GREW | PEER_NEW_EPOCH) && c.rx_total == 1000 &&
+		      c.tx_total == 500,
+	      "first reading counts from zero (the first epoch)");
 	CHECK(!peer_counters_observe(&c, 7, 1000, 600, t0, t0 + 5) && c.rx_total == 1000 && c.tx_total == 600,
 	      "a tx delta; rx did not grow");
 	CHECK(c.last_rx_at == t0, "last rx time stays");
-	CHECK(peer_counters_observe(&c, 7, 1500, 600, t0, t0 + 10) && c.rx_total == 1500 && c.last_rx_at == t0 + 10,
+	CHECK(peer_counters_observe(&c, 7, 1500, 600, t0, t0 + 10) == PEER_RX_GREW && c.rx_total == 1500 &&
+		      c.last_rx_at == t0 + 10,
 	      "rx grew: total and time");
-	CHECK(peer_counters_observe(&c, 7, 200, 100, t0, t0 + 15) && c.rx_total == 1700 && c.tx_total == 700,
+	CHECK((peer_counters_observe(&c, 7, 200, 100, t0, t0 + 15) & PEER_NEW_EPOCH) && c.rx_total == 1700 &&
+		      c.tx_total == 700,
 	      "a counter reset (lower reading) starts a new epoch");
-	CHECK(peer_counters_observe(&c, 9, 5000, 50, t0 + 20, t0 + 20) && c.rx_total == 6700 && c.tx_total == 750,
+	CHECK((peer_counters_observe(&c, 9, 5000, 50, t0 + 20, t0 + 20) & PEER_NEW_EPOCH) && c.rx_total == 6700 &&
+		      c.tx_total == 750,
 	      "another ifindex (device re-created): a new epoch even with a higher reading");
 	peer_counters_new_epoch(&c);
 	CHECK(peer_counters_observe(&c, 9, 300, 30, t0 + 20, t0 + 25) && c.rx_total == 7000 && c.tx_total == 780,
