@@ -521,6 +521,33 @@ def test_conflict_probe_skips_an_address_in_use(lab, socket_kind):
     assert leases(d, address=f"{NET}.100")[0]["state"] == "declined"
 
 
+def test_a_client_id_shaped_like_a_quarantine_is_just_a_client(lab):
+    """Older dhcp4d keyed a quarantine record by "declined" + the address's
+    four bytes; a client that sent exactly those 12 bytes as its client id
+    (udhcpc -x 0x3d:...) was taken for the record: its DISCOVER moved the
+    quarantine away, and the address in use went back into the pool."""
+    net = squatter_net(lab)
+    cfg = dhcp4d_config(pools=[{"start": f"{NET}.100", "end": f"{NET}.102"}],
+                        conflict_probe={"ping": True, "timeout": 0.3})
+    d = start(lab, net, cfg)
+    script, out = env_script(lab)
+    run = ["udhcpc", "-i", "cli0", "-f", "-n", "-q", "-s", script, "-t", "5", "-T", "1"]
+    assert net["cli"].popen(run, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).wait(20) == 0
+    assert leases(d, address=f"{NET}.100")[0]["state"] == "declined"
+    forged = b"declined" + socket.inet_aton(f"{NET}.100")[::-1]  # the address as it lay in memory (x86)
+    net["cli"].exec(["ip", "addr", "flush", "dev", "cli0"])
+    assert net["cli"].popen(run + ["-C", "-x", f"0x3d:{forged.hex()}"], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL).wait(20) == 0
+    mine = [l for l in leases(d, state="bound") if l["client_id"] == forged.hex(":")]
+    assert [l["address"] for l in mine] == [f"{NET}.102"], "the forger got the free address, as a client"
+    q = [(l["state"], l["client_id"]) for l in leases(d, address=f"{NET}.100")]
+    assert q == [("declined", "")], "the quarantine stays, held by nobody"
+    d.kill9()
+    d.start()
+    assert leases(d, address=f"{NET}.100")[0]["state"] == "declined"
+    assert leases(d, address=f"{NET}.102")[0]["client_id"] == forged.hex(":"), "and both read back as they were"
+
+
 def test_conflict_probe_every_address_in_use_means_silence(lab):
     net = squatter_net(lab)
     net["sq"].exec(["ip", "addr", "add", f"{NET}.101/24", "dev", "sq0"])
