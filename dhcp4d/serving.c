@@ -440,6 +440,8 @@ struct served *served_open(struct dhcp4d *h, const struct dhcp4d_config *cfg, ch
 			rc = interface_auto_subnet(arbor_daemon_state_dir(h->d), (struct server_spec *)spec, err, errlen);
 		if (rc == 0)
 			rc = interface_server_id(spec, &server_id, err, errlen);
+		if (rc == 0)
+			rc = server_spec_check_reservations(spec, i, server_id, err, errlen);
 		if (rc == 0 && server_init(&sv->srv, spec, server_id) != 0) {
 			snprintf(err, errlen, "%s: a /%u subnet cannot be served", spec->interface, spec->prefixlen);
 			rc = -1;

@@ -406,6 +406,46 @@ def test_subnet_auto(lab):
     assert r.returncode == 1 and 'dhcp4d.servers[0].pools: cannot be given with "subnet": "auto"' in r.stderr
 
 
+def test_subnet_auto_reservation_outside_the_subnet(lab):
+    """A reservation's address can only be checked once "auto" has chosen the
+    subnet: outside it (or on the server's own address) no client could get it,
+    and DISCOVERs from its client went unanswered. Now start fails (exit 1)
+    naming the reservation and the subnet, and a reload with one is refused."""
+    pair = server_and_client(lab, "darv", "darc")
+    srv = pair["srv"]
+    srv.exec(["ip", "addr", "flush", "dev", "srv0"])
+    srv.exec(["ip", "route", "add", "blackhole", "192.168.0.0/16"])
+    srv.exec(["ip", "route", "add", "blackhole", "10.0.0.0/9"])
+    mac = link_mac(pair["cli"], "cli0")
+
+    def config(address):
+        return {"machine": {"name": "auto"}, "dhcp4d": {"servers": [
+            {"interface": "srv0", "subnet": "auto", "prefix_length": 24, "lease_time": 60,
+             "reservations": [{"mac": "52:54:00:00:00:01", "address": "172.16.0.20"},
+                              {"mac": mac, "address": address}]}]}}
+
+    d = lab.daemon("dhcp4d", binary("dhcp4d/arbor-dhcp4d"), config("10.200.0.5"), netns=srv)
+    d.start(wait=False)
+    assert d.wait_exit(10) == 1
+    assert ('dhcp4d.servers[0].reservations[1].address: 10.200.0.5 is not a host address of the subnet '
+            '172.16.0.0/24 of srv0 ("subnet": "auto")') in d.log()
+    d.write_config(config("172.16.0.1"))
+    d.start(wait=False)
+    assert d.wait_exit(10) == 1 and "reservations[1].address: 172.16.0.1 is the server's own address" in d.log()
+
+    d.write_config(config("172.16.0.50"))
+    d.start()
+    script, out = env_script(lab)
+    pair["cli"].popen(["udhcpc", "-i", "cli0", "-f", "-n", "-q", "-s", script, "-t", "5", "-T", "1"],
+                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).wait(20)
+    assert read_envs(out, "bound")[0]["ip"] == "172.16.0.50", "a reservation inside the subnet is served"
+    d.write_config(config("172.17.0.50"))
+    r = d.post("/v1/commands/reload")
+    assert r.status == 409 and "reservations[1].address: 172.17.0.50 is not a host address of the subnet " \
+        "172.16.0.0/24" in r.json()["message"]
+    assert leases(d, state="bound")[0]["address"] == "172.16.0.50", "the old configuration still serves"
+
+
 # ---- the conflict probe (RFC 2131 §2.2: ping an address before offering it) ----
 
 def squatter_net(lab):
