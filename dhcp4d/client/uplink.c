@@ -514,11 +514,12 @@ struct uplink *uplink_prepare(struct arbor_daemon *d, struct arbor_nl *nl, const
 		snprintf(id->hostname, sizeof id->hostname, "%s", hn);
 	if (spec->vendor_class)
 		snprintf(id->vendor_class, sizeof id->vendor_class, "%s", spec->vendor_class);
-	if (open_socket(u, err, errlen) < 0) {
-		free(u);
-		return NULL;
-	}
 	return u;
+}
+
+int uplink_bind(struct uplink *u, char *err, size_t errlen)
+{
+	return open_socket(u, err, errlen);
 }
 
 void uplink_begin(struct uplink *u)
@@ -550,6 +551,10 @@ struct uplink *uplink_open(struct arbor_daemon *d, struct arbor_nl *nl, const st
 			   const char *hostname, char *err, size_t errlen)
 {
 	struct uplink *u = uplink_prepare(d, nl, spec, hostname, err, errlen);
+	if (u && uplink_bind(u, err, errlen) != 0) {
+		uplink_close(u, false);
+		return NULL;
+	}
 	if (u)
 		uplink_begin(u);
 	return u;
@@ -581,11 +586,10 @@ void uplink_close(struct uplink *u, bool release)
 {
 	if (u == NULL)
 		return;
-	if (!u->begun) /* prepared for a reload that did not happen: only its socket is ours */
-		;
-	else if (release && u->release_on_stop && u->client.lease.valid)
+	/* Prepared and never begun: at most its socket is ours. */
+	if (u->begun && release && u->release_on_stop && u->client.lease.valid)
 		client_release(&u->client, arbor_time_wall());
-	else
+	else if (u->begun)
 		write_lease_file(u);
 	if (u->rd)
 		event_free(u->rd);

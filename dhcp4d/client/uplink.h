@@ -17,13 +17,15 @@ struct uplink;
  * reason in err. */
 struct uplink *uplink_open(struct arbor_daemon *d, struct arbor_nl *nl, const struct client_spec *spec,
 			   const char *hostname, char *err, size_t errlen);
-/* uplink_open in two halves, for a reload that must fail before it changes
- * anything: prepare does what can fail (finds the interface and its address,
- * binds the socket) and touches nothing; begin starts it (sets the link up,
- * reads the lease file, first packet). A prepared uplink that is not begun goes
- * with uplink_close. */
+/* uplink_open in steps, for a reload that must fail before it changes
+ * anything: prepare finds the interface and the client's identity (so a reload
+ * can compare it with the running one) and touches nothing; bind opens its
+ * socket; begin starts it (sets the link up, reads the lease file, first
+ * packet). Only begin cannot fail. An uplink that is not begun goes with
+ * uplink_close. */
 struct uplink *uplink_prepare(struct arbor_daemon *d, struct arbor_nl *nl, const struct client_spec *spec,
 			      const char *hostname, char *err, size_t errlen);
+int uplink_bind(struct uplink *u, char *err, size_t errlen);
 void uplink_begin(struct uplink *u);
 /* Whether two uplinks are the same client to a server: the same interface
  * (ifindex), MAC, client id, hostname and vendor class. */

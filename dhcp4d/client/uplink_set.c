@@ -122,9 +122,13 @@ struct uplink_plan *uplink_set_prepare(struct uplink_set *set, struct arbor_daem
 		if (old && uplink_same_client(old, cand)) {
 			uplink_close(cand, false);
 			plan->next[plan->n++] = old;
-		} else {
-			plan->fresh[plan->n] = true;
-			plan->next[plan->n++] = cand;
+			continue;
+		}
+		plan->fresh[plan->n] = true;
+		plan->next[plan->n++] = cand;
+		if (uplink_bind(cand, err, errlen) != 0) {
+			uplink_set_abort(plan);
+			return NULL;
 		}
 	}
 	return plan;
