@@ -79,7 +79,13 @@ struct uplink_plan {
 	size_t n;
 };
 
-static struct uplink *uplink_by_ifname(const struct uplink_set *set, const char *ifname);
+static struct uplink *uplink_by_ifname(const struct uplink_set *set, const char *ifname)
+{
+	for (size_t i = 0; i < set->n; i++)
+		if (strcmp(uplink_ifname(set->uplinks[i]), ifname) == 0)
+			return set->uplinks[i];
+	return NULL;
+}
 
 void uplink_set_abort(struct uplink_plan *plan)
 {
@@ -194,14 +200,6 @@ size_t uplink_set_renew(struct uplink_set *set)
 			renewed++;
 	}
 	return renewed;
-}
-
-static struct uplink *uplink_by_ifname(const struct uplink_set *set, const char *ifname)
-{
-	for (size_t i = 0; i < set->n; i++)
-		if (strcmp(uplink_ifname(set->uplinks[i]), ifname) == 0)
-			return set->uplinks[i];
-	return NULL;
 }
 
 void uplink_set_command(struct uplink_set *set, const struct arbor_http_request *req,
