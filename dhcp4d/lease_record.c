@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "clock.h"
 #include "json.h"
 #include "server_config.h"
 
@@ -136,6 +137,13 @@ static bool quarantine_record(const uint8_t *key, size_t key_len, uint32_t addr,
 	return state == LEASE_EXPIRED && key_len == sizeof legacy && memcmp(key, legacy, sizeof legacy) == 0;
 }
 
+/* A time as lease_record_write writes it: anything else would not survive the
+ * next compaction unchanged. */
+static bool is_time(const cJSON *v)
+{
+	return cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble <= ARBOR_TIME_MAX;
+}
+
 int lease_record_apply(struct lease_table *t, const cJSON *rec, char *err, size_t errlen)
 {
 	const char *address = str(rec, "address"), *mac = str(rec, "mac"), *cid = str(rec, "client_id");
@@ -150,7 +158,7 @@ int lease_record_apply(struct lease_table *t, const cJSON *rec, char *err, size_
 	bool quarantine = address && parse_ipv4(address, &addr) && key_len >= 0 && st >= 0 &&
 			  quarantine_record(key, (size_t)key_len, addr, st);
 	if (!address || !parse_ipv4(address, &addr) || key_len < 0 || (key_len < 2 && !quarantine) || mac_len < 0 ||
-	    st < 0 || !cJSON_IsNumber(starts) || !cJSON_IsNumber(ends) || (hostname && strlen(hostname) >= 64) ||
+	    st < 0 || !is_time(starts) || !is_time(ends) || (hostname && strlen(hostname) >= 64) ||
 	    (quarantine && st != LEASE_DECLINED && st != LEASE_EXPIRED)) {
 		snprintf(err, errlen, "not a lease record");
 		return -EINVAL;
