@@ -16,3 +16,8 @@ void arbor_json_add_fixed(cJSON *obj, const char *key, double value, int decimal
 #include <stdbool.h>
 #include <stdint.h>
 bool arbor_json_get_u53(const cJSON *v, uint64_t *out);
+
+/* Writers for answers built as text (a hot view, a journal record): a JSON
+ * string with what JSON requires escaped, nothing more. */
+#include "buf.h"
+void arbor_json_put_string(struct arbor_buf *out, const char *s);

@@ -3,23 +3,6 @@
 
 static const char hex_digits[] = "0123456789abcdef";
 
-void arbor_json_write_string(struct arbor_buf *out, const char *s)
-{
-	arbor_buf_append(out, "\"", 1);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p == '"' || *p == '\\') {
-			char e[2] = { '\\', (char)*p };
-			arbor_buf_append(out, e, 2);
-		} else if (*p < 0x20) {
-			char e[6] = { '\\', 'u', '0', '0', hex_digits[*p >> 4], hex_digits[*p & 15] };
-			arbor_buf_append(out, e, 6);
-		} else {
-			arbor_buf_append(out, p, 1);
-		}
-	}
-	arbor_buf_append(out, "\"", 1);
-}
-
 void arbor_json_write_hex(struct arbor_buf *out, const uint8_t *b, size_t len)
 {
 	char text[3 * 256];

@@ -7,8 +7,7 @@
 
 #include "buf.h"
 
-/* A JSON string: escapes what JSON requires, nothing more. */
-void arbor_json_write_string(struct arbor_buf *out, const char *s);
+/* (A JSON string: arbor_json_put_string, json.h.) */
 /* Bytes as a string of colon-separated hex pairs ("01:52:54:00"), at most 256. */
 void arbor_json_write_hex(struct arbor_buf *out, const uint8_t *b, size_t len);
 void arbor_json_write_uint(struct arbor_buf *out, unsigned long long v);

@@ -1,6 +1,7 @@
 /* arborctl: the operator's tool. It finds daemons by their sockets in the
  * runtime directory and speaks the contract to them; it knows nothing about any
- * one daemon beyond the common endpoints, so new daemons need no change here.
+ * one daemon beyond the common endpoints, so new daemons need no change here;
+ * the exception is wgd's peers, whose verbs (`arborctl wg ...`) live in wg.c.
  * The one command that talks to no daemon is `addr`: the IPv6 derivation is
  * stateless (docs/addressing.md), so arborctl computes it itself.
  * Exit codes: 0 ok, 1 the daemon refused, 2 usage, 3 no daemon there. */
@@ -18,15 +19,14 @@
 #include <cjson/cJSON.h>
 
 #include "addr_derive.h"
+#include "arborctl.h"
 #include "buf.h"
 #include "contract_client.h"
 #include "subnet_ids.h"
 #include "xalloc.h"
 
-enum { EXIT_OK = 0, EXIT_REFUSED = 1, EXIT_USAGE = 2, EXIT_NO_DAEMON = 3 };
-
-static const char *runtime_dir = "/run/arbor";
-static bool json_output;
+const char *runtime_dir = "/run/arbor";
+bool json_output;
 
 static void usage(FILE *out)
 {
@@ -38,6 +38,7 @@ static void usage(FILE *out)
 		     "  reload|renew|stop DAEMON|all        run a command\n"
 		     "  get DAEMON PATH                     GET any path (e.g. /v1/metrics)\n"
 		     "  post DAEMON PATH [JSON]             POST any path with an optional JSON body\n"
+		     "  wg list|show|add|set|del|config|qr|rotate-key ...  wgd's peers (arborctl wg help)\n"
 		     "  addr [--machine-id ID] [--iface NAME [--state DIR] | --subnet-id N] [--host HOST-ID]\n"
 		     "                                      this machine's IPv6 prefix, an interface's /64, a host's address\n"
 		     "\n"
@@ -84,7 +85,7 @@ static int exit_for_client_error(int rc)
 }
 
 /* One request; prints a one-line error and returns the exit code on failure. */
-static int request(const char *daemon, const char *method, const char *path, const char *body,
+int request(const char *daemon, const char *method, const char *path, const char *body,
 		   struct arbor_client_response *resp)
 {
 	char sock[PATH_MAX], err[512];
@@ -97,7 +98,7 @@ static int request(const char *daemon, const char *method, const char *path, con
 	return EXIT_OK;
 }
 
-static const char *error_message(const cJSON *doc)
+const char *error_message(const cJSON *doc)
 {
 	const cJSON *e = cJSON_GetObjectItemCaseSensitive(doc, "error");
 	const cJSON *m = cJSON_GetObjectItemCaseSensitive(e, "message");
@@ -134,7 +135,7 @@ static void format_uptime(double s, char *out, size_t len)
 }
 
 /* Prints a JSON value as indented "key: value" lines for people. */
-static void print_human(const cJSON *v, int depth)
+void print_human(const cJSON *v, int depth)
 {
 	for (const cJSON *c = v->child; c; c = c->next) {
 		printf("%*s", depth * 2, "");
@@ -169,7 +170,7 @@ static cJSON *get_json(const char *daemon, const char *path, char *err, size_t e
 	return doc;
 }
 
-static void print_json(cJSON *doc)
+void print_json(cJSON *doc)
 {
 	char *text = cJSON_Print(doc);
 	printf("%s\n", text);
@@ -665,6 +666,8 @@ int main(int argc, char **argv)
 		return cmd_raw("POST", rest, args);
 	if (strcmp(cmd, "addr") == 0)
 		return cmd_addr(rest + 1, args - 1);
+	if (strcmp(cmd, "wg") == 0)
+		return cmd_wg(rest, args);
 	if (strcmp(cmd, "help") == 0) {
 		usage(stdout);
 		return EXIT_OK;

@@ -14,7 +14,7 @@ void binding_record_write(struct arbor_buf *out, const char *interface, const st
 {
 	char text[64];
 	arbor_buf_puts(out, "{\"interface\":");
-	arbor_json_write_string(out, interface);
+	arbor_json_put_string(out, interface);
 	arbor_buf_puts(out, ",\"prefix\":\"");
 	arbor_buf_puts(out, arbor_prefix6_format(&b->prefix, text, sizeof text));
 	arbor_buf_puts(out, "\",\"duid\":");

@@ -1,6 +1,8 @@
 /* Gathering the record sources' inputs (gather.h). Leases come from dhcp4d's
- * contract (lease_feed.h), prefixes from dhcp6pd's (prefix_feed.h); the sources
- * that depend on them are rebuilt when a feed says they changed or one ended. */
+ * contract (lease_feed.h), peers from wgd's (wg_peers.h), prefixes from
+ * dhcp6pd's (prefix_set.h); the sources that depend on them are rebuilt when a
+ * feed says they changed or one ended, and each prefix an uplink holds has its
+ * reverse zones while it is held. */
 #include "gather.h"
 
 #include <errno.h>
@@ -12,13 +14,13 @@
 #include <event2/event.h>
 
 #include "clock.h"
+#include "contract_feed.h"
 #include "daemon.h"
 #include "dnsd.h"
 #include "json.h"
 #include "lease_feed.h"
 #include "log.h"
 #include "netlink.h"
-#include "prefix_feed.h"
 #include "sources.h"
 #include "subnet_ids.h"
 #include "udp_serving.h"
@@ -37,6 +39,7 @@ static const struct {
 	{ GATHER_INTERFACES, ZONE_SOURCE_INTERFACES, sources_interfaces },
 	{ GATHER_CHILDREN, ZONE_SOURCE_CHILDREN, sources_children },
 	{ GATHER_LEASES, ZONE_SOURCE_LEASES, sources_leases },
+	{ GATHER_WG_PEERS, ZONE_SOURCE_WG_PEERS, sources_wg_peers },
 	{ GATHER_PREFIXES, ZONE_SOURCE_PREFIXES, sources_prefixes },
 };
 
@@ -52,20 +55,23 @@ struct gather {
 	size_t ndelegated;
 	struct lease_feed *leases;
 	char *lease_socket;   /* what the feed follows (NULL: nothing) */
-	struct prefix_feed *prefixes;
+	struct contract_feed *peer_feed;
+	struct wg_peer_set peers;
+	char *peer_socket;
+	struct contract_feed *prefix_feed;
+	struct prefix_set prefixes;
 	char *prefix_socket;
 	uint64_t source_errors;
 	char last_source_error[256];
 };
 
 /* A LAN that dhcp6pd numbers has dhcp6pd's subnet id (its hosts take their ULA
- * addresses from its RAs); any other interface dnsd's own, unless dhcp6pd gives
+ * addresses from its RAs); any other interface the table's, unless dhcp6pd gives
  * that id to a LAN (then none: two interfaces with one /64 would be a lie). */
 static int subnet_id_of(void *ctx, const char *ifname)
 {
 	struct gather *g = ctx;
-	const struct prefix_set *ps = g->prefixes ? prefix_feed_prefixes(g->prefixes) : NULL;
-	int id = ps ? prefix_set_subnet_id(ps, ifname) : -1;
+	int id = prefix_set_subnet_id(&g->prefixes, ifname);
 	if (id >= 0)
 		return id;
 	id = arbor_subnet_ids_lookup(&g->subnet_ids, ifname);
@@ -75,8 +81,8 @@ static int subnet_id_of(void *ctx, const char *ifname)
 		if (id < 0)
 			log_warn("subnet id for %s: %s", ifname, err);
 	}
-	for (size_t i = 0; ps && id >= 0 && i < ps->nsubnets; i++)
-		if (ps->subnets[i].subnet_id == id)
+	for (size_t i = 0; id >= 0 && i < g->prefixes.nsubnets; i++)
+		if (g->prefixes.subnets[i].subnet_id == id)
 			return -1;
 	return id;
 }
@@ -147,10 +153,10 @@ static bool holds(char (*list)[ARBOR_DNS_NAME_TEXT_MAX], size_t n, const char *a
 /* The delegated prefixes' reverse zones as they should be now: how many. */
 static size_t wanted_zones(const struct gather *g, char (**out)[ARBOR_DNS_NAME_TEXT_MAX])
 {
-	const struct prefix_set *s = g->prefixes ? prefix_feed_prefixes(g->prefixes) : NULL;
-	size_t n = 0, cap = s ? s->ndelegations * SOURCES_PREFIX_ZONES_MAX : 0;
-	*out = xcalloc(cap + 1, sizeof **out);
-	for (size_t i = 0; s && i < s->ndelegations; i++) {
+	const struct prefix_set *s = &g->prefixes;
+	size_t n = 0;
+	*out = xcalloc(s->ndelegations * SOURCES_PREFIX_ZONES_MAX + 1, sizeof **out);
+	for (size_t i = 0; i < s->ndelegations; i++) {
 		char one[SOURCES_PREFIX_ZONES_MAX][ARBOR_DNS_NAME_TEXT_MAX];
 		int k = sources_reverse_apexes_prefix(&s->delegations[i].prefix, one, SOURCES_PREFIX_ZONES_MAX);
 		for (int j = 0; j < k; j++)
@@ -172,6 +178,16 @@ static void set_reverse(struct gather *g, char (*list)[ARBOR_DNS_NAME_TEXT_MAX],
 	for (size_t i = 0; i < n; i++)
 		g->reverse[h->nreverse + i] = list[i];
 	g->nreverse = h->nreverse + n;
+}
+
+static void zone_event(struct gather *g, const char *type, const char *apex, const char *reason)
+{
+	if (!g->h->started)
+		return;
+	cJSON *data = cJSON_CreateObject();
+	cJSON_AddStringToObject(data, "zone", apex);
+	cJSON_AddStringToObject(data, "reason", reason);
+	arbor_event_emit(arbor_daemon_events(g->h->d), type, "info", apex, data, "%s: %s", apex, reason);
 }
 
 /* Adds the zones of want that are not served yet to every copy (one that cannot
@@ -198,12 +214,7 @@ static bool add_delegated_zones(struct gather *g, char (*want)[ARBOR_DNS_NAME_TE
 			continue;
 		}
 		memmove(want[k++], want[i], sizeof want[i]);
-		if (!h->started)
-			continue;
-		cJSON *data = cJSON_CreateObject();
-		cJSON_AddStringToObject(data, "zone", want[k - 1]);
-		arbor_event_emit(arbor_daemon_events(h->d), "zone.added", "info", want[k - 1], data,
-				 "%s added: a delegated prefix's reverse zone", want[k - 1]);
+		zone_event(g, "zone.added", want[k - 1], "a delegated prefix's reverse zone");
 	}
 	*nwant = k;
 	bool change = k != g->ndelegated;
@@ -239,13 +250,7 @@ static void remove_delegated_zones(struct gather *g, char (*want)[ARBOR_DNS_NAME
 			memcpy(want[nwant++], g->delegated[i], sizeof want[0]);
 			continue;
 		}
-		if (!h->started)
-			continue;
-		cJSON *data = cJSON_CreateObject();
-		cJSON_AddStringToObject(data, "zone", g->delegated[i]);
-		cJSON_AddStringToObject(data, "reason", "the delegated prefix is no longer held");
-		arbor_event_emit(arbor_daemon_events(h->d), "zone.removed", "info", g->delegated[i], data,
-				 "%s removed: the delegated prefix is no longer held", g->delegated[i]);
+		zone_event(g, "zone.removed", g->delegated[i], "the delegated prefix is no longer held");
 	}
 	free(g->delegated);
 	g->delegated = want;
@@ -277,22 +282,21 @@ void gather_refresh(struct gather *g, unsigned sources, const char *why)
 	char (*want)[ARBOR_DNS_NAME_TEXT_MAX] = NULL;
 	size_t nwant = 0;
 	bool zones_change = false;
-	udp_serving_lock_all(h->udp);
 	if (sources & GATHER_PREFIXES) {
+		udp_serving_lock_all(h->udp);
 		nwant = wanted_zones(g, &want);
 		zones_change = add_delegated_zones(g, want, &nwant);
 		if (zones_change)
 			sources = GATHER_ALL; /* every source's PTR records follow the zones */
+		udp_serving_unlock_all(h->udp);
 	}
-	udp_serving_unlock_all(h->udp);
+	int64_t now = (int64_t)arbor_time_wall();
 	struct iface_addr *ifaces = NULL;
 	size_t nifaces = 0;
 	if (sources & GATHER_INTERFACES)
 		read_interfaces(g, &ifaces, &nifaces);
 	size_t nleases = 0;
 	const struct dhcp_lease *leases = g->leases ? lease_feed_leases(g->leases, &nleases) : NULL;
-	const struct prefix_set *prefixes = g->prefixes ? prefix_feed_prefixes(g->prefixes) : NULL;
-	int64_t now = (int64_t)arbor_time_wall();
 	struct dnsd_world w = {
 		.cfg = h->cfg,
 		.zone = h->zone,
@@ -301,8 +305,10 @@ void gather_refresh(struct gather *g, unsigned sources, const char *why)
 		.nifaces = nifaces,
 		.leases = leases,
 		.nleases = nleases,
-		.prefixes = prefixes ? prefixes->lans : NULL,
-		.nprefixes = prefixes ? prefixes->nlans : 0,
+		.peers = g->peers.v,
+		.npeers = g->peers.n,
+		.prefixes = g->prefixes.lans,
+		.nprefixes = g->prefixes.nlans,
 		.now = now,
 		.subnet_id = subnet_id_of,
 		.ctx = g,
@@ -355,51 +361,121 @@ static void on_leases_changed(void *ctx, const char *why)
 	gather_refresh(ctx, GATHER_FROM_LEASES, why);
 }
 
-static void on_prefixes_changed(void *ctx, const char *why)
+/* A daemon's socket as configured (NULL: <runtime-dir>/<daemon>.sock): NULL
+ * for none (""). */
+static char *socket_of(struct gather *g, const char *configured, const char *daemon)
+{
+	if (configured && configured[0] == '\0')
+		return NULL;
+	return configured ? xstrdup(configured) : xasprintf("%s/%s.sock", arbor_daemon_runtime_dir(g->h->d), daemon);
+}
+
+static bool same_socket(const char *a, const char *b)
+{
+	return (a == NULL && b == NULL) || (a && b && strcmp(a, b) == 0);
+}
+
+static int peers_snapshot(void *ctx, const char *body, size_t len, char *err, size_t errlen)
+{
+	struct gather *g = ctx;
+	return wg_peer_set_load(&g->peers, body, len, err, errlen);
+}
+
+static int peers_events(void *ctx, const char *body, size_t len, uint64_t *since, bool *changed, char *err,
+			size_t errlen)
+{
+	struct gather *g = ctx;
+	return wg_peer_set_apply_events(&g->peers, body, len, since, changed, err, errlen);
+}
+
+static void peers_changed(void *ctx, const char *why)
+{
+	gather_refresh(ctx, GATHER_WG_PEERS, why);
+}
+
+static const struct contract_feed_ops peer_ops = {
+	.what = "wgd's peers",
+	.snapshot_path = "/v1/peers",
+	.snapshot = peers_snapshot,
+	.events = peers_events,
+	.changed = peers_changed,
+};
+
+static int prefixes_snapshot(void *ctx, const char *body, size_t len, char *err, size_t errlen)
+{
+	struct gather *g = ctx;
+	return prefix_set_load(&g->prefixes, body, len, arbor_time_wall(), err, errlen);
+}
+
+static int prefixes_events(void *ctx, const char *body, size_t len, uint64_t *since, bool *changed, char *err,
+			   size_t errlen)
+{
+	struct gather *g = ctx;
+	return prefix_set_apply_events(&g->prefixes, body, len, since, arbor_time_wall(), changed, err, errlen);
+}
+
+static void prefixes_changed(void *ctx, const char *why)
 {
 	/* All of them: the derived ULA names follow dhcp6pd's subnet ids. */
 	gather_refresh(ctx, GATHER_ALL, why);
 }
 
-/* A daemon's socket as configured (NULL: <runtime-dir>/<name>.sock): NULL for none. */
-static char *socket_of(struct gather *g, const char *configured, const char *name)
+static double prefixes_next_end(void *ctx)
 {
-	if (configured && configured[0] == '\0')
-		return NULL;
-	return configured ? xstrdup(configured) : xasprintf("%s/%s.sock", arbor_daemon_runtime_dir(g->h->d), name);
+	return prefix_set_next_end(&((struct gather *)ctx)->prefixes);
 }
 
-/* Whether the feed at *held follows socket already; if not, *held becomes socket
- * (taken) and the caller starts a new feed. */
-static bool same_socket(char **held, char *socket, bool running)
+static bool prefixes_expire(void *ctx, double now)
 {
-	bool same = (socket == NULL && *held == NULL) || (socket && *held && strcmp(socket, *held) == 0);
-	if (running && same) {
-		free(socket);
-		return true;
-	}
-	free(*held);
-	*held = socket;
-	return false;
+	return prefix_set_expire(&((struct gather *)ctx)->prefixes, now);
 }
 
-void gather_follow_leases(struct gather *g)
+static const struct contract_feed_ops prefix_ops = {
+	.what = "dhcp6pd's prefixes",
+	.snapshot_path = "/v1/prefixes",
+	.snapshot = prefixes_snapshot,
+	.events = prefixes_events,
+	.changed = prefixes_changed,
+	.next_end = prefixes_next_end,
+	.expire = prefixes_expire,
+};
+
+void gather_follow(struct gather *g)
 {
-	struct event_base *base = arbor_daemon_base(g->h->d);
-	if (!same_socket(&g->lease_socket, socket_of(g, g->h->cfg->dhcp4d_socket, "dhcp4d"), g->leases != NULL)) {
+	char *socket = socket_of(g, g->h->cfg->dhcp4d_socket, "dhcp4d");
+	if (g->leases == NULL || !same_socket(socket, g->lease_socket)) {
 		lease_feed_free(g->leases);
-		g->leases = lease_feed_new(base, g->lease_socket, on_leases_changed, g);
+		free(g->lease_socket);
+		g->lease_socket = socket;
+		g->leases = lease_feed_new(arbor_daemon_base(g->h->d), socket, on_leases_changed, g);
+	} else {
+		free(socket);
 	}
-	if (!same_socket(&g->prefix_socket, socket_of(g, g->h->cfg->dhcp6pd_socket, "dhcp6pd"), g->prefixes != NULL)) {
-		prefix_feed_free(g->prefixes);
-		g->prefixes = prefix_feed_new(base, g->prefix_socket, on_prefixes_changed, g);
+	socket = socket_of(g, g->h->cfg->wgd_socket, "wgd");
+	if (g->peer_feed == NULL || !same_socket(socket, g->peer_socket)) {
+		contract_feed_free(g->peer_feed);
+		free(g->peer_socket);
+		g->peer_socket = socket;
+		g->peer_feed = contract_feed_new(arbor_daemon_base(g->h->d), socket, &peer_ops, g);
+	} else {
+		free(socket);
+	}
+	socket = socket_of(g, g->h->cfg->dhcp6pd_socket, "dhcp6pd");
+	if (g->prefix_feed == NULL || !same_socket(socket, g->prefix_socket)) {
+		contract_feed_free(g->prefix_feed);
+		free(g->prefix_socket);
+		g->prefix_socket = socket;
+		g->prefix_feed = contract_feed_new(arbor_daemon_base(g->h->d), socket, &prefix_ops, g);
+	} else {
+		free(socket);
 	}
 }
 
-void gather_reread_leases(struct gather *g)
+void gather_reread(struct gather *g)
 {
 	lease_feed_resync(g->leases);
-	prefix_feed_resync(g->prefixes);
+	contract_feed_resync(g->peer_feed);
+	contract_feed_resync(g->prefix_feed);
 }
 
 struct gather *gather_new(struct dnsd *h, char *err, size_t errlen)
@@ -425,7 +501,11 @@ void gather_free(struct gather *g)
 		return;
 	lease_feed_free(g->leases);
 	free(g->lease_socket);
-	prefix_feed_free(g->prefixes);
+	contract_feed_free(g->peer_feed);
+	wg_peer_set_free(&g->peers);
+	free(g->peer_socket);
+	contract_feed_free(g->prefix_feed);
+	prefix_set_free(&g->prefixes);
 	free(g->prefix_socket);
 	arbor_nl_close(g->nl);
 	arbor_subnet_ids_free(&g->subnet_ids);
@@ -442,10 +522,12 @@ void gather_status(const struct gather *g, cJSON *obj)
 	arbor_json_add_int(obj, "leases", (long long)n);
 	if (g->leases)
 		lease_feed_status(g->leases, obj);
-	const struct prefix_set *p = g->prefixes ? prefix_feed_prefixes(g->prefixes) : NULL;
-	arbor_json_add_int(obj, "prefixes", p ? (long long)p->nlans : 0);
-	if (g->prefixes)
-		prefix_feed_status(g->prefixes, obj);
+	arbor_json_add_int(obj, "wg_peers", (long long)g->peers.n);
+	if (g->peer_feed)
+		contract_feed_status(g->peer_feed, obj, "peer_feed");
+	arbor_json_add_int(obj, "prefixes", (long long)g->prefixes.nlans);
+	if (g->prefix_feed)
+		contract_feed_status(g->prefix_feed, obj, "prefix_feed");
 }
 
 bool gather_failed(const struct gather *g, const char **last_error)

@@ -1,60 +1,69 @@
-/* Following dhcp4d's leases (lease_feed.h): contract_feed.c does the fetching,
- * lease_set.c the parsing. */
+/* Following dhcp4d's leases (lease_feed.h): common/contract_feed.c does the
+ * following (and drops each lease at its end), lease_set.c holds the leases. */
 #include "lease_feed.h"
 
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
+
+#include "clock.h"
 #include "contract_feed.h"
 #include "xalloc.h"
 
 struct lease_feed {
-	struct lease_set set;
 	struct contract_feed *feed;
+	lease_feed_changed_fn *changed;
+	void *ctx;
+	struct lease_set set;
 };
 
-static int load(void *ctx, const char *body, size_t len, double now, char *err, size_t errlen)
+static int on_snapshot(void *ctx, const char *body, size_t len, char *err, size_t errlen)
 {
-	return lease_set_load(ctx, body, len, now, err, errlen) < 0 ? -1 : 0;
+	struct lease_feed *f = ctx;
+	return lease_set_load(&f->set, body, len, arbor_time_wall(), err, errlen);
 }
 
-static int events(void *ctx, const char *body, size_t len, uint64_t *since, double now, bool *changed, char *err,
-		  size_t errlen)
+static int on_events(void *ctx, const char *body, size_t len, uint64_t *since, bool *changed, char *err, size_t errlen)
 {
-	int rc = lease_set_apply_events(ctx, body, len, since, now, changed, err, errlen);
-	return rc < 0 ? -1 : rc == LEASE_EVENTS_RESYNC ? FEED_EVENTS_RESYNC : FEED_EVENTS_APPLIED;
+	struct lease_feed *f = ctx;
+	int rc = lease_set_apply_events(&f->set, body, len, since, arbor_time_wall(), changed, err, errlen);
+	return rc == LEASE_EVENTS_RESYNC ? CONTRACT_EVENTS_RESYNC : rc;
+}
+
+static void on_changed(void *ctx, const char *why)
+{
+	struct lease_feed *f = ctx;
+	f->changed(f->ctx, why);
 }
 
 static double next_end(void *ctx)
 {
-	return lease_set_next_end(ctx);
+	return lease_set_next_end(&((struct lease_feed *)ctx)->set);
 }
 
 static bool expire(void *ctx, double now)
 {
-	return lease_set_expire(ctx, now);
+	return lease_set_expire(&((struct lease_feed *)ctx)->set, now);
 }
 
-static size_t count(void *ctx)
-{
-	return ((struct lease_set *)ctx)->n;
-}
-
-static const struct contract_feed_ops ops = {
+static const struct contract_feed_ops lease_ops = {
 	.what = "dhcp4d's leases",
 	.snapshot_path = "/v1/leases?state=bound",
-	.snapshot_max = 256u << 20,
-	.load = load,
-	.events = events,
+	.snapshot = on_snapshot,
+	.events = on_events,
+	.changed = on_changed,
 	.next_end = next_end,
 	.expire = expire,
-	.count = count,
 };
 
 struct lease_feed *lease_feed_new(struct event_base *base, const char *socket_path, lease_feed_changed_fn *changed,
 				  void *ctx)
 {
 	struct lease_feed *f = xcalloc(1, sizeof *f);
-	f->feed = contract_feed_new(base, socket_path, &ops, &f->set, changed, ctx);
+	f->changed = changed;
+	f->ctx = ctx;
+	f->feed = contract_feed_new(base, socket_path, &lease_ops, f);
 	return f;
 }
 
@@ -80,5 +89,5 @@ const struct dhcp_lease *lease_feed_leases(const struct lease_feed *f, size_t *n
 
 void lease_feed_status(const struct lease_feed *f, cJSON *obj)
 {
-	contract_feed_status(f->feed, "lease_feed", obj);
+	contract_feed_status(f->feed, obj, "lease_feed");
 }

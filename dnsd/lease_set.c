@@ -11,7 +11,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "events_answer.h"
+#include "contract_feed.h"
 #include "hex.h"
 #include "xalloc.h"
 
@@ -188,20 +188,23 @@ static bool apply_event(struct lease_set *s, const char *type, const cJSON *data
 	return false;
 }
 
+struct apply_ctx {
+	struct lease_set *s;
+	double now;
+};
+
+static bool apply_one(void *ctx, const char *type, const cJSON *data)
+{
+	struct apply_ctx *a = ctx;
+	return apply_event(a->s, type, data, a->now);
+}
+
 int lease_set_apply_events(struct lease_set *s, const char *json, size_t len, uint64_t *since, double now,
 			   bool *changed, char *err, size_t errlen)
 {
-	*changed = false;
-	struct events_answer a;
-	int rc = events_answer_parse(&a, json, len, *since, err, errlen);
-	if (rc != EVENTS_ANSWER_APPLY)
-		return rc < 0 ? rc : LEASE_EVENTS_RESYNC;
-	const cJSON *e;
-	cJSON_ArrayForEach(e, a.events)
-		*changed |= apply_event(s, events_answer_type(e), cJSON_GetObjectItemCaseSensitive(e, "data"), now);
-	*since = a.next;
-	events_answer_free(&a);
-	return LEASE_EVENTS_APPLIED;
+	struct apply_ctx a = { s, now };
+	int rc = contract_events_walk(json, len, since, apply_one, &a, changed, err, errlen);
+	return rc == CONTRACT_EVENTS_RESYNC ? LEASE_EVENTS_RESYNC : rc;
 }
 
 bool lease_set_expire(struct lease_set *s, double now)

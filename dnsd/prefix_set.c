@@ -9,7 +9,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "events_answer.h"
+#include "contract_feed.h"
 #include "xalloc.h"
 
 void prefix_set_free(struct prefix_set *s)
@@ -47,6 +47,65 @@ static bool interface_of(const cJSON *o, char out[16])
 	return true;
 }
 
+/* The LANs of a /v1/prefixes answer or a prefix.* event into n: their global
+ * /64s valid after now and their subnet ids. NULL, or what is wrong. */
+static const char *take_lans(struct prefix_set *n, const cJSON *lans, double now)
+{
+	const cJSON *o, *p;
+	cJSON_ArrayForEach(o, lans)
+	{
+		char ifname[16];
+		const cJSON *prefixes = cJSON_GetObjectItemCaseSensitive(o, "prefixes");
+		if (!interface_of(o, ifname) || !cJSON_IsArray(prefixes))
+			return "a LAN without interface or prefixes";
+		const cJSON *sid = cJSON_GetObjectItemCaseSensitive(o, "subnet_id");
+		if (cJSON_IsNumber(sid) && sid->valuedouble >= 0 && sid->valuedouble <= 65535 &&
+		    n->nsubnets < PREFIX_SET_MAX) {
+			if (n->nsubnets % 16 == 0)
+				n->subnets = xreallocarray(n->subnets, n->nsubnets + 16, sizeof *n->subnets);
+			struct lan_subnet *e = &n->subnets[n->nsubnets++];
+			memcpy(e->interface, ifname, sizeof ifname);
+			e->subnet_id = (uint16_t)sid->valuedouble;
+		}
+		cJSON_ArrayForEach(p, prefixes)
+		{
+			struct lan_prefix e = { 0 };
+			const char *router = string_of(p, "router");
+			if (!arbor_prefix6_parse(string_of(p, "prefix"), &e.prefix) || !until_of(p, &e.valid_until) ||
+			    (router && inet_pton(AF_INET6, router, &e.router) != 1))
+				return "a LAN prefix without prefix or valid_until";
+			if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(p, "ula")) || e.valid_until <= now ||
+			    n->nlans == PREFIX_SET_MAX)
+				continue;
+			memcpy(e.interface, ifname, sizeof ifname);
+			e.has_router = router != NULL;
+			if (n->nlans % 16 == 0)
+				n->lans = xreallocarray(n->lans, n->nlans + 16, sizeof *n->lans);
+			n->lans[n->nlans++] = e;
+		}
+	}
+	return NULL;
+}
+
+/* An uplink's prefixes into n (valid after now). NULL, or what is wrong. */
+static const char *take_delegation(struct prefix_set *n, const char *ifname, const cJSON *prefixes, double now)
+{
+	const cJSON *p;
+	cJSON_ArrayForEach(p, prefixes)
+	{
+		struct uplink_prefix e = { 0 };
+		if (!arbor_prefix6_parse(string_of(p, "prefix"), &e.prefix) || !until_of(p, &e.valid_until))
+			return "a delegated prefix without prefix or valid_until";
+		if (e.valid_until <= now || n->ndelegations == PREFIX_SET_MAX)
+			continue;
+		snprintf(e.interface, sizeof e.interface, "%s", ifname);
+		if (n->ndelegations % 16 == 0)
+			n->delegations = xreallocarray(n->delegations, n->ndelegations + 16, sizeof *n->delegations);
+		n->delegations[n->ndelegations++] = e;
+	}
+	return NULL;
+}
+
 int prefix_set_load(struct prefix_set *s, const char *json, size_t len, double now, char *err, size_t errlen)
 {
 	cJSON *doc = cJSON_ParseWithLength(json, len);
@@ -56,66 +115,19 @@ int prefix_set_load(struct prefix_set *s, const char *json, size_t len, double n
 	const char *bad = NULL;
 	if (!cJSON_IsArray(lans) || !cJSON_IsArray(dels))
 		bad = "not {\"delegations\":[...],\"lans\":[...]}";
-	const cJSON *o, *p, *list = bad ? NULL : lans;
+	else
+		bad = take_lans(&n, lans, now);
+	const cJSON *o, *list = bad ? NULL : dels;
 	cJSON_ArrayForEach(o, list)
 	{
 		char ifname[16];
 		const cJSON *prefixes = cJSON_GetObjectItemCaseSensitive(o, "prefixes");
-		if (!interface_of(o, ifname) || !cJSON_IsArray(prefixes)) {
-			bad = "a LAN without interface or prefixes";
-			break;
-		}
-		const cJSON *sid = cJSON_GetObjectItemCaseSensitive(o, "subnet_id");
-		if (cJSON_IsNumber(sid) && sid->valuedouble >= 0 && sid->valuedouble <= 65535 &&
-		    n.nsubnets < PREFIX_SET_MAX) {
-			if (n.nsubnets % 16 == 0)
-				n.subnets = xreallocarray(n.subnets, n.nsubnets + 16, sizeof *n.subnets);
-			struct lan_subnet *e = &n.subnets[n.nsubnets++];
-			memcpy(e->interface, ifname, sizeof ifname);
-			e->subnet_id = (uint16_t)sid->valuedouble;
-		}
-		cJSON_ArrayForEach(p, prefixes)
-		{
-			struct lan_prefix e = { 0 };
-			const char *router = string_of(p, "router");
-			if (!arbor_prefix6_parse(string_of(p, "prefix"), &e.prefix) || !until_of(p, &e.valid_until) ||
-			    (router && inet_pton(AF_INET6, router, &e.router) != 1)) {
-				bad = "a LAN prefix without prefix or valid_until";
-				break;
-			}
-			if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(p, "ula")) || e.valid_until <= now ||
-			    n.nlans == PREFIX_SET_MAX)
-				continue;
-			memcpy(e.interface, ifname, sizeof ifname);
-			e.has_router = router != NULL;
-			if (n.nlans % 16 == 0)
-				n.lans = xreallocarray(n.lans, n.nlans + 16, sizeof *n.lans);
-			n.lans[n.nlans++] = e;
-		}
-	}
-	list = bad ? NULL : dels;
-	cJSON_ArrayForEach(o, list)
-	{
-		char ifname[16];
-		const cJSON *prefixes = cJSON_GetObjectItemCaseSensitive(o, "prefixes");
-		if (!interface_of(o, ifname) || !cJSON_IsArray(prefixes)) {
+		if (!interface_of(o, ifname) || !cJSON_IsArray(prefixes))
 			bad = "a delegation without interface or prefixes";
+		else
+			bad = take_delegation(&n, ifname, prefixes, now);
+		if (bad)
 			break;
-		}
-		cJSON_ArrayForEach(p, prefixes)
-		{
-			struct uplink_prefix e = { 0 };
-			if (!arbor_prefix6_parse(string_of(p, "prefix"), &e.prefix) || !until_of(p, &e.valid_until)) {
-				bad = "a delegated prefix without prefix or valid_until";
-				break;
-			}
-			if (e.valid_until <= now || n.ndelegations == PREFIX_SET_MAX)
-				continue;
-			memcpy(e.interface, ifname, sizeof ifname);
-			if (n.ndelegations % 16 == 0)
-				n.delegations = xreallocarray(n.delegations, n.ndelegations + 16, sizeof *n.delegations);
-			n.delegations[n.ndelegations++] = e;
-		}
 	}
 	cJSON_Delete(doc);
 	if (bad) {
@@ -128,19 +140,43 @@ int prefix_set_load(struct prefix_set *s, const char *json, size_t len, double n
 	return 0;
 }
 
-int prefix_set_apply_events(const char *json, size_t len, uint64_t *since, char *err, size_t errlen)
+struct apply_ctx {
+	struct prefix_set *s;
+	double now;
+};
+
+/* A prefix.* event: the LANs as they are now, and the named uplink's prefixes.
+ * One that cannot be read changes nothing (the next snapshot will). */
+static bool apply_one(void *ctx, const char *type, const cJSON *data)
 {
-	struct events_answer a;
-	int rc = events_answer_parse(&a, json, len, *since, err, errlen);
-	if (rc != EVENTS_ANSWER_APPLY)
-		return rc < 0 ? rc : PREFIX_EVENTS_RESYNC;
-	bool reload = false;
-	const cJSON *e;
-	cJSON_ArrayForEach(e, a.events)
-		reload |= strncmp(events_answer_type(e), "prefix.", 7) == 0;
-	*since = a.next;
-	events_answer_free(&a);
-	return reload ? PREFIX_EVENTS_RELOAD : PREFIX_EVENTS_APPLIED;
+	struct apply_ctx *a = ctx;
+	char ifname[16];
+	const cJSON *lans = cJSON_GetObjectItemCaseSensitive(data, "lans");
+	const cJSON *prefixes = cJSON_GetObjectItemCaseSensitive(data, "prefixes");
+	if (strncmp(type, "prefix.", 7) != 0 || !interface_of(data, ifname) || !cJSON_IsArray(lans) ||
+	    !cJSON_IsArray(prefixes))
+		return false;
+	struct prefix_set n = { 0 };
+	for (size_t i = 0; i < a->s->ndelegations; i++) /* the other uplinks' stay */
+		if (strcmp(a->s->delegations[i].interface, ifname) != 0) {
+			if (n.ndelegations % 16 == 0)
+				n.delegations = xreallocarray(n.delegations, n.ndelegations + 16, sizeof *n.delegations);
+			n.delegations[n.ndelegations++] = a->s->delegations[i];
+		}
+	if (take_lans(&n, lans, a->now) || take_delegation(&n, ifname, prefixes, a->now)) {
+		prefix_set_free(&n);
+		return false;
+	}
+	prefix_set_free(a->s);
+	*a->s = n;
+	return true;
+}
+
+int prefix_set_apply_events(struct prefix_set *s, const char *json, size_t len, uint64_t *since, double now,
+			    bool *changed, char *err, size_t errlen)
+{
+	struct apply_ctx a = { s, now };
+	return contract_events_walk(json, len, since, apply_one, &a, changed, err, errlen);
 }
 
 int prefix_set_subnet_id(const struct prefix_set *s, const char *ifname)

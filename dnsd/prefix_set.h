@@ -1,7 +1,9 @@
-/* dhcp6pd's delegated prefixes as dnsd knows them, kept from dhcp6pd's contract:
- * a snapshot (GET /v1/prefixes) read again whenever a prefix.* event says the
- * prefixes changed (dhcp6pd emits them only after the change is durable and the
- * LANs were told). What is kept: each LAN's global /64s (never its ULA /64:
+/* dhcp6pd's delegated prefixes as dnsd knows them, kept from dhcp6pd's contract
+ * (common/contract_feed.h): the snapshot is GET /v1/prefixes, then each prefix.*
+ * event (dhcp6pd emits them only after the change is durable and the LANs were
+ * told) carries the LANs as /v1/prefixes shows them and the prefixes its uplink
+ * holds now, so applying one replaces what it names and replaying one is
+ * harmless. What is kept: each LAN's global /64s (never its ULA /64:
  * that one is derived, sources.h has it) with the router address dhcp6pd put
  * on the interface, the prefixes each uplink holds, and each LAN's subnet id
  * (the ULA /64 the LAN's hosts take from dhcp6pd's RAs has it: dnsd's own
@@ -53,15 +55,12 @@ void prefix_set_free(struct prefix_set *s);
  * -EBADMSG with err (the set is then unchanged). */
 int prefix_set_load(struct prefix_set *s, const char *json, size_t len, double now, char *err, size_t errlen);
 
-enum prefix_events_result {
-	PREFIX_EVENTS_APPLIED, /* *since moved on; nothing about the prefixes */
-	PREFIX_EVENTS_RESYNC,  /* events were lost, or dhcp6pd restarted or reloaded */
-	PREFIX_EVENTS_RELOAD,  /* *since moved on; a prefix.* event: read the snapshot again */
-};
-
-/* Reads a /v1/events answer that follows *since. Returns an enum
- * prefix_events_result, or -EBADMSG with err. */
-int prefix_set_apply_events(const char *json, size_t len, uint64_t *since, char *err, size_t errlen);
+/* Applies a /v1/events answer that follows *since: prefix.bound, .renewed,
+ * .changed and .lost replace the LANs and the named uplink's prefixes; other
+ * events move the cursor. Returns an enum contract_events_result, or -EBADMSG
+ * with err. */
+int prefix_set_apply_events(struct prefix_set *s, const char *json, size_t len, uint64_t *since, double now,
+			    bool *changed, char *err, size_t errlen);
 
 /* The subnet id dhcp6pd gives the LAN on ifname, or -1. */
 int prefix_set_subnet_id(const struct prefix_set *s, const char *ifname);

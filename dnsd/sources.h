@@ -12,6 +12,7 @@
 #include "dns_wire.h"
 #include "dnsd_config.h"
 #include "lease_set.h"
+#include "wg_peers.h"
 #include "prefix_set.h"
 #include "zone.h"
 
@@ -41,6 +42,8 @@ struct dnsd_world {
 	size_t nifaces;
 	const struct dhcp_lease *leases; /* dhcp4d's committed, bound leases */
 	size_t nleases;
+	const struct wg_peer_name *peers; /* wgd's enabled peers */
+	size_t npeers;
 	const struct lan_prefix *prefixes; /* dhcp6pd's global LAN /64s, valid now */
 	size_t nprefixes;
 	int64_t now; /* wall clock: records on a prefix live no longer than it */
@@ -68,6 +71,8 @@ int sources_config(const struct dnsd_world *w, struct record_list *out, char *er
 int sources_interfaces(const struct dnsd_world *w, struct record_list *out, char *err, size_t errlen);
 int sources_children(const struct dnsd_world *w, struct record_list *out, char *err, size_t errlen);
 int sources_leases(const struct dnsd_world *w, struct record_list *out, char *err, size_t errlen);
+/* <peer>.<interface>.<zone>: A and AAAA from the addresses wgd gave each peer. */
+int sources_wg_peers(const struct dnsd_world *w, struct record_list *out, char *err, size_t errlen);
 /* On each LAN's delegated /64 (dhcp6pd's): <ifname>.<zone> at dhcp6pd's router
  * address, and each declared host and lease host on that LAN at the /64 plus its
  * derived interface id (the same one as in its ULA address). TTLs are capped at

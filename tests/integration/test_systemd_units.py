@@ -52,14 +52,19 @@ DAEMONS = {
         {"AF_UNIX", "AF_INET", "AF_INET6", "AF_NETLINK"},
     ),
     "dnsd": ({"CAP_NET_BIND_SERVICE"}, {"AF_UNIX", "AF_INET", "AF_INET6", "AF_NETLINK"}),
+    "wgd": ({"CAP_NET_ADMIN"}, {"AF_UNIX", "AF_INET", "AF_INET6", "AF_NETLINK"}),
     "dhcp6pd": (
         {"CAP_NET_ADMIN", "CAP_NET_RAW", "CAP_NET_BIND_SERVICE"},
         {"AF_UNIX", "AF_INET", "AF_INET6", "AF_NETLINK"},
     ),
 }
 
-# Writable paths a daemon needs beside /run/arbor (each its reason in the unit's header).
-EXTRA_RW = {"dhcp6pd": ["/proc/sys/net/ipv6/conf"]}
+# Where a unit must differ from COMMON, with the reason in its header: wgd's
+# wireguard-go writes its sockets to /run/wireguard; dhcp6pd writes the IPv6
+# per-interface sysctls (forwarding, accept_ra), and /proc/sys stays visible to
+# it (no ProcSubset=pid).
+EXCEPTIONS = {"wgd": {"ReadWritePaths": ["/run/arbor", "/run/wireguard"]},
+              "dhcp6pd": {"ReadWritePaths": ["/run/arbor", "/proc/sys/net/ipv6/conf"]}}
 
 # Settings every unit must carry with exactly this value.
 COMMON = {
@@ -207,7 +212,7 @@ def test_unit_contract(daemon):
     # systemctl reload is the contract's reload: it fails when the file is refused.
     assert re.fullmatch(r"/\S+/arborctl reload %s" % daemon, s["ExecReload"][0]), s["ExecReload"]
     for key, value in COMMON.items():
-        want = [value] + (EXTRA_RW.get(daemon, []) if key == "ReadWritePaths" else [])
+        want = EXCEPTIONS.get(daemon, {}).get(key, [value])
         assert s.get(key) == want, "%s=%s expected, got %s" % (key, want, s.get(key))
     # Its own user; no RuntimeDirectory= (it would hand /run/arbor to the last one started).
     assert s.get("User") == ["arbor-%s" % daemon] and "RuntimeDirectory" not in s

@@ -1,7 +1,8 @@
 /* Unit test for dnsd's copy of dhcp6pd's prefixes (dnsd/prefix_set.h) and the
  * records made from them (sources_prefixes, dnsd/sources.h): the snapshot keeps
  * each LAN's global /64s that are valid (never the ULA one) and the uplinks'
- * delegations; a prefix.* event asks for the snapshot again, other events only
+ * delegations; a prefix.* event replaces the LANs and its uplink's prefixes
+ * (replaying one changes nothing), other events only
  * move the cursor, a gap, a restart or a reload starts over; malformed answers
  * change nothing; expiry; the AAAA records of the machine (the router address),
  * a declared host and a lease host on the /64, TTLs capped by what is left of
@@ -14,6 +15,7 @@
 #include <string.h>
 
 #include "addr_derive.h"
+#include "contract_feed.h"
 #include "dns_wire.h"
 #include "prefix_set.h"
 #include "sources.h"
@@ -82,34 +84,68 @@ static void test_snapshot(void)
 
 static void test_events(void)
 {
+	struct prefix_set s = { 0 };
 	char err[200];
+	bool changed;
+	prefix_set_load(&s, SNAPSHOT, strlen(SNAPSHOT), NOW, err, sizeof err);
 	uint64_t since = 10;
 	const char *other = "{\"events\":[{\"seq\":11,\"type\":\"delegation.bound\",\"data\":{}},"
 			    "{\"seq\":12,\"type\":\"pool.exhausted\",\"data\":{}}],\"next\":12}";
-	CHECK(prefix_set_apply_events(other, strlen(other), &since, err, sizeof err) == PREFIX_EVENTS_APPLIED &&
-		      since == 12,
+	CHECK(prefix_set_apply_events(&s, other, strlen(other), &since, NOW, &changed, err, sizeof err) ==
+			      CONTRACT_EVENTS_APPLIED &&
+		      since == 12 && !changed && s.nlans == 2,
 	      "events about other things move the cursor only");
-	const char *changed = "{\"events\":[{\"seq\":13,\"type\":\"prefix.changed\",\"data\":{}}],\"next\":13}";
-	CHECK(prefix_set_apply_events(changed, strlen(changed), &since, err, sizeof err) == PREFIX_EVENTS_RELOAD &&
-		      since == 13,
-	      "prefix.changed: read the snapshot again, from the cursor after it");
-	const char *lost = "{\"events\":[{\"seq\":14,\"type\":\"prefix.lost\",\"data\":{}}],\"next\":14}";
-	CHECK(prefix_set_apply_events(lost, strlen(lost), &since, err, sizeof err) == PREFIX_EVENTS_RELOAD, "prefix.lost too");
-	const char *none = "{\"events\":[],\"next\":14}";
-	CHECK(prefix_set_apply_events(none, strlen(none), &since, err, sizeof err) == PREFIX_EVENTS_APPLIED && since == 14,
-	      "an empty answer (the long-poll's wait ended)");
+	/* wan0 renumbered: the event carries the LANs as they are now and wan0's prefixes */
+	const char *renumbered =
+		"{\"events\":[{\"seq\":13,\"type\":\"prefix.changed\",\"data\":{\"interface\":\"wan0\","
+		"\"prefixes\":[{\"prefix\":\"2001:db8:300::/56\",\"valid_until\":1700007200}],"
+		"\"old_prefixes\":[{\"prefix\":\"2001:db8:100::/56\",\"valid_until\":1700003600}],"
+		"\"lans\":[{\"interface\":\"lan0\",\"subnet_id\":1,\"prefixes\":["
+		"{\"prefix\":\"2001:db8:300:1::/64\",\"router\":\"2001:db8:300:1::1\",\"ula\":false,"
+		"\"valid_until\":1700007200}],\"withdrawn\":[{\"prefix\":\"2001:db8:100:1::/64\"}]}]}}],\"next\":13}";
+	CHECK(prefix_set_apply_events(&s, renumbered, strlen(renumbered), &since, NOW, &changed, err, sizeof err) ==
+			      CONTRACT_EVENTS_APPLIED &&
+		      since == 13 && changed,
+	      "prefix.changed applies");
+	char text[64];
+	CHECK(s.nlans == 1 && strcmp(arbor_prefix6_format(&s.lans[0].prefix, text, sizeof text), "2001:db8:300:1::/64") == 0 &&
+		      s.ndelegations == 1 && s.delegations[0].prefix.addr.s6_addr[5] == 0 &&
+		      s.delegations[0].prefix.addr.s6_addr[4] == 3 && prefix_set_subnet_id(&s, "lan1") == -1,
+	      "the LANs as the event says (lan1 is gone), wan0's new /56 instead of the old one");
+	CHECK(prefix_set_apply_events(&s, renumbered, strlen(renumbered), &since, NOW, &changed, err, sizeof err) < 0,
+	      "the same answer again does not follow the cursor: an error");
+	since = 12;
+	CHECK(prefix_set_apply_events(&s, renumbered, strlen(renumbered), &since, NOW, &changed, err, sizeof err) ==
+			      CONTRACT_EVENTS_APPLIED &&
+		      s.nlans == 1 && s.ndelegations == 1,
+	      "replaying the event changes nothing");
+	const char *lost = "{\"events\":[{\"seq\":14,\"type\":\"prefix.lost\",\"data\":{\"interface\":\"wan0\","
+			   "\"prefixes\":[],\"old_prefixes\":[],\"reason\":\"released\",\"lans\":[{\"interface\":\"lan0\","
+			   "\"subnet_id\":1,\"prefixes\":[{\"prefix\":\"fd00:1:2:1::/64\",\"ula\":true,"
+			   "\"valid_until\":null}]}]}}],\"next\":14}";
+	CHECK(prefix_set_apply_events(&s, lost, strlen(lost), &since, NOW, &changed, err, sizeof err) ==
+			      CONTRACT_EVENTS_APPLIED &&
+		      changed && s.nlans == 0 && s.ndelegations == 0 && prefix_set_subnet_id(&s, "lan0") == 1,
+	      "prefix.lost: nothing global left, the LAN's subnet id stays");
+	const char *junk_event = "{\"events\":[{\"seq\":15,\"type\":\"prefix.bound\",\"data\":{\"interface\":7}}],"
+				 "\"next\":15}";
+	CHECK(prefix_set_apply_events(&s, junk_event, strlen(junk_event), &since, NOW, &changed, err, sizeof err) ==
+			      CONTRACT_EVENTS_APPLIED &&
+		      !changed && since == 15,
+	      "a prefix event that cannot be read changes nothing");
 	const char *gap = "{\"events\":[{\"seq\":20,\"type\":\"prefix.bound\",\"data\":{}}],\"next\":20}";
-	CHECK(prefix_set_apply_events(gap, strlen(gap), &since, err, sizeof err) == PREFIX_EVENTS_RESYNC,
+	CHECK(prefix_set_apply_events(&s, gap, strlen(gap), &since, NOW, &changed, err, sizeof err) ==
+		      CONTRACT_EVENTS_RESYNC,
 	      "a gap starts over");
-	const char *restart = "{\"events\":[{\"seq\":15,\"type\":\"daemon.started\",\"data\":{}}],\"next\":15}";
-	CHECK(prefix_set_apply_events(restart, strlen(restart), &since, err, sizeof err) == PREFIX_EVENTS_RESYNC,
+	const char *restart = "{\"events\":[{\"seq\":16,\"type\":\"daemon.started\",\"data\":{}}],\"next\":16}";
+	CHECK(prefix_set_apply_events(&s, restart, strlen(restart), &since, NOW, &changed, err, sizeof err) ==
+		      CONTRACT_EVENTS_RESYNC,
 	      "a restart starts over");
-	const char *reload = "{\"events\":[{\"seq\":15,\"type\":\"config.reloaded\",\"data\":{}}],\"next\":15}";
-	CHECK(prefix_set_apply_events(reload, strlen(reload), &since, err, sizeof err) == PREFIX_EVENTS_RESYNC,
-	      "so does a reload");
-	const char *junk = "{\"events\":{},\"next\":15}";
-	CHECK(prefix_set_apply_events(junk, strlen(junk), &since, err, sizeof err) == -EBADMSG && since == 14,
+	const char *junk = "{\"events\":{},\"next\":16}";
+	CHECK(prefix_set_apply_events(&s, junk, strlen(junk), &since, NOW, &changed, err, sizeof err) == -EBADMSG &&
+		      since == 15,
 	      "a malformed answer: an error, the cursor stays");
+	prefix_set_free(&s);
 }
 
 /* The AAAA records at owner in l, as text, joined by spaces; their TTLs in *ttl. */

@@ -1,8 +1,9 @@
-/* Following a daemon through its contract (contract_feed.h). One fetch at a
- * time; every step ends in its done callback, which starts the next step or the
- * retry timer. */
+/* Following another daemon through its contract (contract_feed.h). One fetch
+ * at a time; every step ends in its done callback, which starts the next step
+ * or the retry timer. */
 #include "contract_feed.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,10 +16,62 @@
 #include "log.h"
 #include "xalloc.h"
 
-#define POLL_WAIT_S 25     /* the long-poll's wait= */
+#define POLL_WAIT_S 25 /* the long-poll's wait= */
 #define EVENTS_PER_POLL 1000
 #define RETRY_FIRST_S 0.25
 #define RETRY_MAX_S 5.0
+
+static const char *string_of(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+int contract_events_walk(const char *json, size_t len, uint64_t *since,
+			 bool (*apply)(void *ctx, const char *type, const cJSON *data), void *ctx, bool *changed,
+			 char *err, size_t errlen)
+{
+	*changed = false;
+	cJSON *doc = cJSON_ParseWithLength(json, len);
+	const cJSON *events = cJSON_GetObjectItemCaseSensitive(doc, "events");
+	const cJSON *next = cJSON_GetObjectItemCaseSensitive(doc, "next");
+	const cJSON *e;
+	bool ok = cJSON_IsArray(events) && cJSON_IsNumber(next) && next->valuedouble >= (double)*since;
+	/* First check that the answer continues *since without a gap: every event is
+	 * in order, the first one right after *since. */
+	uint64_t expect = *since + 1;
+	bool resync = false;
+	const cJSON *list = ok ? events : NULL;
+	cJSON_ArrayForEach(e, list)
+	{
+		const cJSON *seq = cJSON_GetObjectItemCaseSensitive(e, "seq");
+		const char *type = string_of(e, "type");
+		if (!cJSON_IsNumber(seq) || type == NULL || seq->valuedouble < (double)expect) {
+			ok = false;
+			break;
+		}
+		if (seq->valuedouble > (double)expect)
+			resync = true; /* events between were lost (a daemon keeps a bounded number) */
+		if (strcmp(type, "daemon.started") == 0 || strcmp(type, "config.reloaded") == 0)
+			resync = true; /* a new process, or a reload that may have dropped state */
+		expect = (uint64_t)seq->valuedouble + 1;
+	}
+	if (!ok) {
+		snprintf(err, errlen, "the events answer is not {\"events\":[...],\"next\":N} following seq %llu",
+			 (unsigned long long)*since);
+		cJSON_Delete(doc);
+		return -EBADMSG;
+	}
+	if (resync) {
+		cJSON_Delete(doc);
+		return CONTRACT_EVENTS_RESYNC;
+	}
+	cJSON_ArrayForEach(e, events)
+		*changed |= apply(ctx, string_of(e, "type"), cJSON_GetObjectItemCaseSensitive(e, "data"));
+	*since = (uint64_t)next->valuedouble > expect - 1 ? (uint64_t)next->valuedouble : expect - 1;
+	cJSON_Delete(doc);
+	return CONTRACT_EVENTS_APPLIED;
+}
 
 enum feed_state { FEED_OFF, FEED_CURSOR, FEED_SNAPSHOT, FEED_FOLLOW, FEED_RETRY };
 
@@ -29,8 +82,6 @@ struct contract_feed {
 	struct event_base *base;
 	char *socket;
 	const struct contract_feed_ops *ops;
-	void *ops_ctx;
-	contract_feed_changed_fn *changed;
 	void *ctx;
 	enum feed_state state;
 	struct arbor_fetch *fetch;
@@ -44,22 +95,27 @@ struct contract_feed {
 
 static void step(struct contract_feed *f, enum feed_state s);
 
-static void notify(struct contract_feed *f, const char *why)
+/* The state changed: tell the owner, and follow the earliest end. */
+static void state_changed(struct contract_feed *f, const char *why)
 {
-	double next = f->ops->next_end(f->ops_ctx);
-	event_del(f->expiry);
-	if (next > 0) {
-		struct timeval tv = arbor_timeval(next - arbor_time_wall() + 0.001);
-		event_add(f->expiry, &tv);
+	if (f->ops->next_end) {
+		double next = f->ops->next_end(f->ctx);
+		event_del(f->expiry);
+		if (next > 0) {
+			struct timeval tv = arbor_timeval(next - arbor_time_wall() + 0.001);
+			event_add(f->expiry, &tv);
+		}
 	}
 	if (why)
-		f->changed(f->ctx, why);
+		f->ops->changed(f->ctx, why);
 }
 
 static void on_expiry(evutil_socket_t fd, short what, void *arg)
 {
 	struct contract_feed *f = arg;
-	notify(f, f->ops->expire(f->ops_ctx, arbor_time_wall()) ? "an entry ended" : NULL);
+	char why[128];
+	snprintf(why, sizeof why, "%s: an entry ended", f->ops->what);
+	state_changed(f, f->ops->expire(f->ctx, arbor_time_wall()) ? why : NULL);
 }
 
 /* why: what was wrong with a complete 200 answer (NULL: look at res). */
@@ -73,8 +129,7 @@ static void failed(struct contract_feed *f, const char *what, const struct arbor
 		snprintf(f->last_error, sizeof f->last_error, "%s: %s", what, why);
 	f->failures++;
 	if (!f->was_down)
-		log_warn("%s: %s; keeping %zu until they end, retrying", f->ops->what, f->last_error,
-			 f->ops->count(f->ops_ctx));
+		log_warn("%s: %s; keeping what we have, retrying", f->ops->what, f->last_error);
 	f->was_down = true;
 	step(f, FEED_RETRY);
 }
@@ -101,18 +156,19 @@ static void on_snapshot(void *ctx, const struct arbor_fetch_result *res)
 	struct contract_feed *f = ctx;
 	f->fetch = NULL;
 	char err[200] = "";
-	if (!res->ok || res->status != 200 ||
-	    f->ops->load(f->ops_ctx, res->body, res->body_len, arbor_time_wall(), err, sizeof err) < 0) {
+	if (!res->ok || res->status != 200 || f->ops->snapshot(f->ctx, res->body, res->body_len, err, sizeof err) < 0) {
 		failed(f, f->ops->snapshot_path, res, err);
 		return;
 	}
 	f->snapshots++;
 	if (f->was_down)
-		log_info("%s: %zu, in step again", f->ops->what, f->ops->count(f->ops_ctx));
+		log_info("%s: in step again", f->ops->what);
 	f->was_down = false;
 	f->last_error[0] = '\0';
 	f->retry_s = RETRY_FIRST_S;
-	notify(f, "read the snapshot");
+	char why[128];
+	snprintf(why, sizeof why, "%s read", f->ops->what);
+	state_changed(f, why);
 	step(f, FEED_FOLLOW);
 }
 
@@ -124,26 +180,24 @@ static void on_events(void *ctx, const struct arbor_fetch_result *res)
 	bool changed = false;
 	uint64_t before = f->since;
 	int rc = res->ok && res->status == 200
-			 ? f->ops->events(f->ops_ctx, res->body, res->body_len, &f->since, arbor_time_wall(), &changed,
-					  err, sizeof err)
+			 ? f->ops->events(f->ctx, res->body, res->body_len, &f->since, &changed, err, sizeof err)
 			 : -1;
 	if (rc < 0) {
 		failed(f, "GET /v1/events", res, err);
 		return;
 	}
-	if (rc == FEED_EVENTS_RESYNC) {
-		log_info("%s: the events after seq %llu were lost, or the daemon restarted or reloaded; starting over",
+	if (rc == CONTRACT_EVENTS_RESYNC) {
+		log_info("%s: the events after seq %llu were lost, or the daemon restarted or reloaded; reading again",
 			 f->ops->what, (unsigned long long)before);
 		step(f, FEED_CURSOR);
 		return;
 	}
 	f->events_applied += f->since - before;
-	if (rc == FEED_EVENTS_RELOAD) {
-		step(f, FEED_SNAPSHOT); /* the cursor stays where the events left it */
-		return;
+	if (changed) {
+		char why[128];
+		snprintf(why, sizeof why, "%s changed", f->ops->what);
+		state_changed(f, why);
 	}
-	if (changed)
-		notify(f, "changed");
 	step(f, FEED_FOLLOW);
 }
 
@@ -166,7 +220,7 @@ static void step(struct contract_feed *f, enum feed_state s)
 	switch (s) {
 	case FEED_OFF: break;
 	case FEED_CURSOR: get(f, "/v1/status", 10, 0, on_cursor); break;
-	case FEED_SNAPSHOT: get(f, f->ops->snapshot_path, 60, f->ops->snapshot_max, on_snapshot); break;
+	case FEED_SNAPSHOT: get(f, f->ops->snapshot_path, 60, 256u << 20, on_snapshot); break;
 	case FEED_FOLLOW:
 		snprintf(path, sizeof path, "/v1/events?since=%llu&limit=%d&wait=%d", (unsigned long long)f->since,
 			 EVENTS_PER_POLL, POLL_WAIT_S);
@@ -182,14 +236,11 @@ static void step(struct contract_feed *f, enum feed_state s)
 }
 
 struct contract_feed *contract_feed_new(struct event_base *base, const char *socket_path,
-					const struct contract_feed_ops *ops, void *ops_ctx,
-					contract_feed_changed_fn *changed, void *ctx)
+					const struct contract_feed_ops *ops, void *ctx)
 {
 	struct contract_feed *f = xcalloc(1, sizeof *f);
 	f->base = base;
 	f->ops = ops;
-	f->ops_ctx = ops_ctx;
-	f->changed = changed;
 	f->ctx = ctx;
 	f->retry_s = RETRY_FIRST_S;
 	f->retry = evtimer_new(base, on_retry, f);
@@ -222,9 +273,9 @@ void contract_feed_resync(struct contract_feed *f)
 	step(f, FEED_CURSOR);
 }
 
-void contract_feed_status(const struct contract_feed *f, const char *name, cJSON *obj)
+void contract_feed_status(const struct contract_feed *f, cJSON *obj, const char *key)
 {
-	cJSON *o = cJSON_AddObjectToObject(obj, name);
+	cJSON *o = cJSON_AddObjectToObject(obj, key);
 	if (f->socket)
 		cJSON_AddStringToObject(o, "socket", f->socket);
 	else
