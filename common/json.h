@@ -16,3 +16,10 @@ void arbor_json_add_fixed(cJSON *obj, const char *key, double value, int decimal
 #include <stdbool.h>
 #include <stdint.h>
 bool arbor_json_get_u53(const cJSON *v, uint64_t *out);
+
+/* For strict readers of our own formats: obj must be an object whose members
+ * are all named in names[0..n) (each at most once); found[i] is the member
+ * named names[i] or NULL. false with a message naming `where` otherwise. */
+#include <stddef.h>
+bool arbor_json_members(const cJSON *obj, const char *const names[], const cJSON *found[], size_t n,
+			const char *where, char *err, size_t errlen);

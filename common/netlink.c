@@ -17,6 +17,9 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <linux/if.h>
+#include <linux/if_link.h>
+#include <linux/ip.h>
+#include <linux/neighbour.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <stdarg.h>
@@ -24,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <netlink/addr.h>
 #include <netlink/cache.h>
@@ -34,6 +38,10 @@
 #include <netlink/socket.h>
 #include <netlink/route/addr.h>
 #include <netlink/route/link.h>
+#include <netlink/route/link/inet.h>
+#include <netlink/route/link/macvlan.h>
+#include <netlink/route/link/vxlan.h>
+#include <netlink/route/neighbour.h>
 #include <netlink/route/nexthop.h>
 #include <netlink/route/route.h>
 
@@ -48,10 +56,29 @@ enum { MONITOR_BUFFER = 64 * 1024 };
 /* SO_RCVBUF asked for on the monitor socket, so bursts of changes do not overrun it. */
 enum { MONITOR_SOCKET_BUFFER = 1024 * 1024 };
 
+/* Requests a batch may have unanswered before it reads the answers: their acks must fit in
+ * the socket's receive buffer (BATCH_SOCKET_BUFFER), or the kernel drops them. */
+enum { BATCH_WINDOW = 64, BATCH_SOCKET_BUFFER = 1024 * 1024 };
+
+struct batch_failure {
+	size_t position;
+	int error;
+};
+
 struct arbor_nl {
 	struct nl_sock *sock;
 	int kernel_errno;		/* positive errno of the last NLMSG_ERROR, 0 if none */
 	char error[256];
+	/* batch mode (arbor_nl_batch_begin) */
+	bool batching;
+	bool batch_buffer_set;
+	uint32_t batch_first_seq;
+	size_t batch_sent, batch_answered;
+	char **batch_what;		/* what each request does, for failures */
+	size_t batch_what_cap;
+	struct batch_failure *failures;
+	size_t nfailures, failures_cap;
+	void *batch_buffer;		/* for reading answers */
 };
 
 struct arbor_nl_monitor {
@@ -147,6 +174,122 @@ static int failure_errno(const struct arbor_nl *nl, int nle)
 }
 
 #define FAIL(nl, rc, ...) describe_failure((nl)->error, sizeof((nl)->error), (rc), __VA_ARGS__)
+
+/* ---- sending requests, alone or in a batch ---- */
+
+static void batch_reset(struct arbor_nl *nl)
+{
+	for (size_t i = 0; i < nl->batch_sent; i++)
+		free(nl->batch_what[i]);
+	nl->batch_sent = nl->batch_answered = nl->nfailures = 0;
+}
+
+static void batch_fail(struct arbor_nl *nl, size_t position, int error)
+{
+	if (nl->nfailures == nl->failures_cap) {
+		nl->failures_cap = nl->failures_cap ? nl->failures_cap * 2 : 16;
+		nl->failures = xreallocarray(nl->failures, nl->failures_cap, sizeof(*nl->failures));
+	}
+	nl->failures[nl->nfailures++] = (struct batch_failure){ position, error };
+}
+
+/* Reads answers until every request sent in the batch has one. The kernel handles a
+ * request while it is being sent, so its answer is already queued: this never waits long. */
+static void batch_drain(struct arbor_nl *nl)
+{
+	if (nl->batch_buffer == NULL)
+		nl->batch_buffer = xmalloc(MONITOR_BUFFER);
+	int fd = nl_socket_get_fd(nl->sock);
+	while (nl->batch_answered < nl->batch_sent) {
+		ssize_t len = recv(fd, nl->batch_buffer, MONITOR_BUFFER, 0);
+		if (len < 0 && errno == EINTR)
+			continue;
+		if (len <= 0) {
+			/* Answers lost (ENOBUFS): the rest cannot be known to have worked. */
+			int e = len < 0 ? errno : EPROTO;
+			for (size_t i = nl->batch_answered; i < nl->batch_sent; i++)
+				batch_fail(nl, i, -e);
+			nl->batch_answered = nl->batch_sent;
+			return;
+		}
+		int left = (int)len;
+		for (struct nlmsghdr *h = nl->batch_buffer; nlmsg_ok(h, left); h = nlmsg_next(h, &left)) {
+			if (h->nlmsg_type != NLMSG_ERROR || h->nlmsg_len < NLMSG_LENGTH(sizeof(struct nlmsgerr)))
+				continue;
+			const struct nlmsgerr *e = NLMSG_DATA(h);
+			/* Sequence numbers of a batch are consecutive from its first. */
+			size_t position = (size_t)(uint32_t)(h->nlmsg_seq - nl->batch_first_seq);
+			if (position >= nl->batch_sent)
+				continue;
+			if (e->error != 0)
+				batch_fail(nl, position, e->error < 0 ? e->error : -e->error);
+			nl->batch_answered++;
+		}
+	}
+}
+
+/* Sends msg (and frees it) and waits for the answer; in a batch, sends it and returns 0.
+ * what describes the request for messages. */
+static int submit(struct arbor_nl *nl, struct nl_msg *msg, const char *what)
+{
+	if (!nl->batching) {
+		int rc = nl_send_sync(nl->sock, msg);
+		return rc < 0 ? FAIL(nl, failure_errno(nl, rc), "%s", what) : 0;
+	}
+	if (nl->batch_sent == nl->batch_what_cap) {
+		nl->batch_what_cap = nl->batch_what_cap ? nl->batch_what_cap * 2 : 64;
+		nl->batch_what = xreallocarray(nl->batch_what, nl->batch_what_cap, sizeof(*nl->batch_what));
+	}
+	size_t position = nl->batch_sent++;
+	nl->batch_what[position] = xstrdup(what);
+	nl_complete_msg(nl->sock, msg);
+	uint32_t seq = nlmsg_hdr(msg)->nlmsg_seq;
+	if (position == 0)
+		nl->batch_first_seq = seq;
+	int rc = nl_send(nl->sock, msg);
+	nlmsg_free(msg);
+	if (rc < 0 || seq != nl->batch_first_seq + (uint32_t)position) {
+		batch_fail(nl, position, rc < 0 ? -errno_from_nle(rc) : -EPROTO);
+		nl->batch_answered++; /* no answer will come for it */
+	} else if (nl->batch_sent - nl->batch_answered >= BATCH_WINDOW) {
+		batch_drain(nl);
+	}
+	return 0;
+}
+
+void arbor_nl_batch_begin(struct arbor_nl *nl)
+{
+	batch_reset(nl);
+	nl->batching = true;
+	if (!nl->batch_buffer_set) {
+		int size = BATCH_SOCKET_BUFFER, fd = nl_socket_get_fd(nl->sock);
+		if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) != 0)
+			(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+		nl->batch_buffer_set = true;
+	}
+}
+
+size_t arbor_nl_batch_size(const struct arbor_nl *nl)
+{
+	return nl->batch_sent;
+}
+
+int arbor_nl_batch_end(struct arbor_nl *nl, arbor_nl_batch_fail_fn *fail, void *ctx)
+{
+	begin(nl);
+	batch_drain(nl);
+	nl->batching = false;
+	int failed = (int)nl->nfailures;
+	for (size_t i = 0; i < nl->nfailures; i++) {
+		const struct batch_failure *f = &nl->failures[i];
+		if (fail)
+			fail(ctx, f->position, f->error, nl->batch_what[f->position]);
+	}
+	if (failed)
+		FAIL(nl, nl->failures[0].error, "%s", nl->batch_what[nl->failures[0].position]);
+	batch_reset(nl);
+	return failed;
+}
 
 /* ---- addresses in our form and libnl's ---- */
 
@@ -274,6 +417,10 @@ void arbor_nl_close(struct arbor_nl *nl)
 {
 	if (nl == NULL)
 		return;
+	batch_reset(nl);
+	free(nl->batch_what);
+	free(nl->failures);
+	free(nl->batch_buffer);
 	nl_socket_free(nl->sock);
 	free(nl);
 }
@@ -305,6 +452,35 @@ static void link_from_rtnl(struct arbor_nl_link *out, struct rtnl_link *link)
 		out->has_mac = true;
 	}
 	out->master_index = rtnl_link_get_master(link);
+	uint32_t forwarding = 0;
+	if (rtnl_link_inet_get_conf(link, IPV4_DEVCONF_FORWARDING, &forwarding) == 0) {
+		out->ipv4_forwarding_known = true;
+		out->ipv4_forwarding = forwarding != 0;
+	}
+	if (kind != NULL && strcmp(kind, "vxlan") == 0) {
+		struct arbor_nl_vxlan *vx = &out->vxlan;
+		uint32_t value = 0;
+		struct nl_addr *a = NULL;
+		out->is_vxlan = true;
+		if (rtnl_link_vxlan_get_id(link, &value) == 0)
+			vx->vni = value;
+		if (rtnl_link_vxlan_get_port(link, &value) == 0)
+			vx->port = (uint16_t)value;
+		if (rtnl_link_vxlan_get_link(link, &value) == 0)
+			vx->link = (int)value;
+		vx->learning = rtnl_link_vxlan_get_learning(link) > 0;
+		if (rtnl_link_vxlan_get_local(link, &a) == 0) {
+			if (!ip_from_nl_addr(&vx->local, a, AF_UNSPEC))
+				memset(&vx->local, 0, sizeof(vx->local));
+			nl_addr_put(a);
+		}
+		a = NULL;
+		if (rtnl_link_vxlan_get_group(link, &a) == 0) {
+			if (!ip_from_nl_addr(&vx->remote, a, AF_UNSPEC))
+				memset(&vx->remote, 0, sizeof(vx->remote));
+			nl_addr_put(a);
+		}
+	}
 }
 
 static int check_ifname(struct arbor_nl *nl, const char *what, const char *name)
@@ -342,11 +518,14 @@ static int link_change(struct arbor_nl *nl, int ifindex, struct rtnl_link *chang
 	if (orig == NULL)
 		return FAIL(nl, -ENOMEM, "%s on ifindex %d", what, ifindex);
 	rtnl_link_set_ifindex(orig, ifindex);
-	int rc = rtnl_link_change(nl->sock, orig, changes, 0);
+	struct nl_msg *msg = NULL;
+	int rc = rtnl_link_build_change_request(orig, changes, 0, &msg);
 	rtnl_link_put(orig);
+	char text[96];
+	snprintf(text, sizeof(text), "%s on ifindex %d", what, ifindex);
 	if (rc < 0)
-		return FAIL(nl, failure_errno(nl, rc), "%s on ifindex %d", what, ifindex);
-	return 0;
+		return FAIL(nl, -errno_from_nle(rc), "%s", text);
+	return submit(nl, msg, text);
 }
 
 int arbor_nl_link_set_up(struct arbor_nl *nl, int ifindex, bool up)
@@ -414,11 +593,122 @@ int arbor_nl_link_delete(struct arbor_nl *nl, int ifindex)
 	if (link == NULL)
 		return FAIL(nl, -ENOMEM, "delete link %d", ifindex);
 	rtnl_link_set_ifindex(link, ifindex);
-	int rc = rtnl_link_delete(nl->sock, link);
+	struct nl_msg *msg = NULL;
+	int rc = rtnl_link_build_delete_request(link, &msg);
+	rtnl_link_put(link);
+	char text[48];
+	snprintf(text, sizeof(text), "delete link %d", ifindex);
+	if (rc < 0)
+		return FAIL(nl, -errno_from_nle(rc), "%s", text);
+	return submit(nl, msg, text);
+}
+
+/* Sends the creation of link (taken); what names it for messages. */
+static int link_create(struct arbor_nl *nl, struct rtnl_link *link, const char *what)
+{
+	struct nl_msg *msg = NULL;
+	int rc = rtnl_link_build_add_request(link, NLM_F_CREATE | NLM_F_EXCL, &msg);
 	rtnl_link_put(link);
 	if (rc < 0)
-		return FAIL(nl, failure_errno(nl, rc), "delete link %d", ifindex);
-	return 0;
+		return FAIL(nl, -errno_from_nle(rc), "%s", what);
+	return submit(nl, msg, what);
+}
+
+int arbor_nl_vxlan_add(struct arbor_nl *nl, const char *name, const struct arbor_nl_vxlan *vx,
+		       unsigned int mtu, bool up)
+{
+	begin(nl);
+	int rc = check_ifname(nl, "add vxlan", name);
+	if (rc < 0)
+		return rc;
+	char what[64];
+	snprintf(what, sizeof(what), "add vxlan %s (vni %u)", name, vx->vni);
+	if (vx->vni > 0xffffff || vx->port == 0 || ip_size(vx->remote.family) == 0 ||
+	    (vx->local.family != AF_UNSPEC && vx->local.family != vx->remote.family))
+		return FAIL(nl, -EINVAL, "%s: needs a VNI under 2^24, a port, a remote and a local of its family",
+			    what);
+	struct rtnl_link *link = rtnl_link_vxlan_alloc();
+	struct nl_addr *remote = nl_addr_from_ip(&vx->remote, ip_bits(vx->remote.family));
+	struct nl_addr *local = vx->local.family ? nl_addr_from_ip(&vx->local, ip_bits(vx->local.family)) : NULL;
+	rc = link && remote && (local || !vx->local.family) ? 0 : -ENOMEM;
+	if (rc == 0) {
+		rtnl_link_set_name(link, name);
+		rtnl_link_vxlan_set_id(link, vx->vni);
+		/* Host order in libnl 3.7 (read back to check; the kernel's default is 8472). */
+		rtnl_link_vxlan_set_port(link, vx->port);
+		rtnl_link_vxlan_set_learning(link, vx->learning ? 1 : 0);
+		if (rtnl_link_vxlan_set_group(link, remote) < 0 || (local && rtnl_link_vxlan_set_local(link, local) < 0))
+			rc = -EINVAL;
+		if (vx->link > 0)
+			rtnl_link_vxlan_set_link(link, (uint32_t)vx->link);
+		if (mtu)
+			rtnl_link_set_mtu(link, mtu);
+		if (up)
+			rtnl_link_set_flags(link, IFF_UP);
+	}
+	nl_addr_put(remote);
+	nl_addr_put(local);
+	if (rc < 0) {
+		if (link)
+			rtnl_link_put(link);
+		return FAIL(nl, rc, "%s", what);
+	}
+	return link_create(nl, link, what);
+}
+
+int arbor_nl_macvlan_add(struct arbor_nl *nl, const char *name, int parent_ifindex, bool up)
+{
+	begin(nl);
+	int rc = check_ifname(nl, "add macvlan", name);
+	if (rc < 0)
+		return rc;
+	char what[64];
+	snprintf(what, sizeof(what), "add macvlan %s on ifindex %d", name, parent_ifindex);
+	if (parent_ifindex <= 0)
+		return FAIL(nl, -EINVAL, "%s", what);
+	struct rtnl_link *link = rtnl_link_macvlan_alloc();
+	if (link == NULL)
+		return FAIL(nl, -ENOMEM, "%s", what);
+	rtnl_link_set_name(link, name);
+	rtnl_link_set_link(link, parent_ifindex);
+	rtnl_link_macvlan_set_mode(link, (uint32_t)rtnl_link_macvlan_str2mode("bridge"));
+	if (up)
+		rtnl_link_set_flags(link, IFF_UP);
+	return link_create(nl, link, what);
+}
+
+int arbor_nl_link_set_master(struct arbor_nl *nl, int ifindex, int master_ifindex)
+{
+	begin(nl);
+	char what[48];
+	snprintf(what, sizeof(what), "set master %d", master_ifindex);
+	if (ifindex <= 0 || master_ifindex < 0)
+		return FAIL(nl, -EINVAL, "%s on ifindex %d", what, ifindex);
+	struct rtnl_link *changes = rtnl_link_alloc();
+	if (changes == NULL)
+		return FAIL(nl, -ENOMEM, "%s on ifindex %d", what, ifindex);
+	rtnl_link_set_master(changes, master_ifindex);
+	int rc = link_change(nl, ifindex, changes, what);
+	rtnl_link_put(changes);
+	return rc;
+}
+
+int arbor_nl_link_set_ipv4_forwarding(struct arbor_nl *nl, int ifindex, bool on)
+{
+	begin(nl);
+	const char *what = on ? "enable IPv4 forwarding" : "disable IPv4 forwarding";
+	if (ifindex <= 0)
+		return FAIL(nl, -EINVAL, "%s on ifindex %d", what, ifindex);
+	struct rtnl_link *changes = rtnl_link_alloc();
+	if (changes == NULL)
+		return FAIL(nl, -ENOMEM, "%s on ifindex %d", what, ifindex);
+	int rc = rtnl_link_inet_set_conf(changes, IPV4_DEVCONF_FORWARDING, on ? 1 : 0);
+	if (rc < 0)
+		rc = FAIL(nl, -errno_from_nle(rc), "%s on ifindex %d", what, ifindex);
+	else
+		rc = link_change(nl, ifindex, changes, what);
+	rtnl_link_put(changes);
+	return rc;
 }
 
 /* The three kinds of dump, behind one signature. */
@@ -565,12 +855,14 @@ int arbor_nl_addr_add(struct arbor_nl *nl, int ifindex, const struct arbor_nl_ip
 		rtnl_addr_set_valid_lifetime(a, valid);
 		rtnl_addr_set_preferred_lifetime(a, preferred);
 	}
-	rc = rtnl_addr_add(nl->sock, a, opts->replace ? NLM_F_REPLACE : NLM_F_EXCL);
+	struct nl_msg *msg = NULL;
+	rc = rtnl_addr_build_add_request(a, NLM_F_CREATE | (opts->replace ? NLM_F_REPLACE : NLM_F_EXCL), &msg);
 	rtnl_addr_put(a);
+	char what[INET6_ADDRSTRLEN + 64];
+	snprintf(what, sizeof(what), "add address %s on ifindex %d", text, ifindex);
 	if (rc < 0)
-		return FAIL(nl, failure_errno(nl, rc), "add address %s on ifindex %d", text,
-			    ifindex);
-	return 0;
+		return FAIL(nl, -errno_from_nle(rc), "%s", what);
+	return submit(nl, msg, what);
 }
 
 int arbor_nl_addr_delete(struct arbor_nl *nl, int ifindex, const struct arbor_nl_ip *addr,
@@ -587,12 +879,14 @@ int arbor_nl_addr_delete(struct arbor_nl *nl, int ifindex, const struct arbor_nl
 	struct rtnl_addr *a = rtnl_addr_for(ifindex, addr, prefixlen);
 	if (a == NULL)
 		return FAIL(nl, -ENOMEM, "delete address %s on ifindex %d", text, ifindex);
-	rc = rtnl_addr_delete(nl->sock, a, 0);
+	struct nl_msg *msg = NULL;
+	rc = rtnl_addr_build_delete_request(a, 0, &msg);
 	rtnl_addr_put(a);
+	char what[INET6_ADDRSTRLEN + 64];
+	snprintf(what, sizeof(what), "delete address %s on ifindex %d", text, ifindex);
 	if (rc < 0)
-		return FAIL(nl, failure_errno(nl, rc), "delete address %s on ifindex %d", text,
-			    ifindex);
-	return 0;
+		return FAIL(nl, -errno_from_nle(rc), "%s", what);
+	return submit(nl, msg, what);
 }
 
 int arbor_nl_addrs(struct arbor_nl *nl, int family, int ifindex, struct arbor_nl_addr **out,
@@ -691,6 +985,8 @@ static struct rtnl_route *rtnl_route_for(const struct arbor_nl_route *r, bool fo
 			goto fail;
 		if (r->ifindex != 0)
 			rtnl_route_nh_set_ifindex(nh, r->ifindex);
+		if (r->onlink && !for_delete)
+			rtnl_route_nh_set_flags(nh, RTNH_F_ONLINK);
 		if (r->gateway.family != AF_UNSPEC) {
 			gateway = nl_addr_from_ip(&r->gateway, ip_bits(r->gateway.family));
 			if (gateway == NULL)
@@ -740,11 +1036,14 @@ static int route_add(struct arbor_nl *nl, const struct arbor_nl_route *r, int nl
 	struct rtnl_route *route = rtnl_route_for(r, false);
 	if (route == NULL)
 		return FAIL(nl, -ENOMEM, "%s %s", verb, text);
-	rc = rtnl_route_add(nl->sock, route, nlm_flags);
+	struct nl_msg *msg = NULL;
+	rc = rtnl_route_build_add_request(route, NLM_F_CREATE | nlm_flags, &msg);
 	rtnl_route_put(route);
+	char what[192];
+	snprintf(what, sizeof(what), "%s %s", verb, text);
 	if (rc < 0)
-		return FAIL(nl, failure_errno(nl, rc), "%s %s", verb, text);
-	return 0;
+		return FAIL(nl, -errno_from_nle(rc), "%s", what);
+	return submit(nl, msg, what);
 }
 
 int arbor_nl_route_add(struct arbor_nl *nl, const struct arbor_nl_route *route)
@@ -770,11 +1069,14 @@ int arbor_nl_route_delete(struct arbor_nl *nl, const struct arbor_nl_route *r)
 	struct rtnl_route *route = rtnl_route_for(r, true);
 	if (route == NULL)
 		return FAIL(nl, -ENOMEM, "delete %s", text);
-	rc = rtnl_route_delete(nl->sock, route, 0);
+	struct nl_msg *msg = NULL;
+	rc = rtnl_route_build_del_request(route, 0, &msg);
 	rtnl_route_put(route);
+	char what[192];
+	snprintf(what, sizeof(what), "delete %s", text);
 	if (rc < 0)
-		return FAIL(nl, failure_errno(nl, rc), "delete %s", text);
-	return 0;
+		return FAIL(nl, -errno_from_nle(rc), "%s", what);
+	return submit(nl, msg, what);
 }
 
 static bool route_from_rtnl(struct arbor_nl_route *out, struct rtnl_route *route)
@@ -794,6 +1096,7 @@ static bool route_from_rtnl(struct arbor_nl_route *out, struct rtnl_route *route
 	struct rtnl_nexthop *nh = rtnl_route_nexthop_n(route, 0);
 	if (nh != NULL) {
 		out->ifindex = rtnl_route_nh_get_ifindex(nh);
+		out->onlink = (rtnl_route_nh_get_flags(nh) & RTNH_F_ONLINK) != 0;
 		struct nl_addr *gateway = rtnl_route_nh_get_gateway(nh);
 		if (gateway != NULL && !ip_from_nl_addr(&out->gateway, gateway, family))
 			memset(&out->gateway, 0, sizeof(out->gateway));
@@ -835,6 +1138,86 @@ int arbor_nl_routes(struct arbor_nl *nl, int family, uint32_t table,
 	return 0;
 }
 
+/* ---- bridge forwarding database and neighbours ---- */
+
+/* An FDB entry (family AF_BRIDGE, NTF_SELF: the VXLAN device's own table) or an IP
+ * neighbour, as a request. */
+static int neigh_request(struct arbor_nl *nl, bool fdb, bool add, int ifindex, const uint8_t *mac,
+			 const struct arbor_nl_ip *ip, const char *what)
+{
+	if (ifindex <= 0 || ip == NULL || ip_size(ip->family) == 0)
+		return FAIL(nl, -EINVAL, "%s", what);
+	struct rtnl_neigh *n = rtnl_neigh_alloc();
+	struct nl_addr *dst = nl_addr_from_ip(ip, ip_bits(ip->family));
+	struct nl_addr *ll = mac ? nl_addr_build(AF_LLC, mac, 6) : NULL;
+	struct nl_msg *msg = NULL;
+	int rc = n && dst && (ll || !mac) ? 0 : -NLE_NOMEM;
+	if (rc == 0) {
+		rtnl_neigh_set_ifindex(n, ifindex);
+		rtnl_neigh_set_family(n, fdb ? AF_BRIDGE : ip->family);
+		rc = rtnl_neigh_set_dst(n, dst);
+		if (ll)
+			rtnl_neigh_set_lladdr(n, ll);
+		rtnl_neigh_set_state(n, fdb ? NUD_PERMANENT | NUD_NOARP : NUD_PERMANENT);
+		if (fdb)
+			rtnl_neigh_set_flags(n, NTF_SELF);
+	}
+	if (rc >= 0)
+		rc = add ? rtnl_neigh_build_add_request(n, NLM_F_CREATE | (fdb ? NLM_F_APPEND : NLM_F_REPLACE), &msg)
+			 : rtnl_neigh_build_delete_request(n, 0, &msg);
+	nl_addr_put(dst);
+	nl_addr_put(ll);
+	if (n)
+		rtnl_neigh_put(n);
+	if (rc < 0)
+		return FAIL(nl, -errno_from_nle(rc), "%s", what);
+	return submit(nl, msg, what);
+}
+
+static void neigh_what(char *buf, size_t len, const char *verb, const uint8_t *mac,
+		       const struct arbor_nl_ip *ip, int ifindex)
+{
+	char text[INET6_ADDRSTRLEN];
+	arbor_nl_ip_format(ip, text, sizeof(text));
+	if (mac)
+		snprintf(buf, len, "%s %02x:%02x:%02x:%02x:%02x:%02x %s on ifindex %d", verb, mac[0], mac[1],
+			 mac[2], mac[3], mac[4], mac[5], text, ifindex);
+	else
+		snprintf(buf, len, "%s %s on ifindex %d", verb, text, ifindex);
+}
+
+int arbor_nl_fdb_append(struct arbor_nl *nl, int ifindex, const uint8_t mac[6], const struct arbor_nl_ip *dst)
+{
+	begin(nl);
+	char what[128];
+	neigh_what(what, sizeof(what), "append fdb entry", mac, dst, ifindex);
+	return neigh_request(nl, true, true, ifindex, mac, dst, what);
+}
+
+int arbor_nl_fdb_delete(struct arbor_nl *nl, int ifindex, const uint8_t mac[6], const struct arbor_nl_ip *dst)
+{
+	begin(nl);
+	char what[128];
+	neigh_what(what, sizeof(what), "delete fdb entry", mac, dst, ifindex);
+	return neigh_request(nl, true, false, ifindex, mac, dst, what);
+}
+
+int arbor_nl_neigh_replace(struct arbor_nl *nl, int ifindex, const struct arbor_nl_ip *ip, const uint8_t mac[6])
+{
+	begin(nl);
+	char what[128];
+	neigh_what(what, sizeof(what), "replace neighbour", mac, ip, ifindex);
+	return neigh_request(nl, false, true, ifindex, mac, ip, what);
+}
+
+int arbor_nl_neigh_delete(struct arbor_nl *nl, int ifindex, const struct arbor_nl_ip *ip)
+{
+	begin(nl);
+	char what[128];
+	neigh_what(what, sizeof(what), "delete neighbour", NULL, ip, ifindex);
+	return neigh_request(nl, false, false, ifindex, NULL, ip, what);
+}
+
 /* ---- monitor ---- */
 
 #define MONITOR_FAIL(mon, rc, ...) \
@@ -852,10 +1235,16 @@ static void deliver_resync(struct arbor_nl_monitor *mon)
 	deliver(mon, &change);
 }
 
-/* nl_msg_parse's callback: one link or address object out of a notification. */
+struct parse_ctx {
+	arbor_nl_change_fn *cb;
+	void *ctx;
+	int delivered;
+};
+
+/* nl_msg_parse's callback: one link, address or route object out of a message. */
 static void deliver_object(struct nl_object *o, void *arg)
 {
-	struct arbor_nl_monitor *mon = arg;
+	struct parse_ctx *p = arg;
 	struct arbor_nl_change change;
 	memset(&change, 0, sizeof(change));
 	switch (nl_object_get_msgtype(o)) {
@@ -872,10 +1261,64 @@ static void deliver_object(struct nl_object *o, void *arg)
 		change.kind = nl_object_get_msgtype(o) == RTM_NEWADDR ? ARBOR_NL_ADDR_NEW
 								       : ARBOR_NL_ADDR_DEL;
 		break;
+	case RTM_NEWROUTE:
+	case RTM_DELROUTE:
+		if (!route_from_rtnl(&change.route, (struct rtnl_route *)o))
+			return;
+		change.kind = nl_object_get_msgtype(o) == RTM_NEWROUTE ? ARBOR_NL_ROUTE_NEW
+									: ARBOR_NL_ROUTE_DEL;
+		break;
 	default:
 		return;
 	}
-	deliver(mon, &change);
+	p->delivered++;
+	p->cb(p->ctx, &change);
+}
+
+/* Parses every link, address and route message in buf; -1 for each one libnl could not
+ * take (*lost counts them). */
+static int parse_messages(const void *buf, size_t len, arbor_nl_change_fn *cb, void *ctx, int *lost)
+{
+	struct parse_ctx p = { cb, ctx, 0 };
+	int left = len > INT32_MAX ? INT32_MAX : (int)len;
+	*lost = 0;
+	for (const struct nlmsghdr *hdr = buf; nlmsg_ok(hdr, left); hdr = nlmsg_next((struct nlmsghdr *)hdr, &left)) {
+		switch (hdr->nlmsg_type) {
+		case RTM_NEWLINK:
+		case RTM_DELLINK:
+			/* AF_BRIDGE link messages describe bridge ports, and an AF_BRIDGE
+			 * RTM_DELLINK means "no longer a port", not that the link is gone: only
+			 * AF_UNSPEC ones are about the link itself. (libnl reports a bridge's
+			 * family as AF_BRIDGE either way, so look at the message.) */
+			if (hdr->nlmsg_len < NLMSG_LENGTH(sizeof(struct ifinfomsg)) ||
+			    ((const struct ifinfomsg *)NLMSG_DATA(hdr))->ifi_family != AF_UNSPEC)
+				continue;
+			break;
+		case RTM_NEWADDR:
+		case RTM_DELADDR:
+		case RTM_NEWROUTE:
+		case RTM_DELROUTE:
+			break;
+		default:
+			continue;
+		}
+		struct nl_msg *msg = nlmsg_convert((struct nlmsghdr *)hdr);
+		if (msg == NULL) {
+			(*lost)++;
+			continue;
+		}
+		nlmsg_set_proto(msg, NETLINK_ROUTE);
+		if (nl_msg_parse(msg, deliver_object, &p) < 0)
+			(*lost)++;
+		nlmsg_free(msg);
+	}
+	return p.delivered;
+}
+
+int arbor_nl_parse_messages(const void *buf, size_t len, arbor_nl_change_fn *cb, void *ctx)
+{
+	int lost;
+	return parse_messages(buf, len, cb, ctx, &lost);
 }
 
 struct arbor_nl_monitor *arbor_nl_monitor_open(arbor_nl_change_fn *cb, void *ctx, char *err,
@@ -937,38 +1380,27 @@ const char *arbor_nl_monitor_error(const struct arbor_nl_monitor *mon)
 	return mon->error;
 }
 
-/* Hand every link and address message in one datagram to deliver_object. */
+static void monitor_deliver(void *ctx, const struct arbor_nl_change *change)
+{
+	deliver(ctx, change);
+}
+
+/* Hand every link, address and route message in one datagram to the callback; a message
+ * that cannot be parsed means a change is lost: have the caller re-read. */
 static void dispatch_datagram(struct arbor_nl_monitor *mon, int len)
 {
-	for (struct nlmsghdr *hdr = mon->buffer; nlmsg_ok(hdr, len);
-	     hdr = nlmsg_next(hdr, &len)) {
-		switch (hdr->nlmsg_type) {
-		case RTM_NEWLINK:
-		case RTM_DELLINK:
-			/* AF_BRIDGE link messages describe bridge ports, and an AF_BRIDGE
-			 * RTM_DELLINK means "no longer a port", not that the link is gone: only
-			 * AF_UNSPEC ones are about the link itself. (libnl reports a bridge's
-			 * family as AF_BRIDGE either way, so look at the message.) */
-			if (hdr->nlmsg_len < NLMSG_LENGTH(sizeof(struct ifinfomsg)) ||
-			    ((struct ifinfomsg *)NLMSG_DATA(hdr))->ifi_family != AF_UNSPEC)
-				continue;
-			break;
-		case RTM_NEWADDR:
-		case RTM_DELADDR:
-			break;
-		default:
-			continue;
-		}
-		struct nl_msg *msg = nlmsg_convert(hdr);
-		if (msg == NULL) {
-			deliver_resync(mon);	/* the change is lost: have the caller re-read */
-			continue;
-		}
-		nlmsg_set_proto(msg, NETLINK_ROUTE);
-		if (nl_msg_parse(msg, deliver_object, mon) < 0)
-			deliver_resync(mon);
-		nlmsg_free(msg);
-	}
+	int lost;
+	parse_messages(mon->buffer, (size_t)len, monitor_deliver, mon, &lost);
+	if (lost)
+		deliver_resync(mon);
+}
+
+int arbor_nl_monitor_watch_routes(struct arbor_nl_monitor *mon)
+{
+	int rc = nl_socket_add_memberships(mon->sock, RTNLGRP_IPV4_ROUTE, RTNLGRP_IPV6_ROUTE, RTNLGRP_NONE);
+	if (rc < 0)
+		return MONITOR_FAIL(mon, -errno_from_nle(rc), "netlink monitor: subscribe to route groups");
+	return 0;
 }
 
 int arbor_nl_monitor_dispatch(struct arbor_nl_monitor *mon)

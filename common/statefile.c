@@ -17,16 +17,25 @@
 int arbor_state_write(const char *dir, const char *name, const void *data, size_t len, char *err,
 		      size_t errlen)
 {
+	return arbor_state_write_mode(dir, name, data, len, 0640, err, errlen);
+}
+
+int arbor_state_write_mode(const char *dir, const char *name, const void *data, size_t len, unsigned int mode,
+			   char *err, size_t errlen)
+{
 	char tmp[PATH_MAX], final[PATH_MAX];
 	snprintf(final, sizeof final, "%s/%s", dir, name);
 	snprintf(tmp, sizeof tmp, "%s/.%s.tmp.%ld", dir, name, (long)getpid());
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, (mode_t)mode);
 	if (fd < 0) {
 		int e = errno;
 		snprintf(err, errlen, "%s: %s", tmp, strerror(e));
 		return -e;
 	}
-	int rc = arbor_write_all(fd, data, len);
+	/* A temporary left by a crash keeps its old mode through O_TRUNC. */
+	int rc = fchmod(fd, (mode_t)mode) == 0 ? 0 : -errno;
+	if (rc == 0)
+		rc = arbor_write_all(fd, data, len);
 	if (rc == 0 && fsync(fd) != 0)
 		rc = -errno;
 	if (close(fd) != 0 && rc == 0)

@@ -9,6 +9,10 @@
 /* Returns 0, or -errno with a message in err. */
 int arbor_state_write(const char *dir, const char *name, const void *data, size_t len, char *err,
 		      size_t errlen);
+/* The same with the file's mode (0600 for secrets; arbor_state_write uses 0640,
+ * readable by the shared group). */
+int arbor_state_write_mode(const char *dir, const char *name, const void *data, size_t len, unsigned int mode,
+			   char *err, size_t errlen);
 /* Writes doc formatted (readable with jq) plus a trailing newline. */
 int arbor_state_write_json(const char *dir, const char *name, const cJSON *doc, char *err, size_t errlen);
 /* Reads a whole file. Returns 0, -ENOENT when it does not exist, or -errno. */

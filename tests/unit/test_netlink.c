@@ -116,6 +116,9 @@ static void on_change(void *ctx, const struct arbor_nl_change *change)
 	case ARBOR_NL_RESYNC:
 		seen->resyncs++;
 		break;
+	case ARBOR_NL_ROUTE_NEW:
+	case ARBOR_NL_ROUTE_DEL:
+		break;
 	}
 }
 
