@@ -259,6 +259,9 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_arg, &req.query);
 	req.body = r->body.data ? r->body.data : "";
 	req.body_len = r->body.len;
+	const union MHD_ConnectionInfo *client = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (client && client->client_addr && client->client_addr->sa_family != AF_UNIX)
+		req.client = client->client_addr;
 	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
 		const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
 		if (ci)

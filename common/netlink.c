@@ -69,9 +69,10 @@ struct arbor_nl {
 	struct nl_sock *sock;
 	int kernel_errno;		/* positive errno of the last NLMSG_ERROR, 0 if none */
 	char error[256];
-	/* batch mode (arbor_nl_batch_begin) */
+	/* batch mode (arbor_nl_batch_begin): its own socket, whose answers we read
+	 * ourselves (libnl would expect them in its own order on the main one) */
+	struct nl_sock *batch_sock;
 	bool batching;
-	bool batch_buffer_set;
 	uint32_t batch_first_seq;
 	size_t batch_sent, batch_answered;
 	char **batch_what;		/* what each request does, for failures */
@@ -199,7 +200,7 @@ static void batch_drain(struct arbor_nl *nl)
 {
 	if (nl->batch_buffer == NULL)
 		nl->batch_buffer = xmalloc(MONITOR_BUFFER);
-	int fd = nl_socket_get_fd(nl->sock);
+	int fd = nl_socket_get_fd(nl->batch_sock);
 	while (nl->batch_answered < nl->batch_sent) {
 		ssize_t len = recv(fd, nl->batch_buffer, MONITOR_BUFFER, 0);
 		if (len < 0 && errno == EINTR)
@@ -242,11 +243,11 @@ static int submit(struct arbor_nl *nl, struct nl_msg *msg, const char *what)
 	}
 	size_t position = nl->batch_sent++;
 	nl->batch_what[position] = xstrdup(what);
-	nl_complete_msg(nl->sock, msg);
+	nl_complete_msg(nl->batch_sock, msg);
 	uint32_t seq = nlmsg_hdr(msg)->nlmsg_seq;
 	if (position == 0)
 		nl->batch_first_seq = seq;
-	int rc = nl_send(nl->sock, msg);
+	int rc = nl_send(nl->batch_sock, msg);
 	nlmsg_free(msg);
 	if (rc < 0 || seq != nl->batch_first_seq + (uint32_t)position) {
 		batch_fail(nl, position, rc < 0 ? -errno_from_nle(rc) : -EPROTO);
@@ -260,13 +261,20 @@ static int submit(struct arbor_nl *nl, struct nl_msg *msg, const char *what)
 void arbor_nl_batch_begin(struct arbor_nl *nl)
 {
 	batch_reset(nl);
-	nl->batching = true;
-	if (!nl->batch_buffer_set) {
-		int size = BATCH_SOCKET_BUFFER, fd = nl_socket_get_fd(nl->sock);
+	if (nl->batch_sock == NULL) {
+		nl->batch_sock = nl_socket_alloc();
+		if (nl->batch_sock == NULL || nl_connect(nl->batch_sock, NETLINK_ROUTE) < 0) {
+			/* Without a second socket, requests go one at a time. */
+			if (nl->batch_sock)
+				nl_socket_free(nl->batch_sock);
+			nl->batch_sock = NULL;
+			return;
+		}
+		int size = BATCH_SOCKET_BUFFER, fd = nl_socket_get_fd(nl->batch_sock);
 		if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) != 0)
 			(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
-		nl->batch_buffer_set = true;
 	}
+	nl->batching = true;
 }
 
 size_t arbor_nl_batch_size(const struct arbor_nl *nl)
@@ -277,6 +285,8 @@ size_t arbor_nl_batch_size(const struct arbor_nl *nl)
 int arbor_nl_batch_end(struct arbor_nl *nl, arbor_nl_batch_fail_fn *fail, void *ctx)
 {
 	begin(nl);
+	if (!nl->batching)
+		return 0;
 	batch_drain(nl);
 	nl->batching = false;
 	int failed = (int)nl->nfailures;
@@ -421,6 +431,8 @@ void arbor_nl_close(struct arbor_nl *nl)
 	free(nl->batch_what);
 	free(nl->failures);
 	free(nl->batch_buffer);
+	if (nl->batch_sock)
+		nl_socket_free(nl->batch_sock);
 	nl_socket_free(nl->sock);
 	free(nl);
 }
@@ -452,6 +464,7 @@ static void link_from_rtnl(struct arbor_nl_link *out, struct rtnl_link *link)
 		out->has_mac = true;
 	}
 	out->master_index = rtnl_link_get_master(link);
+	out->lower_index = rtnl_link_get_link(link);
 	uint32_t forwarding = 0;
 	if (rtnl_link_inet_get_conf(link, IPV4_DEVCONF_FORWARDING, &forwarding) == 0) {
 		out->ipv4_forwarding_known = true;

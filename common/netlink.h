@@ -67,6 +67,7 @@ struct arbor_nl_link {
 	bool has_mac;
 	uint8_t mac[6];			/* when has_mac: the link's Ethernet address */
 	int master_index;		/* bridge or bond the link is enslaved to; 0 if none */
+	int lower_index;		/* the link it sits on (IFLA_LINK: a macvlan's parent); 0 if none */
 	bool is_vxlan;			/* kind "vxlan", with its attributes in vxlan */
 	struct arbor_nl_vxlan vxlan;
 	bool ipv4_forwarding_known;	/* the link's IPv4 devconf was in the message */

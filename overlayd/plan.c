@@ -200,6 +200,11 @@ static void plan_links(struct planner *p)
 			continue;
 		}
 		const char *bad = w->kind == OVL_KIND_VXLAN ? vxlan_mismatch(&w->vx, &l->vxlan) : NULL;
+		if (w->kind == OVL_KIND_MACVLAN) {
+			const struct arbor_nl_link *parent = have_link(p, w->parent);
+			if (parent && l->lower_index != parent->index)
+				bad = "on another parent";
+		}
 		if (bad) {
 			add(p, OVL_ACT_DEL_LINK, "%s: %s", w->name, bad)->ifindex = l->index;
 			p->deleted[have_index(p, l)] = true;
