@@ -50,7 +50,7 @@
 _Static_assert(sizeof(((struct arbor_nl_link *)0)->name) == IFNAMSIZ, "link name is IFNAMSIZ");
 
 /* A dump the kernel marks inconsistent (NLM_F_DUMP_INTR: state changed under it) is retried. */
-enum { DUMP_ATTEMPTS = 5 };
+enum { DUMP_ATTEMPTS = 20 };
 /* The monitor's receive buffer: larger than any single rtnetlink notification. */
 enum { MONITOR_BUFFER = 64 * 1024 };
 /* SO_RCVBUF asked for on the monitor socket, so bursts of changes do not overrun it. */
@@ -258,23 +258,13 @@ static int submit(struct arbor_nl *nl, struct nl_msg *msg, const char *what)
 	return 0;
 }
 
+static struct nl_sock *raw_socket(struct arbor_nl *nl);
+
 void arbor_nl_batch_begin(struct arbor_nl *nl)
 {
 	batch_reset(nl);
-	if (nl->batch_sock == NULL) {
-		nl->batch_sock = nl_socket_alloc();
-		if (nl->batch_sock == NULL || nl_connect(nl->batch_sock, NETLINK_ROUTE) < 0) {
-			/* Without a second socket, requests go one at a time. */
-			if (nl->batch_sock)
-				nl_socket_free(nl->batch_sock);
-			nl->batch_sock = NULL;
-			return;
-		}
-		int size = BATCH_SOCKET_BUFFER, fd = nl_socket_get_fd(nl->batch_sock);
-		if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) != 0)
-			(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
-	}
-	nl->batching = true;
+	/* Without a second socket, requests go one at a time. */
+	nl->batching = raw_socket(nl) != NULL;
 }
 
 size_t arbor_nl_batch_size(const struct arbor_nl *nl)
@@ -724,76 +714,6 @@ int arbor_nl_link_set_ipv4_forwarding(struct arbor_nl *nl, int ifindex, bool on)
 	return rc;
 }
 
-/* The three kinds of dump, behind one signature. */
-typedef int dump_fn(struct nl_sock *sock, int family, struct nl_cache **cache);
-
-static int dump_links(struct nl_sock *sock, int family, struct nl_cache **cache)
-{
-	return rtnl_link_alloc_cache(sock, family, cache);
-}
-
-static int dump_addrs(struct nl_sock *sock, int family, struct nl_cache **cache)
-{
-	(void)family;	/* the address dump is always of both families */
-	return rtnl_addr_alloc_cache(sock, cache);
-}
-
-static int dump_routes(struct nl_sock *sock, int family, struct nl_cache **cache)
-{
-	return rtnl_route_alloc_cache(sock, family, 0, cache);
-}
-
-/* Dump into a new libnl cache, retrying a dump the kernel marks inconsistent. 0 with *cache
- * set, or a negative errno (the message is left to the caller). */
-static int dump(struct arbor_nl *nl, dump_fn *fn, int family, struct nl_cache **cache)
-{
-	int rc = 0;
-	for (int attempt = 0; attempt < DUMP_ATTEMPTS; attempt++) {
-		nl->kernel_errno = 0;
-		*cache = NULL;
-		rc = fn(nl->sock, family, cache);
-		if (rc != -NLE_DUMP_INTR)
-			break;
-		if (*cache != NULL)
-			nl_cache_free(*cache);
-		*cache = NULL;
-	}
-	return rc < 0 ? failure_errno(nl, rc) : 0;
-}
-
-/* Room for the n objects of a cache: calloc'd, NULL (and *capacity 0) for an empty one. */
-static void *alloc_for(struct nl_cache *cache, size_t size, size_t *capacity)
-{
-	int count = nl_cache_nitems(cache);
-	*capacity = count > 0 ? (size_t)count : 0;
-	return count > 0 ? xcalloc((size_t)count, size) : NULL;
-}
-
-int arbor_nl_links(struct arbor_nl *nl, struct arbor_nl_link **out, size_t *n)
-{
-	begin(nl);
-	*out = NULL;
-	*n = 0;
-	struct nl_cache *cache = NULL;
-	int rc = dump(nl, dump_links, AF_UNSPEC, &cache);
-	if (rc < 0)
-		return FAIL(nl, rc, "list links");
-	size_t capacity;
-	struct arbor_nl_link *links = alloc_for(cache, sizeof(*links), &capacity);
-	size_t used = 0;
-	for (struct nl_object *o = nl_cache_get_first(cache); o != NULL && used < capacity;
-	     o = nl_cache_get_next(o))
-		link_from_rtnl(&links[used++], (struct rtnl_link *)o);
-	nl_cache_free(cache);
-	if (used == 0) {
-		free(links);
-		links = NULL;
-	}
-	*out = links;
-	*n = used;
-	return 0;
-}
-
 /* ---- addresses ---- */
 
 static bool addr_from_rtnl(struct arbor_nl_addr *out, struct rtnl_addr *a)
@@ -900,41 +820,6 @@ int arbor_nl_addr_delete(struct arbor_nl *nl, int ifindex, const struct arbor_nl
 	if (rc < 0)
 		return FAIL(nl, -errno_from_nle(rc), "%s", what);
 	return submit(nl, msg, what);
-}
-
-int arbor_nl_addrs(struct arbor_nl *nl, int family, int ifindex, struct arbor_nl_addr **out,
-		   size_t *n)
-{
-	begin(nl);
-	*out = NULL;
-	*n = 0;
-	if (family != AF_UNSPEC && ip_size(family) == 0)
-		return FAIL(nl, -EAFNOSUPPORT, "list addresses of family %d", family);
-	struct nl_cache *cache = NULL;
-	int rc = dump(nl, dump_addrs, family, &cache);
-	if (rc < 0)
-		return FAIL(nl, rc, "list addresses");
-	size_t capacity;
-	struct arbor_nl_addr *addrs = alloc_for(cache, sizeof(*addrs), &capacity);
-	size_t used = 0;
-	for (struct nl_object *o = nl_cache_get_first(cache); o != NULL && used < capacity;
-	     o = nl_cache_get_next(o)) {
-		struct arbor_nl_addr *a = &addrs[used];
-		if (!addr_from_rtnl(a, (struct rtnl_addr *)o))
-			continue;
-		if ((family != AF_UNSPEC && a->addr.family != family) ||
-		    (ifindex != 0 && a->ifindex != ifindex))
-			continue;
-		used++;
-	}
-	nl_cache_free(cache);
-	if (used == 0) {
-		free(addrs);
-		addrs = NULL;
-	}
-	*out = addrs;
-	*n = used;
-	return 0;
 }
 
 /* ---- routes ---- */
@@ -1115,40 +1000,6 @@ static bool route_from_rtnl(struct arbor_nl_route *out, struct rtnl_route *route
 			memset(&out->gateway, 0, sizeof(out->gateway));
 	}
 	return true;
-}
-
-int arbor_nl_routes(struct arbor_nl *nl, int family, uint32_t table,
-		    struct arbor_nl_route **out, size_t *n)
-{
-	begin(nl);
-	*out = NULL;
-	*n = 0;
-	if (family != AF_UNSPEC && ip_size(family) == 0)
-		return FAIL(nl, -EAFNOSUPPORT, "list routes of family %d", family);
-	if (table == 0)
-		table = RT_TABLE_MAIN;
-	struct nl_cache *cache = NULL;
-	int rc = dump(nl, dump_routes, family, &cache);
-	if (rc < 0)
-		return FAIL(nl, rc, "list routes");
-	size_t capacity;
-	struct arbor_nl_route *routes = alloc_for(cache, sizeof(*routes), &capacity);
-	size_t used = 0;
-	for (struct nl_object *o = nl_cache_get_first(cache); o != NULL && used < capacity;
-	     o = nl_cache_get_next(o)) {
-		struct arbor_nl_route *r = &routes[used];
-		if (!route_from_rtnl(r, (struct rtnl_route *)o) || r->table != table)
-			continue;
-		used++;
-	}
-	nl_cache_free(cache);
-	if (used == 0) {
-		free(routes);
-		routes = NULL;
-	}
-	*out = routes;
-	*n = used;
-	return 0;
 }
 
 /* ---- bridge forwarding database and neighbours ---- */
@@ -1457,4 +1308,197 @@ void arbor_nl_monitor_close(struct arbor_nl_monitor *mon)
 		nl_socket_free(mon->sock);
 	free(mon->buffer);
 	free(mon);
+}
+
+/* ---- dumps ---- */
+
+/*
+ * Listings are dumps read on the request socket's twin (the batch socket), parsed by the
+ * same code as notifications. Why not libnl's caches: libnl 3.7 restarts an interrupted
+ * dump (NLM_F_DUMP_INTR: the table changed under it) into the same cache without clearing
+ * it, so a busy table (a thousand new links finishing IPv6 DAD) came back with every
+ * address twice. Here a dump that was interrupted is thrown away and asked for again.
+ */
+
+struct collect {
+	enum arbor_nl_change_kind kind;
+	int family;	/* addresses, routes: AF_UNSPEC for all */
+	int ifindex;	/* addresses: 0 for all */
+	uint32_t table;	/* routes */
+	void *v;
+	size_t n, cap, size;
+};
+
+static void collect_change(void *ctx, const struct arbor_nl_change *c)
+{
+	struct collect *col = ctx;
+	const void *item = NULL;
+	if (c->kind != col->kind)
+		return;
+	switch (c->kind) {
+	case ARBOR_NL_LINK_NEW:
+		item = &c->link;
+		break;
+	case ARBOR_NL_ADDR_NEW:
+		if ((col->family != AF_UNSPEC && c->addr.addr.family != col->family) ||
+		    (col->ifindex != 0 && c->addr.ifindex != col->ifindex))
+			return;
+		item = &c->addr;
+		break;
+	case ARBOR_NL_ROUTE_NEW:
+		if (c->route.table != col->table || (col->family != AF_UNSPEC && c->route.dst.family != col->family))
+			return;
+		item = &c->route;
+		break;
+	default:
+		return;
+	}
+	if (col->n == col->cap) {
+		col->cap = col->cap ? col->cap * 2 : 64;
+		col->v = xreallocarray(col->v, col->cap, col->size);
+	}
+	memcpy((char *)col->v + col->n * col->size, item, col->size);
+	col->n++;
+}
+
+static struct nl_sock *raw_socket(struct arbor_nl *nl)
+{
+	if (nl->batch_sock == NULL) {
+		nl->batch_sock = nl_socket_alloc();
+		if (nl->batch_sock == NULL || nl_connect(nl->batch_sock, NETLINK_ROUTE) < 0) {
+			if (nl->batch_sock)
+				nl_socket_free(nl->batch_sock);
+			nl->batch_sock = NULL;
+			return NULL;
+		}
+		int size = BATCH_SOCKET_BUFFER, fd = nl_socket_get_fd(nl->batch_sock);
+		if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) != 0)
+			(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+	}
+	if (nl->batch_buffer == NULL)
+		nl->batch_buffer = xmalloc(MONITOR_BUFFER);
+	return nl->batch_sock;
+}
+
+/* One attempt: 0 done, 1 interrupted, or a negative errno. */
+static int dump_once(struct arbor_nl *nl, int type, int family, struct collect *col)
+{
+	struct nl_sock *sock = nl->batch_sock;
+	int fd = nl_socket_get_fd(sock);
+	struct {
+		struct nlmsghdr h;
+		union {
+			struct ifinfomsg link;
+			struct ifaddrmsg addr;
+			struct rtmsg route;
+		};
+	} req;
+	memset(&req, 0, sizeof(req));
+	size_t body = type == RTM_GETLINK ? sizeof(req.link) : type == RTM_GETADDR ? sizeof(req.addr) : sizeof(req.route);
+	req.h.nlmsg_len = (uint32_t)NLMSG_LENGTH(body);
+	req.h.nlmsg_type = (uint16_t)type;
+	req.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	req.h.nlmsg_seq = nl_socket_use_seq(sock);
+	/* The family is the first byte of each of the three headers. */
+	req.link.ifi_family = (unsigned char)family;
+	if (send(fd, &req, req.h.nlmsg_len, 0) < 0)
+		return -errno;
+	bool interrupted = false;
+	for (;;) {
+		ssize_t len = recv(fd, nl->batch_buffer, MONITOR_BUFFER, MSG_TRUNC);
+		if (len < 0 && errno == EINTR)
+			continue;
+		if (len < 0)
+			return -errno;
+		if (len > MONITOR_BUFFER)
+			return -EMSGSIZE;
+		int left = (int)len;
+		for (struct nlmsghdr *h = nl->batch_buffer; nlmsg_ok(h, left); h = nlmsg_next(h, &left)) {
+			if (h->nlmsg_seq != req.h.nlmsg_seq)
+				continue; /* a late answer to something else */
+			if (h->nlmsg_flags & NLM_F_DUMP_INTR)
+				interrupted = true;
+			if (h->nlmsg_type == NLMSG_DONE)
+				return interrupted ? 1 : 0;
+			if (h->nlmsg_type == NLMSG_ERROR) {
+				const struct nlmsgerr *e = NLMSG_DATA(h);
+				if (h->nlmsg_len < NLMSG_LENGTH(sizeof(*e)))
+					return -EPROTO;
+				return e->error < 0 ? e->error : -EPROTO;
+			}
+			if (!interrupted) {
+				int lost;
+				parse_messages(h, h->nlmsg_len, collect_change, col, &lost);
+			}
+		}
+	}
+}
+
+/* Dumps type into col, again while the kernel says the dump was interrupted. */
+static int dump(struct arbor_nl *nl, int type, int family, struct collect *col)
+{
+	if (nl->batching)
+		return -EBUSY;
+	if (raw_socket(nl) == NULL)
+		return -ENOMEM;
+	int rc = 1;
+	for (int attempt = 0; attempt < DUMP_ATTEMPTS && rc == 1; attempt++) {
+		col->n = 0;
+		rc = dump_once(nl, type, family, col);
+	}
+	if (rc == 1)
+		rc = -EAGAIN;
+	return rc;
+}
+
+int arbor_nl_links(struct arbor_nl *nl, struct arbor_nl_link **out, size_t *n)
+{
+	begin(nl);
+	struct collect col = { .kind = ARBOR_NL_LINK_NEW, .size = sizeof(**out) };
+	int rc = dump(nl, RTM_GETLINK, AF_UNSPEC, &col);
+	if (rc < 0) {
+		free(col.v);
+		col.v = NULL, col.n = 0;
+		FAIL(nl, rc, "list links");
+	}
+	*out = col.n ? col.v : (free(col.v), NULL);
+	*n = col.n;
+	return rc < 0 ? rc : 0;
+}
+
+int arbor_nl_addrs(struct arbor_nl *nl, int family, int ifindex, struct arbor_nl_addr **out, size_t *n)
+{
+	begin(nl);
+	*out = NULL;
+	*n = 0;
+	if (family != AF_UNSPEC && ip_size(family) == 0)
+		return FAIL(nl, -EAFNOSUPPORT, "list addresses of family %d", family);
+	struct collect col = { .kind = ARBOR_NL_ADDR_NEW, .family = family, .ifindex = ifindex, .size = sizeof(**out) };
+	int rc = dump(nl, RTM_GETADDR, family, &col);
+	if (rc < 0) {
+		free(col.v);
+		return FAIL(nl, rc, "list addresses");
+	}
+	*out = col.n ? col.v : (free(col.v), NULL);
+	*n = col.n;
+	return 0;
+}
+
+int arbor_nl_routes(struct arbor_nl *nl, int family, uint32_t table, struct arbor_nl_route **out, size_t *n)
+{
+	begin(nl);
+	*out = NULL;
+	*n = 0;
+	if (family != AF_UNSPEC && ip_size(family) == 0)
+		return FAIL(nl, -EAFNOSUPPORT, "list routes of family %d", family);
+	struct collect col = { .kind = ARBOR_NL_ROUTE_NEW, .family = family, .table = table ? table : RT_TABLE_MAIN,
+			       .size = sizeof(**out) };
+	int rc = dump(nl, RTM_GETROUTE, family, &col);
+	if (rc < 0) {
+		free(col.v);
+		return FAIL(nl, rc, "list routes");
+	}
+	*out = col.n ? col.v : (free(col.v), NULL);
+	*n = col.n;
+	return 0;
 }

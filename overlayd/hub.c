@@ -634,6 +634,7 @@ enum arbor_health hub_health(struct hub *h, cJSON *reasons)
 
 /* ---- commands and views ---- */
 
+
 /* Hostnames are kept in lower case (as join_wire.c reads them). */
 static void lower_label(const char *in, char out[OVL_HOSTNAME_MAX + 1])
 {
@@ -643,6 +644,32 @@ static void lower_label(const char *in, char out[OVL_HOSTNAME_MAX + 1])
 	out[i] = '\0';
 }
 
+/* A new token filed in the registry and queued for the store; its text in out. */
+static void new_token(struct hub *h, const char *hostname, double seconds, char out[OVL_TOKEN_TEXT_MAX],
+		      struct ovl_token_entry *t)
+{
+	struct ovl_token token;
+	memset(t, 0, sizeof *t);
+	snprintf(t->hostname, sizeof t->hostname, "%s", hostname);
+	memcpy(token.hub_fp, h->fp, sizeof h->fp);
+	randombytes_buf(token.secret, sizeof token.secret);
+	ovl_token_id(token.secret, t->id);
+	ovl_token_proof_key(token.secret, t->proof_key);
+	t->expires_at = (int64_t)(arbor_time_wall() + seconds);
+	ovl_token_format(&token, out, OVL_TOKEN_TEXT_MAX);
+	sodium_memzero(&token, sizeof token);
+	struct arbor_buf rec = { 0 };
+	arbor_buf_puts(&rec, "{\"token\":");
+	ovl_token_write(&rec, t);
+	arbor_buf_puts(&rec, "}");
+	ovl_registry_put_token(h->reg, t, NULL, 0); /* its fields are ours and valid */
+	ovl_file_store_append(h->store, rec.data, rec.len, NULL);
+	arbor_buf_free(&rec);
+}
+
+/* POST /v1/commands/enroll {"hostname": "m1", "ttl": 3600, "count": 1}: one
+ * token (in "token"), or count of them (in "tokens", one commit for all: a
+ * rack at once). Answered once the tokens are on disk. */
 void hub_command_enroll(struct hub *h, const struct arbor_http_request *req, struct arbor_http_response *resp)
 {
 	cJSON *body = arbor_command_body(req, resp);
@@ -650,66 +677,73 @@ void hub_command_enroll(struct hub *h, const struct arbor_http_request *req, str
 		return;
 	const cJSON *host = cJSON_GetObjectItemCaseSensitive(body, "hostname");
 	const cJSON *ttl = cJSON_GetObjectItemCaseSensitive(body, "ttl");
-	struct ovl_token_entry t = { 0 };
-	double seconds = hcfg(h)->token_ttl;
+	const cJSON *count = cJSON_GetObjectItemCaseSensitive(body, "count");
+	uint64_t n = 1;
 	if ((host && (!cJSON_IsString(host) || !arbor_valid_dns_label(host->valuestring))) ||
-	    (ttl && (!cJSON_IsNumber(ttl) || !(ttl->valuedouble >= 1 && ttl->valuedouble <= 366 * 86400.0)))) {
+	    (ttl && (!cJSON_IsNumber(ttl) || !(ttl->valuedouble >= 1 && ttl->valuedouble <= 366 * 86400.0))) ||
+	    (count && (!arbor_json_get_u53(count, &n) || n < 1 || n > 10000)) || (host && n > 1)) {
 		cJSON_Delete(body);
 		arbor_command_answer(resp, "enroll", false, 400,
-				     "\"hostname\" must be a DNS label and \"ttl\" seconds from 1 to 366 days");
+				     "\"hostname\" must be a DNS label, \"ttl\" seconds from 1 to 366 days, \"count\" "
+				     "1 to 10000 (without a hostname)");
 		return;
 	}
+	char hostname[OVL_HOSTNAME_MAX + 1] = "";
 	if (host)
-		lower_label(host->valuestring, t.hostname);
-	if (ttl)
-		seconds = ttl->valuedouble;
+		lower_label(host->valuestring, hostname);
+	double seconds = ttl ? ttl->valuedouble : hcfg(h)->token_ttl;
 	cJSON_Delete(body);
-	struct ovl_token token;
-	memcpy(token.hub_fp, h->fp, sizeof h->fp);
-	randombytes_buf(token.secret, sizeof token.secret);
-	ovl_token_id(token.secret, t.id);
-	ovl_token_proof_key(token.secret, t.proof_key);
-	t.expires_at = (int64_t)(arbor_time_wall() + seconds);
-	char err[256];
-	struct arbor_buf rec = { 0 };
-	arbor_buf_puts(&rec, "{\"token\":");
-	ovl_token_write(&rec, &t);
-	arbor_buf_puts(&rec, "}");
-	int rc = ovl_registry_put_token(h->reg, &t, err, sizeof err);
-	if (rc == 0) {
-		ovl_file_store_append(h->store, rec.data, rec.len, NULL);
-		rc = ovl_file_store_sync(h->store, err, sizeof err);
-	}
-	arbor_buf_free(&rec);
-	if (rc != 0) {
-		ovl_registry_use_token(h->reg, t.id);
-		arbor_command_answer(resp, "enroll", false, 500, "the token could not be stored: %s", err);
-		return;
-	}
-	char text[OVL_TOKEN_TEXT_MAX], when[40];
-	ovl_token_format(&token, text, sizeof text);
-	sodium_memzero(&token, sizeof token);
-	struct timespec ts = { .tv_sec = t.expires_at };
-	arbor_time_rfc3339(&ts, when, sizeof when);
-	cJSON *data = cJSON_CreateObject();
-	cJSON_AddStringToObject(data, "token_id", t.id);
-	cJSON_AddStringToObject(data, "expires_at", when);
-	if (t.hostname[0])
-		cJSON_AddStringToObject(data, "hostname", t.hostname);
-	arbor_event_emit(arbor_daemon_events(h->d), "token.created", "info", t.id, data, "enrollment token %s created%s%s",
-			 t.id, t.hostname[0] ? " for " : "", t.hostname);
 	cJSON *doc = cJSON_CreateObject();
 	cJSON_AddStringToObject(doc, "command", "enroll");
-	cJSON_AddBoolToObject(doc, "accepted", true);
-	char msg[200];
-	snprintf(msg, sizeof msg, "token %s for %s, valid until %s: give it to the spoke (overlayd.spoke.token)", t.id,
-		 t.hostname[0] ? t.hostname : "any hostname", when);
-	cJSON_AddStringToObject(doc, "message", msg);
-	cJSON_AddStringToObject(doc, "token", text);
-	cJSON_AddStringToObject(doc, "token_id", t.id);
-	cJSON_AddStringToObject(doc, "expires_at", when);
-	sodium_memzero(text, sizeof text);
-	arbor_resp_json(resp, 200, doc);
+	cJSON *tokens = count ? cJSON_CreateArray() : NULL;
+	char text[OVL_TOKEN_TEXT_MAX], first_id[OVL_TOKEN_ID_LEN + 1] = "", **ids = xcalloc(n, sizeof *ids);
+	struct ovl_token_entry t;
+	for (uint64_t i = 0; i < n; i++) {
+		new_token(h, hostname, seconds, text, &t);
+		ids[i] = xstrdup(t.id);
+		if (tokens)
+			cJSON_AddItemToArray(tokens, cJSON_CreateString(text));
+		else
+			cJSON_AddStringToObject(doc, "token", text);
+		sodium_memzero(text, sizeof text);
+	}
+	snprintf(first_id, sizeof first_id, "%s", t.id);
+	char err[256];
+	int rc = ovl_file_store_sync(h->store, err, sizeof err);
+	if (rc != 0) {
+		for (uint64_t i = 0; i < n; i++)
+			ovl_registry_use_token(h->reg, ids[i]);
+		cJSON_Delete(tokens);
+		cJSON_Delete(doc);
+		arbor_command_answer(resp, "enroll", false, 500, "the tokens could not be stored: %s", err);
+	} else {
+		char when[40], msg[240];
+		struct timespec ts = { .tv_sec = t.expires_at };
+		arbor_time_rfc3339(&ts, when, sizeof when);
+		for (uint64_t i = 0; i < n; i++) {
+			cJSON *data = cJSON_CreateObject();
+			cJSON_AddStringToObject(data, "token_id", ids[i]);
+			cJSON_AddStringToObject(data, "expires_at", when);
+			if (hostname[0])
+				cJSON_AddStringToObject(data, "hostname", hostname);
+			arbor_event_emit(arbor_daemon_events(h->d), "token.created", "info", ids[i], data,
+					 "enrollment token %s created%s%s", ids[i], hostname[0] ? " for " : "", hostname);
+		}
+		cJSON_AddBoolToObject(doc, "accepted", true);
+		snprintf(msg, sizeof msg, "%llu token%s for %s, valid until %s: give %s to the spoke (overlayd.spoke.token)",
+			 (unsigned long long)n, n > 1 ? "s" : "", hostname[0] ? hostname : "any hostname", when,
+			 n > 1 ? "each" : "it");
+		cJSON_AddStringToObject(doc, "message", msg);
+		if (tokens)
+			cJSON_AddItemToObject(doc, "tokens", tokens);
+		else
+			cJSON_AddStringToObject(doc, "token_id", first_id);
+		cJSON_AddStringToObject(doc, "expires_at", when);
+		arbor_resp_json(resp, 200, doc);
+	}
+	for (uint64_t i = 0; i < n; i++)
+		free(ids[i]);
+	free(ids);
 }
 
 static const struct ovl_spoke *find_spoke(struct hub *h, const cJSON *body)

@@ -25,6 +25,8 @@
 #include "xalloc.h"
 
 #define DRIFT_DELAY_MS 100
+/* Least time between two runs (or twice the last run's length). */
+#define MIN_GAP_MS 50
 
 struct overlayd {
 	struct arbor_daemon *d;
@@ -35,6 +37,8 @@ struct overlayd {
 	struct spoke *spoke;
 	struct ovl_desired_set want;
 	bool scheduled;
+	double scheduled_in; /* ms from when it was scheduled */
+	double last_run;     /* monotonic start of the last run */
 	bool change_requested; /* a role asked: what the next run does is not drift */
 	int *owned;            /* ifindexes of our links at the last run, sorted */
 	size_t nowned;
@@ -98,6 +102,7 @@ static void drift_event(struct overlayd *o, const struct ovl_plan *plan, const s
 static void reconcile(struct overlayd *o)
 {
 	double start = arbor_time_monotonic();
+	o->last_run = start;
 	bool asked = o->change_requested;
 	o->change_requested = false;
 	o->scheduled = false;
@@ -158,23 +163,36 @@ static void on_reconcile(evutil_socket_t fd, short what, void *arg)
 	reconcile(arg);
 }
 
-/* A role changed what it wants: reconcile on the next loop turn. */
+/* When to run next: the registry's changes at once, unless the last run was
+ * recent (a burst of joins then shares one run: each run reads the whole
+ * kernel); drift checks after DRIFT_DELAY_MS, so a burst of notifications
+ * (ours, mostly) costs one run. */
+static void schedule(struct overlayd *o, double delay_ms)
+{
+	double since = (arbor_time_monotonic() - o->last_run) * 1000;
+	double gap = o->last_ms * 2 > MIN_GAP_MS ? o->last_ms * 2 : MIN_GAP_MS;
+	if (since < gap && delay_ms < gap - since)
+		delay_ms = gap - since;
+	if (o->scheduled && delay_ms >= o->scheduled_in)
+		return;
+	o->scheduled = true;
+	o->scheduled_in = delay_ms;
+	struct timeval tv = { (time_t)(delay_ms / 1000), (suseconds_t)((delay_ms - 1000 * (double)(time_t)(delay_ms / 1000)) * 1000) };
+	evtimer_del(o->reconcile_ev);
+	evtimer_add(o->reconcile_ev, &tv);
+}
+
+/* A role changed what it wants. */
 static void on_changed(void *ctx)
 {
 	struct overlayd *o = ctx;
 	o->change_requested = true;
-	o->scheduled = true;
-	evtimer_del(o->reconcile_ev);
-	event_active(o->reconcile_ev, EV_TIMEOUT, 0);
+	schedule(o, 0);
 }
 
 static void schedule_drift_check(struct overlayd *o)
 {
-	if (o->scheduled)
-		return;
-	o->scheduled = true;
-	struct timeval tv = { 0, DRIFT_DELAY_MS * 1000 };
-	evtimer_add(o->reconcile_ev, &tv);
+	schedule(o, DRIFT_DELAY_MS);
 }
 
 static bool name_is_ours(struct overlayd *o, const char *name)
