@@ -618,7 +618,7 @@ static int link_create(struct arbor_nl *nl, struct rtnl_link *link, const char *
 }
 
 int arbor_nl_vxlan_add(struct arbor_nl *nl, const char *name, const struct arbor_nl_vxlan *vx,
-		       unsigned int mtu, bool up)
+		       unsigned int mtu, const uint8_t *mac, bool up)
 {
 	begin(nl);
 	int rc = check_ifname(nl, "add vxlan", name);
@@ -626,22 +626,27 @@ int arbor_nl_vxlan_add(struct arbor_nl *nl, const char *name, const struct arbor
 		return rc;
 	char what[64];
 	snprintf(what, sizeof(what), "add vxlan %s (vni %u)", name, vx->vni);
-	if (vx->vni > 0xffffff || vx->port == 0 || ip_size(vx->remote.family) == 0 ||
-	    (vx->local.family != AF_UNSPEC && vx->local.family != vx->remote.family))
-		return FAIL(nl, -EINVAL, "%s: needs a VNI under 2^24, a port, a remote and a local of its family",
+	if (vx->vni > 0xffffff || vx->port == 0 || (vx->remote.family == AF_UNSPEC && vx->local.family == AF_UNSPEC) ||
+	    (vx->remote.family != AF_UNSPEC && ip_size(vx->remote.family) == 0) ||
+	    (vx->local.family != AF_UNSPEC && vx->remote.family != AF_UNSPEC && vx->local.family != vx->remote.family))
+		return FAIL(nl, -EINVAL, "%s: needs a VNI under 2^24, a port, a remote or a local, of one family",
 			    what);
 	struct rtnl_link *link = rtnl_link_vxlan_alloc();
-	struct nl_addr *remote = nl_addr_from_ip(&vx->remote, ip_bits(vx->remote.family));
+	struct nl_addr *remote = vx->remote.family ? nl_addr_from_ip(&vx->remote, ip_bits(vx->remote.family)) : NULL;
 	struct nl_addr *local = vx->local.family ? nl_addr_from_ip(&vx->local, ip_bits(vx->local.family)) : NULL;
-	rc = link && remote && (local || !vx->local.family) ? 0 : -ENOMEM;
+	struct nl_addr *ll = mac ? nl_addr_build(AF_LLC, mac, 6) : NULL;
+	rc = link && (remote || !vx->remote.family) && (local || !vx->local.family) && (ll || !mac) ? 0 : -ENOMEM;
 	if (rc == 0) {
 		rtnl_link_set_name(link, name);
 		rtnl_link_vxlan_set_id(link, vx->vni);
 		/* Host order in libnl 3.7 (read back to check; the kernel's default is 8472). */
 		rtnl_link_vxlan_set_port(link, vx->port);
 		rtnl_link_vxlan_set_learning(link, vx->learning ? 1 : 0);
-		if (rtnl_link_vxlan_set_group(link, remote) < 0 || (local && rtnl_link_vxlan_set_local(link, local) < 0))
+		if ((remote && rtnl_link_vxlan_set_group(link, remote) < 0) ||
+		    (local && rtnl_link_vxlan_set_local(link, local) < 0))
 			rc = -EINVAL;
+		if (ll)
+			rtnl_link_set_addr(link, ll);
 		if (vx->link > 0)
 			rtnl_link_vxlan_set_link(link, (uint32_t)vx->link);
 		if (mtu)
@@ -651,6 +656,7 @@ int arbor_nl_vxlan_add(struct arbor_nl *nl, const char *name, const struct arbor
 	}
 	nl_addr_put(remote);
 	nl_addr_put(local);
+	nl_addr_put(ll);
 	if (rc < 0) {
 		if (link)
 			rtnl_link_put(link);
@@ -1018,8 +1024,10 @@ static int neigh_request(struct arbor_nl *nl, bool fdb, bool add, int ifindex, c
 	int rc = n && dst && (ll || !mac) ? 0 : -NLE_NOMEM;
 	if (rc == 0) {
 		rtnl_neigh_set_ifindex(n, ifindex);
-		rtnl_neigh_set_family(n, fdb ? AF_BRIDGE : ip->family);
+		/* The destination first: libnl takes the entry's family from it, and an FDB
+		 * entry (AF_BRIDGE) has an IP destination, the VTEP. */
 		rc = rtnl_neigh_set_dst(n, dst);
+		rtnl_neigh_set_family(n, fdb ? AF_BRIDGE : ip->family);
 		if (ll)
 			rtnl_neigh_set_lladdr(n, ll);
 		rtnl_neigh_set_state(n, fdb ? NUD_PERMANENT | NUD_NOARP : NUD_PERMANENT);
@@ -1027,7 +1035,7 @@ static int neigh_request(struct arbor_nl *nl, bool fdb, bool add, int ifindex, c
 			rtnl_neigh_set_flags(n, NTF_SELF);
 	}
 	if (rc >= 0)
-		rc = add ? rtnl_neigh_build_add_request(n, NLM_F_CREATE | (fdb ? NLM_F_APPEND : NLM_F_REPLACE), &msg)
+		rc = add ? rtnl_neigh_build_add_request(n, NLM_F_CREATE | NLM_F_REPLACE, &msg)
 			 : rtnl_neigh_build_delete_request(n, 0, &msg);
 	nl_addr_put(dst);
 	nl_addr_put(ll);
@@ -1050,11 +1058,11 @@ static void neigh_what(char *buf, size_t len, const char *verb, const uint8_t *m
 		snprintf(buf, len, "%s %s on ifindex %d", verb, text, ifindex);
 }
 
-int arbor_nl_fdb_append(struct arbor_nl *nl, int ifindex, const uint8_t mac[6], const struct arbor_nl_ip *dst)
+int arbor_nl_fdb_replace(struct arbor_nl *nl, int ifindex, const uint8_t mac[6], const struct arbor_nl_ip *dst)
 {
 	begin(nl);
 	char what[128];
-	neigh_what(what, sizeof(what), "append fdb entry", mac, dst, ifindex);
+	neigh_what(what, sizeof(what), "set fdb entry", mac, dst, ifindex);
 	return neigh_request(nl, true, true, ifindex, mac, dst, what);
 }
 

@@ -81,10 +81,12 @@ int arbor_nl_link_set_mtu(struct arbor_nl *nl, int ifindex, unsigned int mtu);
 /* Create a bridge (down, no ports). Returns its ifindex, -EEXIST if name is taken. */
 int arbor_nl_bridge_add(struct arbor_nl *nl, const char *name);
 int arbor_nl_link_delete(struct arbor_nl *nl, int ifindex);
-/* Create a VXLAN device with its MTU (0: the kernel's) and up or not. Returns 0 (not the
- * ifindex: in a batch it is not known yet), -EEXIST if name is taken. */
+/* Create a VXLAN device with its MTU (0: the kernel's), its Ethernet address (NULL: a
+ * random one) and up or not. No remote (AF_UNSPEC) makes a device whose peers are FDB
+ * entries. Returns 0 (not the ifindex: in a batch it is not known yet), -EEXIST if name
+ * is taken. */
 int arbor_nl_vxlan_add(struct arbor_nl *nl, const char *name, const struct arbor_nl_vxlan *vx,
-		       unsigned int mtu, bool up);
+		       unsigned int mtu, const uint8_t *mac, bool up);
 /* Create a macvlan device in bridge mode on parent. 0 or a negative errno, as above. */
 int arbor_nl_macvlan_add(struct arbor_nl *nl, const char *name, int parent_ifindex, bool up);
 /* Enslave ifindex to the bridge master_ifindex (0: release it). */
@@ -158,9 +160,9 @@ int arbor_nl_routes(struct arbor_nl *nl, int family, uint32_t table,
 
 /* ---- bridge forwarding database and neighbours (VXLAN peers) ---- */
 
-/* Append (or remove) the FDB entry "mac dst dst" on a VXLAN device, as `bridge fdb
- * append` does: frames for mac go to the VTEP at dst. */
-int arbor_nl_fdb_append(struct arbor_nl *nl, int ifindex, const uint8_t mac[6], const struct arbor_nl_ip *dst);
+/* Set (or remove) the FDB entry "mac dst dst" on a VXLAN device, as `bridge fdb replace`
+ * does: frames for mac go to the VTEP at dst. */
+int arbor_nl_fdb_replace(struct arbor_nl *nl, int ifindex, const uint8_t mac[6], const struct arbor_nl_ip *dst);
 int arbor_nl_fdb_delete(struct arbor_nl *nl, int ifindex, const uint8_t mac[6], const struct arbor_nl_ip *dst);
 /* A permanent neighbour entry ip -> mac on ifindex (add or replace), and its removal. */
 int arbor_nl_neigh_replace(struct arbor_nl *nl, int ifindex, const struct arbor_nl_ip *ip, const uint8_t mac[6]);

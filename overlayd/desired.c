@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "xalloc.h"
 
 void ovl_desired_reset(struct ovl_desired_set *s)
@@ -174,8 +176,22 @@ void ovl_desired_hub(struct ovl_desired_set *s, const struct ovl_registry *r, co
 	}
 }
 
+void ovl_direct_mac(const uint8_t key[32], uint8_t mac[6])
+{
+	uint8_t h[crypto_hash_sha256_BYTES];
+	crypto_hash_sha256(h, key, 32);
+	mac[0] = 0x02; /* locally administered, unicast */
+	memcpy(mac + 1, h, 5);
+}
+
+struct in_addr ovl_direct_address(const struct arbor_ipv4_prefix *subnet)
+{
+	struct in_addr a = { htonl(subnet->addr) };
+	return a;
+}
+
 void ovl_desired_spoke(struct ovl_desired_set *s, const struct ovl_spoke_config *c, const struct ovl_answer *a,
-		       const struct arbor_nl_ip *underlay, const struct ovl_kernel *k)
+		       const struct arbor_nl_ip *underlay, const uint8_t direct_mac[6], const struct ovl_kernel *k)
 {
 	struct ovl_want_link *br = add_link(s);
 	snprintf(br->name, sizeof br->name, "%s", c->bridge);
@@ -199,8 +215,42 @@ void ovl_desired_spoke(struct ovl_desired_set *s, const struct ovl_spoke_config 
 	snprintf(rt->link, sizeof rt->link, "%s", c->bridge);
 	rt->gateway = a->hub_address;
 	rt->onlink = true;
+	for (size_t i = 0; i < c->nvia_hub; i++) {
+		struct ovl_want_route *via = add_route(s);
+		via->dst = c->via_hub[i];
+		snprintf(via->link, sizeof via->link, "%s", c->bridge);
+		via->gateway = a->hub_address;
+		via->onlink = true;
+	}
 	own_name(s, c->bridge);
 	own_name(s, c->device);
+	if (!a->direct)
+		return;
+	struct ovl_want_link *d = add_link(s);
+	snprintf(d->name, sizeof d->name, "%s", c->direct_device);
+	d->kind = OVL_KIND_VXLAN;
+	d->vx.vni = a->direct_vni;
+	d->vx.local = *underlay;
+	d->vx.port = a->port;
+	d->mtu = vx->mtu;
+	d->forwarding = true;
+	d->has_mac = true;
+	memcpy(d->mac, direct_mac, 6);
+	struct ovl_want_addr *da = add_addr(s);
+	snprintf(da->link, sizeof da->link, "%s", c->direct_device);
+	da->addr = ovl_direct_address(&a->subnet);
+	da->prefixlen = 32;
+	for (size_t i = 0; i < a->npeers; i++) {
+		const struct ovl_peer *p = &a->peers[i];
+		if (p->underlay.family != underlay->family)
+			continue;
+		struct ovl_want_route *pr = add_route(s);
+		pr->dst = p->subnet;
+		snprintf(pr->link, sizeof pr->link, "%s", c->direct_device);
+		pr->gateway = ovl_direct_address(&p->subnet);
+		pr->onlink = true;
+	}
+	own_name(s, c->direct_device);
 }
 
 void ovl_desired_shims(struct ovl_desired_set *s, const struct ovl_shim *shims, size_t n)

@@ -51,7 +51,16 @@ void ovl_desired_hub(struct ovl_desired_set *s, const struct ovl_registry *r, co
  * VXLAN device to the hub in it, and a route to the whole overlay through the
  * hub's overlay address. */
 void ovl_desired_spoke(struct ovl_desired_set *s, const struct ovl_spoke_config *c, const struct ovl_answer *a,
-		       const struct arbor_nl_ip *underlay, const struct ovl_kernel *k);
+		       const struct arbor_nl_ip *underlay, const uint8_t direct_mac[6], const struct ovl_kernel *k);
+
+/* With direct spoke-to-spoke forwarding (hub.direct), a spoke also has a VXLAN
+ * device on the overlay's shared VNI (base + 0) without a remote: its peers
+ * are FDB entries (spoke.c), as flannel does. Its Ethernet address is derived
+ * from the spoke's key, so the spoke can tell the hub before creating it. */
+void ovl_direct_mac(const uint8_t key[32], uint8_t mac[6]);
+/* The address a spoke's direct device carries, and its peers are reached by:
+ * its subnet's first address (the network address, as flannel's .0). */
+struct in_addr ovl_direct_address(const struct arbor_ipv4_prefix *subnet);
 
 /* The macvlan shims: each on its parent, the host address, routes to the
  * containers' range over it. */

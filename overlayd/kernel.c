@@ -115,7 +115,7 @@ void ovl_kernel_apply(struct arbor_nl *nl, const struct ovl_plan *plan, const st
 			const struct ovl_want_link *w = a->link;
 			created = true;
 			if (w->kind == OVL_KIND_VXLAN) {
-				note(res, nl, arbor_nl_vxlan_add(nl, w->name, &w->vx, w->mtu, true));
+				note(res, nl, arbor_nl_vxlan_add(nl, w->name, &w->vx, w->mtu, w->has_mac ? w->mac : NULL, true));
 			} else if (w->kind == OVL_KIND_BRIDGE) {
 				/* Bridges are few (one per spoke): created outside the batch. */
 				flush(nl, res);

@@ -14,10 +14,12 @@
 #include "clock.h"
 #include "daemon.h"
 #include "desired.h"
+#include "firewall.h"
 #include "hub.h"
 #include "json.h"
 #include "kernel.h"
 #include "log.h"
+#include "nft.h"
 #include "overlayd_config.h"
 #include "plan.h"
 #include "sign.h"
@@ -27,6 +29,7 @@
 #define DRIFT_DELAY_MS 100
 /* Least time between two runs (or twice the last run's length). */
 #define MIN_GAP_MS 50
+#define PERIODIC_S 60
 
 struct overlayd {
 	struct arbor_daemon *d;
@@ -47,6 +50,10 @@ struct overlayd {
 	char last_error[256];
 	struct ovl_conflict *conflicts;
 	size_t nconflicts;
+	struct ovl_nft *nft;
+	char nft_error[256];
+	uint64_t nft_applied;
+	struct event *periodic;
 };
 
 static struct overlayd *overlayd_of(struct arbor_daemon *d)
@@ -99,6 +106,49 @@ static void drift_event(struct overlayd *o, const struct ovl_plan *plan, const s
 			 plan->actions[0].why, plan->nactions > 1 ? ", ..." : "");
 }
 
+/* The hub's nftables table: 1 applied, 0 already right or not wanted, -1 refused. */
+static int sync_firewall(struct overlayd *o)
+{
+	const struct ovl_hub_config *h = &config(o)->hub;
+	if (o->hub == NULL || !h->nftables)
+		return 0;
+	if (o->nft == NULL && (o->nft = ovl_nft_new()) == NULL) {
+		snprintf(o->nft_error, sizeof o->nft_error, "libnftables cannot start");
+		return -1;
+	}
+	struct arbor_buf rules = { 0 };
+	char tag[OVL_FIREWALL_TAG_MAX];
+	ovl_firewall_ruleset(&rules, tag, h, hub_registry(o->hub));
+	int rc = ovl_nft_sync(o->nft, h->nft_table, tag, rules.data, o->nft_error, sizeof o->nft_error);
+	arbor_buf_free(&rules);
+	if (rc >= 0)
+		o->nft_error[0] = '\0';
+	else
+		log_warn("%s", o->nft_error);
+	if (rc == 1) {
+		o->writes++;
+		o->nft_applied++;
+	}
+	return rc;
+}
+
+/* Answers from the uplink to the overlay's masqueraded traffic are forwarded
+ * too: IPv4 forwarding is a setting of the receiving link, so it is turned on
+ * for the uplink (the only setting of a link not ours that overlayd changes). */
+static void uplink_forwarding(struct overlayd *o, const struct ovl_kernel *k, const char *uplink)
+{
+	for (size_t i = 0; i < k->nlinks; i++) {
+		const struct arbor_nl_link *l = &k->links[i];
+		if (strcmp(l->name, uplink) != 0 || !l->ipv4_forwarding_known || l->ipv4_forwarding)
+			continue;
+		o->writes++;
+		if (arbor_nl_link_set_ipv4_forwarding(o->nl, l->index, true) < 0)
+			log_warn("uplink %s: %s", uplink, arbor_nl_error(o->nl));
+		else
+			log_info("uplink %s: IPv4 forwarding on (masquerade)", uplink);
+	}
+}
+
 static void reconcile(struct overlayd *o)
 {
 	double start = arbor_time_monotonic();
@@ -141,6 +191,18 @@ static void reconcile(struct overlayd *o)
 	} else if (plan.nactions) {
 		log_info("kernel: %zu changes (%zu links created, %zu deleted, %zu routes)", plan.nactions,
 			 plan.links_created, plan.links_deleted, plan.routes_changed);
+	}
+	if (o->hub && config(o)->hub.masquerade)
+		uplink_forwarding(o, &k, config(o)->hub.masquerade);
+	if (o->spoke)
+		o->writes += spoke_sync_peers(o->spoke, o->nl);
+	bool firewall_restored = sync_firewall(o) == 1 && !asked;
+	if (firewall_restored) {
+		o->repairs++;
+		cJSON *data = cJSON_CreateObject();
+		cJSON_AddStringToObject(data, "table", config(o)->hub.nft_table);
+		arbor_event_emit(arbor_daemon_events(o->d), "drift.repaired", "warning", config(o)->hub.nft_table, data,
+				 "nftables table inet %s was changed or removed: put back", config(o)->hub.nft_table);
 	}
 	free(o->conflicts);
 	o->conflicts = plan.conflicts;
@@ -195,6 +257,11 @@ static void schedule_drift_check(struct overlayd *o)
 	schedule(o, DRIFT_DELAY_MS);
 }
 
+static void on_periodic(evutil_socket_t fd, short what, void *arg)
+{
+	schedule_drift_check(arg);
+}
+
 static bool name_is_ours(struct overlayd *o, const char *name)
 {
 	if (o->hub && strncmp(name, hub_device_prefix(o->hub), strlen(hub_device_prefix(o->hub))) == 0)
@@ -247,6 +314,9 @@ static void overlayd_free(struct overlayd *o)
 		event_free(o->monitor_ev);
 	if (o->reconcile_ev)
 		event_free(o->reconcile_ev);
+	if (o->periodic)
+		event_free(o->periodic);
+	ovl_nft_free(o->nft);
 	arbor_nl_monitor_close(o->monitor);
 	arbor_nl_close(o->nl);
 	ovl_desired_free(&o->want);
@@ -279,6 +349,10 @@ static int overlayd_start(struct arbor_daemon *d, char *err, size_t errlen)
 	o->monitor_ev = event_new(base, arbor_nl_monitor_fd(o->monitor), EV_READ | EV_PERSIST, on_monitor, o);
 	event_add(o->monitor_ev, NULL);
 	o->reconcile_ev = evtimer_new(base, on_reconcile, o);
+	/* What no notification tells us of (nftables, FDB entries): looked at each minute. */
+	o->periodic = event_new(base, -1, EV_PERSIST, on_periodic, o);
+	struct timeval minute = { PERIODIC_S, 0 };
+	event_add(o->periodic, &minute);
 	if (cfg->is_hub && (o->hub = hub_start(d, cfg, o->nl, on_changed, o, err, errlen)) == NULL)
 		goto fail;
 	if (cfg->is_spoke && (o->spoke = spoke_start(d, cfg, on_changed, o, err, errlen)) == NULL)
@@ -342,6 +416,13 @@ static void overlayd_status(struct arbor_daemon *d, cJSON *status)
 	arbor_json_add_fixed(k, "last_reconcile_ms", o->last_ms, 1);
 	arbor_json_add_int(k, "writes", (long long)o->writes);
 	arbor_json_add_int(k, "drift_repairs", (long long)o->repairs);
+	if (o->hub && config(o)->hub.nftables) {
+		cJSON *f = cJSON_AddObjectToObject(k, "nftables");
+		cJSON_AddStringToObject(f, "table", config(o)->hub.nft_table);
+		arbor_json_add_int(f, "applied", (long long)o->nft_applied);
+		if (o->nft_error[0])
+			cJSON_AddStringToObject(f, "error", o->nft_error);
+	}
 	if (o->last_error[0])
 		cJSON_AddStringToObject(k, "last_error", o->last_error);
 	cJSON *c = cJSON_AddArrayToObject(k, "conflicts");
@@ -370,6 +451,10 @@ static enum arbor_health overlayd_health(struct arbor_daemon *d, cJSON *reasons)
 	if (o->last_error[0]) {
 		snprintf(reason, sizeof reason, "kernel: %s", o->last_error);
 		cJSON_AddItemToArray(reasons, cJSON_CreateString(reason));
+		h = worse(h, ARBOR_HEALTH_DEGRADED);
+	}
+	if (o->nft_error[0]) {
+		cJSON_AddItemToArray(reasons, cJSON_CreateString(o->nft_error));
 		h = worse(h, ARBOR_HEALTH_DEGRADED);
 	}
 	for (size_t i = 0; i < o->nconflicts; i++) {

@@ -68,6 +68,33 @@ static bool address_key(struct arbor_cfg_walk *w, const cJSON *obj, const char *
 	return ok;
 }
 
+/* An array of IPv4 prefixes under key (missing: none). */
+static struct arbor_ipv4_prefix *prefix_list(struct arbor_cfg_walk *w, const cJSON *obj, const char *key, size_t *n)
+{
+	const cJSON *arr = cJSON_GetObjectItemCaseSensitive(obj, key);
+	*n = 0;
+	if (arr == NULL)
+		return NULL;
+	int count = cJSON_GetArraySize(arr);
+	if (!cJSON_IsArray(arr) || count > 256) {
+		arbor_cfg_error(w, key, "must be an array of at most 256 IPv4 prefixes");
+		return NULL;
+	}
+	struct arbor_ipv4_prefix *v = xcalloc((size_t)(count ? count : 1), sizeof *v);
+	size_t i = 0;
+	for (const cJSON *e = arr->child; e; e = e->next, i++) {
+		if (cJSON_IsString(e) && arbor_ipv4_prefix_parse(&v[*n], e->valuestring) == 0) {
+			(*n)++;
+			continue;
+		}
+		size_t s1 = arbor_cfg_enter(w, key), s2 = arbor_cfg_enter_index(w, i);
+		arbor_cfg_error(w, NULL, "not an IPv4 prefix such as 192.168.1.192/27");
+		arbor_cfg_leave(w, s2);
+		arbor_cfg_leave(w, s1);
+	}
+	return v;
+}
+
 static void parse_hub(struct arbor_cfg_walk *w, const cJSON *obj, struct ovl_hub_config *h)
 {
 	static const char *const keys[] = { "listen", "network", "subnet_length", "underlay", "address", "vni_base",
@@ -165,7 +192,7 @@ static void parse_hub(struct arbor_cfg_walk *w, const cJSON *obj, struct ovl_hub
 static void parse_spoke(struct arbor_cfg_walk *w, const cJSON *obj, struct ovl_spoke_config *s)
 {
 	static const char *const keys[] = { "hub", "token", "underlay", "device", "bridge", "direct_device", "mtu",
-					    "timeout", "retry", NULL };
+					    "timeout", "retry", "via_hub", NULL };
 	size_t saved = arbor_cfg_enter(w, "spoke");
 	if (!arbor_cfg_object(w, obj, keys)) {
 		arbor_cfg_leave(w, saved);
@@ -201,6 +228,7 @@ static void parse_spoke(struct arbor_cfg_walk *w, const cJSON *obj, struct ovl_s
 		arbor_cfg_error(w, "mtu", "%u is below 576 (0: from the route to the hub)", s->mtu);
 	arbor_cfg_duration(w, obj, "timeout", 5, 600, &s->timeout);
 	arbor_cfg_duration(w, obj, "retry", 2, 3600, &s->retry);
+	s->via_hub = prefix_list(w, obj, "via_hub", &s->nvia_hub);
 	arbor_cfg_leave(w, saved);
 }
 
@@ -293,24 +321,7 @@ static void parse_shims(struct arbor_cfg_walk *w, const cJSON *arr, struct overl
 		    addr->valuestring[used] != '\0' || len < 1 || len > 32 || inet_pton(AF_INET, ip, &sh->address) != 1)
 			arbor_cfg_error(w, "address", "required: the host's address on the shim, such as \"192.168.1.250/32\"");
 		sh->prefixlen = len;
-		const cJSON *routes = cJSON_GetObjectItemCaseSensitive(e, "routes");
-		int nr = routes ? cJSON_GetArraySize(routes) : 0;
-		if (routes && (!cJSON_IsArray(routes) || nr > 256)) {
-			arbor_cfg_error(w, "routes", "must be an array of at most 256 IPv4 prefixes");
-		} else if (nr) {
-			sh->routes = xcalloc((size_t)nr, sizeof *sh->routes);
-			size_t k = 0;
-			for (const cJSON *r = routes->child; r; r = r->next, k++)
-				if (!cJSON_IsString(r) || arbor_ipv4_prefix_parse(&sh->routes[sh->nroutes], r->valuestring) != 0) {
-					size_t s3 = arbor_cfg_enter(w, "routes");
-					size_t s4 = arbor_cfg_enter_index(w, k);
-					arbor_cfg_error(w, NULL, "not an IPv4 prefix such as 192.168.1.192/27");
-					arbor_cfg_leave(w, s4);
-					arbor_cfg_leave(w, s3);
-				} else {
-					sh->nroutes++;
-				}
-		}
+		sh->routes = prefix_list(w, e, "routes", &sh->nroutes);
 		for (size_t k = 0; k < cfg->nshims; k++)
 			if (sh->name[0] && strcmp(cfg->shims[k].name, sh->name) == 0)
 				arbor_cfg_error(w, "name", "\"%s\" is already the name of shims[%zu]", sh->name, k);
@@ -355,6 +366,7 @@ void overlayd_config_free(void *p)
 	free(cfg->hub.nft_table);
 	free(cfg->hub.name);
 	free(cfg->spoke.hub_text);
+	free(cfg->spoke.via_hub);
 	for (size_t i = 0; i < cfg->registry.nendpoints; i++)
 		free(cfg->registry.endpoints[i]);
 	free(cfg->registry.endpoints);

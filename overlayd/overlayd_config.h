@@ -52,6 +52,8 @@ struct ovl_spoke_config {
 	unsigned int mtu;
 	double timeout;
 	double retry;
+	struct arbor_ipv4_prefix *via_hub; /* more routes through the hub (its uplink, masqueraded) */
+	size_t nvia_hub;
 };
 
 struct ovl_shim {

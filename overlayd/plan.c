@@ -200,6 +200,8 @@ static void plan_links(struct planner *p)
 			continue;
 		}
 		const char *bad = w->kind == OVL_KIND_VXLAN ? vxlan_mismatch(&w->vx, &l->vxlan) : NULL;
+		if (!bad && w->has_mac && (!l->has_mac || memcmp(l->mac, w->mac, 6) != 0))
+			bad = "another Ethernet address";
 		if (w->kind == OVL_KIND_MACVLAN) {
 			const struct arbor_nl_link *parent = have_link(p, w->parent);
 			if (parent && l->lower_index != parent->index)

@@ -31,6 +31,8 @@ struct ovl_want_link {
 	unsigned int mtu;         /* 0: whatever the kernel chose */
 	char master[16];          /* the bridge it belongs to; "": none */
 	bool forwarding;          /* IPv4 forwarding on this link */
+	bool has_mac;             /* its Ethernet address is ours to choose */
+	uint8_t mac[6];
 };
 
 struct ovl_want_addr {

@@ -49,6 +49,11 @@ struct spoke {
 	struct event *timer;
 	uint64_t joins, heartbeats, failures, refusals;
 	double last_answer; /* wall clock */
+	uint8_t direct_mac[6];
+	/* peers whose FDB and neighbour entries are on the direct device */
+	struct ovl_peer *installed;
+	size_t ninstalled;
+	int installed_ifindex;
 };
 
 static const struct ovl_spoke_config *scfg(const struct spoke *s)
@@ -329,6 +334,8 @@ static void send_request(struct spoke *s)
 	r->ts_ms = (int64_t)(arbor_time_wall() * 1000);
 	randombytes_buf(r->nonce, sizeof r->nonce);
 	snprintf(r->hostname, sizeof r->hostname, "%s", arbor_daemon_config(s->d)->machine.name);
+	r->has_mac = true; /* the direct device's, used if the hub forwards directly */
+	memcpy(r->mac, s->direct_mac, 6);
 	if (r->op == OVL_OP_JOIN && scfg(s)->has_token) {
 		uint8_t pk[32];
 		r->has_token = true;
@@ -365,6 +372,7 @@ struct spoke *spoke_start(struct arbor_daemon *d, const struct overlayd_config *
 		free(s);
 		return NULL;
 	}
+	ovl_direct_mac(s->key.public_key, s->direct_mac);
 	load_pin(s);
 	/* A token for another hub than the pinned one: the operator moved us. */
 	if (s->pinned && cfg->spoke.has_token) {
@@ -419,6 +427,7 @@ void spoke_stop(struct spoke *s)
 		event_free(s->timer);
 	ovl_answer_free(&s->assignment);
 	free(s->assignment_text);
+	free(s->installed);
 	sodium_memzero(&s->key, sizeof s->key);
 	free(s);
 }
@@ -434,7 +443,66 @@ void spoke_desired(struct spoke *s, struct ovl_desired_set *set, const struct ov
 			return;
 		s->underlay = underlay;
 	}
-	ovl_desired_spoke(set, scfg(s), &s->assignment, &underlay, k);
+	ovl_desired_spoke(set, scfg(s), &s->assignment, &underlay, s->direct_mac, k);
+}
+
+static const struct ovl_peer *find_peer(const struct ovl_peer *v, size_t n, uint32_t id)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i].id == id)
+			return &v[i];
+	return NULL;
+}
+
+static bool same_peer(const struct ovl_peer *a, const struct ovl_peer *b)
+{
+	return a->subnet.addr == b->subnet.addr && a->subnet.len == b->subnet.len && memcmp(a->mac, b->mac, 6) == 0 &&
+	       a->underlay.family == b->underlay.family && memcmp(&a->underlay.v6, &b->underlay.v6, 16) == 0;
+}
+
+static void peer_entries(struct arbor_nl *nl, int ifindex, const struct ovl_peer *p, bool add, size_t *writes)
+{
+	struct arbor_nl_ip gw = { .family = AF_INET };
+	gw.v4 = ovl_direct_address(&p->subnet);
+	int rc = add ? arbor_nl_fdb_replace(nl, ifindex, p->mac, &p->underlay)
+		     : arbor_nl_fdb_delete(nl, ifindex, p->mac, &p->underlay);
+	if (rc < 0 && rc != -ENOENT)
+		log_warn("direct peer %u: %s", p->id, arbor_nl_error(nl));
+	rc = add ? arbor_nl_neigh_replace(nl, ifindex, &gw, p->mac) : arbor_nl_neigh_delete(nl, ifindex, &gw);
+	if (rc < 0 && rc != -ENOENT)
+		log_warn("direct peer %u: %s", p->id, arbor_nl_error(nl));
+	*writes += 2;
+}
+
+size_t spoke_sync_peers(struct spoke *s, struct arbor_nl *nl)
+{
+	size_t writes = 0;
+	bool direct = s->assigned && s->assignment.direct;
+	int ifindex = direct ? arbor_nl_link_index(nl, scfg(s)->direct_device) : 0;
+	if (ifindex != s->installed_ifindex) {
+		/* A new device (or none): its table is empty. */
+		s->ninstalled = 0;
+		s->installed_ifindex = ifindex > 0 ? ifindex : 0;
+	}
+	if (ifindex <= 0)
+		return 0;
+	const struct ovl_answer *a = &s->assignment;
+	for (size_t i = 0; i < s->ninstalled; i++) {
+		const struct ovl_peer *now = find_peer(a->peers, a->npeers, s->installed[i].id);
+		if (now == NULL || !same_peer(now, &s->installed[i]))
+			peer_entries(nl, ifindex, &s->installed[i], false, &writes);
+	}
+	for (size_t i = 0; i < a->npeers; i++) {
+		const struct ovl_peer *was = find_peer(s->installed, s->ninstalled, a->peers[i].id);
+		if (a->peers[i].underlay.family == s->underlay.family && (was == NULL || !same_peer(was, &a->peers[i])))
+			peer_entries(nl, ifindex, &a->peers[i], true, &writes);
+	}
+	free(s->installed);
+	s->installed = a->npeers ? xmalloc(a->npeers * sizeof *s->installed) : NULL;
+	if (a->npeers)
+		memcpy(s->installed, a->peers, a->npeers * sizeof *s->installed);
+	s->ninstalled = a->npeers;
+	return writes;
 }
 
 static const char *state_name(enum spoke_state st)

@@ -10,6 +10,7 @@
 
 #include "daemon.h"
 #include "desired.h"
+#include "netlink.h"
 #include "overlayd_config.h"
 
 struct spoke;
@@ -23,6 +24,10 @@ void spoke_rejoin(struct spoke *s);
 
 /* The spoke's part of the desired state (nothing before its first assignment). */
 void spoke_desired(struct spoke *s, struct ovl_desired_set *set, const struct ovl_kernel *k);
+/* Direct forwarding: the FDB and neighbour entries of the peers on the direct
+ * device, brought in line with the assignment (after the reconcile made the
+ * device). Returns the netlink writes made. */
+size_t spoke_sync_peers(struct spoke *s, struct arbor_nl *nl);
 
 void spoke_status(struct spoke *s, cJSON *out);
 void spoke_metrics(struct spoke *s, struct arbor_buf *out);
