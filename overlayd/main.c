@@ -357,8 +357,10 @@ static int overlayd_start(struct arbor_daemon *d, char *err, size_t errlen)
 		goto fail;
 	if (cfg->is_spoke && (o->spoke = spoke_start(d, cfg, on_changed, o, err, errlen)) == NULL)
 		goto fail;
-	/* The kernel follows the registry before the daemon says it is ready. */
-	o->change_requested = false;
+	/* The kernel follows the registry before the daemon says it is ready.
+	 * What this first run changes is logged, not reported as drift: events
+	 * begin with daemon.started. */
+	o->change_requested = true;
 	reconcile(o);
 	if (o->hub)
 		log_info("reconciled %zu spokes in %.1f ms", ovl_registry_count(hub_registry(o->hub)), o->last_ms);
