@@ -8,6 +8,7 @@
 
 #include <sodium.h>
 
+#include "store_etcd.h"
 #include "xalloc.h"
 
 void ovl_desired_reset(struct ovl_desired_set *s)
@@ -148,13 +149,23 @@ static unsigned int mtu_for(unsigned int configured, const struct ovl_kernel *k,
 }
 
 void ovl_desired_hub(struct ovl_desired_set *s, const struct ovl_registry *r, const struct ovl_hub_config *h,
-		     const char *hub_name, const struct ovl_kernel *k)
+		     const char *hub_name, const struct ovl_hub_peer *hubs, size_t nhubs, const struct ovl_kernel *k)
 {
 	size_t n = ovl_registry_count(r);
 	for (size_t i = 0; i < n; i++) {
 		const struct ovl_spoke *sp = ovl_registry_at(r, i);
-		if ((hub_name && sp->hub[0] && strcmp(sp->hub, hub_name) != 0) ||
-		    sp->underlay.family != h->underlay.family)
+		if (hub_name && sp->hub[0] && strcmp(sp->hub, hub_name) != 0) {
+			for (size_t k2 = 0; k2 < nhubs; k2++) {
+				if (strcmp(hubs[k2].name, sp->hub) != 0 || hubs[k2].underlay.family != AF_INET)
+					continue;
+				struct ovl_want_route *via = add_route(s);
+				via->dst = sp->subnet;
+				snprintf(via->link, sizeof via->link, "%s", "");
+				via->gateway = hubs[k2].underlay.v4;
+			}
+			continue;
+		}
+		if (sp->underlay.family != h->underlay.family)
 			continue;
 		struct ovl_want_link *l = add_link(s);
 		ovl_device_name(h->device_prefix, sp->id, l->name);

@@ -43,9 +43,12 @@ unsigned int ovl_underlay_mtu(const struct ovl_kernel *k, const struct arbor_nl_
 /* The hub: for every spoke this hub serves (hub_name NULL: all), a VXLAN
  * device (VNI = base + id, local = the hub's underlay, remote = the spoke's,
  * the configured port, no learning), the hub's overlay address on it as a /32,
- * IPv4 forwarding, and a route to the spoke's subnet over it. */
+ * IPv4 forwarding, and a route to the spoke's subnet over it. With a shared
+ * registry (hub_name set), the spokes of another hub in hubs are routed
+ * through that hub's underlay address. */
+struct ovl_hub_peer;
 void ovl_desired_hub(struct ovl_desired_set *s, const struct ovl_registry *r, const struct ovl_hub_config *h,
-		     const char *hub_name, const struct ovl_kernel *k);
+		     const char *hub_name, const struct ovl_hub_peer *hubs, size_t nhubs, const struct ovl_kernel *k);
 
 /* The spoke: the bridge with the subnet's first address (forwarding on), the
  * VXLAN device to the hub in it, and a route to the whole overlay through the

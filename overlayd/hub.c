@@ -26,6 +26,7 @@
 #include "log.h"
 #include "replay.h"
 #include "store.h"
+#include "store_etcd.h"
 #include "xalloc.h"
 
 enum { REFUSED_EVENTS_PER_S = 20, NONCE_MEMORY = 1 << 20 };
@@ -46,7 +47,8 @@ struct hub {
 	uint8_t fp[ARBOR_FINGERPRINT_BYTES];
 	char fp_text[ARBOR_B64_LEN(32) + 1];
 	struct ovl_registry *reg;
-	struct ovl_file_store *store;
+	struct ovl_file_store *store; /* the file backend, or */
+	struct ovl_etcd_store *etcd;  /* the etcd backend */
 	struct ovl_replay *replay;
 	int listen_fd;
 	struct arbor_http_server *srv;
@@ -222,19 +224,25 @@ struct answer_wait {
 static bool answer_poll(void *ctx, struct arbor_http_response *resp, bool timed_out)
 {
 	struct answer_wait *w = ctx;
-	enum ovl_ticket_state st = w->ticket ? w->ticket->state : OVL_TICKET_DONE;
-	if (st == OVL_TICKET_DONE) {
+	struct ovl_ticket *t = w->ticket;
+	enum ovl_ticket_state st = t ? t->state : OVL_TICKET_DONE;
+	if (st == OVL_TICKET_PENDING && !timed_out)
+		return false;
+	if (st == OVL_TICKET_DONE && (w->body || (t && t->answer.len))) {
 		char *body = w->body;
+		size_t len = w->len;
+		if (body == NULL)
+			body = arbor_buf_steal(&t->answer, &len);
 		w->body = NULL;
-		arbor_resp_text(resp, 200, "application/json", body, w->len);
+		arbor_resp_text(resp, 200, "application/json", body, len);
 		return true;
 	}
-	if (st == OVL_TICKET_FAILED || timed_out) {
-		arbor_resp_error(resp, 503, "not_durable", "the registry could not be written: %s",
-				 st == OVL_TICKET_FAILED ? w->ticket->error : "timed out");
-		return true;
-	}
-	return false;
+	if (st == OVL_TICKET_PENDING)
+		arbor_resp_error(resp, 503, "not_durable", "the registry did not confirm in time");
+	else
+		arbor_resp_error(resp, t->status ? t->status : 503, t->code ? t->code : "registry_unavailable", "%s",
+				 t->error[0] ? t->error : "the registry could not be written");
+	return true;
 }
 
 static void answer_free(void *ctx)
@@ -250,7 +258,8 @@ static void answer_when(struct hub *h, struct arbor_http_response *resp, struct 
 	struct answer_wait *w = xcalloc(1, sizeof *w);
 	w->h = h;
 	w->ticket = t;
-	w->body = arbor_buf_steal(body, &w->len);
+	if (body)
+		w->body = arbor_buf_steal(body, &w->len);
 	if (t == NULL || t->state != OVL_TICKET_PENDING) {
 		answer_poll(w, resp, false);
 		answer_free(w);
@@ -284,6 +293,50 @@ static void on_change_durable(void *ctx, struct ovl_ticket *t)
 	}
 	arbor_http_server_wake(h->srv);
 	free(c);
+}
+
+/* An etcd join finished deciding and claiming: answer as it decided. */
+struct etcd_join {
+	struct hub *h;
+	struct ovl_request req;
+	char client[64];
+};
+
+static void on_etcd_join(void *ctx, struct ovl_ticket *t)
+{
+	struct etcd_join *j = ctx;
+	struct hub *h = j->h;
+	const struct ovl_join_decision *d = &t->decision;
+	if (t->state == OVL_TICKET_DONE && d->kind == OVL_JOIN_REFUSED) {
+		t->status = d->status;
+		t->code = d->code;
+		snprintf(t->error, sizeof t->error, "%s", d->reason);
+		struct arbor_http_request fake = { 0 };
+		struct arbor_http_response ignored = { 0 };
+		refuse(h, &fake, &ignored, d->status == 409 ? REF_CONFLICT : REF_UNKNOWN, d->status, d->code, &j->req,
+		       d->reason);
+		arbor_resp_reset(&ignored);
+	} else if (t->state == OVL_TICKET_DONE) {
+		const struct ovl_spoke *s = ovl_registry_by_id(h->reg, d->entry.id);
+		if (s == NULL) {
+			t->status = 503;
+			snprintf(t->error, sizeof t->error, "the entry vanished from the registry before the answer");
+		} else {
+			if (d->kind == OVL_JOIN_KNOWN) {
+				j->req.op == OVL_OP_JOIN ? h->joins_known++ : h->heartbeats++;
+				mark_seen(h, s);
+			} else {
+				d->kind == OVL_JOIN_NEW ? h->joins_new++ : h->joins_updated++;
+				struct change_done *c = xcalloc(1, sizeof *c);
+				c->h = h;
+				c->d = *d;
+				on_change_durable(c, t); /* its events; frees c */
+			}
+			build_answer(h, s, &j->req, &t->answer);
+		}
+	}
+	arbor_http_server_wake(h->srv);
+	free(j);
 }
 
 static void on_barrier(void *ctx, struct ovl_ticket *t)
@@ -349,7 +402,23 @@ static void handle_request(struct hub *h, const struct arbor_http_request *req, 
 		op == OVL_OP_JOIN ? h->joins_known++ : h->heartbeats++;
 		mark_seen(h, s);
 		build_answer(h, s, &r, &body);
-		answer_when(h, resp, ovl_file_store_barrier(h->store, on_barrier, h), &body);
+		answer_when(h, resp, h->store ? ovl_file_store_barrier(h->store, on_barrier, h) : NULL, &body);
+		return;
+	}
+	if (h->etcd) {
+		/* A change to a shared registry: claimed in etcd, answered once it is. */
+		if (!ovl_etcd_store_up(h->etcd)) {
+			snprintf(err, sizeof err, "the registry (etcd) is unreachable: %s; known spokes are served, new "
+				 "joins wait until it returns", ovl_etcd_store_error(h->etcd));
+			refuse(h, req, resp, REF_UNKNOWN, 503, "registry_unavailable", &r, err);
+			return;
+		}
+		struct etcd_join *j = xcalloc(1, sizeof *j);
+		j->h = h;
+		j->req = r;
+		struct ovl_ticket *t = ovl_ticket_new(on_etcd_join, j);
+		ovl_etcd_store_join(h->etcd, &r, t);
+		answer_when(h, resp, t, NULL);
 		return;
 	}
 	/* NEW or UPDATE: apply, append, answer once durable. */
@@ -433,6 +502,12 @@ static void read_in_use(struct hub *h, struct arbor_nl *nl)
 	free(use);
 }
 
+static void on_mirror_changed(void *ctx)
+{
+	struct hub *h = ctx;
+	h->changed(h->changed_ctx);
+}
+
 struct hub *hub_start(struct arbor_daemon *d, const struct overlayd_config *cfg, struct arbor_nl *nl,
 		      void (*changed)(void *ctx), void *ctx, char *err, size_t errlen)
 {
@@ -455,9 +530,14 @@ struct hub *hub_start(struct arbor_daemon *d, const struct overlayd_config *cfg,
 	registry_params(&cfg->hub, &p);
 	h->reg = ovl_registry_new(&p);
 	read_in_use(h, nl);
-	h->store = ovl_file_store_open(arbor_daemon_base(d), dir, h->reg, err, errlen);
-	if (h->store == NULL)
+	if (cfg->registry.backend == OVL_BACKEND_ETCD) {
+		h->etcd = ovl_etcd_store_open(arbor_daemon_base(d), &cfg->registry, h->reg, dir, h->name, &cfg->hub.underlay,
+					      on_mirror_changed, h, err, errlen);
+		if (h->etcd == NULL)
+			goto fail;
+	} else if ((h->store = ovl_file_store_open(arbor_daemon_base(d), dir, h->reg, err, errlen)) == NULL) {
 		goto fail;
+	}
 	h->replay = ovl_replay_new(NONCE_MEMORY);
 	h->listen_fd = arbor_tcp_listen((const struct sockaddr *)&cfg->hub.listen, cfg->hub.listen_len, 1024, err, errlen);
 	if (h->listen_fd < 0)
@@ -495,7 +575,13 @@ int hub_reload(struct hub *h, const struct overlayd_config *next, char *err, siz
 		snprintf(err, errlen, "overlayd.registry.backend changes only at a restart");
 		return -1;
 	}
+	if (h->etcd && strcmp(h->cfg->registry.prefix, next->registry.prefix) != 0) {
+		snprintf(err, errlen, "overlayd.registry.prefix changes only at a restart");
+		return -1;
+	}
 	h->cfg = next;
+	if (h->etcd)
+		ovl_etcd_store_set_config(h->etcd, &next->registry);
 	struct ovl_registry_params p;
 	registry_params(b, &p);
 	ovl_registry_set_params(h->reg, &p);
@@ -514,6 +600,7 @@ void hub_stop(struct hub *h)
 	if (h->liveness)
 		event_free(h->liveness);
 	ovl_file_store_close(h->store);
+	ovl_etcd_store_close(h->etcd);
 	ovl_registry_free(h->reg);
 	ovl_replay_free(h->replay);
 	free(h->live);
@@ -523,7 +610,9 @@ void hub_stop(struct hub *h)
 
 void hub_desired(struct hub *h, struct ovl_desired_set *s, const struct ovl_kernel *k)
 {
-	ovl_desired_hub(s, h->reg, hcfg(h), NULL, k);
+	size_t nhubs = 0;
+	const struct ovl_hub_peer *hubs = h->etcd ? ovl_etcd_store_hubs(h->etcd, &nhubs) : NULL;
+	ovl_desired_hub(s, h->reg, hcfg(h), h->etcd ? h->name : NULL, hubs, nhubs, k);
 }
 
 const char *hub_device_prefix(const struct hub *h)
@@ -579,7 +668,10 @@ void hub_status(struct hub *h, cJSON *out)
 	arbor_json_add_int(j, "refused_replay", (long long)h->refused[REF_REPLAY]);
 	arbor_json_add_int(j, "refused_unknown", (long long)h->refused[REF_UNKNOWN]);
 	arbor_json_add_int(j, "refused_conflict", (long long)h->refused[REF_CONFLICT]);
-	arbor_json_add_int(o, "registry_commits", (long long)ovl_file_store_commits(h->store));
+	if (h->store)
+		arbor_json_add_int(o, "registry_commits", (long long)ovl_file_store_commits(h->store));
+	if (h->etcd)
+		ovl_etcd_store_status(h->etcd, o);
 }
 
 void hub_metrics(struct hub *h, struct arbor_buf *out)
@@ -613,7 +705,14 @@ void hub_metrics(struct hub *h, struct arbor_buf *out)
 enum arbor_health hub_health(struct hub *h, cJSON *reasons)
 {
 	enum arbor_health health = ARBOR_HEALTH_OK;
-	if (ovl_file_store_failed(h->store)) {
+	if (h->etcd && !ovl_etcd_store_up(h->etcd)) {
+		char reason[400];
+		snprintf(reason, sizeof reason, "the registry (etcd) is unreachable: %s: %zu known spokes served, new "
+			 "joins refused", ovl_etcd_store_error(h->etcd), ovl_registry_count(h->reg));
+		cJSON_AddItemToArray(reasons, cJSON_CreateString(reason));
+		health = ARBOR_HEALTH_DEGRADED;
+	}
+	if (h->store && ovl_file_store_failed(h->store)) {
 		cJSON_AddItemToArray(reasons, cJSON_CreateString("the registry could not be written: joins are not acknowledged"));
 		health = ARBOR_HEALTH_FAILED;
 	}
@@ -645,6 +744,7 @@ static void lower_label(const char *in, char out[OVL_HOSTNAME_MAX + 1])
 }
 
 /* A new token filed in the registry and queued for the store; its text in out. */
+/* A new token (its text in out); not yet filed anywhere. */
 static void new_token(struct hub *h, const char *hostname, double seconds, char out[OVL_TOKEN_TEXT_MAX],
 		      struct ovl_token_entry *t)
 {
@@ -658,18 +758,171 @@ static void new_token(struct hub *h, const char *hostname, double seconds, char 
 	t->expires_at = (int64_t)(arbor_time_wall() + seconds);
 	ovl_token_format(&token, out, OVL_TOKEN_TEXT_MAX);
 	sodium_memzero(&token, sizeof token);
-	struct arbor_buf rec = { 0 };
-	arbor_buf_puts(&rec, "{\"token\":");
-	ovl_token_write(&rec, t);
-	arbor_buf_puts(&rec, "}");
-	ovl_registry_put_token(h->reg, t, NULL, 0); /* its fields are ours and valid */
-	ovl_file_store_append(h->store, rec.data, rec.len, NULL);
-	arbor_buf_free(&rec);
+}
+
+/* A command answered once a shared registry confirmed it (or could not). */
+struct command_wait {
+	int refs; /* the waiting answer's and the ticket callback's */
+	struct hub *h;
+	struct ovl_ticket *t;
+	const char *command;
+	cJSON *doc;       /* the answer when it is done */
+	cJSON **events;   /* each: {"type", "subject", "data", "message"}: emitted when done */
+	size_t nevents;
+};
+
+static void command_wait_free(void *ctx)
+{
+	struct command_wait *w = ctx;
+	if (--w->refs > 0)
+		return;
+	ovl_ticket_put(w->t);
+	cJSON_Delete(w->doc);
+	for (size_t i = 0; i < w->nevents; i++)
+		cJSON_Delete(w->events[i]);
+	free(w->events);
+	free(w);
+}
+
+static bool command_poll(void *ctx, struct arbor_http_response *resp, bool timed_out)
+{
+	struct command_wait *w = ctx;
+	if (w->t->state == OVL_TICKET_PENDING && !timed_out)
+		return false;
+	if (w->t->state == OVL_TICKET_DONE) {
+		arbor_resp_json(resp, 200, w->doc);
+		w->doc = NULL;
+	} else {
+		arbor_command_answer(resp, w->command, false, w->t->status ? w->t->status : 503, "%s",
+				     w->t->state == OVL_TICKET_PENDING ? "the registry did not confirm in time" : w->t->error);
+	}
+	return true;
+}
+
+static void emit_all(struct hub *h, cJSON **events, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		cJSON *e = events[i];
+		cJSON *data = cJSON_DetachItemFromObject(e, "data");
+		arbor_event_emit(arbor_daemon_events(h->d), cJSON_GetStringValue(cJSON_GetObjectItem(e, "type")), "info",
+				 cJSON_GetStringValue(cJSON_GetObjectItem(e, "subject")), data, "%s",
+				 cJSON_GetStringValue(cJSON_GetObjectItem(e, "message")));
+	}
+}
+
+/* The ticket's callback: the events once the change is in the registry; an
+ * event either way, which also wakes the waiting answer (the control socket
+ * re-polls on events). */
+static void on_command_done(void *ctx, struct ovl_ticket *t)
+{
+	struct command_wait *w = ctx;
+	if (t->state == OVL_TICKET_DONE) {
+		emit_all(w->h, w->events, w->nevents);
+		if (strcmp(w->command, "forget") == 0)
+			w->h->changed(w->h->changed_ctx);
+	} else {
+		cJSON *data = cJSON_CreateObject();
+		cJSON_AddStringToObject(data, "command", w->command);
+		cJSON_AddStringToObject(data, "reason", t->error);
+		arbor_event_emit(arbor_daemon_events(w->h->d), "registry.refused", "warning", w->command, data,
+				 "%s not done: %s", w->command, t->error);
+	}
+	command_wait_free(w);
+}
+
+static cJSON *event_spec(const char *type, const char *subject, cJSON *data, const char *message)
+{
+	cJSON *e = cJSON_CreateObject();
+	cJSON_AddStringToObject(e, "type", type);
+	cJSON_AddStringToObject(e, "subject", subject);
+	cJSON_AddItemToObject(e, "data", data);
+	cJSON_AddStringToObject(e, "message", message);
+	return e;
+}
+
+/* Carries out a change: the file backend applies, commits and answers now; the
+ * etcd backend answers when etcd confirmed. apply(h, arg) changes the local
+ * registry and queues the file records; submit(h, arg, t) hands it to etcd. */
+static void carry_out(struct hub *h, struct arbor_http_response *resp, const char *command, cJSON *doc,
+		      cJSON **events, size_t nevents, void (*apply)(struct hub *, void *),
+		      void (*submit)(struct hub *, void *, struct ovl_ticket *), void (*undo)(struct hub *, void *),
+		      void *arg)
+{
+	if (h->store) {
+		char err[256];
+		apply(h, arg);
+		if (ovl_file_store_sync(h->store, err, sizeof err) != 0) {
+			undo(h, arg);
+			arbor_command_answer(resp, command, false, 500, "not durable: %s", err);
+		} else {
+			emit_all(h, events, nevents);
+			arbor_resp_json(resp, 200, doc);
+			doc = NULL;
+			if (strcmp(command, "forget") == 0)
+				h->changed(h->changed_ctx);
+		}
+		cJSON_Delete(doc);
+		for (size_t i = 0; i < nevents; i++)
+			cJSON_Delete(events[i]);
+		free(events);
+		return;
+	}
+	if (!ovl_etcd_store_up(h->etcd)) {
+		arbor_command_answer(resp, command, false, 503, "the registry (etcd) is unreachable: %s",
+				     ovl_etcd_store_error(h->etcd));
+		cJSON_Delete(doc);
+		for (size_t i = 0; i < nevents; i++)
+			cJSON_Delete(events[i]);
+		free(events);
+		return;
+	}
+	struct command_wait *w = xcalloc(1, sizeof *w);
+	w->h = h;
+	w->command = command;
+	w->doc = doc;
+	w->events = events;
+	w->nevents = nevents;
+	w->t = ovl_ticket_new(on_command_done, w);
+	w->refs = 2;
+	arbor_resp_defer(resp, command_poll, w, command_wait_free, h->cfg->registry.timeout * 2 + 1);
+	submit(h, arg, w->t);
+}
+
+struct tokens_arg {
+	struct ovl_token_entry *v;
+	size_t n;
+};
+
+static void tokens_apply(struct hub *h, void *arg)
+{
+	struct tokens_arg *a = arg;
+	for (size_t i = 0; i < a->n; i++) {
+		struct arbor_buf rec = { 0 };
+		arbor_buf_puts(&rec, "{\"token\":");
+		ovl_token_write(&rec, &a->v[i]);
+		arbor_buf_puts(&rec, "}");
+		ovl_registry_put_token(h->reg, &a->v[i], NULL, 0); /* its fields are ours and valid */
+		ovl_file_store_append(h->store, rec.data, rec.len, NULL);
+		arbor_buf_free(&rec);
+	}
+}
+
+static void tokens_undo(struct hub *h, void *arg)
+{
+	struct tokens_arg *a = arg;
+	for (size_t i = 0; i < a->n; i++)
+		ovl_registry_use_token(h->reg, a->v[i].id);
+}
+
+static void tokens_submit(struct hub *h, void *arg, struct ovl_ticket *t)
+{
+	struct tokens_arg *a = arg;
+	ovl_etcd_store_put_tokens(h->etcd, a->v, a->n, t);
 }
 
 /* POST /v1/commands/enroll {"hostname": "m1", "ttl": 3600, "count": 1}: one
  * token (in "token"), or count of them (in "tokens", one commit for all: a
- * rack at once). Answered once the tokens are on disk. */
+ * rack at once). Answered once the tokens are in the registry. */
 void hub_command_enroll(struct hub *h, const struct arbor_http_request *req, struct arbor_http_response *resp)
 {
 	cJSON *body = arbor_command_body(req, resp);
@@ -678,14 +931,15 @@ void hub_command_enroll(struct hub *h, const struct arbor_http_request *req, str
 	const cJSON *host = cJSON_GetObjectItemCaseSensitive(body, "hostname");
 	const cJSON *ttl = cJSON_GetObjectItemCaseSensitive(body, "ttl");
 	const cJSON *count = cJSON_GetObjectItemCaseSensitive(body, "count");
-	uint64_t n = 1;
+	/* etcd takes at most 128 operations in one transaction (its default). */
+	uint64_t n = 1, most = h->etcd ? 120 : 10000;
 	if ((host && (!cJSON_IsString(host) || !arbor_valid_dns_label(host->valuestring))) ||
 	    (ttl && (!cJSON_IsNumber(ttl) || !(ttl->valuedouble >= 1 && ttl->valuedouble <= 366 * 86400.0))) ||
-	    (count && (!arbor_json_get_u53(count, &n) || n < 1 || n > 10000)) || (host && n > 1)) {
+	    (count && (!arbor_json_get_u53(count, &n) || n < 1 || n > most)) || (host && n > 1)) {
 		cJSON_Delete(body);
 		arbor_command_answer(resp, "enroll", false, 400,
 				     "\"hostname\" must be a DNS label, \"ttl\" seconds from 1 to 366 days, \"count\" "
-				     "1 to 10000 (without a hostname)");
+				     "1 to %llu (without a hostname)", (unsigned long long)most);
 		return;
 	}
 	char hostname[OVL_HOSTNAME_MAX + 1] = "";
@@ -695,55 +949,41 @@ void hub_command_enroll(struct hub *h, const struct arbor_http_request *req, str
 	cJSON_Delete(body);
 	cJSON *doc = cJSON_CreateObject();
 	cJSON_AddStringToObject(doc, "command", "enroll");
+	cJSON_AddBoolToObject(doc, "accepted", true);
 	cJSON *tokens = count ? cJSON_CreateArray() : NULL;
-	char text[OVL_TOKEN_TEXT_MAX], first_id[OVL_TOKEN_ID_LEN + 1] = "", **ids = xcalloc(n, sizeof *ids);
-	struct ovl_token_entry t;
+	struct tokens_arg arg = { xcalloc(n, sizeof *arg.v), n };
+	cJSON **events = xcalloc(n, sizeof *events);
+	char text[OVL_TOKEN_TEXT_MAX], when[40], msg[240];
 	for (uint64_t i = 0; i < n; i++) {
-		new_token(h, hostname, seconds, text, &t);
-		ids[i] = xstrdup(t.id);
+		new_token(h, hostname, seconds, text, &arg.v[i]);
 		if (tokens)
 			cJSON_AddItemToArray(tokens, cJSON_CreateString(text));
 		else
 			cJSON_AddStringToObject(doc, "token", text);
 		sodium_memzero(text, sizeof text);
-	}
-	snprintf(first_id, sizeof first_id, "%s", t.id);
-	char err[256];
-	int rc = ovl_file_store_sync(h->store, err, sizeof err);
-	if (rc != 0) {
-		for (uint64_t i = 0; i < n; i++)
-			ovl_registry_use_token(h->reg, ids[i]);
-		cJSON_Delete(tokens);
-		cJSON_Delete(doc);
-		arbor_command_answer(resp, "enroll", false, 500, "the tokens could not be stored: %s", err);
-	} else {
-		char when[40], msg[240];
-		struct timespec ts = { .tv_sec = t.expires_at };
+		struct timespec ts = { .tv_sec = arg.v[i].expires_at };
 		arbor_time_rfc3339(&ts, when, sizeof when);
-		for (uint64_t i = 0; i < n; i++) {
-			cJSON *data = cJSON_CreateObject();
-			cJSON_AddStringToObject(data, "token_id", ids[i]);
-			cJSON_AddStringToObject(data, "expires_at", when);
-			if (hostname[0])
-				cJSON_AddStringToObject(data, "hostname", hostname);
-			arbor_event_emit(arbor_daemon_events(h->d), "token.created", "info", ids[i], data,
-					 "enrollment token %s created%s%s", ids[i], hostname[0] ? " for " : "", hostname);
-		}
-		cJSON_AddBoolToObject(doc, "accepted", true);
-		snprintf(msg, sizeof msg, "%llu token%s for %s, valid until %s: give %s to the spoke (overlayd.spoke.token)",
-			 (unsigned long long)n, n > 1 ? "s" : "", hostname[0] ? hostname : "any hostname", when,
-			 n > 1 ? "each" : "it");
-		cJSON_AddStringToObject(doc, "message", msg);
-		if (tokens)
-			cJSON_AddItemToObject(doc, "tokens", tokens);
-		else
-			cJSON_AddStringToObject(doc, "token_id", first_id);
-		cJSON_AddStringToObject(doc, "expires_at", when);
-		arbor_resp_json(resp, 200, doc);
+		cJSON *data = cJSON_CreateObject();
+		cJSON_AddStringToObject(data, "token_id", arg.v[i].id);
+		cJSON_AddStringToObject(data, "expires_at", when);
+		if (hostname[0])
+			cJSON_AddStringToObject(data, "hostname", hostname);
+		snprintf(msg, sizeof msg, "enrollment token %s created%s%s", arg.v[i].id, hostname[0] ? " for " : "",
+			 hostname);
+		events[i] = event_spec("token.created", arg.v[i].id, data, msg);
 	}
-	for (uint64_t i = 0; i < n; i++)
-		free(ids[i]);
-	free(ids);
+	snprintf(msg, sizeof msg, "%llu token%s for %s, valid until %s: give %s to the spoke (overlayd.spoke.token)",
+		 (unsigned long long)n, n > 1 ? "s" : "", hostname[0] ? hostname : "any hostname", when,
+		 n > 1 ? "each" : "it");
+	cJSON_AddStringToObject(doc, "message", msg);
+	if (tokens)
+		cJSON_AddItemToObject(doc, "tokens", tokens);
+	else
+		cJSON_AddStringToObject(doc, "token_id", arg.v[0].id);
+	cJSON_AddStringToObject(doc, "expires_at", when);
+	carry_out(h, resp, "enroll", doc, events, n, tokens_apply, tokens_submit, tokens_undo, &arg);
+	sodium_memzero(arg.v, n * sizeof *arg.v);
+	free(arg.v);
 }
 
 static const struct ovl_spoke *find_spoke(struct hub *h, const cJSON *body)
@@ -765,6 +1005,27 @@ static const struct ovl_spoke *find_spoke(struct hub *h, const cJSON *body)
 	return NULL;
 }
 
+static void forget_apply(struct hub *h, void *arg)
+{
+	uint32_t id = *(uint32_t *)arg;
+	char rec[48];
+	int len = snprintf(rec, sizeof rec, "{\"forget\":%u}", id);
+	ovl_registry_forget(h->reg, id);
+	live_of(h, id)->up = false;
+	ovl_file_store_append(h->store, rec, (size_t)len, NULL);
+}
+
+static void forget_undo(struct hub *h, void *arg)
+{
+	/* The entry is gone from memory but not from the file: a restart brings it
+	 * back; the failed commit makes health say so. */
+}
+
+static void forget_submit(struct hub *h, void *arg, struct ovl_ticket *t)
+{
+	ovl_etcd_store_forget(h->etcd, *(uint32_t *)arg, t);
+}
+
 void hub_command_forget(struct hub *h, const struct arbor_http_request *req, struct arbor_http_response *resp)
 {
 	cJSON *body = arbor_command_body(req, resp);
@@ -782,23 +1043,16 @@ void hub_command_forget(struct hub *h, const struct arbor_http_request *req, str
 		arbor_command_answer(resp, "forget", false, 404, "no such spoke");
 		return;
 	}
-	cJSON *data = spoke_data(h->reg, s);
 	uint32_t id = s->id;
-	char host[OVL_HOSTNAME_MAX + 1], rec[48], err[256];
-	snprintf(host, sizeof host, "%s", s->hostname);
-	int len = snprintf(rec, sizeof rec, "{\"forget\":%u}", id);
-	ovl_registry_forget(h->reg, id);
-	live_of(h, id)->up = false;
-	ovl_file_store_append(h->store, rec, (size_t)len, NULL);
-	if (ovl_file_store_sync(h->store, err, sizeof err) != 0) {
-		cJSON_Delete(data);
-		arbor_command_answer(resp, "forget", false, 500, "not durable: %s", err);
-		return;
-	}
-	arbor_event_emit(arbor_daemon_events(h->d), "spoke.forgotten", "info", host, data,
-			 "spoke %u (%s) forgotten: its id and subnet are free", id, host);
-	h->changed(h->changed_ctx);
-	arbor_command_answer(resp, "forget", true, 200, "spoke %u (%s) forgotten", id, host);
+	char msg[200];
+	snprintf(msg, sizeof msg, "spoke %u (%s) forgotten: its id and subnet are free", id, s->hostname);
+	cJSON **events = xcalloc(1, sizeof *events);
+	events[0] = event_spec("spoke.forgotten", s->hostname, spoke_data(h->reg, s), msg);
+	cJSON *doc = cJSON_CreateObject();
+	cJSON_AddStringToObject(doc, "command", "forget");
+	cJSON_AddBoolToObject(doc, "accepted", true);
+	cJSON_AddStringToObject(doc, "message", msg);
+	carry_out(h, resp, "forget", doc, events, 1, forget_apply, forget_submit, forget_undo, &id);
 }
 
 void hub_view_spokes(struct hub *h, const struct arbor_http_request *req, struct arbor_http_response *resp)

@@ -163,8 +163,8 @@ void ovl_kernel_apply(struct arbor_nl *nl, const struct ovl_plan *plan, const st
 	for (; i < plan->nactions; i++) {
 		const struct ovl_action *a = &plan->actions[i];
 		const char *name = a->link ? a->link->name : a->addr ? a->addr->link : a->route ? a->route->link : NULL;
-		int ifindex = a->ifindex ? a->ifindex : name ? lookup(&nm, name) : 0;
-		if (ifindex <= 0) {
+		int ifindex = a->ifindex ? a->ifindex : name && name[0] ? lookup(&nm, name) : 0;
+		if (ifindex <= 0 && !(a->kind == OVL_ACT_ADD_ROUTE && name && name[0] == '\0')) {
 			missing_link(res, name ? name : "?");
 			continue;
 		}

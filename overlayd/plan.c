@@ -363,11 +363,15 @@ static int cmp_want_route(const void *x, const void *y)
 static bool route_right(struct planner *p, const struct ovl_want_route *w, const struct arbor_nl_route *r)
 {
 	size_t li;
+	if (r->onlink != w->onlink || r->nexthops > 1 || r->metric != 0)
+		return false;
+	if (w->link[0] == '\0') /* through a gateway, whatever link the kernel chose */
+		return w->gateway.s_addr && r->gateway.family == AF_INET && r->gateway.v4.s_addr == w->gateway.s_addr;
 	const struct ovl_want_link *wl = want_link(p, w->link, &li);
 	const struct arbor_nl_link *l = have_link(p, w->link);
 	if (wl && p->fresh[li])
 		return false; /* its link is new: the route went with the old one */
-	if (l == NULL || r->ifindex != l->index || r->onlink != w->onlink || r->nexthops > 1 || r->metric != 0)
+	if (l == NULL || r->ifindex != l->index)
 		return false;
 	if (w->gateway.s_addr == 0)
 		return r->gateway.family == AF_UNSPEC;

@@ -44,7 +44,7 @@ struct ovl_want_addr {
 
 struct ovl_want_route {
 	struct arbor_ipv4_prefix dst;
-	char link[16];
+	char link[16];          /* "": wherever the gateway is */
 	struct in_addr gateway; /* 0: directly on the link */
 	bool onlink;
 };

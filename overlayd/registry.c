@@ -369,6 +369,15 @@ size_t ovl_registry_prune_tokens(struct ovl_registry *r, int64_t now)
 
 /* ---- joins ---- */
 
+static int ovl_registry_decide_subnet(struct ovl_registry *r, const char *key, int64_t now_s,
+				      struct arbor_ipv4_prefix *subnet, char *err, size_t errlen)
+{
+	int rc = arbor_ipv4_alloc_allocate(r->alloc, key, r->p.subnet_length, now_s, subnet, err, errlen);
+	if (rc == 1)
+		arbor_ipv4_alloc_release(r->alloc, key);
+	return rc;
+}
+
 __attribute__((format(printf, 4, 5))) static void refuse(struct ovl_join_decision *d, int status, const char *code,
 							 const char *fmt, ...)
 {
@@ -394,12 +403,21 @@ static void fingerprint_text(const uint8_t key[ARBOR_SIGN_PUBLIC_BYTES], char ou
 	arbor_b64_encode(fp, sizeof fp, out, ARBOR_B64_LEN(32) + 1);
 }
 
-/* The lowest id no entry holds, or 0 when there is none. */
-static uint32_t free_id(const struct ovl_registry *r)
+/* The lowest id no entry holds after passing over skip free ones, or 0. */
+static uint32_t free_id(const struct ovl_registry *r, unsigned skip)
 {
 	uint32_t next = 1;
-	for (size_t i = 0; i < r->n && r->by_id[i]->id == next; i++)
+	size_t i = 0;
+	for (;;) {
+		while (i < r->n && r->by_id[i]->id == next) {
+			next++;
+			i++;
+		}
+		if (skip == 0 || next > ovl_registry_max_id(r))
+			break;
+		skip--;
 		next++;
+	}
 	return next <= ovl_registry_max_id(r) ? next : 0;
 }
 
@@ -442,6 +460,12 @@ static void decide_known(struct ovl_registry *r, const struct ovl_request *req, 
 
 void ovl_registry_decide_join(struct ovl_registry *r, const struct ovl_request *req, const char *hub,
 			      int64_t now_s, struct ovl_join_decision *d)
+{
+	ovl_registry_decide_join_skip(r, req, hub, now_s, 0, d);
+}
+
+void ovl_registry_decide_join_skip(struct ovl_registry *r, const struct ovl_request *req, const char *hub,
+				   int64_t now_s, unsigned skip, struct ovl_join_decision *d)
 {
 	memset(d, 0, sizeof *d);
 	const struct ovl_spoke *s = ovl_registry_by_key(r, req->key);
@@ -487,7 +511,9 @@ void ovl_registry_decide_join(struct ovl_registry *r, const struct ovl_request *
 	}
 	char net[ARBOR_IPV4_PREFIX_TEXT_MAX];
 	arbor_ipv4_prefix_format(&r->p.network, net, sizeof net);
-	uint32_t id = free_id(r);
+	uint32_t id = free_id(r, skip);
+	if (id == 0 && skip)
+		id = free_id(r, 0);
 	if (id == 0 || (r->p.max_spokes && r->n >= r->p.max_spokes)) {
 		refuse(d, 409, "overlay_full", "the overlay is full: %zu spokes hold every id (hub.max_spokes or the VNI "
 		       "range); forget a spoke (arborctl overlay forget) to make room", r->n);
@@ -496,9 +522,24 @@ void ovl_registry_decide_join(struct ovl_registry *r, const struct ovl_request *
 	char key[24], aerr[200];
 	alloc_key(id, key);
 	struct arbor_ipv4_prefix subnet;
-	int rc = arbor_ipv4_alloc_allocate(r->alloc, key, r->p.subnet_length, now_s, &subnet, aerr, sizeof aerr);
+	/* Passing over skip free subnets: take them for a moment under keys of their own. */
+	unsigned held = 0;
+	int rc = 1;
+	for (; held < skip && rc == 1; held++) {
+		char tmp[32];
+		snprintf(tmp, sizeof tmp, "skip:%u", held);
+		rc = arbor_ipv4_alloc_allocate(r->alloc, tmp, r->p.subnet_length, now_s, &subnet, aerr, sizeof aerr);
+	}
+	rc = arbor_ipv4_alloc_allocate(r->alloc, key, r->p.subnet_length, now_s, &subnet, aerr, sizeof aerr);
 	if (rc == 1)
 		arbor_ipv4_alloc_release(r->alloc, key); /* deciding only: apply records it */
+	for (unsigned i = 0; i < held; i++) {
+		char tmp[32];
+		snprintf(tmp, sizeof tmp, "skip:%u", i);
+		arbor_ipv4_alloc_release(r->alloc, tmp);
+	}
+	if (rc != 1 && held) /* nothing free past the skipped: the lowest then */
+		rc = ovl_registry_decide_subnet(r, key, now_s, &subnet, aerr, sizeof aerr);
 	if (rc != 1) {
 		refuse(d, 409, "overlay_full", "the overlay is full: no free /%u left in %s (%zu spokes); forget a spoke "
 		       "(arborctl overlay forget) or widen hub.network", r->p.subnet_length, net, r->n);
@@ -717,6 +758,14 @@ int ovl_registry_load_snapshot(struct ovl_registry *r, const cJSON *data, char *
 	}
 	ovl_registry_free(fresh);
 	return rc;
+}
+
+void ovl_registry_swap(struct ovl_registry *r, struct ovl_registry *src)
+{
+	swap_contents(r, src);
+	/* The allocator came with src's parameters and no in-use list: rebuild it. */
+	rebuild_allocator(r);
+	r->generation++;
 }
 
 int ovl_registry_conflicts(const struct ovl_registry *r, struct arbor_ipv4_conflict **out, size_t *n)

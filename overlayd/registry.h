@@ -108,6 +108,11 @@ struct ovl_join_decision {
  * nothing; the caller persists the decision and then applies it. */
 void ovl_registry_decide_join(struct ovl_registry *r, const struct ovl_request *req, const char *hub,
 			      int64_t now_s, struct ovl_join_decision *d);
+/* The same, passing over the first skip free ids and subnets: a hub that lost
+ * a race for a shared registry's lowest candidates tries others, so two busy
+ * hubs stop colliding on the same ones. */
+void ovl_registry_decide_join_skip(struct ovl_registry *r, const struct ovl_request *req, const char *hub,
+				   int64_t now_s, unsigned skip, struct ovl_join_decision *d);
 
 /* ---- changes (each checked; nothing changes on error) ---- */
 
@@ -133,6 +138,10 @@ int ovl_registry_apply(struct ovl_registry *r, const cJSON *record, char *err, s
 /* The snapshot text, and loading one (replacing everything). */
 void ovl_registry_write_snapshot(const struct ovl_registry *r, struct arbor_buf *out);
 int ovl_registry_load_snapshot(struct ovl_registry *r, const cJSON *data, char *err, size_t errlen);
+
+/* Takes src's entries and tokens (a fresh copy of a shared registry), giving it
+ * ours; the parameters and what the machine uses stay. */
+void ovl_registry_swap(struct ovl_registry *r, struct ovl_registry *src);
 
 /* Subnets that collide with what the machine uses, or left the network: a
  * malloc'd array (ipv4_alloc.h) the caller frees. Keys are "spoke:<id>". */

@@ -44,8 +44,10 @@ struct ovl_ticket *ovl_ticket_new(void (*done)(void *, struct ovl_ticket *), voi
 
 void ovl_ticket_put(struct ovl_ticket *t)
 {
-	if (t && --t->refs == 0)
+	if (t && --t->refs == 0) {
+		arbor_buf_free(&t->answer);
 		free(t);
+	}
 }
 
 void ovl_ticket_finish(struct ovl_ticket *t, bool ok, const char *error)

@@ -19,7 +19,13 @@ enum ovl_ticket_state { OVL_TICKET_PENDING, OVL_TICKET_DONE, OVL_TICKET_FAILED }
 struct ovl_ticket {
 	enum ovl_ticket_state state;
 	int refs;
-	char error[200];
+	char error[320];
+	/* A shared registry (store_etcd.c) decides a join when it can claim it:
+	 * the decision it made, the answer built from it, or the refusal. */
+	struct ovl_join_decision decision;
+	struct arbor_buf answer;
+	int status;       /* FAILED: the HTTP status (0: 503) */
+	const char *code; /* FAILED: the error code (NULL: "registry_unavailable") */
 	/* Called once when the state leaves PENDING (events go out here). */
 	void (*done)(void *ctx, struct ovl_ticket *t);
 	void *ctx;

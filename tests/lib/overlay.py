@@ -131,6 +131,7 @@ class Overlay:
         self.containers = []
         self.nspokes = nspokes
         self.spoke_mtu = spoke_mtu or {}
+        self.hub_started = False
 
     def _plug(self, ns, name, addr, mtu=None):
         a, b = f"p{self.tag}{name}"[:15], f"u{self.tag}{name}"[:15]
@@ -145,6 +146,7 @@ class Overlay:
         ns.exec(["ip", "addr", "add", addr, "dev", "up0"])
 
     def start_hub(self):
+        self.hub_started = True
         return self.hub.start()
 
     def enroll(self, hostname=None, ttl=None):
