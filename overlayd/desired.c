@@ -176,7 +176,7 @@ void ovl_desired_hub(struct ovl_desired_set *s, const struct ovl_registry *r, co
 		l->vx.port = h->port;
 		l->vx.learning = false;
 		l->mtu = mtu_for(h->mtu, k, &sp->underlay);
-		l->forwarding = true;
+		l->forwarding = h->forwarding;
 		struct ovl_want_addr *a = add_addr(s);
 		snprintf(a->link, sizeof a->link, "%s", l->name);
 		a->addr = h->address;

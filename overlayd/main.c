@@ -283,11 +283,14 @@ static void on_kernel_change(void *ctx, const struct arbor_nl_change *c)
 		break;
 	case ARBOR_NL_ADDR_NEW:
 	case ARBOR_NL_ADDR_DEL:
-		ours = is_owned(o, c->addr.ifindex);
+		/* IPv4 only: the kernel's IPv6 link-local addresses (and their DAD) on
+		 * our new devices are none of ours. */
+		ours = c->addr.addr.family == AF_INET && is_owned(o, c->addr.ifindex);
 		break;
 	case ARBOR_NL_ROUTE_NEW:
 	case ARBOR_NL_ROUTE_DEL:
-		ours = c->route.protocol == OVL_RTPROT || is_owned(o, c->route.ifindex);
+		ours = c->route.dst.family == AF_INET &&
+		       (c->route.protocol == OVL_RTPROT || is_owned(o, c->route.ifindex));
 		break;
 	case ARBOR_NL_RESYNC:
 		ours = true;

@@ -100,7 +100,7 @@ static void parse_hub(struct arbor_cfg_walk *w, const cJSON *obj, struct ovl_hub
 	static const char *const keys[] = { "listen", "network", "subnet_length", "underlay", "address", "vni_base",
 					    "port", "device_prefix", "mtu", "heartbeat", "down_after", "token_ttl",
 					    "max_clock_skew", "max_spokes", "masquerade", "nftables", "nft_table",
-					    "direct", "name", NULL };
+					    "direct", "name", "forwarding", NULL };
 	size_t saved = arbor_cfg_enter(w, "hub");
 	if (!arbor_cfg_object(w, obj, keys)) {
 		arbor_cfg_leave(w, saved);
@@ -183,6 +183,9 @@ static void parse_hub(struct arbor_cfg_walk *w, const cJSON *obj, struct ovl_hub
 				     strlen(h->nft_table)))
 		arbor_cfg_error(w, "nft_table", "\"%s\": 1 to 32 letters, digits and '_'", h->nft_table);
 	arbor_cfg_bool(w, obj, "direct", false, &h->direct);
+	/* Per link, over netlink (one more request per device); false for a machine
+	 * that forwards already (net.ipv4.conf.all.forwarding = 1). */
+	arbor_cfg_bool(w, obj, "forwarding", true, &h->forwarding);
 	arbor_cfg_string(w, obj, "name", NULL, &h->name);
 	if (h->name && !arbor_valid_dns_label(h->name))
 		arbor_cfg_error(w, "name", "\"%s\" is not a DNS label", h->name);

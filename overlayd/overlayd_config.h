@@ -35,6 +35,7 @@ struct ovl_hub_config {
 	bool nftables;
 	char *nft_table;
 	bool direct;                   /* spoke-to-spoke without the hub */
+	bool forwarding;               /* turn on IPv4 forwarding on the hub's devices */
 	char *name;                    /* this hub in a shared registry; NULL: machine.name */
 };
 
