@@ -122,6 +122,9 @@ def main():
         print("\n".join(l for l in out.splitlines() if l and not l.startswith(";")))
         ctl(d, "get", "dnsd", "/v1/status")
 
+        from lab_overlay import show_overlay  # root the hub, m1 and m2 spokes, containers on them
+        show_overlay(lab, say, ctl, root, d, config, dh, dn, m1, m1d, m1_config, m1n)
+
         say("commands: bump the durable counter three times, renew")
         for _ in range(3):
             ctl(d, "post", "fixture", "/v1/commands/bump", '{"by": 1}')
