@@ -738,6 +738,9 @@ int arbor_daemon_main(const struct arbor_daemon_def *def, int argc, char **argv)
 		daemon_free(d);
 		return 1;
 	}
+	/* Ours alone now (a second instance stops at the socket): what a crash left half-written goes. */
+	if ((rc = arbor_state_remove_leftovers(state_dir)) > 0)
+		log_info("%s: removed %d temporary file(s) a crash left behind", state_dir, rc);
 	if (def->start && def->start(d, err, sizeof err) != 0) {
 		log_err("cannot start: %s", err);
 		close(d->listen_fd);

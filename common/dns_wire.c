@@ -281,7 +281,8 @@ int arbor_dns_name_to_text(const uint8_t *wire, size_t wire_len, char *out, size
 	return text_done(&t);
 }
 
-int arbor_dns_name_unpack(const uint8_t *msg, size_t len, size_t off, uint8_t *wire, size_t *next)
+/* A pointer may target msg[lowest..the label run that holds it). */
+static int name_unpack(const uint8_t *msg, size_t len, size_t off, size_t lowest, uint8_t *wire, size_t *next)
 {
 	size_t pos = off, run_start = off, n = 0, after = 0;
 	unsigned pointers = 0;
@@ -299,7 +300,7 @@ int arbor_dns_name_unpack(const uint8_t *msg, size_t len, size_t off, uint8_t *w
 			size_t target = (size_t)(c & 0x3f) << 8 | msg[pos + 1];
 			/* Strictly before the run of labels holding the pointer: no loops,
 			 * no forward references, nothing past the end. */
-			if (target < ARBOR_DNS_HEADER_LEN || target >= run_start || ++pointers > MAX_POINTERS)
+			if (target < lowest || target >= run_start || ++pointers > MAX_POINTERS)
 				return -EBADMSG;
 			if (pointers == 1)
 				after = pos + 2;
@@ -322,6 +323,17 @@ int arbor_dns_name_unpack(const uint8_t *msg, size_t len, size_t off, uint8_t *w
 	if (next)
 		*next = pointers ? after : pos + 1;
 	return (int)n;
+}
+
+int arbor_dns_name_unpack(const uint8_t *msg, size_t len, size_t off, uint8_t *wire, size_t *next)
+{
+	return name_unpack(msg, len, off, ARBOR_DNS_HEADER_LEN, wire, next);
+}
+
+int arbor_dns_name_unpack_value(const uint8_t *buf, size_t len, size_t off, bool compression, uint8_t *wire,
+				size_t *next)
+{
+	return name_unpack(buf, len, off, compression ? 0 : SIZE_MAX, wire, next);
 }
 
 int arbor_dns_name_read(const uint8_t *msg, size_t len, size_t off, char *out, size_t cap, size_t *next)

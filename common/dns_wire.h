@@ -126,6 +126,13 @@ int arbor_dns_name_to_text(const uint8_t *wire, size_t wire_len, char *out, size
  * Returns the wire length. */
 int arbor_dns_name_unpack(const uint8_t *msg, size_t len, size_t off, uint8_t *wire, size_t *next);
 
+/* The same for a name outside a DNS message, in an option's value (DHCP options
+ * 119, RFC 3397, and 81, RFC 4702): there is no header, so a pointer may target
+ * any offset of buf before the label run that holds it; without compression
+ * (RFC 4702) a pointer is malformed. */
+int arbor_dns_name_unpack_value(const uint8_t *buf, size_t len, size_t off, bool compression, uint8_t *wire,
+				size_t *next);
+
 /* arbor_dns_name_unpack, then arbor_dns_name_to_text. Returns the text length. */
 int arbor_dns_name_read(const uint8_t *msg, size_t len, size_t off, char *out, size_t cap, size_t *next);
 

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "fileio.h"
 #include "json.h"
 #include "statefile.h"
@@ -23,7 +24,15 @@ struct arbor_journal {
 	uint64_t bytes;
 	size_t pending_records;
 	struct arbor_buf pending;
+	/* -errno of the failure (a sync, or a cut-back after a failed write) that
+	 * made the file untrustworthy; 0: sound. */
+	int broken;
+	double next_rewrite; /* monotonic time of the next rewrite attempt */
+	void (*snapshot)(void *ctx, struct arbor_buf *out);
+	void *snapshot_ctx;
 };
+
+static const double rewrite_interval = 1.0;
 
 static const size_t max_snapshot_bytes = 1ULL << 30;
 
@@ -195,6 +204,10 @@ void arbor_journal_close(struct arbor_journal *j)
 
 void arbor_journal_append(struct arbor_journal *j, const cJSON *record)
 {
+	if (j->broken) {
+		j->pending_records++; /* the rewrite takes it from the caller's memory */
+		return;
+	}
 	char *line = cJSON_PrintUnformatted(record);
 	arbor_buf_puts(&j->pending, line);
 	arbor_buf_append(&j->pending, "\n", 1);
@@ -204,6 +217,10 @@ void arbor_journal_append(struct arbor_journal *j, const cJSON *record)
 
 void arbor_journal_append_text(struct arbor_journal *j, const char *text, size_t len)
 {
+	if (j->broken) {
+		j->pending_records++;
+		return;
+	}
 	arbor_buf_append(&j->pending, text, len);
 	arbor_buf_append(&j->pending, "\n", 1);
 	j->pending_records++;
@@ -214,15 +231,65 @@ size_t arbor_journal_pending(const struct arbor_journal *j)
 	return j->pending_records;
 }
 
+/* Writes {"generation": G+1, "data": data} and an empty journal for G+1, each
+ * synced; a journal broken by a failed sync is sound again afterwards. */
+static int write_snapshot(struct arbor_journal *j, const char *data, size_t len, char *err, size_t errlen)
+{
+	struct arbor_buf doc = { 0 };
+	arbor_buf_printf(&doc, "{\"generation\":%llu,\"data\":", (unsigned long long)(j->generation + 1));
+	arbor_buf_append(&doc, data, len);
+	arbor_buf_puts(&doc, "}\n");
+	int rc = arbor_state_write(j->dir, j->name, doc.data, doc.len, err, errlen);
+	arbor_buf_free(&doc);
+	if (rc == 0)
+		rc = start_journal(j, j->generation + 1, err, errlen);
+	if (rc == 0 && j->broken) {
+		/* Everything queued is in the snapshot (the caller's whole state). */
+		j->broken = 0;
+		j->pending.len = 0;
+		j->pending_records = 0;
+	}
+	return rc;
+}
+
+/* A broken journal: rewrite it from the caller's memory, at most once per
+ * rewrite_interval (a dead disk fails every attempt; each costs a snapshot). */
+static int rewrite(struct arbor_journal *j, char *err, size_t errlen)
+{
+	if (j->snapshot == NULL) {
+		snprintf(err, errlen, "%s/%s.journal: not trusted since %s; nothing is written until a restart",
+			 j->dir, j->name, strerror(-j->broken));
+		return j->broken;
+	}
+	double now = arbor_time_monotonic();
+	if (now < j->next_rewrite) {
+		snprintf(err, errlen, "%s/%s.journal: not trusted since %s; rewrite from memory pending", j->dir,
+			 j->name, strerror(-j->broken));
+		return j->broken;
+	}
+	struct arbor_buf text = { 0 };
+	j->snapshot(j->snapshot_ctx, &text);
+	int rc = write_snapshot(j, text.data ? text.data : "null", text.len ? text.len : 4, err, errlen);
+	arbor_buf_free(&text);
+	if (rc != 0)
+		j->next_rewrite = now + rewrite_interval;
+	return rc;
+}
+
 int arbor_journal_write(struct arbor_journal *j, char *err, size_t errlen)
 {
+	if (j->broken)
+		return rewrite(j, err, errlen);
 	if (j->pending.len == 0)
 		return 0;
 	int rc = arbor_write_all(j->fd, j->pending.data, j->pending.len);
 	if (rc != 0) {
-		/* A partial write leaves a torn tail that the next open cuts off;
-		 * nothing of this batch was acknowledged, so nothing is lost. */
+		/* Part of the batch may be in the file: cut it off, so the retry (the
+		 * batch stays queued) appends after the last whole record. A file
+		 * that cannot be cut back is rewritten from memory instead. */
 		snprintf(err, errlen, "%s/%s.journal: %s", j->dir, j->name, strerror(-rc));
+		if (ftruncate(j->fd, (off_t)j->bytes) != 0)
+			j->broken = -errno;
 		return rc;
 	}
 	j->bytes += j->pending.len;
@@ -236,45 +303,54 @@ int arbor_journal_fd(const struct arbor_journal *j)
 	return j->fd;
 }
 
+void arbor_journal_sync_failed(struct arbor_journal *j, int rc)
+{
+	j->broken = rc < 0 ? rc : -EIO;
+	j->next_rewrite = 0;
+}
+
+void arbor_journal_on_rewrite(struct arbor_journal *j, void (*snapshot)(void *ctx, struct arbor_buf *out),
+			      void *ctx)
+{
+	j->snapshot = snapshot;
+	j->snapshot_ctx = ctx;
+}
+
+bool arbor_journal_broken(const struct arbor_journal *j)
+{
+	return j->broken != 0;
+}
+
 int arbor_journal_commit(struct arbor_journal *j, char *err, size_t errlen)
 {
+	bool rewritten = j->broken != 0;
 	int rc = arbor_journal_write(j, err, errlen);
-	if (rc == 0 && fdatasync(j->fd) != 0) {
+	if (rc == 0 && !rewritten && fdatasync(j->fd) != 0) {
 		rc = -errno;
 		snprintf(err, errlen, "%s/%s.journal: fdatasync: %s", j->dir, j->name, strerror(-rc));
+		arbor_journal_sync_failed(j, rc);
 	}
 	return rc;
 }
 
 int arbor_journal_compact(struct arbor_journal *j, const cJSON *data, char *err, size_t errlen)
 {
-	int rc = arbor_journal_commit(j, err, errlen);
-	if (rc != 0)
-		return rc;
-	cJSON *doc = cJSON_CreateObject();
-	cJSON_AddNumberToObject(doc, "generation", (double)(j->generation + 1));
-	cJSON_AddItemReferenceToObject(doc, "data", (cJSON *)data);
-	rc = arbor_state_write_json(j->dir, j->name, doc, err, errlen);
-	cJSON_Delete(doc);
-	if (rc != 0)
-		return rc;
-	return start_journal(j, j->generation + 1, err, errlen);
+	char *text = cJSON_PrintUnformatted(data);
+	int rc = arbor_journal_compact_text(j, text, strlen(text), err, errlen);
+	cJSON_free(text);
+	return rc;
 }
 
 int arbor_journal_compact_text(struct arbor_journal *j, const char *data, size_t len, char *err, size_t errlen)
 {
-	int rc = arbor_journal_commit(j, err, errlen);
-	if (rc != 0)
-		return rc;
-	struct arbor_buf doc = { 0 };
-	arbor_buf_printf(&doc, "{\"generation\":%llu,\"data\":", (unsigned long long)(j->generation + 1));
-	arbor_buf_append(&doc, data, len);
-	arbor_buf_puts(&doc, "}\n");
-	rc = arbor_state_write(j->dir, j->name, doc.data, doc.len, err, errlen);
-	arbor_buf_free(&doc);
-	if (rc != 0)
-		return rc;
-	return start_journal(j, j->generation + 1, err, errlen);
+	/* Commit first, so the queued records are durable even if the snapshot
+	 * fails. A broken journal cannot commit: the snapshot alone carries them. */
+	if (!j->broken) {
+		int rc = arbor_journal_commit(j, err, errlen);
+		if (rc != 0 && !j->broken)
+			return rc;
+	}
+	return write_snapshot(j, data, len, err, errlen);
 }
 
 uint64_t arbor_journal_bytes(const struct arbor_journal *j)

@@ -10,13 +10,27 @@
  * with generation G+1 atomically, then atomically replaces the journal with an
  * empty one for G+1. On load, a journal whose generation differs from the
  * snapshot's is stale (a crash between the two steps) and is ignored; a torn last
- * line is dropped and cut off the file. */
+ * line is dropped and cut off the file.
+ *
+ * Failures. A write that fails part-way (disk full, EIO) is cut back off the
+ * file at once, so the next commit appends after the last whole record and
+ * never behind a torn fragment (which replay would stop at, losing every later
+ * record). A failed fdatasync is worse: Linux may have dropped the dirty pages
+ * and a later fdatasync can succeed without them, so the file can no longer be
+ * trusted (nor can one that a failed write could not be cut back on). The
+ * journal then counts as broken: nothing more is appended to it, and the next
+ * write rewrites the state from the caller's memory instead (a fresh snapshot
+ * and a fresh journal, both synced, through the function given to
+ * arbor_journal_on_rewrite), retried at most once a second until it succeeds.
+ * Until then every write fails, so the caller acknowledges nothing. */
 #pragma once
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include <cjson/cJSON.h>
+
+#include "buf.h"
 
 struct arbor_journal;
 
@@ -46,7 +60,18 @@ int arbor_journal_commit(struct arbor_journal *j, char *err, size_t errlen);
  * descriptor arbor_journal_fd gives. Compact only when no sync is in flight. */
 int arbor_journal_write(struct arbor_journal *j, char *err, size_t errlen);
 int arbor_journal_fd(const struct arbor_journal *j);
-/* Replaces snapshot + journal by a snapshot of data (commit first). */
+/* The caller's own fdatasync of arbor_journal_fd failed with rc (-errno): the
+ * file is no longer trusted, and the next write rewrites it from memory. */
+void arbor_journal_sync_failed(struct arbor_journal *j, int rc);
+/* How to rewrite from memory: snapshot appends the caller's whole state as
+ * JSON text (what arbor_journal_compact_text takes) to out. Without it a broken
+ * journal refuses every write until the daemon restarts and replays. */
+void arbor_journal_on_rewrite(struct arbor_journal *j, void (*snapshot)(void *ctx, struct arbor_buf *out),
+			      void *ctx);
+/* True while a failed sync has not yet been repaired by a rewrite. */
+bool arbor_journal_broken(const struct arbor_journal *j);
+/* Replaces snapshot + journal by a snapshot of data (commit first; on a broken
+ * journal, the queued records are dropped instead: data holds them). */
 int arbor_journal_compact(struct arbor_journal *j, const cJSON *data, char *err, size_t errlen);
 /* The same, with the data already serialized as JSON text: a caller with many
  * records streams them into one buffer instead of building a cJSON tree (a

@@ -1,9 +1,12 @@
 /* Atomic state files (see statefile.h for the protocol). */
 #include "statefile.h"
 
+#include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,6 +70,36 @@ int arbor_state_write_json(const char *dir, const char *name, const cJSON *doc, 
 	int rc = arbor_state_write(dir, name, withnl, n + 1, err, errlen);
 	free(withnl);
 	return rc;
+}
+
+/* True for ".NAME.tmp.PID", the temporaries arbor_state_write makes. */
+static bool is_leftover(const char *name)
+{
+	const char *tag = name[0] == '.' ? strstr(name + 1, ".tmp.") : NULL;
+	if (tag == NULL || tag == name + 1)
+		return false;
+	while (strstr(tag + 1, ".tmp.")) /* a NAME may itself contain ".tmp." */
+		tag = strstr(tag + 1, ".tmp.");
+	const char *pid = tag + 5;
+	if (*pid == '\0')
+		return false;
+	for (; *pid; pid++)
+		if (!isdigit((unsigned char)*pid))
+			return false;
+	return true;
+}
+
+int arbor_state_remove_leftovers(const char *dir)
+{
+	DIR *d = opendir(dir);
+	if (d == NULL)
+		return -errno;
+	int removed = 0;
+	for (struct dirent *e; (e = readdir(d)) != NULL;)
+		if (is_leftover(e->d_name) && unlinkat(dirfd(d), e->d_name, 0) == 0)
+			removed++;
+	closedir(d);
+	return removed;
 }
 
 int arbor_state_read(const char *dir, const char *name, char **data, size_t *len, size_t max_len)

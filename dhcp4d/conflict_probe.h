@@ -1,6 +1,6 @@
 /* The conflict probe (RFC 2131 §2.2: a server SHOULD probe an address with an
  * ICMP echo request before allocating it): the impure half. The server state
- * machine (server.h) marks an OFFER that needs a probe; main.c hands it here and
+ * machine (server.h) marks an OFFER that needs a probe; serving.c hands it here and
  * keeps the offer pending until the probe ends one way or the other.
  *
  * One ICMP socket for the whole daemon: a datagram ("ping") socket where

@@ -11,11 +11,11 @@
 #include <string.h>
 
 #include "byteorder.h"
+#include "dns_wire.h"
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
-#define NAME_WIRE_MAX 255
-#define LABEL_MAX 63
-#define POINTER_MAX 127 /* more compression pointers than labels is an attack, not a name */
+#define NAME_WIRE_MAX ARBOR_DNS_NAME_WIRE_MAX
+#define LABEL_MAX ARBOR_DNS_LABEL_MAX
 
 __attribute__((format(printf, 3, 4))) static int fail(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -43,11 +43,6 @@ static bool is_ldh(uint8_t c)
 static bool is_domain_char(uint8_t c)
 {
 	return is_ldh(c) || c == '_';
-}
-
-static uint8_t lower(uint8_t c)
-{
-	return c >= 'A' && c <= 'Z' ? (uint8_t)(c + 32) : c;
 }
 
 /* ---- Parsing ---- */
@@ -429,6 +424,20 @@ static int append_label(char *text, size_t *tlen, const uint8_t *label, size_t n
 	return 0;
 }
 
+/* Flat wire name (from arbor_dns_name_unpack_value) to checked dotted text,
+ * labels as append_label takes them; the root alone is "" (length 0). */
+static int flat_to_text(const uint8_t *flat, size_t flen, bool underscore, char *out)
+{
+	size_t pos = 0, tlen = 0;
+	out[0] = '\0';
+	while (pos < flen && flat[pos] != 0) {
+		if (append_label(out, &tlen, flat + pos + 1, flat[pos], underscore) < 0)
+			return -EBADMSG;
+		pos += 1 + (size_t)flat[pos];
+	}
+	return (int)tlen;
+}
+
 /* Dotted ASCII ("a.b.c", one trailing dot allowed) to checked text. */
 static int ascii_name(const uint8_t *v, size_t len, bool underscore, char *out, bool *trailing_dot)
 {
@@ -472,24 +481,24 @@ int dhcp_client_fqdn(const struct dhcp_message *m, struct dhcp_fqdn *out)
 		return ascii_name(name, nlen, false, out->name, &out->fully_qualified) < 0 ? -EBADMSG : 0;
 	}
 	/* Wire form, no compression (RFC 4702 §2.3.1): labels, and either the root
-	 * label at the very end (fully qualified) or no root label (partial). */
-	size_t pos = 0, tlen = 0, wire = 0;
-	while (pos < nlen) {
-		uint8_t l = name[pos];
-		if (l == 0) {
-			if (pos + 1 != nlen)
-				return -EBADMSG; /* bytes after the root label */
-			out->fully_qualified = tlen > 0; /* a bare root is an empty name */
-			return 0;
-		}
-		if (l > LABEL_MAX || pos + 1 + l > nlen)
-			return -EBADMSG;
-		wire += 1 + (size_t)l;
-		if (wire + 1 > NAME_WIRE_MAX ||
-		    append_label(out->name, &tlen, name + pos + 1, l, false) < 0)
-			return -EBADMSG;
-		pos += 1 + (size_t)l;
-	}
+	 * label at the very end (fully qualified) or none (a partial name, read here
+	 * with the root label added). A bare root is an empty name. */
+	if (nlen == 0)
+		return 0;
+	if (nlen > NAME_WIRE_MAX)
+		return -EBADMSG;
+	uint8_t wire[NAME_WIRE_MAX + 1], flat[NAME_WIRE_MAX];
+	bool partial = name[nlen - 1] != 0;
+	memcpy(wire, name, nlen);
+	wire[nlen] = 0;
+	size_t next = 0;
+	int flen = arbor_dns_name_unpack_value(wire, nlen + partial, 0, false, flat, &next);
+	if (flen < 0 || next != nlen + partial)
+		return -EBADMSG; /* bytes after the root label */
+	int tlen = flat_to_text(flat, (size_t)flen, false, out->name);
+	if (tlen < 0)
+		return -EBADMSG;
+	out->fully_qualified = !partial && tlen > 0;
 	return 0;
 }
 
@@ -538,60 +547,6 @@ int dhcp_parse_classless_routes(const uint8_t *v, size_t len, struct dhcp_route 
 	return n;
 }
 
-/* Reads the (possibly compressed) name at v[off] into flat wire form (flat holds
- * NAME_WIRE_MAX bytes); *next gets the offset after the name where it sits. A pointer
- * must point before the start of the label run that holds it, so every jump goes
- * strictly backwards and the walk ends. Returns the flat length or -EBADMSG. */
-static int name_unpack(const uint8_t *v, size_t len, size_t off, uint8_t *flat, size_t *next)
-{
-	size_t pos = off, run_start = off, flen = 0;
-	int pointers = 0;
-	bool jumped = false;
-	for (;;) {
-		if (pos >= len)
-			return -EBADMSG;
-		uint8_t c = v[pos];
-		if ((c & 0xc0) == 0xc0) {
-			if (pos + 1 >= len || ++pointers > POINTER_MAX)
-				return -EBADMSG;
-			size_t target = (size_t)(c & 0x3f) << 8 | v[pos + 1];
-			if (target >= run_start)
-				return -EBADMSG;
-			if (!jumped && next)
-				*next = pos + 2;
-			jumped = true;
-			pos = run_start = target;
-			continue;
-		}
-		if (c & 0xc0)
-			return -EBADMSG; /* the reserved 0x40 and 0x80 label kinds */
-		if (flen + 1 + c > NAME_WIRE_MAX || pos + 1 + c > len)
-			return -EBADMSG;
-		flat[flen++] = c;
-		memcpy(flat + flen, v + pos + 1, c);
-		flen += c;
-		pos += 1 + (size_t)c;
-		if (c == 0) {
-			if (!jumped && next)
-				*next = pos;
-			return (int)flen;
-		}
-	}
-}
-
-/* Flat wire name to checked dotted text; the root alone is refused. */
-static int flat_to_text(const uint8_t *flat, size_t flen, char *out)
-{
-	size_t pos = 0, tlen = 0;
-	out[0] = '\0';
-	while (pos < flen && flat[pos] != 0) {
-		if (append_label(out, &tlen, flat + pos + 1, flat[pos], true) < 0)
-			return -EBADMSG;
-		pos += 1 + (size_t)flat[pos];
-	}
-	return tlen == 0 ? -EBADMSG : (int)tlen;
-}
-
 int dhcp_parse_domain_search(const uint8_t *v, size_t len, struct dhcp_domain_list *out)
 {
 	uint8_t flat[NAME_WIRE_MAX];
@@ -602,9 +557,9 @@ int dhcp_parse_domain_search(const uint8_t *v, size_t len, struct dhcp_domain_li
 	size_t off = 0;
 	while (off < len) {
 		size_t next = 0;
-		int flen = name_unpack(v, len, off, flat, &next);
-		if (flen < 0 || flat_to_text(flat, (size_t)flen, text) < 0)
-			return -EBADMSG;
+		int flen = arbor_dns_name_unpack_value(v, len, off, true, flat, &next);
+		if (flen < 0 || flat_to_text(flat, (size_t)flen, true, text) <= 0)
+			return -EBADMSG; /* malformed, or the root alone */
 		if (out->n < DHCP_SEARCH_MAX)
 			memcpy(out->name[out->n++], text, sizeof text);
 		out->total++;
@@ -915,16 +870,6 @@ static int name_from_text(const char *text, uint8_t *flat, bool underscore, bool
 	return (int)flen;
 }
 
-static bool flat_equal(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
-{
-	if (alen != blen)
-		return false;
-	for (size_t i = 0; i < alen; i++)
-		if (lower(a[i]) != lower(b[i]))
-			return false;
-	return true;
-}
-
 /* Where in the value encoded so far (v[0..vlen)) the flat name suffix sits, as a
  * compression target, or -1. Candidates are the label starts of every name already
  * written (the labels before its pointer, if it has one). */
@@ -934,8 +879,8 @@ static long find_suffix(const uint8_t *v, size_t vlen, const uint8_t *suffix, si
 	size_t pos = 0;
 	while (pos < vlen) {
 		while (pos < vlen && v[pos] != 0 && (v[pos] & 0xc0) == 0) {
-			int flen = name_unpack(v, vlen, pos, flat, NULL);
-			if (pos < 0x3fff && flen > 0 && flat_equal(flat, (size_t)flen, suffix, slen))
+			int flen = arbor_dns_name_unpack_value(v, vlen, pos, true, flat, NULL);
+			if (pos < 0x3fff && flen > 0 && arbor_dns_name_equal(flat, (size_t)flen, suffix, slen))
 				return (long)pos;
 			pos += 1 + (size_t)v[pos];
 		}

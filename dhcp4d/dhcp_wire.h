@@ -41,8 +41,9 @@
 #define DHCP_NAME_TEXT_MAX 254
 #define DHCP_LEASE_KEY_MAX 255
 
-/* Message types (option 53, RFC 2132 §9.6). */
-enum {
+/* Message types (option 53, RFC 2132 §9.6): the one list the codec, the server
+ * and the client share. */
+enum dhcp_message_type {
 	DHCP_DISCOVER = 1,
 	DHCP_OFFER = 2,
 	DHCP_REQUEST = 3,

@@ -141,11 +141,7 @@ int lease_record_apply(struct lease_table *t, const cJSON *rec, char *err, size_
 		snprintf(err, errlen, "%s is outside the subnet now served on this interface", address);
 		return -EINVAL;
 	}
-	struct lease *l = lease_put(t, addr, key, (size_t)key_len);
-	if (l == NULL) {
-		snprintf(err, errlen, "out of memory");
-		return -ENOMEM;
-	}
+	struct lease *l = lease_put(t, addr, key, (size_t)key_len); /* both checked above: never NULL */
 	memcpy(l->mac, macb, (size_t)mac_len);
 	l->mac_len = (uint8_t)mac_len;
 	snprintf(l->hostname, sizeof l->hostname, "%s", hostname ? hostname : "");

@@ -42,10 +42,6 @@ int lease_table_init(struct lease_table *t, uint32_t network, unsigned prefixlen
 	t->by_addr = xcalloc(t->size, sizeof *t->by_addr);
 	t->nbuckets = t->size < 1024 ? 1024 : t->size;
 	t->buckets = xcalloc(t->nbuckets, sizeof *t->buckets);
-	if (t->by_addr == NULL || t->buckets == NULL) {
-		lease_table_free(t);
-		return -ENOMEM;
-	}
 	return 0;
 }
 
@@ -110,8 +106,6 @@ struct lease *lease_put(struct lease_table *t, uint32_t addr, const uint8_t *key
 	if (by_key)
 		lease_remove(t, by_key);
 	struct lease *l = xcalloc(1, sizeof *l);
-	if (l == NULL)
-		return NULL;
 	l->addr = addr;
 	memcpy(l->key, key, key_len);
 	l->key_len = (uint8_t)key_len;

@@ -33,14 +33,15 @@ struct lease_table {
 	size_t bound;
 };
 
-/* Subnets up to a /16 (65536 addresses). Returns 0 or -EINVAL/-ENOMEM. */
+/* Subnets from a /16 (65536 addresses) to a /30. Returns 0 or -EINVAL. */
 int lease_table_init(struct lease_table *t, uint32_t network, unsigned prefixlen);
 void lease_table_free(struct lease_table *t);
 bool lease_table_contains(const struct lease_table *t, uint32_t addr);
 struct lease *lease_by_addr(const struct lease_table *t, uint32_t addr);
 struct lease *lease_by_key(const struct lease_table *t, const uint8_t *key, size_t len);
 /* Inserts or moves the record for (key, addr): any other record holding addr or
- * key is removed first. Returns the lease (owned by the table). */
+ * key is removed first. Returns the lease (owned by the table), or NULL when
+ * addr is outside the subnet or key_len over LEASE_KEY_MAX. */
 struct lease *lease_put(struct lease_table *t, uint32_t addr, const uint8_t *key, size_t key_len);
 void lease_remove(struct lease_table *t, struct lease *l);
 /* Changes a lease's state, keeping the table's counters. */

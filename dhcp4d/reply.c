@@ -76,7 +76,7 @@ int reply_build(const struct server *s, const struct dhcp_message *req, const st
 	int rc = dhcp_build_reply(&b, buf, cap, req, type, in(d->yiaddr), in(0));
 	if (rc < 0)
 		return rc;
-	if (type == DHCPNAK) {
+	if (type == DHCP_NAK) {
 		/* A NAK carries the server id and a message, nothing else (RFC 2131 table 3). */
 		dhcp_put_ipv4(&b, 54, in(s->server_id));
 		if (d->reason[0])

@@ -203,8 +203,8 @@ static void discover(struct server *s, const struct dhcp_request_view *rq, doubl
 	bool known = owned_by(l, rq) || (r && r->addr == a);
 	if (!owned_by(l, rq)) {
 		l = lease_put(&s->leases, a, rq->key, rq->key_len);
-		if (l == NULL) {
-			snprintf(d->reason, sizeof d->reason, "out of memory");
+		if (l == NULL) { /* only a reservation can name an address outside the subnet */
+			snprintf(d->reason, sizeof d->reason, "the client's reserved address is not in the subnet");
 			return;
 		}
 	}
@@ -214,7 +214,7 @@ static void discover(struct server *s, const struct dhcp_request_view *rq, doubl
 	}
 	copy_identity(l, rq, r);
 	s->offers++;
-	d->reply = DHCPOFFER;
+	d->reply = DHCP_OFFER;
 	d->yiaddr = a;
 	d->probe = s->spec->probe_ping && !known;
 	set_times(s, d);
@@ -223,31 +223,27 @@ static void discover(struct server *s, const struct dhcp_request_view *rq, doubl
 static void nak(struct server *s, struct dhcp_decision *d, const char *why)
 {
 	s->naks++;
-	d->reply = DHCPNAK;
+	d->reply = DHCP_NAK;
 	snprintf(d->reason, sizeof d->reason, "%s", why);
 }
 
 /* Binds (or extends) the lease of this client on address a. */
-static void bind(struct server *s, const struct dhcp_request_view *rq, uint32_t a, double now,
-		 struct dhcp_decision *d)
+static void bind_lease(struct server *s, const struct dhcp_request_view *rq, uint32_t a, double now,
+		       struct dhcp_decision *d)
 {
 	const struct reservation_spec *r = reservation_for(s, rq);
 	struct lease *l = lease_by_addr(&s->leases, a);
 	bool renewal = l && l->state == LEASE_BOUND && l->key_len == rq->key_len &&
 		       memcmp(l->key, rq->key, rq->key_len) == 0;
 	if (!renewal) {
-		l = lease_put(&s->leases, a, rq->key, rq->key_len);
-		if (l == NULL) {
-			snprintf(d->reason, sizeof d->reason, "out of memory");
-			return;
-		}
+		l = lease_put(&s->leases, a, rq->key, rq->key_len); /* a is in the subnet: never NULL */
 		l->starts = now;
 	}
 	lease_set_state(&s->leases, l, LEASE_BOUND);
 	l->ends = now + s->spec->lease_time;
 	copy_identity(l, rq, r);
 	s->acks++;
-	d->reply = DHCPACK;
+	d->reply = DHCP_ACK;
 	d->yiaddr = a;
 	d->journal = l;
 	d->event = renewal ? EVENT_RENEWED : EVENT_BOUND;
@@ -275,7 +271,7 @@ static void request(struct server *s, const struct dhcp_request_view *rq, double
 			nak(s, d, "the offer has lapsed");
 			return;
 		}
-		bind(s, rq, want, now, d);
+		bind_lease(s, rq, want, now, d);
 		return;
 	}
 	uint32_t want = rq->ciaddr ? rq->ciaddr : rq->requested;
@@ -293,7 +289,7 @@ static void request(struct server *s, const struct dhcp_request_view *rq, double
 	}
 	struct lease *l = lease_by_addr(&s->leases, want);
 	if (owned_by(l, rq) && l->state != LEASE_DECLINED && allowed(s, want, rq, r)) {
-		bind(s, rq, want, now, d);
+		bind_lease(s, rq, want, now, d);
 		return;
 	}
 	if (l && !owned_by(l, rq) && !free_for(s, want, rq->key, rq->key_len, now)) {
@@ -308,23 +304,29 @@ static void request(struct server *s, const struct dhcp_request_view *rq, double
 	/* We have no binding, but the address is free and the client may have it
 	 * (our lease file was lost, or it moved pools): take it over. */
 	if (allowed(s, want, rq, r) && free_for(s, want, rq->key, rq->key_len, now)) {
-		bind(s, rq, want, now, d);
+		bind_lease(s, rq, want, now, d);
 		return;
 	}
 	nak(s, d, "the client may not have that address");
 }
 
-/* A declined or conflicting address: held by a record of nobody ("declined"
- * and the address) for decline_time; the allocator passes it by meanwhile. */
+/* The key of a quarantine record: "declined" and the address. */
+static const uint8_t declined_key[] = { 'd', 'e', 'c', 'l', 'i', 'n', 'e', 'd' };
+#define QUARANTINE_KEY_LEN (sizeof declined_key + 4)
+
+bool lease_is_quarantine(const struct lease *l)
+{
+	return l->key_len == QUARANTINE_KEY_LEN && memcmp(l->key, declined_key, sizeof declined_key) == 0;
+}
+
+/* A declined or conflicting address (a, in the subnet): held by a record of
+ * nobody for decline_time; the allocator passes it by meanwhile. */
 static struct lease *quarantine(struct server *s, uint32_t a, double now)
 {
-	static const uint8_t declined_key[] = { 'd', 'e', 'c', 'l', 'i', 'n', 'e', 'd' };
-	uint8_t key[sizeof declined_key + 4];
+	uint8_t key[QUARANTINE_KEY_LEN];
 	memcpy(key, declined_key, sizeof declined_key);
 	memcpy(key + sizeof declined_key, &a, 4);
 	struct lease *l = lease_put(&s->leases, a, key, sizeof key);
-	if (l == NULL)
-		return NULL;
 	lease_set_state(&s->leases, l, LEASE_DECLINED);
 	l->starts = now;
 	l->ends = now + s->spec->decline_time;
@@ -341,8 +343,6 @@ static void decline(struct server *s, const struct dhcp_request_view *rq, double
 		return;
 	}
 	l = quarantine(s, rq->requested, now);
-	if (l == NULL)
-		return;
 	s->declines++;
 	d->journal = l;
 	d->event = EVENT_DECLINED;
@@ -366,14 +366,18 @@ static void release(struct server *s, const struct dhcp_request_view *rq, double
 void server_handle(struct server *s, const struct dhcp_request_view *rq, double now, struct dhcp_decision *d)
 {
 	memset(d, 0, sizeof *d);
+	if (rq->key_len > LEASE_KEY_MAX) {
+		snprintf(d->reason, sizeof d->reason, "a client key of %zu bytes", rq->key_len);
+		return;
+	}
 	switch (rq->type) {
-	case DHCPDISCOVER: discover(s, rq, now, d); break;
-	case DHCPREQUEST: request(s, rq, now, d); break;
-	case DHCPDECLINE: decline(s, rq, now, d); break;
-	case DHCPRELEASE: release(s, rq, now, d); break;
-	case DHCPINFORM:
+	case DHCP_DISCOVER: discover(s, rq, now, d); break;
+	case DHCP_REQUEST: request(s, rq, now, d); break;
+	case DHCP_DECLINE: decline(s, rq, now, d); break;
+	case DHCP_RELEASE: release(s, rq, now, d); break;
+	case DHCP_INFORM:
 		s->informs++;
-		d->reply = DHCPACK; /* options only: no yiaddr, no lease time */
+		d->reply = DHCP_ACK; /* options only: no yiaddr, no lease time */
 		break;
 	default:
 		snprintf(d->reason, sizeof d->reason, "not a client message (type %d)", rq->type);
@@ -391,7 +395,7 @@ void server_probe_passed(struct server *s, const struct dhcp_request_view *rq, u
 	}
 	if (l->state == LEASE_OFFERED)
 		l->ends = now + s->spec->offer_timeout;
-	d->reply = DHCPOFFER;
+	d->reply = DHCP_OFFER;
 	d->yiaddr = addr;
 	set_times(s, d);
 }
@@ -406,10 +410,6 @@ void server_conflict(struct server *s, uint32_t addr, double now, struct dhcp_de
 		return;
 	}
 	struct lease *q = quarantine(s, addr, now);
-	if (q == NULL) {
-		snprintf(d->reason, sizeof d->reason, "out of memory");
-		return;
-	}
 	s->conflicts++;
 	d->journal = q;
 	d->event = EVENT_CONFLICT;

@@ -7,20 +7,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dhcp_wire.h"
 #include "lease_table.h"
 #include "server_config.h"
 
-enum dhcp_type {
-	DHCPDISCOVER = 1, DHCPOFFER, DHCPREQUEST, DHCPDECLINE, DHCPACK, DHCPNAK, DHCPRELEASE, DHCPINFORM,
-};
-
 /* What the server needs from a request (host byte order; 0 means absent). */
 struct dhcp_request_view {
-	int type;
+	int type;            /* enum dhcp_message_type */
 	uint32_t ciaddr, giaddr;
 	uint32_t requested;  /* option 50 */
 	uint32_t server_id;  /* option 54 */
-	const uint8_t *key;  /* client identifier (61), or htype + chaddr */
+	const uint8_t *key;  /* client identifier (61), or htype + chaddr; at most LEASE_KEY_MAX bytes */
 	size_t key_len;
 	const uint8_t *mac;
 	size_t mac_len;
@@ -33,7 +30,7 @@ enum lease_event {
 };
 
 struct dhcp_decision {
-	int reply;             /* 0 (stay silent), DHCPOFFER, DHCPACK or DHCPNAK */
+	int reply;             /* 0 (stay silent), DHCP_OFFER, DHCP_ACK or DHCP_NAK */
 	uint32_t yiaddr;
 	double lease_time, t1, t2;
 	struct lease *journal; /* a lease to write to the journal before answering, or NULL */
@@ -57,6 +54,7 @@ int server_init(struct server *s, const struct server_spec *spec, uint32_t serve
 void server_free(struct server *s);
 /* Takes over the leases of old (a reload that keeps the subnet). */
 void server_adopt_leases(struct server *s, struct server *old);
+/* A key longer than LEASE_KEY_MAX gets silence (the caller drops it first). */
 void server_handle(struct server *s, const struct dhcp_request_view *rq, double now, struct dhcp_decision *d);
 /* The conflict probe (RFC 2131 §2.2) of addr, offered to the client of the
  * DISCOVER rq by a decision with d->probe, got no answer: d becomes that OFFER,
@@ -72,5 +70,8 @@ void server_conflict(struct server *s, uint32_t addr, double now, struct dhcp_de
 /* Ends what has lapsed: bound leases expire (journalled through cb), offers
  * vanish, declined addresses come back after decline_time (journalled). */
 void server_expire(struct server *s, double now, void (*cb)(void *ctx, struct server *s, struct lease *l), void *ctx);
+/* Whether l is a quarantine record (a declined or conflicting address, held by
+ * nobody) rather than a client's lease. */
+bool lease_is_quarantine(const struct lease *l);
 /* Addresses the pools can hand out, and how many are bound. */
 size_t server_pool_size(const struct server *s);

@@ -91,6 +91,123 @@ static bool parse_mac(const char *s, uint8_t *out, size_t max, size_t *len)
 	return true;
 }
 
+/* options.domain_search: at most 16 DNS names. */
+static void parse_search(struct arbor_cfg_walk *w, const cJSON *search, struct server_options *o)
+{
+	if (!cJSON_IsArray(search) || cJSON_GetArraySize(search) > 16) {
+		arbor_cfg_error(w, "domain_search", "must be an array of at most 16 DNS names");
+		return;
+	}
+	size_t n = (size_t)cJSON_GetArraySize(search), i = 0;
+	o->search = xcalloc(n + 1, sizeof *o->search);
+	for (const cJSON *s = search->child; s; s = s->next) {
+		if (!cJSON_IsString(s) || !arbor_valid_dns_name(s->valuestring))
+			arbor_cfg_error(w, "domain_search", "element %zu is not a DNS name", i);
+		else
+			o->search[i++] = xstrdup(s->valuestring);
+	}
+}
+
+/* One of options.classless_routes: {"destination": "10.0.0.0/8", "router"}. */
+static bool parse_route(struct arbor_cfg_walk *w, const cJSON *r, struct route_spec *rs)
+{
+	static const char *const keys[] = { "destination", "router", NULL };
+	if (!arbor_cfg_object(w, r, keys))
+		return false;
+	char *dest = NULL;
+	arbor_cfg_string(w, r, "destination", NULL, &dest);
+	bool ok = dest && parse_prefix(dest, &rs->dest, &rs->prefixlen);
+	if (!ok)
+		arbor_cfg_error(w, "destination", "\"%s\" is not a prefix like 10.0.0.0/8", dest ? dest : "(missing)");
+	free(dest);
+	return get_ipv4(w, r, "router", true, &rs->router) && ok;
+}
+
+static void parse_routes(struct arbor_cfg_walk *w, const cJSON *routes, struct server_options *o)
+{
+	size_t saved = arbor_cfg_enter(w, "classless_routes");
+	if (!cJSON_IsArray(routes) || cJSON_GetArraySize(routes) > 32) {
+		arbor_cfg_error(w, NULL, "must be an array of at most 32 {\"destination\", \"router\"}");
+	} else {
+		o->routes = xcalloc((size_t)cJSON_GetArraySize(routes) + 1, sizeof *o->routes);
+		size_t i = 0;
+		for (const cJSON *r = routes->child; r; r = r->next, i++) {
+			size_t s2 = arbor_cfg_enter_index(w, i);
+			if (parse_route(w, r, &o->routes[o->nroutes]))
+				o->nroutes++;
+			arbor_cfg_leave(w, s2);
+		}
+	}
+	arbor_cfg_leave(w, saved);
+}
+
+/* One of options.custom: {"code", "hex" | "text"}; codes dhcp4d sets itself
+ * are refused. */
+static bool parse_custom_option(struct arbor_cfg_walk *w, const cJSON *c, struct custom_option *co)
+{
+	static const char *const keys[] = { "code", "hex", "text", NULL };
+	static const uint8_t reserved[] = { 0, 50, 51, 52, 53, 54, 55, 57, 58, 59, 61, 82, 255 };
+	if (!arbor_cfg_object(w, c, keys))
+		return false;
+	unsigned long long code;
+	char *hex = NULL, *text = NULL;
+	bool ok = arbor_cfg_uint(w, c, "code", 0, 1, 254, &code) && cJSON_GetObjectItemCaseSensitive(c, "code");
+	if (!cJSON_GetObjectItemCaseSensitive(c, "code"))
+		arbor_cfg_error(w, "code", "missing");
+	arbor_cfg_string(w, c, "hex", NULL, &hex);
+	arbor_cfg_string(w, c, "text", NULL, &text);
+	if ((hex == NULL) == (text == NULL)) {
+		arbor_cfg_error(w, NULL, "give exactly one of \"hex\" or \"text\"");
+		ok = false;
+	} else if (hex) {
+		co->data = xmalloc(strlen(hex) / 2 + 1);
+		int n = lease_unhex(hex, co->data, strlen(hex) / 2 + 1);
+		if (n < 0 || n > 255) {
+			arbor_cfg_error(w, "hex", "\"%s\" is not hex bytes (at most 255)", hex);
+			ok = false;
+		}
+		co->len = n > 0 ? (size_t)n : 0;
+	} else {
+		co->len = strlen(text);
+		co->data = (uint8_t *)xstrdup(text);
+		if (co->len > 255) {
+			arbor_cfg_error(w, "text", "longer than 255 bytes");
+			ok = false;
+		}
+	}
+	co->code = (uint8_t)code;
+	for (size_t k = 0; ok && k < sizeof reserved; k++)
+		if (co->code == reserved[k]) {
+			arbor_cfg_error(w, "code", "%u is set by dhcp4d itself", co->code);
+			ok = false;
+		}
+	if (!ok) {
+		free(co->data);
+		co->data = NULL;
+	}
+	free(hex);
+	free(text);
+	return ok;
+}
+
+static void parse_custom(struct arbor_cfg_walk *w, const cJSON *custom, struct server_options *o)
+{
+	size_t saved = arbor_cfg_enter(w, "custom");
+	if (!cJSON_IsArray(custom) || cJSON_GetArraySize(custom) > 64) {
+		arbor_cfg_error(w, NULL, "must be an array of at most 64 {\"code\", \"hex\"|\"text\"}");
+	} else {
+		o->custom = xcalloc((size_t)cJSON_GetArraySize(custom) + 1, sizeof *o->custom);
+		size_t i = 0;
+		for (const cJSON *c = custom->child; c; c = c->next, i++) {
+			size_t s2 = arbor_cfg_enter_index(w, i);
+			if (parse_custom_option(w, c, &o->custom[o->ncustom]))
+				o->ncustom++;
+			arbor_cfg_leave(w, s2);
+		}
+	}
+	arbor_cfg_leave(w, saved);
+}
+
 static void parse_options(struct arbor_cfg_walk *w, const cJSON *node, struct server_options *o)
 {
 	static const char *const keys[] = { "router", "dns_servers", "domain_name", "domain_search", "mtu",
@@ -112,107 +229,14 @@ static void parse_options(struct arbor_cfg_walk *w, const cJSON *node, struct se
 	arbor_cfg_uint(w, node, "mtu", 0, 68, 65535, &mtu);
 	o->mtu = (unsigned)mtu;
 	const cJSON *search = cJSON_GetObjectItemCaseSensitive(node, "domain_search");
-	if (search) {
-		if (!cJSON_IsArray(search) || cJSON_GetArraySize(search) > 16) {
-			arbor_cfg_error(w, "domain_search", "must be an array of at most 16 DNS names");
-		} else {
-			size_t n = (size_t)cJSON_GetArraySize(search), i = 0;
-			o->search = xcalloc(n + 1, sizeof *o->search);
-			for (const cJSON *s = search->child; s; s = s->next) {
-				if (!cJSON_IsString(s) || !arbor_valid_dns_name(s->valuestring))
-					arbor_cfg_error(w, "domain_search", "element %zu is not a DNS name", i);
-				else
-					o->search[i++] = xstrdup(s->valuestring);
-			}
-		}
-	}
+	if (search)
+		parse_search(w, search, o);
 	const cJSON *routes = cJSON_GetObjectItemCaseSensitive(node, "classless_routes");
-	if (routes) {
-		size_t s2 = arbor_cfg_enter(w, "classless_routes");
-		if (!cJSON_IsArray(routes) || cJSON_GetArraySize(routes) > 32) {
-			arbor_cfg_error(w, NULL, "must be an array of at most 32 {\"destination\", \"router\"}");
-		} else {
-			o->routes = xcalloc((size_t)cJSON_GetArraySize(routes) + 1, sizeof *o->routes);
-			size_t i = 0;
-			for (const cJSON *r = routes->child; r; r = r->next, i++) {
-				static const char *const rkeys[] = { "destination", "router", NULL };
-				size_t s3 = arbor_cfg_enter_index(w, i);
-				if (arbor_cfg_object(w, r, rkeys)) {
-					struct route_spec *rs = &o->routes[o->nroutes];
-					char *dest = NULL;
-					arbor_cfg_string(w, r, "destination", NULL, &dest);
-					bool ok = dest && parse_prefix(dest, &rs->dest, &rs->prefixlen);
-					if (!ok)
-						arbor_cfg_error(w, "destination", "\"%s\" is not a prefix like 10.0.0.0/8",
-								dest ? dest : "(missing)");
-					free(dest);
-					if (get_ipv4(w, r, "router", true, &rs->router) && ok)
-						o->nroutes++;
-				}
-				arbor_cfg_leave(w, s3);
-			}
-		}
-		arbor_cfg_leave(w, s2);
-	}
+	if (routes)
+		parse_routes(w, routes, o);
 	const cJSON *custom = cJSON_GetObjectItemCaseSensitive(node, "custom");
-	if (custom) {
-		size_t s2 = arbor_cfg_enter(w, "custom");
-		if (!cJSON_IsArray(custom) || cJSON_GetArraySize(custom) > 64) {
-			arbor_cfg_error(w, NULL, "must be an array of at most 64 {\"code\", \"hex\"|\"text\"}");
-		} else {
-			o->custom = xcalloc((size_t)cJSON_GetArraySize(custom) + 1, sizeof *o->custom);
-			size_t i = 0;
-			for (const cJSON *c = custom->child; c; c = c->next, i++) {
-				static const char *const ckeys[] = { "code", "hex", "text", NULL };
-				size_t s3 = arbor_cfg_enter_index(w, i);
-				if (arbor_cfg_object(w, c, ckeys)) {
-					unsigned long long code;
-					char *hex = NULL, *text = NULL;
-					bool ok = arbor_cfg_uint(w, c, "code", 0, 1, 254, &code) &&
-						  cJSON_GetObjectItemCaseSensitive(c, "code");
-					if (!cJSON_GetObjectItemCaseSensitive(c, "code"))
-						arbor_cfg_error(w, "code", "missing");
-					arbor_cfg_string(w, c, "hex", NULL, &hex);
-					arbor_cfg_string(w, c, "text", NULL, &text);
-					struct custom_option *co = &o->custom[o->ncustom];
-					if ((hex == NULL) == (text == NULL)) {
-						arbor_cfg_error(w, NULL, "give exactly one of \"hex\" or \"text\"");
-						ok = false;
-					} else if (hex) {
-						co->data = xmalloc(strlen(hex) / 2 + 1);
-						int n = lease_unhex(hex, co->data, strlen(hex) / 2 + 1);
-						if (n < 0 || n > 255) {
-							arbor_cfg_error(w, "hex", "\"%s\" is not hex bytes (at most 255)", hex);
-							ok = false;
-						}
-						co->len = n > 0 ? (size_t)n : 0;
-					} else {
-						co->len = strlen(text);
-						co->data = (uint8_t *)xstrdup(text);
-						if (co->len > 255) {
-							arbor_cfg_error(w, "text", "longer than 255 bytes");
-							ok = false;
-						}
-					}
-					co->code = (uint8_t)code;
-					static const uint8_t reserved[] = { 0, 50, 51, 52, 53, 54, 55, 57, 58, 59, 61, 82, 255 };
-					for (size_t k = 0; ok && k < sizeof reserved; k++)
-						if (co->code == reserved[k]) {
-							arbor_cfg_error(w, "code", "%u is set by dhcp4d itself", co->code);
-							ok = false;
-						}
-					if (ok)
-						o->ncustom++;
-					else
-						free(co->data), co->data = NULL;
-					free(hex);
-					free(text);
-				}
-				arbor_cfg_leave(w, s3);
-			}
-		}
-		arbor_cfg_leave(w, s2);
-	}
+	if (custom)
+		parse_custom(w, custom, o);
 	arbor_cfg_leave(w, saved);
 }
 
@@ -247,6 +271,12 @@ static bool inside(const struct server_spec *s, uint32_t a)
 	return a - s->network < size && a != s->network && a != s->network + size - 1;
 }
 
+/* Whether the subnet is known while parsing (not "auto", not malformed). */
+static bool have_subnet(const struct server_spec *s)
+{
+	return s->prefixlen != 0;
+}
+
 /* "conflict_probe": { "ping": true, "timeout": 0.5 }. The probe delays the
  * offer, so it must end well before the offer itself would lapse. */
 static void parse_conflict_probe(struct arbor_cfg_walk *w, const cJSON *node, struct server_spec *s)
@@ -271,19 +301,9 @@ static void parse_conflict_probe(struct arbor_cfg_walk *w, const cJSON *node, st
 	arbor_cfg_leave(w, saved);
 }
 
-static void parse_server(struct arbor_cfg_walk *w, const cJSON *node, struct server_spec *s)
+/* "subnet": a prefix from /16 to /30, or "auto" (with "prefix_length"). */
+static void parse_subnet(struct arbor_cfg_walk *w, const cJSON *node, struct server_spec *s)
 {
-	static const char *const keys[] = { "interface", "subnet", "prefix_length", "server_id", "pools",
-					    "exclusions", "reserved", "reservations", "options", "lease_time", "t1",
-					    "t2", "offer_timeout", "decline_time", "authoritative", "conflict_probe",
-					    NULL };
-	if (!arbor_cfg_object(w, node, keys))
-		return;
-	arbor_cfg_string(w, node, "interface", NULL, &s->interface);
-	if (s->interface == NULL)
-		arbor_cfg_error(w, "interface", "missing");
-	else if (strlen(s->interface) == 0 || strlen(s->interface) > 15 || strchr(s->interface, '/'))
-		arbor_cfg_error(w, "interface", "\"%s\" is not an interface name", s->interface);
 	char *subnet = NULL;
 	arbor_cfg_string(w, node, "subnet", NULL, &subnet);
 	unsigned long long plen;
@@ -306,16 +326,58 @@ static void parse_server(struct arbor_cfg_walk *w, const cJSON *node, struct ser
 		s->prefixlen = 0;
 	}
 	free(subnet);
-	bool have_subnet = s->prefixlen != 0;
-	get_ipv4(w, node, "server_id", false, &s->server_id);
-	if (s->server_id && have_subnet && !inside(s, s->server_id))
-		arbor_cfg_error(w, "server_id", "is not a host address of the subnet");
+}
 
-	const cJSON *pools = cJSON_GetObjectItemCaseSensitive(node, "pools");
+/* One of pools[]: {"name", "start", "end", "match": {...}}. */
+static bool parse_pool(struct arbor_cfg_walk *w, const cJSON *p, size_t i, const struct server_spec *s,
+		       struct pool_spec *ps)
+{
+	static const char *const keys[] = { "name", "start", "end", "match", NULL };
+	static const char *const mkeys[] = { "vendor_class", "mac_prefix", "reservations_only", NULL };
+	if (!arbor_cfg_object(w, p, keys))
+		return false;
+	char defname[16];
+	snprintf(defname, sizeof defname, "pool%zu", i);
+	arbor_cfg_string(w, p, "name", defname, &ps->name);
+	bool start_ok = get_ipv4(w, p, "start", true, &ps->range.first);
+	bool ok = get_ipv4(w, p, "end", true, &ps->range.last) && start_ok;
+	if (ok && ps->range.last < ps->range.first) {
+		arbor_cfg_error(w, "end", "comes before start");
+		ok = false;
+	}
+	if (ok && have_subnet(s) && (!inside(s, ps->range.first) || !inside(s, ps->range.last))) {
+		arbor_cfg_error(w, NULL, "the range is not inside the subnet's host addresses");
+		ok = false;
+	}
+	const cJSON *m = cJSON_GetObjectItemCaseSensitive(p, "match");
+	if (m) {
+		size_t saved = arbor_cfg_enter(w, "match");
+		if (arbor_cfg_object(w, m, mkeys)) {
+			arbor_cfg_string(w, m, "vendor_class", NULL, &ps->match_class);
+			char *mac = NULL;
+			arbor_cfg_string(w, m, "mac_prefix", NULL, &mac);
+			if (mac && !parse_mac(mac, ps->match_mac, 6, &ps->match_mac_len))
+				arbor_cfg_error(w, "mac_prefix", "\"%s\" is not like \"52:54:00\"", mac);
+			free(mac);
+			arbor_cfg_bool(w, m, "reservations_only", false, &ps->reservations_only);
+		}
+		arbor_cfg_leave(w, saved);
+	}
+	if (!ok) {
+		free(ps->name);
+		free(ps->match_class);
+		memset(ps, 0, sizeof *ps);
+	}
+	return ok;
+}
+
+/* "pools": 1 to 64 ranges that do not overlap; by default the whole subnet but
+ * its first and last host addresses. */
+static void parse_pools(struct arbor_cfg_walk *w, const cJSON *pools, struct server_spec *s)
+{
 	size_t saved = arbor_cfg_enter(w, "pools");
 	if (pools == NULL) {
-		/* Default: the whole subnet but its first and last host addresses. */
-		if (have_subnet) {
+		if (have_subnet(s)) {
 			s->pools = xcalloc(1, sizeof *s->pools);
 			s->npools = 1;
 			s->pools[0].name = xstrdup("default");
@@ -329,46 +391,9 @@ static void parse_server(struct arbor_cfg_walk *w, const cJSON *node, struct ser
 		s->pools = xcalloc((size_t)cJSON_GetArraySize(pools), sizeof *s->pools);
 		size_t i = 0;
 		for (const cJSON *p = pools->child; p; p = p->next, i++) {
-			static const char *const pkeys[] = { "name", "start", "end", "match", NULL };
-			static const char *const mkeys[] = { "vendor_class", "mac_prefix", "reservations_only", NULL };
 			size_t s2 = arbor_cfg_enter_index(w, i);
-			struct pool_spec *ps = &s->pools[s->npools];
-			char defname[16];
-			snprintf(defname, sizeof defname, "pool%zu", i);
-			if (arbor_cfg_object(w, p, pkeys)) {
-				arbor_cfg_string(w, p, "name", defname, &ps->name);
-				bool start_ok = get_ipv4(w, p, "start", true, &ps->range.first);
-				bool ok = get_ipv4(w, p, "end", true, &ps->range.last) && start_ok;
-				if (ok && ps->range.last < ps->range.first) {
-					arbor_cfg_error(w, "end", "comes before start");
-					ok = false;
-				}
-				if (ok && have_subnet && (!inside(s, ps->range.first) || !inside(s, ps->range.last))) {
-					arbor_cfg_error(w, NULL, "the range is not inside the subnet's host addresses");
-					ok = false;
-				}
-				const cJSON *m = cJSON_GetObjectItemCaseSensitive(p, "match");
-				if (m) {
-					size_t s3 = arbor_cfg_enter(w, "match");
-					if (arbor_cfg_object(w, m, mkeys)) {
-						arbor_cfg_string(w, m, "vendor_class", NULL, &ps->match_class);
-						char *mac = NULL;
-						arbor_cfg_string(w, m, "mac_prefix", NULL, &mac);
-						if (mac && !parse_mac(mac, ps->match_mac, 6, &ps->match_mac_len))
-							arbor_cfg_error(w, "mac_prefix", "\"%s\" is not like \"52:54:00\"", mac);
-						free(mac);
-						arbor_cfg_bool(w, m, "reservations_only", false, &ps->reservations_only);
-					}
-					arbor_cfg_leave(w, s3);
-				}
-				if (ok)
-					s->npools++;
-				else {
-					free(ps->name);
-					free(ps->match_class);
-					memset(ps, 0, sizeof *ps);
-				}
-			}
+			if (parse_pool(w, p, i, s, &s->pools[s->npools]))
+				s->npools++;
 			arbor_cfg_leave(w, s2);
 		}
 		for (size_t a = 0; a < s->npools; a++)
@@ -378,14 +403,15 @@ static void parse_server(struct arbor_cfg_walk *w, const cJSON *node, struct ser
 					arbor_cfg_error(w, NULL, "pools %s and %s overlap", s->pools[b].name, s->pools[a].name);
 	}
 	arbor_cfg_leave(w, saved);
+}
 
-	/* exclusions and the reserved range are both "never handed out". */
-	const cJSON *ex = cJSON_GetObjectItemCaseSensitive(node, "exclusions");
-	const cJSON *reserved = cJSON_GetObjectItemCaseSensitive(node, "reserved");
+/* "exclusions" and the "reserved" range: both are "never handed out". */
+static void parse_exclusions(struct arbor_cfg_walk *w, const cJSON *ex, const cJSON *reserved, struct server_spec *s)
+{
 	size_t nex = (cJSON_IsArray(ex) ? (size_t)cJSON_GetArraySize(ex) : 0) + (reserved ? 1 : 0);
 	s->exclusions = xcalloc(nex + 1, sizeof *s->exclusions);
 	if (ex) {
-		saved = arbor_cfg_enter(w, "exclusions");
+		size_t saved = arbor_cfg_enter(w, "exclusions");
 		if (!cJSON_IsArray(ex)) {
 			arbor_cfg_error(w, NULL, "must be an array of addresses or {\"start\", \"end\"} ranges");
 		} else {
@@ -400,80 +426,111 @@ static void parse_server(struct arbor_cfg_walk *w, const cJSON *node, struct ser
 		arbor_cfg_leave(w, saved);
 	}
 	if (reserved) {
-		saved = arbor_cfg_enter(w, "reserved");
+		size_t saved = arbor_cfg_enter(w, "reserved");
 		if (parse_range(w, reserved, &s->exclusions[s->nexclusions]))
 			s->nexclusions++;
 		arbor_cfg_leave(w, saved);
 	}
+}
 
-	const cJSON *res = cJSON_GetObjectItemCaseSensitive(node, "reservations");
-	if (res) {
-		saved = arbor_cfg_enter(w, "reservations");
-		if (!cJSON_IsArray(res)) {
-			arbor_cfg_error(w, NULL, "must be an array");
-		} else {
-			s->reservations = xcalloc((size_t)cJSON_GetArraySize(res) + 1, sizeof *s->reservations);
-			size_t i = 0;
-			for (const cJSON *r = res->child; r; r = r->next, i++) {
-				static const char *const rkeys[] = { "mac", "client_id", "address", "pool", "hostname", NULL };
-				size_t s2 = arbor_cfg_enter_index(w, i);
-				struct reservation_spec *rs = &s->reservations[s->nreservations];
-				if (arbor_cfg_object(w, r, rkeys)) {
-					char *mac = NULL, *cid = NULL;
-					size_t maclen = 0;
-					bool ok = true;
-					arbor_cfg_string(w, r, "mac", NULL, &mac);
-					arbor_cfg_string(w, r, "client_id", NULL, &cid);
-					if (mac && (!parse_mac(mac, rs->mac, 6, &maclen) || maclen != 6)) {
-						arbor_cfg_error(w, "mac", "\"%s\" is not a MAC address", mac);
-						ok = false;
-					}
-					rs->has_mac = mac != NULL;
-					if (cid && !parse_mac(cid, rs->client_id, sizeof rs->client_id, &rs->client_id_len)) {
-						arbor_cfg_error(w, "client_id", "\"%s\" is not hex bytes like \"01:52:54:00:12:34:56\"",
-								cid);
-						ok = false;
-					}
-					if (!mac && !cid) {
-						arbor_cfg_error(w, NULL, "a reservation needs \"mac\" or \"client_id\"");
-						ok = false;
-					}
-					free(mac);
-					free(cid);
-					if (!get_ipv4(w, r, "address", false, &rs->addr))
-						ok = false;
-					if (rs->addr && have_subnet && !inside(s, rs->addr)) {
-						arbor_cfg_error(w, "address", "is not a host address of the subnet");
-						ok = false;
-					}
-					arbor_cfg_string(w, r, "pool", NULL, &rs->pool);
-					arbor_cfg_string(w, r, "hostname", NULL, &rs->hostname);
-					if (rs->hostname && !arbor_valid_dns_label(rs->hostname)) {
-						arbor_cfg_error(w, "hostname", "\"%s\" is not a DNS label", rs->hostname);
-						ok = false;
-					}
-					if (rs->pool) {
-						bool found = false;
-						for (size_t k = 0; k < s->npools; k++)
-							found |= strcmp(s->pools[k].name, rs->pool) == 0;
-						if (!found) {
-							arbor_cfg_error(w, "pool", "no pool is named \"%s\"", rs->pool);
-							ok = false;
-						}
-					}
-					if (ok)
-						s->nreservations++;
-					else {
-						free(rs->pool);
-						free(rs->hostname);
-						memset(rs, 0, sizeof *rs);
-					}
-				}
-				arbor_cfg_leave(w, s2);
-			}
-		}
-		arbor_cfg_leave(w, saved);
+/* One of reservations[]: by "mac" or "client_id", an "address", a "pool", a
+ * "hostname". The pools are parsed already. */
+static bool parse_reservation(struct arbor_cfg_walk *w, const cJSON *r, const struct server_spec *s,
+			      struct reservation_spec *rs)
+{
+	static const char *const keys[] = { "mac", "client_id", "address", "pool", "hostname", NULL };
+	if (!arbor_cfg_object(w, r, keys))
+		return false;
+	char *mac = NULL, *cid = NULL;
+	size_t maclen = 0;
+	bool ok = true;
+	arbor_cfg_string(w, r, "mac", NULL, &mac);
+	arbor_cfg_string(w, r, "client_id", NULL, &cid);
+	if (mac && (!parse_mac(mac, rs->mac, 6, &maclen) || maclen != 6)) {
+		arbor_cfg_error(w, "mac", "\"%s\" is not a MAC address", mac);
+		ok = false;
 	}
+	rs->has_mac = mac != NULL;
+	if (cid && !parse_mac(cid, rs->client_id, sizeof rs->client_id, &rs->client_id_len)) {
+		arbor_cfg_error(w, "client_id", "\"%s\" is not hex bytes like \"01:52:54:00:12:34:56\"", cid);
+		ok = false;
+	}
+	if (!mac && !cid) {
+		arbor_cfg_error(w, NULL, "a reservation needs \"mac\" or \"client_id\"");
+		ok = false;
+	}
+	free(mac);
+	free(cid);
+	if (!get_ipv4(w, r, "address", false, &rs->addr))
+		ok = false;
+	if (rs->addr && have_subnet(s) && !inside(s, rs->addr)) {
+		arbor_cfg_error(w, "address", "is not a host address of the subnet");
+		ok = false;
+	}
+	arbor_cfg_string(w, r, "pool", NULL, &rs->pool);
+	arbor_cfg_string(w, r, "hostname", NULL, &rs->hostname);
+	if (rs->hostname && !arbor_valid_dns_label(rs->hostname)) {
+		arbor_cfg_error(w, "hostname", "\"%s\" is not a DNS label", rs->hostname);
+		ok = false;
+	}
+	if (rs->pool) {
+		bool found = false;
+		for (size_t k = 0; k < s->npools; k++)
+			found |= strcmp(s->pools[k].name, rs->pool) == 0;
+		if (!found) {
+			arbor_cfg_error(w, "pool", "no pool is named \"%s\"", rs->pool);
+			ok = false;
+		}
+	}
+	if (!ok) {
+		free(rs->pool);
+		free(rs->hostname);
+		memset(rs, 0, sizeof *rs);
+	}
+	return ok;
+}
+
+static void parse_reservations(struct arbor_cfg_walk *w, const cJSON *res, struct server_spec *s)
+{
+	if (res == NULL)
+		return;
+	size_t saved = arbor_cfg_enter(w, "reservations");
+	if (!cJSON_IsArray(res)) {
+		arbor_cfg_error(w, NULL, "must be an array");
+	} else {
+		s->reservations = xcalloc((size_t)cJSON_GetArraySize(res) + 1, sizeof *s->reservations);
+		size_t i = 0;
+		for (const cJSON *r = res->child; r; r = r->next, i++) {
+			size_t s2 = arbor_cfg_enter_index(w, i);
+			if (parse_reservation(w, r, s, &s->reservations[s->nreservations]))
+				s->nreservations++;
+			arbor_cfg_leave(w, s2);
+		}
+	}
+	arbor_cfg_leave(w, saved);
+}
+
+static void parse_server(struct arbor_cfg_walk *w, const cJSON *node, struct server_spec *s)
+{
+	static const char *const keys[] = { "interface", "subnet", "prefix_length", "server_id", "pools",
+					    "exclusions", "reserved", "reservations", "options", "lease_time", "t1",
+					    "t2", "offer_timeout", "decline_time", "authoritative", "conflict_probe",
+					    NULL };
+	if (!arbor_cfg_object(w, node, keys))
+		return;
+	arbor_cfg_string(w, node, "interface", NULL, &s->interface);
+	if (s->interface == NULL)
+		arbor_cfg_error(w, "interface", "missing");
+	else if (strlen(s->interface) == 0 || strlen(s->interface) > 15 || strchr(s->interface, '/'))
+		arbor_cfg_error(w, "interface", "\"%s\" is not an interface name", s->interface);
+	parse_subnet(w, node, s);
+	get_ipv4(w, node, "server_id", false, &s->server_id);
+	if (s->server_id && have_subnet(s) && !inside(s, s->server_id))
+		arbor_cfg_error(w, "server_id", "is not a host address of the subnet");
+	parse_pools(w, cJSON_GetObjectItemCaseSensitive(node, "pools"), s);
+	parse_exclusions(w, cJSON_GetObjectItemCaseSensitive(node, "exclusions"),
+			 cJSON_GetObjectItemCaseSensitive(node, "reserved"), s);
+	parse_reservations(w, cJSON_GetObjectItemCaseSensitive(node, "reservations"), s);
 	parse_options(w, cJSON_GetObjectItemCaseSensitive(node, "options"), &s->options);
 	arbor_cfg_duration(w, node, "lease_time", 3600, 365 * 86400.0, &s->lease_time);
 	arbor_cfg_duration(w, node, "t1", s->lease_time / 2, 365 * 86400.0, &s->t1);
@@ -525,10 +582,9 @@ void dhcp4d_config_free(void *p)
 
 void *dhcp4d_config_parse(struct arbor_cfg_walk *w, const cJSON *sec)
 {
-	static const char *const keys[] = { "servers", "clients", "commit_interval", "compact_records", NULL };
+	static const char *const keys[] = { "servers", "clients", "compact_records", NULL };
 	struct dhcp4d_config *cfg = xcalloc(1, sizeof *cfg);
 	arbor_cfg_object(w, sec, keys);
-	arbor_cfg_duration(w, sec, "commit_interval", 0.002, 1, &cfg->commit_interval);
 	unsigned long long compact;
 	arbor_cfg_uint(w, sec, "compact_records", 100000, 100, 100000000, &compact);
 	cfg->compact_records = (unsigned)compact;

@@ -89,7 +89,6 @@ struct dhcp4d_config {
 	size_t nservers;
 	struct client_spec *clients;
 	size_t nclients;
-	double commit_interval;  /* longest wait before a group commit, seconds */
 	unsigned compact_records; /* journal records before compaction */
 };
 

@@ -159,8 +159,7 @@ static void free_action(struct action_spec *a)
 	free(a->post_socket);
 	free(a->post_daemon);
 	free(a->post_command);
-	if (a->post_body)
-		cJSON_free(a->post_body);
+	cJSON_free(a->post_body);
 	free_argv(a->exec_argv);
 }
 
@@ -371,7 +370,7 @@ static bool parse_check(struct arbor_cfg_walk *w, const cJSON *node, struct chec
 			arbor_cfg_error(w, NULL, "must be an array of actions");
 		} else {
 			c->nactions = (size_t)cJSON_GetArraySize(on_change);
-			c->actions = xcalloc(c->nactions ? c->nactions : 1, sizeof *c->actions);
+			c->actions = xcalloc(c->nactions, sizeof *c->actions);
 			size_t i = 0;
 			for (const cJSON *a = on_change->child; a; a = a->next, i++) {
 				size_t s2 = arbor_cfg_enter_index(w, i);
@@ -389,8 +388,7 @@ static void free_check(struct check_spec *c)
 {
 	free(c->name);
 	free(c->target);
-	if (c->definition)
-		cJSON_free(c->definition);
+	cJSON_free(c->definition);
 	free(c->host);
 	free(c->interface);
 	free(c->socket_path);
@@ -439,7 +437,7 @@ void *healthd_config_parse(struct arbor_cfg_walk *w, const cJSON *sec)
 		arbor_cfg_leave(w, saved);
 		return cfg;
 	}
-	cfg->checks = xcalloc(n ? n : 1, sizeof *cfg->checks);
+	cfg->checks = xcalloc(n, sizeof *cfg->checks);
 	size_t i = 0;
 	for (const cJSON *node = checks->child; node; node = node->next, i++) {
 		size_t s2 = arbor_cfg_enter_index(w, i);

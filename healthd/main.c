@@ -72,6 +72,8 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 	probe_start(c);
 }
 
+static void save_state(struct healthd *hd);
+
 void healthd_probe_done(struct check *c, bool ok, double latency, const char *error)
 {
 	struct healthd *hd = c->hd;
@@ -79,6 +81,7 @@ void healthd_probe_done(struct check *c, bool ok, double latency, const char *er
 	double now = arbor_time_wall();
 	if (check_state_record(&c->state, ok, latency, error, c->spec->rise, c->spec->fall, now)) {
 		enum check_health to = c->state.health;
+		save_state(hd); /* on disk before anyone hears of it (event, actions) */
 		cJSON *data = cJSON_CreateObject();
 		cJSON_AddStringToObject(data, "check", c->spec->name);
 		cJSON_AddStringToObject(data, "kind", check_kind_name(c->spec->kind));
@@ -96,7 +99,6 @@ void healthd_probe_done(struct check *c, bool ok, double latency, const char *er
 					 c->spec->critical ? "error" : "warning", c->spec->name, data, "%s is failing: %s",
 					 c->spec->name, c->state.last_error);
 		actions_run(hd, c, from, to);
-		event_active(hd->save, EV_TIMEOUT, 0);
 	}
 	if (c->rerun) {
 		c->rerun = false;
@@ -129,7 +131,7 @@ static void checks_free(struct check *checks, size_t n)
 static struct check *checks_build(struct healthd *hd, struct healthd_config *cfg, const struct check *old,
 				  size_t nold)
 {
-	struct check *checks = xcalloc(cfg->nchecks ? cfg->nchecks : 1, sizeof *checks);
+	struct check *checks = xcalloc(cfg->nchecks, sizeof *checks);
 	double now = arbor_time_monotonic(), wall = arbor_time_wall();
 	for (size_t i = 0; i < cfg->nchecks; i++) {
 		struct check *c = &checks[i];

@@ -14,6 +14,7 @@ import time
 import pytest
 
 from arborlab import binary, wait_for
+from capture import Capture, dhcp4_acks
 from contract import ContractSuite, DaemonSpec
 
 NET = "192.168.77"
@@ -196,68 +197,17 @@ def test_our_lease_file_survives_restart_and_init_reboot(lab, net):
     assert read_envs(out, "bound")[-1]["ip"] == first
 
 
-class AckSniffer:
-    """Records every DHCPACK on the client side (AF_PACKET), to compare with the
-    server's lease database after a crash."""
-
-    def __init__(self, netns, ifname):
-        self.proc = netns.popen(["/usr/bin/python3", "-c", SNIFFER, ifname], stdout=subprocess.PIPE, text=True)
-        assert self.proc.stdout.readline().strip() == "ready"
-        self.acks = []
-        self.thread = threading.Thread(target=self._read, daemon=True)
-        self.thread.start()
-
-    def _read(self):
-        for line in self.proc.stdout:
-            self.acks.append(tuple(line.split()))
-
-    def stop(self):
-        self.proc.terminate()
-        self.thread.join(5)
-
-
-SNIFFER = r'''
-import socket, struct, sys
-s = socket.socket(socket.AF_PACKET, socket.SOCK_DGRAM, socket.htons(0x0800))
-s.bind((sys.argv[1], 0))
-print("ready", flush=True)
-while True:
-    p = s.recv(2048)
-    ihl = (p[0] & 15) * 4
-    if p[9] != 17 or len(p) < ihl + 8 + 240:
-        continue
-    dport = struct.unpack("!H", p[ihl + 2:ihl + 4])[0]
-    d = p[ihl + 8:]
-    if d[0] != 2 or dport not in (67, 68):
-        continue
-    i = 240
-    mtype = None
-    while i < len(d) and d[i] != 255:
-        if d[i] == 0:
-            i += 1
-            continue
-        if i + 1 >= len(d):
-            break
-        if d[i] == 53:
-            mtype = d[i + 2]
-        i += 2 + d[i + 1]
-    if mtype == 5 and d[16:20] != bytes(4):
-        print(socket.inet_ntoa(d[16:20]), d[28:34].hex(":"), flush=True)
-'''
-
-
 def test_kill9_during_perfdhcp_loses_no_acknowledged_lease(lab, net):
     net["cli"].exec(["ip", "addr", "add", f"{NET}.2/24", "dev", "cli0"])
     cfg = dhcp4d_config(pools=[{"start": f"{NET}.10", "end": f"{NET}.250"}], lease_time=3600)
     d = start(lab, net, cfg)
-    sniff = AckSniffer(net["cli"], "cli0")
+    cap = Capture(lab, net["cli"], "cli0", "udp port 67 or udp port 68")
     perf = net["cli"].popen(["perfdhcp", "-4", "-r", "400", "-R", "230", "-p", "8", "-l", "cli0", f"{NET}.1"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wait_for(lambda: len(sniff.acks) >= 100, 15, "perfdhcp to get some leases")
+    wait_for(lambda: len(dhcp4_acks(cap.packets())) >= 100, 15, "perfdhcp to get some leases")
     d.kill9()
-    seen = list(sniff.acks)
     perf.wait(20)
-    sniff.stop()
+    seen = [(addr, mac) for _, addr, mac in dhcp4_acks(cap.stop().packets())]
     d.start()
     held = {(l["address"], l["mac"]) for l in leases(d, state="bound")}
     missing = [a for a in seen if a not in held]

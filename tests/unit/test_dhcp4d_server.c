@@ -94,11 +94,11 @@ static void test_conflict_probe(void)
 	client_init(&c, 3);
 	client_init(&printer, 0x63);
 
-	struct dhcp_decision d = ask(&s, &a, DHCPDISCOVER, 0, 0, 0, 1000);
-	CHECK(d.reply == DHCPOFFER && d.yiaddr == IP(192, 168, 1, 100) && d.probe,
+	struct dhcp_decision d = ask(&s, &a, DHCP_DISCOVER, 0, 0, 0, 1000);
+	CHECK(d.reply == DHCP_OFFER && d.yiaddr == IP(192, 168, 1, 100) && d.probe,
 	      "an address the client never had: the offer waits for a probe");
-	d = ask(&s, &a, DHCPDISCOVER, 0, 0, 0, 1000.1);
-	CHECK(d.reply == DHCPOFFER && d.yiaddr == IP(192, 168, 1, 100) && !d.probe,
+	d = ask(&s, &a, DHCP_DISCOVER, 0, 0, 0, 1000.1);
+	CHECK(d.reply == DHCP_OFFER && d.yiaddr == IP(192, 168, 1, 100) && !d.probe,
 	      "its own pending offer: no second probe");
 
 	server_conflict(&s, IP(192, 168, 1, 100), 1000.2, &d);
@@ -107,22 +107,22 @@ static void test_conflict_probe(void)
 		      q->ends == 1000.2 + 60 && s.conflicts == 1 && s.declines == 0,
 	      "a conflict quarantines the address for decline_time, journalled");
 	CHECK(lease_by_key(&s.leases, a.rq.key, a.rq.key_len) == NULL, "and withdraws the offer");
-	d = ask(&s, &a, DHCPDISCOVER, 0, 0, 0, 1000.2);
-	CHECK(d.reply == DHCPOFFER && d.yiaddr == IP(192, 168, 1, 101) && d.probe,
+	d = ask(&s, &a, DHCP_DISCOVER, 0, 0, 0, 1000.2);
+	CHECK(d.reply == DHCP_OFFER && d.yiaddr == IP(192, 168, 1, 101) && d.probe,
 	      "decided again: another address, probed again");
 	server_probe_passed(&s, &a.rq, IP(192, 168, 1, 101), 1000.5, &d);
-	CHECK(d.reply == DHCPOFFER && d.yiaddr == IP(192, 168, 1, 101) && d.lease_time == 100 &&
+	CHECK(d.reply == DHCP_OFFER && d.yiaddr == IP(192, 168, 1, 101) && d.lease_time == 100 &&
 		      lease_by_addr(&s.leases, IP(192, 168, 1, 101))->ends == 1000.5 + 5,
 	      "no answer: the offer goes out, its lifetime from now");
-	d = ask(&s, &a, DHCPREQUEST, IP(192, 168, 1, 101), IP(192, 168, 1, 1), 0, 1000.6);
-	CHECK(d.reply == DHCPACK && d.event == EVENT_BOUND, "and is bound");
-	d = ask(&s, &a, DHCPDISCOVER, 0, 0, 0, 1001);
-	CHECK(d.reply == DHCPOFFER && d.yiaddr == IP(192, 168, 1, 101) && !d.probe, "a bound client: no probe");
+	d = ask(&s, &a, DHCP_REQUEST, IP(192, 168, 1, 101), IP(192, 168, 1, 1), 0, 1000.6);
+	CHECK(d.reply == DHCP_ACK && d.event == EVENT_BOUND, "and is bound");
+	d = ask(&s, &a, DHCP_DISCOVER, 0, 0, 0, 1001);
+	CHECK(d.reply == DHCP_OFFER && d.yiaddr == IP(192, 168, 1, 101) && !d.probe, "a bound client: no probe");
 
-	d = ask(&s, &b, DHCPDISCOVER, IP(192, 168, 1, 100), 0, 0, 1002);
-	CHECK(d.reply == DHCPOFFER && d.yiaddr == IP(192, 168, 1, 102) && d.probe,
+	d = ask(&s, &b, DHCP_DISCOVER, IP(192, 168, 1, 100), 0, 0, 1002);
+	CHECK(d.reply == DHCP_OFFER && d.yiaddr == IP(192, 168, 1, 102) && d.probe,
 	      "a quarantined address is not offered, even when requested");
-	d = ask(&s, &b, DHCPREQUEST, IP(192, 168, 1, 102), IP(192, 168, 1, 99), 0, 1002.1);
+	d = ask(&s, &b, DHCP_REQUEST, IP(192, 168, 1, 102), IP(192, 168, 1, 99), 0, 1002.1);
 	server_probe_passed(&s, &b.rq, IP(192, 168, 1, 102), 1002.2, &d);
 	CHECK(d.reply == 0 && strstr(d.reason, "withdrawn"), "an offer withdrawn while probing does not go out");
 
@@ -133,16 +133,16 @@ static void test_conflict_probe(void)
 	server_conflict(&s, IP(10, 0, 0, 1), 1003, &d);
 	CHECK(d.event == EVENT_NONE, "an address of another network changes nothing");
 
-	d = ask(&s, &printer, DHCPDISCOVER, 0, 0, 0, 1004);
-	CHECK(d.reply == DHCPOFFER && d.yiaddr == IP(192, 168, 1, 50) && !d.probe, "a reserved address: no probe");
+	d = ask(&s, &printer, DHCP_DISCOVER, 0, 0, 0, 1004);
+	CHECK(d.reply == DHCP_OFFER && d.yiaddr == IP(192, 168, 1, 50) && !d.probe, "a reserved address: no probe");
 
-	d = ask(&s, &a, DHCPRELEASE, 0, 0, IP(192, 168, 1, 101), 1005);
-	d = ask(&s, &a, DHCPDISCOVER, 0, 0, 0, 1006);
-	CHECK(d.reply == DHCPOFFER && d.yiaddr == IP(192, 168, 1, 101) && !d.probe,
+	d = ask(&s, &a, DHCP_RELEASE, 0, 0, IP(192, 168, 1, 101), 1005);
+	d = ask(&s, &a, DHCP_DISCOVER, 0, 0, 0, 1006);
+	CHECK(d.reply == DHCP_OFFER && d.yiaddr == IP(192, 168, 1, 101) && !d.probe,
 	      "the client's own former address: no probe (it might answer it itself)");
 
-	d = ask(&s, &c, DHCPDISCOVER, IP(192, 168, 1, 101), 0, 0, 1007);
-	CHECK(d.reply == DHCPOFFER && d.yiaddr != IP(192, 168, 1, 101) && d.probe,
+	d = ask(&s, &c, DHCP_DISCOVER, IP(192, 168, 1, 101), 0, 0, 1007);
+	CHECK(d.reply == DHCP_OFFER && d.yiaddr != IP(192, 168, 1, 101) && d.probe,
 	      "another client asking for that address: something else, probed");
 
 	expired = 0;
@@ -236,71 +236,71 @@ int main(void)
 	lab.mac[0] = 0xaa, lab.mac[1] = 0xbb;
 	client_init(&printer, 0x63);
 
-	struct dhcp_decision d = ask(&s, &a, DHCPDISCOVER, 0, 0, 0, 1000);
-	CHECK(d.reply == DHCPOFFER && d.yiaddr == IP(192, 168, 1, 100) && d.journal == NULL,
+	struct dhcp_decision d = ask(&s, &a, DHCP_DISCOVER, 0, 0, 0, 1000);
+	CHECK(d.reply == DHCP_OFFER && d.yiaddr == IP(192, 168, 1, 100) && d.journal == NULL,
 	      "DISCOVER: an offer from the main pool, nothing to journal");
 	CHECK(!d.probe && !dc->servers[0].probe_ping, "no conflict probe unless configured");
-	d = ask(&s, &a, DHCPREQUEST, IP(192, 168, 1, 100), IP(192, 168, 1, 1), 0, 1001);
-	CHECK(d.reply == DHCPACK && d.event == EVENT_BOUND && d.journal && d.journal->state == LEASE_BOUND &&
+	d = ask(&s, &a, DHCP_REQUEST, IP(192, 168, 1, 100), IP(192, 168, 1, 1), 0, 1001);
+	CHECK(d.reply == DHCP_ACK && d.event == EVENT_BOUND && d.journal && d.journal->state == LEASE_BOUND &&
 		      d.journal->ends == 1101,
 	      "SELECTING REQUEST: ACK after journalling a bound lease");
-	d = ask(&s, &a, DHCPREQUEST, 0, 0, IP(192, 168, 1, 100), 1050);
-	CHECK(d.reply == DHCPACK && d.event == EVENT_RENEWED && d.journal->ends == 1150, "RENEWING: extended");
-	d = ask(&s, &a, DHCPREQUEST, IP(192, 168, 1, 100), 0, 0, 1060);
-	CHECK(d.reply == DHCPACK && d.event == EVENT_RENEWED, "INIT-REBOOT with its own address: ACK");
-	d = ask(&s, &a, DHCPDISCOVER, 0, 0, 0, 1061);
-	CHECK(d.reply == DHCPOFFER && d.yiaddr == IP(192, 168, 1, 100), "a bound client rediscovering keeps its address");
+	d = ask(&s, &a, DHCP_REQUEST, 0, 0, IP(192, 168, 1, 100), 1050);
+	CHECK(d.reply == DHCP_ACK && d.event == EVENT_RENEWED && d.journal->ends == 1150, "RENEWING: extended");
+	d = ask(&s, &a, DHCP_REQUEST, IP(192, 168, 1, 100), 0, 0, 1060);
+	CHECK(d.reply == DHCP_ACK && d.event == EVENT_RENEWED, "INIT-REBOOT with its own address: ACK");
+	d = ask(&s, &a, DHCP_DISCOVER, 0, 0, 0, 1061);
+	CHECK(d.reply == DHCP_OFFER && d.yiaddr == IP(192, 168, 1, 100), "a bound client rediscovering keeps its address");
 
-	d = ask(&s, &b, DHCPDISCOVER, IP(192, 168, 1, 100), 0, 0, 1062);
-	CHECK(d.reply == DHCPOFFER && d.yiaddr == IP(192, 168, 1, 102), "a taken requested address is not offered; .101 is excluded");
-	d = ask(&s, &b, DHCPREQUEST, IP(192, 168, 1, 100), 0, 0, 1063);
-	CHECK(d.reply == DHCPNAK && strstr(d.reason, "another client"), "INIT-REBOOT for another's address: NAK");
-	d = ask(&s, &b, DHCPREQUEST, IP(10, 0, 0, 5), 0, 0, 1064);
-	CHECK(d.reply == DHCPNAK && strstr(d.reason, "not on this network"), "INIT-REBOOT from another network: NAK");
-	d = ask(&s, &b, DHCPREQUEST, IP(192, 168, 1, 102), IP(192, 168, 1, 99), 0, 1065);
+	d = ask(&s, &b, DHCP_DISCOVER, IP(192, 168, 1, 100), 0, 0, 1062);
+	CHECK(d.reply == DHCP_OFFER && d.yiaddr == IP(192, 168, 1, 102), "a taken requested address is not offered; .101 is excluded");
+	d = ask(&s, &b, DHCP_REQUEST, IP(192, 168, 1, 100), 0, 0, 1063);
+	CHECK(d.reply == DHCP_NAK && strstr(d.reason, "another client"), "INIT-REBOOT for another's address: NAK");
+	d = ask(&s, &b, DHCP_REQUEST, IP(10, 0, 0, 5), 0, 0, 1064);
+	CHECK(d.reply == DHCP_NAK && strstr(d.reason, "not on this network"), "INIT-REBOOT from another network: NAK");
+	d = ask(&s, &b, DHCP_REQUEST, IP(192, 168, 1, 102), IP(192, 168, 1, 99), 0, 1065);
 	CHECK(d.reply == 0 && lease_by_addr(&s.leases, IP(192, 168, 1, 102)) == NULL,
 	      "REQUEST naming another server: silent, our offer withdrawn");
-	d = ask(&s, &b, DHCPREQUEST, IP(192, 168, 1, 102), IP(192, 168, 1, 1), 0, 1066);
-	CHECK(d.reply == DHCPNAK, "REQUEST for a withdrawn offer: NAK");
+	d = ask(&s, &b, DHCP_REQUEST, IP(192, 168, 1, 102), IP(192, 168, 1, 1), 0, 1066);
+	CHECK(d.reply == DHCP_NAK, "REQUEST for a withdrawn offer: NAK");
 
-	d = ask(&s, &lab, DHCPDISCOVER, 0, 0, 0, 1070);
-	CHECK(d.reply == DHCPOFFER && d.yiaddr == IP(192, 168, 1, 10), "MAC prefix selects the lab pool");
-	d = ask(&s, &printer, DHCPDISCOVER, 0, 0, 0, 1071);
-	CHECK(d.reply == DHCPOFFER && d.yiaddr == IP(192, 168, 1, 50), "reservation by MAC");
-	d = ask(&s, &printer, DHCPREQUEST, IP(192, 168, 1, 50), IP(192, 168, 1, 1), 0, 1072);
-	CHECK(d.reply == DHCPACK && strcmp(d.journal->hostname, "printer") == 0, "reserved hostname recorded");
+	d = ask(&s, &lab, DHCP_DISCOVER, 0, 0, 0, 1070);
+	CHECK(d.reply == DHCP_OFFER && d.yiaddr == IP(192, 168, 1, 10), "MAC prefix selects the lab pool");
+	d = ask(&s, &printer, DHCP_DISCOVER, 0, 0, 0, 1071);
+	CHECK(d.reply == DHCP_OFFER && d.yiaddr == IP(192, 168, 1, 50), "reservation by MAC");
+	d = ask(&s, &printer, DHCP_REQUEST, IP(192, 168, 1, 50), IP(192, 168, 1, 1), 0, 1072);
+	CHECK(d.reply == DHCP_ACK && strcmp(d.journal->hostname, "printer") == 0, "reserved hostname recorded");
 
 	/* A flood of DISCOVERs from random MACs takes offers, never bound leases. */
 	for (unsigned i = 0; i < 200; i++) {
 		struct client f;
 		client_init(&f, 1000 + i);
-		ask(&s, &f, DHCPDISCOVER, 0, 0, 0, 1080);
+		ask(&s, &f, DHCP_DISCOVER, 0, 0, 0, 1080);
 	}
 	CHECK(lease_by_addr(&s.leases, IP(192, 168, 1, 100))->state == LEASE_BOUND, "the flood left the bound lease alone");
 	client_init(&b, 2);
-	d = ask(&s, &b, DHCPDISCOVER, 0, 0, 0, 1081);
-	CHECK(d.reply == DHCPOFFER, "after the flood a real client still gets an offer");
-	d = ask(&s, &b, DHCPREQUEST, d.yiaddr, IP(192, 168, 1, 1), 0, 1082);
-	CHECK(d.reply == DHCPACK, "and binds it");
+	d = ask(&s, &b, DHCP_DISCOVER, 0, 0, 0, 1081);
+	CHECK(d.reply == DHCP_OFFER, "after the flood a real client still gets an offer");
+	d = ask(&s, &b, DHCP_REQUEST, d.yiaddr, IP(192, 168, 1, 1), 0, 1082);
+	CHECK(d.reply == DHCP_ACK, "and binds it");
 	uint32_t b_addr = d.yiaddr;
 
-	d = ask(&s, &b, DHCPDECLINE, b_addr, 0, 0, 1083);
+	d = ask(&s, &b, DHCP_DECLINE, b_addr, 0, 0, 1083);
 	CHECK(d.reply == 0 && d.event == EVENT_DECLINED && lease_by_addr(&s.leases, b_addr)->state == LEASE_DECLINED,
 	      "DECLINE quarantines the address");
-	d = ask(&s, &b, DHCPDISCOVER, 0, 0, 0, 1084);
-	CHECK(d.reply == DHCPOFFER && d.yiaddr != b_addr, "the decliner gets another address");
+	d = ask(&s, &b, DHCP_DISCOVER, 0, 0, 0, 1084);
+	CHECK(d.reply == DHCP_OFFER && d.yiaddr != b_addr, "the decliner gets another address");
 	struct client storm;
 	client_init(&storm, 9999);
-	d = ask(&s, &storm, DHCPDECLINE, IP(192, 168, 1, 100), 0, 0, 1085);
+	d = ask(&s, &storm, DHCP_DECLINE, IP(192, 168, 1, 100), 0, 0, 1085);
 	CHECK(d.event == EVENT_NONE && lease_by_addr(&s.leases, IP(192, 168, 1, 100))->state == LEASE_BOUND,
 	      "a DECLINE for someone else's address changes nothing");
 
-	d = ask(&s, &a, DHCPRELEASE, 0, 0, IP(192, 168, 1, 100), 1090);
+	d = ask(&s, &a, DHCP_RELEASE, 0, 0, IP(192, 168, 1, 100), 1090);
 	CHECK(d.event == EVENT_RELEASED && d.journal->state == LEASE_RELEASED, "RELEASE");
-	d = ask(&s, &a, DHCPDISCOVER, 0, 0, 0, 1091);
-	CHECK(d.reply == DHCPOFFER && d.yiaddr == IP(192, 168, 1, 100), "a returning client gets its old address back");
-	d = ask(&s, &a, DHCPINFORM, 0, 0, IP(192, 168, 1, 100), 1092);
-	CHECK(d.reply == DHCPACK && d.yiaddr == 0 && d.journal == NULL, "INFORM: options only");
+	d = ask(&s, &a, DHCP_DISCOVER, 0, 0, 0, 1091);
+	CHECK(d.reply == DHCP_OFFER && d.yiaddr == IP(192, 168, 1, 100), "a returning client gets its old address back");
+	d = ask(&s, &a, DHCP_INFORM, 0, 0, IP(192, 168, 1, 100), 1092);
+	CHECK(d.reply == DHCP_ACK && d.yiaddr == 0 && d.journal == NULL, "INFORM: options only");
 
 	expired = 0;
 	server_expire(&s, 5000, on_expire, NULL);
@@ -315,9 +315,9 @@ int main(void)
 		   "\"pools\": [{\"start\": \"10.0.0.5\", \"end\": \"10.0.0.5\"}]}]}}");
 	dc = cfg->daemon;
 	server_init(&s, &dc->servers[0], IP(10, 0, 0, 1));
-	d = ask(&s, &a, DHCPDISCOVER, 0, 0, 0, 1);
-	ask(&s, &a, DHCPREQUEST, d.yiaddr, IP(10, 0, 0, 1), 0, 2);
-	d = ask(&s, &b, DHCPDISCOVER, 0, 0, 0, 3);
+	d = ask(&s, &a, DHCP_DISCOVER, 0, 0, 0, 1);
+	ask(&s, &a, DHCP_REQUEST, d.yiaddr, IP(10, 0, 0, 1), 0, 2);
+	d = ask(&s, &b, DHCP_DISCOVER, 0, 0, 0, 3);
 	CHECK(d.reply == 0 && d.event == EVENT_EXHAUSTED, "pool exhausted: no offer, an event");
 	server_free(&s);
 	arbor_config_free(cfg);
