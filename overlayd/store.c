@@ -10,26 +10,17 @@
 #include "clock.h"
 #include "journal.h"
 #include "log.h"
-#include "syncer.h"
+#include "group_commit.h"
 #include "xalloc.h"
 
-/* Compact once the journal holds this many records. */
-enum { COMPACT_RECORDS = 4096 };
-
-struct ticket_list {
-	struct ovl_ticket **v;
-	size_t n, cap;
-};
+/* Compact once the journal holds this many records; answers in one batch. */
+enum { COMPACT_RECORDS = 4096, BATCH_MAX = 1024 };
 
 struct ovl_file_store {
-	struct event_base *base;
 	struct ovl_registry *reg;
 	struct arbor_journal *journal;
-	struct arbor_syncer *syncer;
+	struct arbor_group_commit *gc; /* answers are ticket pointers */
 	struct event *flush_ev;
-	struct ticket_list pending, inflight;
-	size_t since_compaction;
-	uint64_t commits;
 	bool failed;
 };
 
@@ -61,23 +52,32 @@ void ovl_ticket_finish(struct ovl_ticket *t, bool ok, const char *error)
 		t->done(t->ctx, t);
 }
 
-static void list_add(struct ticket_list *l, struct ovl_ticket *t)
+static void finish_all(struct ovl_ticket **v, size_t n, bool ok, const char *error)
 {
-	if (l->n == l->cap) {
-		l->cap = l->cap ? l->cap * 2 : 64;
-		l->v = xreallocarray(l->v, l->cap, sizeof *l->v);
+	for (size_t i = 0; i < n; i++) {
+		ovl_ticket_finish(v[i], ok, error);
+		ovl_ticket_put(v[i]);
 	}
-	t->refs++;
-	l->v[l->n++] = t;
 }
 
-static void list_finish(struct ticket_list *l, bool ok, const char *error)
+static void deliver(void *ctx, void *answers, size_t n)
 {
-	for (size_t i = 0; i < l->n; i++) {
-		ovl_ticket_finish(l->v[i], ok, error);
-		ovl_ticket_put(l->v[i]);
-	}
-	l->n = 0;
+	finish_all(answers, n, true, NULL);
+}
+
+static void withhold(void *ctx, void *answers, size_t n)
+{
+	struct ovl_file_store *s = ctx;
+	s->failed = true;
+	finish_all(answers, n, false, "the registry could not be written (fdatasync failed)");
+}
+
+/* The snapshot compaction writes; expired tokens are dropped here. */
+static void snapshot(void *ctx, struct arbor_buf *out)
+{
+	struct ovl_file_store *s = ctx;
+	ovl_registry_prune_tokens(s->reg, (int64_t)arbor_time_wall());
+	ovl_registry_write_snapshot(s->reg, out);
 }
 
 static int replay_snapshot(void *ctx, const cJSON *data)
@@ -102,74 +102,16 @@ static int replay_record(void *ctx, const cJSON *rec)
 	return 0;
 }
 
-/* A fresh snapshot of the registry replaces snapshot and journal. Expired
- * tokens are dropped here. */
-static int compact(struct ovl_file_store *s, char *err, size_t errlen)
-{
-	ovl_registry_prune_tokens(s->reg, (int64_t)arbor_time_wall());
-	struct arbor_buf text = { 0 };
-	ovl_registry_write_snapshot(s->reg, &text);
-	int rc = arbor_journal_compact_text(s->journal, text.data, text.len, err, errlen);
-	arbor_buf_free(&text);
-	if (rc == 0)
-		s->since_compaction = 0;
-	malloc_trim(0);
-	return rc;
-}
-
-static void flush(struct ovl_file_store *s);
-
-static void on_synced(void *ctx, int rc)
-{
-	struct ovl_file_store *s = ctx;
-	if (rc != 0) {
-		char why[160];
-		snprintf(why, sizeof why, "the registry could not be written: fdatasync: %s", strerror(-rc));
-		log_err("%s", why);
-		s->failed = true;
-		list_finish(&s->inflight, false, why);
-	} else {
-		s->commits++;
-		list_finish(&s->inflight, true, NULL);
-	}
-	if (s->since_compaction >= COMPACT_RECORDS) {
-		char err[256];
-		if (compact(s, err, sizeof err) != 0)
-			log_err("registry compaction: %s", err);
-	}
-	flush(s);
-}
-
-/* Writes what is queued and starts its sync, unless one is running (then the
- * queue waits for it: the next commit carries everything that came meanwhile). */
-static void flush(struct ovl_file_store *s)
-{
-	if (arbor_syncer_busy(s->syncer) || (s->pending.n == 0 && arbor_journal_pending(s->journal) == 0))
-		return;
-	char err[256];
-	if (arbor_journal_write(s->journal, err, sizeof err) != 0) {
-		log_err("registry journal: %s", err);
-		s->failed = true;
-		list_finish(&s->pending, false, err);
-		return;
-	}
-	struct ticket_list t = s->inflight;
-	s->inflight = s->pending;
-	s->pending = t;
-	s->pending.n = 0;
-	arbor_syncer_start(s->syncer, arbor_journal_fd(s->journal), on_synced, s);
-}
-
 static void on_flush(evutil_socket_t fd, short what, void *arg)
 {
-	flush(arg);
+	struct ovl_file_store *s = arg;
+	arbor_group_commit_flush(s->gc);
 }
 
 struct ovl_file_store *ovl_file_store_open(struct event_base *base, const char *dir, struct ovl_registry *reg,
 					   char *err, size_t errlen)
 {
 	struct ovl_file_store *s = xcalloc(1, sizeof *s);
-	s->base = base;
 	s->reg = reg;
 	struct arbor_journal_replay replay = { replay_snapshot, replay_record, reg };
 	if (arbor_journal_open(dir, "registry.json", &replay, &s->journal, err, errlen) != 0) {
@@ -181,13 +123,15 @@ struct ovl_file_store *ovl_file_store_open(struct event_base *base, const char *
 		ovl_file_store_close(s);
 		return NULL;
 	}
+	struct arbor_group_commit_def def = {
+		.name = "registry journal", .answer_size = sizeof(struct ovl_ticket *), .batch_max = BATCH_MAX,
+		.deliver = deliver, .snapshot = snapshot, .withhold = withhold, .ctx = s,
+	};
+	s->gc = arbor_group_commit_new(base, s->journal, &def);
+	arbor_group_commit_compact_after(s->gc, COMPACT_RECORDS);
 	/* Start from a snapshot: registry.json then holds every entry (jq reads it). */
-	if (compact(s, err, errlen) != 0) {
-		ovl_file_store_close(s);
-		return NULL;
-	}
-	s->syncer = arbor_syncer_new(base, err, errlen);
-	if (s->syncer == NULL) {
+	if (arbor_group_commit_compact(s->gc) != 0) {
+		snprintf(err, errlen, "%s/registry.json: cannot write a snapshot", dir);
 		ovl_file_store_close(s);
 		return NULL;
 	}
@@ -195,44 +139,48 @@ struct ovl_file_store *ovl_file_store_open(struct event_base *base, const char *
 	return s;
 }
 
+/* One commit per loop turn: the flush runs after the turn's requests. */
+static void schedule(struct ovl_file_store *s)
+{
+	event_active(s->flush_ev, EV_TIMEOUT, 0);
+}
+
 void ovl_file_store_append(struct ovl_file_store *s, const char *record, size_t len, struct ovl_ticket *t)
 {
-	arbor_journal_append_text(s->journal, record, len);
-	s->since_compaction++;
-	if (t)
-		list_add(&s->pending, t);
-	event_active(s->flush_ev, EV_TIMEOUT, 0);
+	arbor_group_commit_record(s->gc, record, len);
+	if (t) {
+		t->refs++;
+		*(struct ovl_ticket **)arbor_group_commit_answer(s->gc) = t;
+	}
+	schedule(s);
 }
 
 struct ovl_ticket *ovl_file_store_barrier(struct ovl_file_store *s, void (*done)(void *, struct ovl_ticket *),
 					  void *ctx)
 {
-	if (s->pending.n == 0 && s->inflight.n == 0 && arbor_journal_pending(s->journal) == 0)
+	if (arbor_group_commit_idle(s->gc))
 		return NULL;
 	struct ovl_ticket *t = ovl_ticket_new(done, ctx);
-	list_add(arbor_journal_pending(s->journal) || s->pending.n ? &s->pending : &s->inflight, t);
-	event_active(s->flush_ev, EV_TIMEOUT, 0);
+	t->refs++;
+	*(struct ovl_ticket **)arbor_group_commit_answer(s->gc) = t;
+	schedule(s);
 	return t;
 }
 
 int ovl_file_store_sync(struct ovl_file_store *s, char *err, size_t errlen)
 {
-	while (arbor_syncer_busy(s->syncer))
-		arbor_syncer_wait(s->syncer);
-	int rc = arbor_journal_commit(s->journal, err, errlen);
-	if (rc == 0) {
-		s->commits++;
-		list_finish(&s->pending, true, NULL);
-	} else {
-		s->failed = true;
-		list_finish(&s->pending, false, err);
+	uint64_t failures = arbor_group_commit_stats(s->gc)->failures;
+	arbor_group_commit_drain(s->gc);
+	if (arbor_group_commit_stats(s->gc)->failures != failures) {
+		snprintf(err, errlen, "the registry journal could not be written (see the log)");
+		return -EIO;
 	}
-	return rc;
+	return 0;
 }
 
 uint64_t ovl_file_store_commits(const struct ovl_file_store *s)
 {
-	return s->commits;
+	return arbor_group_commit_stats(s->gc)->commits;
 }
 
 bool ovl_file_store_failed(const struct ovl_file_store *s)
@@ -244,16 +192,7 @@ void ovl_file_store_close(struct ovl_file_store *s)
 {
 	if (s == NULL)
 		return;
-	if (s->syncer) {
-		char err[256];
-		if (s->journal && ovl_file_store_sync(s, err, sizeof err) != 0)
-			log_err("registry journal: %s", err);
-		arbor_syncer_free(s->syncer);
-	}
-	list_finish(&s->pending, false, "stopping");
-	list_finish(&s->inflight, false, "stopping");
-	free(s->pending.v);
-	free(s->inflight.v);
+	arbor_group_commit_free(s->gc); /* drains */
 	if (s->flush_ev)
 		event_free(s->flush_ev);
 	arbor_journal_close(s->journal);
