@@ -9,6 +9,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#ifndef IPV6_FREEBIND
+#define IPV6_FREEBIND 78 /* linux/in6.h */
+#endif
+
 int arbor_sockaddr_parse(const char *text, uint16_t default_port, struct sockaddr_storage *ss, socklen_t *len)
 {
 	char host[64];
@@ -98,6 +102,11 @@ int arbor_tcp_listen(const struct sockaddr *sa, socklen_t len, int backlog, char
 	arbor_sockaddr_format(sa, text, sizeof text);
 	int fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	int one = 1;
+	/* Free bind: a daemon started before the network (Before=network.target)
+	 * listens on its address before the address is configured. */
+	if (fd >= 0)
+		(void)setsockopt(fd, sa->sa_family == AF_INET6 ? IPPROTO_IPV6 : IPPROTO_IP,
+				 sa->sa_family == AF_INET6 ? IPV6_FREEBIND : IP_FREEBIND, &one, sizeof one);
 	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 || bind(fd, sa, len) != 0 ||
 	    listen(fd, backlog) != 0) {
 		int e = errno;

@@ -14,6 +14,7 @@ int arbor_sockaddr_parse(const char *text, uint16_t default_port, struct sockadd
 const char *arbor_sockaddr_format(const struct sockaddr *sa, char *buf, size_t buflen);
 /* True for 0.0.0.0 and ::. */
 bool arbor_sockaddr_is_any(const struct sockaddr *sa);
-/* A listening, non-blocking, close-on-exec TCP socket (SO_REUSEADDR), or
- * -errno with err set. */
+/* A listening, non-blocking, close-on-exec TCP socket (SO_REUSEADDR, and
+ * IP_FREEBIND: the address need not be configured yet), or -errno with err
+ * set. */
 int arbor_tcp_listen(const struct sockaddr *sa, socklen_t len, int backlog, char *err, size_t errlen);
