@@ -9,6 +9,7 @@
 #   get DAEMON PATH
 #   post DAEMON PATH [JSON]
 #   addr [--machine-id ID] [--iface NAME [--state DIR] | --subnet-id N] [--host HOST-ID] [--json]
+#   overlay enroll|forget|spokes ...
 #   help
 #
 # DAEMON names come from the *.sock files in the runtime directory (the
@@ -106,7 +107,7 @@ _arborctl()
             ((json)) || opts+=(--json)
             _arborctl_reply "${opts[@]}"
         else
-            _arborctl_reply status health events reload renew stop get post addr help
+            _arborctl_reply status health events reload renew stop get post addr overlay help
         fi
         return 0
     fi
@@ -163,6 +164,9 @@ _arborctl()
                     compopt -o nospace 2>/dev/null
                 fi
             fi
+            ;;
+        overlay)
+            ((${#pos[@]} == 0)) && _arborctl_reply enroll forget spokes
             ;;
         addr)
             # "--iface=NAME" and "--state=DIR" arrive joined (see above).

@@ -19,7 +19,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 SCRIPT = os.path.join(REPO, "dist", "completion", "arborctl.bash")
 BASH = shutil.which("bash")
 FALLBACK = ["healthd", "dhcp4d", "dhcp6pd", "dnsd", "overlayd", "wgd"]
-COMMANDS = ["status", "health", "events", "reload", "renew", "stop", "get", "post", "addr", "help"]
+COMMANDS = ["status", "health", "events", "reload", "renew", "stop", "get", "post", "addr", "overlay", "help"]
 
 pytestmark = pytest.mark.skipif(BASH is None, reason="bash is not installed")
 
@@ -86,6 +86,7 @@ def test_commands_and_global_options():
     assert complete("arborctl", "--json", "s") == ["status", "stop"]
     assert complete("arborctl", "help", "") == []
     assert complete("arborctl", "health", "") == []
+    assert complete("arborctl", "overlay", "") == ["enroll", "forget", "spokes"]
 
 
 def test_daemons_from_runtime_dir(rundir):

@@ -262,3 +262,30 @@ def test_bad_config_names_the_key(lab):
         d = lab.daemon("overlayd", binary("overlayd/arbor-overlayd"), {"machine": {"name": "x"}, "overlayd": section})
         r = subprocess.run(d.argv(), capture_output=True, text=True, timeout=10)
         assert r.returncode == 2 and message in r.stderr and d.config_path in r.stderr, (section, r.stderr)
+
+
+def arborctl(d, *args):
+    return subprocess.run([binary("ctl/arborctl"), "--runtime-dir", d.runtime_dir] + list(args), capture_output=True,
+                          text=True, timeout=30)
+
+
+def test_arborctl_enroll_spokes_forget(lab, overlay):
+    ov = overlay
+    r = arborctl(ov.hub, "overlay", "enroll", "newhost", "--ttl", "60")
+    assert r.returncode == 0 and r.stdout.startswith("arbor-ovl1.") and "newhost" in r.stderr
+    r = arborctl(ov.hub, "overlay", "spokes")
+    assert r.returncode == 0 and all(f" s{i} " in r.stdout for i in (1, 2, 3)) and "up" in r.stdout
+    s3 = spokes(ov.hub)["s3"]
+    last = ov.hub.status()["events"]["last_seq"]
+    r = arborctl(ov.hub, "overlay", "forget", "s3")
+    assert r.returncode == 0, r.stderr
+    assert "s3" not in spokes(ov.hub)
+    ev = ov.hub.events(since=last, type="spoke.forgotten")
+    assert ev and ev[0]["data"]["subnet"] == s3["subnet"]
+    wait_for(lambda: link_index(ov.hub_ns, s3["device"]) is None, 2, "its device to go")
+    assert s3["subnet"] not in ov.hub_ns.exec(["ip", "route"]).stdout
+    # The forgotten spoke's next heartbeat is refused: it says so and fails its health.
+    wait_for(lambda: ov.spokes[2].status()["overlayd"]["spoke"]["state"] == "refused", 10, "s3 to learn it")
+    assert "unknown key" in ov.spokes[2].status()["overlayd"]["spoke"]["last_error"]
+    assert arborctl(ov.hub, "overlay", "forget", "s3").returncode == 1
+    assert arborctl(ov.hub, "overlay", "frobnicate").returncode == 2
