@@ -366,7 +366,8 @@ static void on_range(void *ctx, const struct arbor_curl_result *res)
 	}
 	struct ovl_registry *fresh = ovl_registry_new(ovl_registry_params(s->reg));
 	struct hub_info hubs = { 0 };
-	memset(s->mod_rev, 0, s->mod_cap * sizeof *s->mod_rev);
+	if (s->mod_cap)
+		memset(s->mod_rev, 0, s->mod_cap * sizeof *s->mod_rev);
 	for (size_t i = 0; i < a.nkvs; i++)
 		apply_kv(s, fresh, &hubs, &a.kvs[i]);
 	ovl_registry_swap(s->reg, fresh);

@@ -256,8 +256,8 @@ static void test_bad_records(void)
 		"{\"forget\":0}",
 		"{\"forget\":1,\"token_used\":\"0123456789abcdef\"}",
 		"{\"spoke\":{\"id\":1}}",
-		"{\"spoke\":{\"id\":1,\"key\":\"AAAA\",\"hostname\":\"a\",\"underlay\":\"1.2.3.4\",\"subnet\":\"10.128.1.0/24\","
-		"\"joined_at\":1,\"updated_ms\":1}}",
+		("{\"spoke\":{\"id\":1,\"key\":\"AAAA\",\"hostname\":\"a\",\"underlay\":\"1.2.3.4\",\"subnet\":\"10.128.1.0/24\","
+		 "\"joined_at\":1,\"updated_ms\":1}}"),
 		"{\"token\":{\"id\":\"xyz\",\"proof_key\":\"AAAA\",\"expires_at\":1}}",
 		"{\"what\":1}",
 		"[]",
