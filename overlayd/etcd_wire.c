@@ -12,18 +12,11 @@
 #include <cjson/cJSON.h>
 #include <sodium.h>
 
+#include "join_wire.h"
 #include "xalloc.h"
 
 #define MAX_KVS 1000000
 
-__attribute__((format(printf, 3, 4))) static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -EINVAL;
-}
 
 void ovl_etcd_b64(struct arbor_buf *out, const void *data, size_t len)
 {
@@ -164,7 +157,7 @@ static cJSON *open_answer(const char *body, size_t len, struct ovl_etcd_answer *
 	cJSON *doc = cJSON_ParseWithLength(body, len);
 	if (!cJSON_IsObject(doc)) {
 		cJSON_Delete(doc);
-		fail(err, errlen, "the etcd answer is not a JSON object");
+		ovl_fail(err, errlen, "the etcd answer is not a JSON object");
 		return NULL;
 	}
 	return doc;
@@ -181,9 +174,9 @@ static int read_header(const cJSON *obj, struct ovl_etcd_answer *a, char *err, s
 	}
 	const cJSON *h = cJSON_GetObjectItemCaseSensitive(obj, "header");
 	if (h && !cJSON_IsObject(h))
-		return fail(err, errlen, "etcd: \"header\" is not an object");
+		return ovl_fail(err, errlen, "etcd: \"header\" is not an object");
 	if (!get_i64(cJSON_GetObjectItemCaseSensitive(h, "revision"), &a->revision))
-		return fail(err, errlen, "etcd: the header's revision is not a number");
+		return ovl_fail(err, errlen, "etcd: the header's revision is not a number");
 	return 0;
 }
 
@@ -191,16 +184,16 @@ static int read_kv(const cJSON *kv, struct ovl_etcd_kv *out, char *err, size_t e
 {
 	memset(out, 0, sizeof *out);
 	if (!cJSON_IsObject(kv))
-		return fail(err, errlen, "etcd: a kv is not an object");
+		return ovl_fail(err, errlen, "etcd: a kv is not an object");
 	if (!unb64(cJSON_GetObjectItemCaseSensitive(kv, "key"), &out->key, NULL))
-		return fail(err, errlen, "etcd: a key is not base64");
+		return ovl_fail(err, errlen, "etcd: a key is not base64");
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(kv, "value");
 	if (v == NULL)
 		out->value = xstrdup("");
 	else if (!unb64(v, &out->value, &out->value_len))
-		return fail(err, errlen, "etcd: a value is not base64");
+		return ovl_fail(err, errlen, "etcd: a value is not base64");
 	if (!get_i64(cJSON_GetObjectItemCaseSensitive(kv, "mod_revision"), &out->mod_revision))
-		return fail(err, errlen, "etcd: a mod_revision is not a number");
+		return ovl_fail(err, errlen, "etcd: a mod_revision is not a number");
 	return 0;
 }
 
@@ -210,7 +203,7 @@ static int read_kvs(const cJSON *arr, bool events, struct ovl_etcd_answer *a, ch
 		return 0;
 	int n = cJSON_GetArraySize(arr);
 	if (!cJSON_IsArray(arr) || n > MAX_KVS)
-		return fail(err, errlen, "etcd: \"%s\" is not an array (of at most %d)", events ? "events" : "kvs", MAX_KVS);
+		return ovl_fail(err, errlen, "etcd: \"%s\" is not an array (of at most %d)", events ? "events" : "kvs", MAX_KVS);
 	a->kvs = n ? xcalloc((size_t)n, sizeof *a->kvs) : NULL;
 	for (const cJSON *e = arr->child; e; e = e->next) {
 		const cJSON *kv = e;
@@ -219,7 +212,7 @@ static int read_kvs(const cJSON *arr, bool events, struct ovl_etcd_answer *a, ch
 			const cJSON *type = cJSON_GetObjectItemCaseSensitive(e, "type");
 			if (type && !(cJSON_IsString(type) && (strcmp(type->valuestring, "PUT") == 0 ||
 							      strcmp(type->valuestring, "DELETE") == 0)))
-				return fail(err, errlen, "etcd: an event's type is neither PUT nor DELETE");
+				return ovl_fail(err, errlen, "etcd: an event's type is neither PUT nor DELETE");
 			deleted = type && strcmp(type->valuestring, "DELETE") == 0;
 			kv = cJSON_GetObjectItemCaseSensitive(e, "kv");
 		}
@@ -256,7 +249,7 @@ int ovl_etcd_parse_txn(const char *body, size_t len, struct ovl_etcd_answer *a, 
 	int rc = read_header(doc, a, err, errlen);
 	const cJSON *ok = cJSON_GetObjectItemCaseSensitive(doc, "succeeded");
 	if (rc == 0 && ok && !cJSON_IsBool(ok))
-		rc = fail(err, errlen, "etcd: \"succeeded\" is not a boolean");
+		rc = ovl_fail(err, errlen, "etcd: \"succeeded\" is not a boolean");
 	a->succeeded = cJSON_IsTrue(ok);
 	cJSON_Delete(doc);
 	return rc;
@@ -272,9 +265,9 @@ int ovl_etcd_parse_watch(const char *body, size_t len, struct ovl_etcd_answer *a
 	if (result == NULL) {
 		rc = read_header(doc, a, err, errlen); /* {"error": ...} */
 		if (rc == 0 && !a->error)
-			rc = fail(err, errlen, "etcd: a watch message without \"result\"");
+			rc = ovl_fail(err, errlen, "etcd: a watch message without \"result\"");
 	} else if (!cJSON_IsObject(result)) {
-		rc = fail(err, errlen, "etcd: the watch \"result\" is not an object");
+		rc = ovl_fail(err, errlen, "etcd: the watch \"result\" is not an object");
 	} else {
 		rc = read_header(result, a, err, errlen);
 		a->created = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(result, "created"));
@@ -283,7 +276,7 @@ int ovl_etcd_parse_watch(const char *body, size_t len, struct ovl_etcd_answer *a
 		if (why)
 			snprintf(a->reason, sizeof a->reason, "%s", why);
 		if (rc == 0 && !get_i64(cJSON_GetObjectItemCaseSensitive(result, "compact_revision"), &a->compact_revision))
-			rc = fail(err, errlen, "etcd: compact_revision is not a number");
+			rc = ovl_fail(err, errlen, "etcd: compact_revision is not a number");
 		if (rc == 0)
 			rc = read_kvs(cJSON_GetObjectItemCaseSensitive(result, "events"), true, a, err, errlen);
 	}

@@ -88,14 +88,7 @@ static void key_fingerprint_text(const uint8_t key[32], char out[ARBOR_B64_LEN(3
 
 static struct live *live_of(struct hub *h, uint32_t id)
 {
-	if (id >= h->live_cap) {
-		size_t cap = h->live_cap ? h->live_cap : 64;
-		while (cap <= id)
-			cap *= 2;
-		h->live = xreallocarray(h->live, cap, sizeof *h->live);
-		memset(h->live + h->live_cap, 0, (cap - h->live_cap) * sizeof *h->live);
-		h->live_cap = cap;
-	}
+	h->live = xgrow_zeroed(h->live, &h->live_cap, id, sizeof *h->live);
 	return &h->live[id];
 }
 

@@ -22,7 +22,7 @@
 
 #define TOKEN_PREFIX "arbor-ovl1."
 
-__attribute__((format(printf, 3, 4))) static int fail(char *err, size_t errlen, const char *fmt, ...)
+int ovl_fail(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -113,17 +113,17 @@ static int open_envelope(const char *body, size_t len, cJSON **doc, const char *
 	const cJSON *f[2];
 	*doc = NULL;
 	if (len > OVL_BODY_MAX)
-		return fail(err, errlen, "body larger than %d bytes", OVL_BODY_MAX);
+		return ovl_fail(err, errlen, "body larger than %d bytes", OVL_BODY_MAX);
 	*doc = cJSON_ParseWithLength(body, len);
 	if (*doc == NULL)
-		return fail(err, errlen, "body is not JSON");
+		return ovl_fail(err, errlen, "body is not JSON");
 	int rc = members(*doc, names, f, 2, "body", err, errlen);
 	if (rc)
 		return rc;
 	if (!cJSON_IsString(f[0]))
-		return fail(err, errlen, "body: \"payload\" must be a string");
+		return ovl_fail(err, errlen, "body: \"payload\" must be a string");
 	if (!get_bytes(f[1], sig, ARBOR_SIGN_BYTES))
-		return fail(err, errlen, "body: \"sig\" must be 64 bytes of base64");
+		return ovl_fail(err, errlen, "body: \"sig\" must be 64 bytes of base64");
 	*payload = f[0]->valuestring;
 	return 0;
 }
@@ -159,7 +159,7 @@ void ovl_request_build(const struct ovl_request *r, const struct arbor_sign_key 
 	arbor_buf_free(&p);
 }
 
-static bool token_id_valid(const char *s)
+bool ovl_token_id_valid(const char *s)
 {
 	if (strlen(s) != OVL_TOKEN_ID_LEN)
 		return false;
@@ -176,7 +176,7 @@ static int parse_request_payload(const char *text, struct ovl_request *r, char *
 	enum { V, OP, HUB, KEY, TS, NONCE, HOST, UNDERLAY, TOKEN_ID, TOKEN_PROOF, MAC, N };
 	const cJSON *f[N];
 	cJSON *doc = cJSON_Parse(text);
-	int rc = doc ? members(doc, names, f, N, "payload", err, errlen) : fail(err, errlen, "payload is not JSON");
+	int rc = doc ? members(doc, names, f, N, "payload", err, errlen) : ovl_fail(err, errlen, "payload is not JSON");
 	uint64_t u;
 	if (rc)
 		goto out;
@@ -184,11 +184,11 @@ static int parse_request_payload(const char *text, struct ovl_request *r, char *
 	memset(r, 0, sizeof *r);
 	for (int i = V; i <= UNDERLAY; i++)
 		if (f[i] == NULL) {
-			fail(err, errlen, "payload: \"%s\" missing", names[i]);
+			ovl_fail(err, errlen, "payload: \"%s\" missing", names[i]);
 			goto out;
 		}
 	if (!get_uint(f[V], 1, &u) || u != 1) {
-		fail(err, errlen, "payload: version must be 1");
+		ovl_fail(err, errlen, "payload: version must be 1");
 		goto out;
 	}
 	if (cJSON_IsString(f[OP]) && strcmp(f[OP]->valuestring, "join") == 0)
@@ -196,38 +196,38 @@ static int parse_request_payload(const char *text, struct ovl_request *r, char *
 	else if (cJSON_IsString(f[OP]) && strcmp(f[OP]->valuestring, "heartbeat") == 0)
 		r->op = OVL_OP_HEARTBEAT;
 	else {
-		fail(err, errlen, "payload: \"op\" must be \"join\" or \"heartbeat\"");
+		ovl_fail(err, errlen, "payload: \"op\" must be \"join\" or \"heartbeat\"");
 		goto out;
 	}
 	if (!get_bytes(f[HUB], r->hub_fp, sizeof r->hub_fp) || !get_bytes(f[KEY], r->key, sizeof r->key) ||
 	    !get_bytes(f[NONCE], r->nonce, sizeof r->nonce)) {
-		fail(err, errlen, "payload: \"hub\", \"key\" and \"nonce\" must be 32, 32 and 16 bytes of base64");
+		ovl_fail(err, errlen, "payload: \"hub\", \"key\" and \"nonce\" must be 32, 32 and 16 bytes of base64");
 		goto out;
 	}
 	if (!get_uint(f[TS], (uint64_t)1 << 53, &u)) {
-		fail(err, errlen, "payload: \"ts\" must be milliseconds since the epoch");
+		ovl_fail(err, errlen, "payload: \"ts\" must be milliseconds since the epoch");
 		goto out;
 	}
 	r->ts_ms = (int64_t)u;
 	if (!cJSON_IsString(f[HOST]) || !arbor_valid_dns_label(f[HOST]->valuestring)) {
-		fail(err, errlen, "payload: \"hostname\" must be a DNS label (letters, digits, '-'; 1 to 63)");
+		ovl_fail(err, errlen, "payload: \"hostname\" must be a DNS label (letters, digits, '-'; 1 to 63)");
 		goto out;
 	}
 	/* Names are compared without case: kept in lower case. */
 	for (size_t i = 0; f[HOST]->valuestring[i]; i++)
 		r->hostname[i] = (char)tolower((unsigned char)f[HOST]->valuestring[i]);
 	if (!cJSON_IsString(f[UNDERLAY]) || !ovl_ip_parse(f[UNDERLAY]->valuestring, &r->underlay)) {
-		fail(err, errlen, "payload: \"underlay\" must be an IPv4 or IPv6 address");
+		ovl_fail(err, errlen, "payload: \"underlay\" must be an IPv4 or IPv6 address");
 		goto out;
 	}
 	if ((f[TOKEN_ID] == NULL) != (f[TOKEN_PROOF] == NULL)) {
-		fail(err, errlen, "payload: \"token_id\" and \"token_proof\" come together");
+		ovl_fail(err, errlen, "payload: \"token_id\" and \"token_proof\" come together");
 		goto out;
 	}
 	if (f[TOKEN_ID]) {
-		if (!cJSON_IsString(f[TOKEN_ID]) || !token_id_valid(f[TOKEN_ID]->valuestring) ||
+		if (!cJSON_IsString(f[TOKEN_ID]) || !ovl_token_id_valid(f[TOKEN_ID]->valuestring) ||
 		    !get_bytes(f[TOKEN_PROOF], r->token_proof, sizeof r->token_proof)) {
-			fail(err, errlen, "payload: \"token_id\" must be %d hex digits, \"token_proof\" 32 bytes of base64",
+			ovl_fail(err, errlen, "payload: \"token_id\" must be %d hex digits, \"token_proof\" 32 bytes of base64",
 			     OVL_TOKEN_ID_LEN);
 			goto out;
 		}
@@ -236,7 +236,7 @@ static int parse_request_payload(const char *text, struct ovl_request *r, char *
 	}
 	if (f[MAC]) {
 		if (!cJSON_IsString(f[MAC]) || !ovl_mac_parse(f[MAC]->valuestring, r->mac)) {
-			fail(err, errlen, "payload: \"mac\" must be six hex bytes separated by ':'");
+			ovl_fail(err, errlen, "payload: \"mac\" must be six hex bytes separated by ':'");
 			goto out;
 		}
 		r->has_mac = true;
@@ -317,10 +317,10 @@ static int parse_peers(const cJSON *arr, struct ovl_answer *a, char *err, size_t
 {
 	static const char *const names[] = { "id", "subnet", "underlay", "mac" };
 	if (!cJSON_IsArray(arr))
-		return fail(err, errlen, "answer: \"peers\" must be an array");
+		return ovl_fail(err, errlen, "answer: \"peers\" must be an array");
 	int n = cJSON_GetArraySize(arr);
 	if (n > OVL_MAX_PEERS)
-		return fail(err, errlen, "answer: more than %d peers", OVL_MAX_PEERS);
+		return ovl_fail(err, errlen, "answer: more than %d peers", OVL_MAX_PEERS);
 	a->peers = n ? xcalloc((size_t)n, sizeof *a->peers) : NULL;
 	for (const cJSON *e = arr->child; e; e = e->next) {
 		const cJSON *f[4];
@@ -331,7 +331,7 @@ static int parse_peers(const cJSON *arr, struct ovl_answer *a, char *err, size_t
 		if (!get_uint(f[0], 0xffffff, &id) || !get_prefix(f[1], &x->subnet) || !cJSON_IsString(f[2]) ||
 		    !ovl_ip_parse(f[2]->valuestring, &x->underlay) || !cJSON_IsString(f[3]) ||
 		    !ovl_mac_parse(f[3]->valuestring, x->mac))
-			return fail(err, errlen, "answer: peer %zu: bad id, subnet, underlay or mac", a->npeers);
+			return ovl_fail(err, errlen, "answer: peer %zu: bad id, subnet, underlay or mac", a->npeers);
 		x->id = (uint32_t)id;
 		a->npeers++;
 	}
@@ -347,7 +347,7 @@ static int parse_answer_payload(const char *text, struct ovl_answer *a, char *er
 	const cJSON *f[N];
 	memset(a, 0, sizeof *a);
 	cJSON *doc = cJSON_Parse(text);
-	int rc = doc ? members(doc, names, f, N, "answer", err, errlen) : fail(err, errlen, "answer is not JSON");
+	int rc = doc ? members(doc, names, f, N, "answer", err, errlen) : ovl_fail(err, errlen, "answer is not JSON");
 	uint64_t v, id, vni, port;
 	struct arbor_nl_ip hub_address;
 	if (rc)
@@ -355,17 +355,17 @@ static int parse_answer_payload(const char *text, struct ovl_answer *a, char *er
 	rc = -EINVAL;
 	for (int i = V; i <= DIRECT; i++)
 		if (f[i] == NULL) {
-			fail(err, errlen, "answer: \"%s\" missing", names[i]);
+			ovl_fail(err, errlen, "answer: \"%s\" missing", names[i]);
 			goto out;
 		}
 	if (!get_uint(f[V], 1, &v) || v != 1 || !get_bytes(f[RE], a->re, sizeof a->re) ||
 	    !get_bytes(f[KEY], a->hub_key, sizeof a->hub_key)) {
-		fail(err, errlen, "answer: bad \"v\", \"re\" or \"hub_key\"");
+		ovl_fail(err, errlen, "answer: bad \"v\", \"re\" or \"hub_key\"");
 		goto out;
 	}
 	if (!get_uint(f[ID], 0xffffff, &id) || id == 0 || !get_uint(f[VNI], 0xffffff, &vni) ||
 	    !get_uint(f[PORT], 65535, &port) || port == 0) {
-		fail(err, errlen, "answer: bad \"id\", \"vni\" or \"port\"");
+		ovl_fail(err, errlen, "answer: bad \"id\", \"vni\" or \"port\"");
 		goto out;
 	}
 	a->id = (uint32_t)id;
@@ -373,33 +373,33 @@ static int parse_answer_payload(const char *text, struct ovl_answer *a, char *er
 	a->port = (uint16_t)port;
 	if (!get_prefix(f[SUBNET], &a->subnet) || !get_prefix(f[NETWORK], &a->network) || a->subnet.len > 30 ||
 	    !arbor_ipv4_prefix_contains(&a->network, &a->subnet)) {
-		fail(err, errlen, "answer: bad \"subnet\" or \"network\"");
+		ovl_fail(err, errlen, "answer: bad \"subnet\" or \"network\"");
 		goto out;
 	}
 	if (!cJSON_IsString(f[HUB_UNDERLAY]) || !ovl_ip_parse(f[HUB_UNDERLAY]->valuestring, &a->hub_underlay) ||
 	    !cJSON_IsString(f[HUB_ADDRESS]) || !ovl_ip_parse(f[HUB_ADDRESS]->valuestring, &hub_address) ||
 	    hub_address.family != AF_INET) {
-		fail(err, errlen, "answer: bad \"hub_underlay\" or \"hub_address\"");
+		ovl_fail(err, errlen, "answer: bad \"hub_underlay\" or \"hub_address\"");
 		goto out;
 	}
 	a->hub_address = hub_address.v4;
 	if (!cJSON_IsNumber(f[HEARTBEAT]) || !(f[HEARTBEAT]->valuedouble >= 0.1 && f[HEARTBEAT]->valuedouble <= 86400) ||
 	    !cJSON_IsBool(f[DIRECT])) {
-		fail(err, errlen, "answer: bad \"heartbeat\" or \"direct\"");
+		ovl_fail(err, errlen, "answer: bad \"heartbeat\" or \"direct\"");
 		goto out;
 	}
 	a->heartbeat_s = f[HEARTBEAT]->valuedouble;
 	a->direct = cJSON_IsTrue(f[DIRECT]);
 	if (a->direct) {
 		if (!get_uint(f[DIRECT_VNI], 0xffffff, &vni) || f[PEERS] == NULL) {
-			fail(err, errlen, "answer: direct without \"direct_vni\" or \"peers\"");
+			ovl_fail(err, errlen, "answer: direct without \"direct_vni\" or \"peers\"");
 			goto out;
 		}
 		a->direct_vni = (uint32_t)vni;
 		if (parse_peers(f[PEERS], a, err, errlen) != 0)
 			goto out;
 	} else if (f[DIRECT_VNI] || f[PEERS]) {
-		fail(err, errlen, "answer: \"direct_vni\" and \"peers\" only with direct");
+		ovl_fail(err, errlen, "answer: \"direct_vni\" and \"peers\" only with direct");
 		goto out;
 	}
 	rc = 0;

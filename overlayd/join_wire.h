@@ -124,3 +124,8 @@ void ovl_mac_format(const uint8_t mac[6], char out[18]);
 /* An IPv4 or IPv6 address in text ("none" for neither), and back. */
 const char *ovl_ip_format(const struct arbor_nl_ip *ip, char *buf, size_t len);
 bool ovl_ip_parse(const char *text, struct arbor_nl_ip *ip);
+
+/* Writes a message into err and returns -EINVAL: the readers' one-line refusal. */
+int ovl_fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* 16 lower-case hex digits. */
+bool ovl_token_id_valid(const char *s);

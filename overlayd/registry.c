@@ -27,14 +27,6 @@ struct ovl_registry {
 	uint64_t generation;
 };
 
-__attribute__((format(printf, 3, 4))) static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -EINVAL;
-}
 
 static void alloc_key(uint32_t id, char out[24])
 {
@@ -241,15 +233,15 @@ const struct ovl_token_entry *ovl_registry_token(const struct ovl_registry *r, c
 static int check_spoke(const struct ovl_registry *r, const struct ovl_spoke *s, char *err, size_t errlen)
 {
 	if (s->id == 0 || s->id > ovl_registry_max_id(r))
-		return fail(err, errlen, "spoke id %u is not 1..%u", s->id, ovl_registry_max_id(r));
+		return ovl_fail(err, errlen, "spoke id %u is not 1..%u", s->id, ovl_registry_max_id(r));
 	if (!arbor_valid_dns_label(s->hostname))
-		return fail(err, errlen, "spoke %u: hostname is not a DNS label", s->id);
+		return ovl_fail(err, errlen, "spoke %u: hostname is not a DNS label", s->id);
 	if (s->underlay.family != AF_INET && s->underlay.family != AF_INET6)
-		return fail(err, errlen, "spoke %u: no underlay address", s->id);
+		return ovl_fail(err, errlen, "spoke %u: no underlay address", s->id);
 	if (!arbor_ipv4_prefix_valid(&s->subnet) || s->subnet.len == 0 || s->subnet.len > 30)
-		return fail(err, errlen, "spoke %u: subnet is not a /1../30 prefix", s->id);
+		return ovl_fail(err, errlen, "spoke %u: subnet is not a /1../30 prefix", s->id);
 	if (s->joined_at < 0 || s->updated_ms < 0)
-		return fail(err, errlen, "spoke %u: negative time", s->id);
+		return ovl_fail(err, errlen, "spoke %u: negative time", s->id);
 	return 0;
 }
 
@@ -262,9 +254,9 @@ int ovl_registry_put_spoke(struct ovl_registry *r, const struct ovl_spoke *s, ch
 	struct ovl_spoke *same_key = find(r->by_key, r->n, s->key, order_key);
 	struct ovl_spoke *same_host = find(r->by_host, r->n, s->hostname, order_host);
 	if (same_key && same_key != old)
-		return fail(err, errlen, "spoke %u: its key belongs to spoke %u", s->id, same_key->id);
+		return ovl_fail(err, errlen, "spoke %u: its key belongs to spoke %u", s->id, same_key->id);
 	if (same_host && same_host != old)
-		return fail(err, errlen, "spoke %u: hostname %s belongs to spoke %u", s->id, s->hostname, same_host->id);
+		return ovl_fail(err, errlen, "spoke %u: hostname %s belongs to spoke %u", s->id, s->hostname, same_host->id);
 	char key[24], aerr[200];
 	alloc_key(s->id, key);
 	if (old == NULL || old->subnet.addr != s->subnet.addr || old->subnet.len != s->subnet.len) {
@@ -274,7 +266,7 @@ int ovl_registry_put_spoke(struct ovl_registry *r, const struct ovl_spoke *s, ch
 		if (rc < 0) {
 			if (old)
 				arbor_ipv4_alloc_insert(r->alloc, key, &old->subnet, old->joined_at, NULL, 0);
-			return fail(err, errlen, "spoke %u: %s", s->id, aerr);
+			return ovl_fail(err, errlen, "spoke %u: %s", s->id, aerr);
 		}
 	}
 	if (old) {
@@ -318,24 +310,15 @@ int ovl_registry_forget(struct ovl_registry *r, uint32_t id)
 	return 0;
 }
 
-static bool token_id_valid(const char *s)
-{
-	if (strlen(s) != OVL_TOKEN_ID_LEN)
-		return false;
-	for (; *s; s++)
-		if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f')))
-			return false;
-	return true;
-}
 
 int ovl_registry_put_token(struct ovl_registry *r, const struct ovl_token_entry *t, char *err, size_t errlen)
 {
-	if (!token_id_valid(t->id))
-		return fail(err, errlen, "token id is not %d hex digits", OVL_TOKEN_ID_LEN);
+	if (!ovl_token_id_valid(t->id))
+		return ovl_fail(err, errlen, "token id is not %d hex digits", OVL_TOKEN_ID_LEN);
 	if (t->expires_at < 0)
-		return fail(err, errlen, "token %s: negative expiry", t->id);
+		return ovl_fail(err, errlen, "token %s: negative expiry", t->id);
 	if (t->hostname[0] && !arbor_valid_dns_label(t->hostname))
-		return fail(err, errlen, "token %s: hostname is not a DNS label", t->id);
+		return ovl_fail(err, errlen, "token %s: hostname is not a DNS label", t->id);
 	for (size_t i = 0; i < r->ntokens; i++)
 		if (strcmp(r->tokens[i].id, t->id) == 0) {
 			r->tokens[i] = *t;
@@ -612,23 +595,23 @@ int ovl_spoke_read(const cJSON *obj, struct ovl_spoke *s, char *err, size_t errl
 		return -EINVAL;
 	int64_t id;
 	if (!get_int(f[0], &id) || id < 1 || id > OVL_ID_MAX)
-		return fail(err, errlen, "spoke: \"id\" must be 1..%u", OVL_ID_MAX);
+		return ovl_fail(err, errlen, "spoke: \"id\" must be 1..%u", OVL_ID_MAX);
 	s->id = (uint32_t)id;
 	if (!cJSON_IsString(f[1]) || !arbor_b64_decode_exact(f[1]->valuestring, s->key, sizeof s->key))
-		return fail(err, errlen, "spoke %u: \"key\" must be 32 bytes of base64", s->id);
+		return ovl_fail(err, errlen, "spoke %u: \"key\" must be 32 bytes of base64", s->id);
 	if (!get_label(f[2], s->hostname, sizeof s->hostname))
-		return fail(err, errlen, "spoke %u: \"hostname\" must be a DNS label", s->id);
+		return ovl_fail(err, errlen, "spoke %u: \"hostname\" must be a DNS label", s->id);
 	if (!cJSON_IsString(f[3]) || !ovl_ip_parse(f[3]->valuestring, &s->underlay))
-		return fail(err, errlen, "spoke %u: \"underlay\" must be an address", s->id);
+		return ovl_fail(err, errlen, "spoke %u: \"underlay\" must be an address", s->id);
 	if (!cJSON_IsString(f[4]) || arbor_ipv4_prefix_parse(&s->subnet, f[4]->valuestring) != 0)
-		return fail(err, errlen, "spoke %u: \"subnet\" must be a prefix", s->id);
+		return ovl_fail(err, errlen, "spoke %u: \"subnet\" must be a prefix", s->id);
 	if (!get_int(f[5], &s->joined_at) || !get_int(f[6], &s->updated_ms))
-		return fail(err, errlen, "spoke %u: \"joined_at\" and \"updated_ms\" must be whole numbers", s->id);
+		return ovl_fail(err, errlen, "spoke %u: \"joined_at\" and \"updated_ms\" must be whole numbers", s->id);
 	if (f[7] && !get_label(f[7], s->hub, sizeof s->hub))
-		return fail(err, errlen, "spoke %u: \"hub\" must be a DNS label", s->id);
+		return ovl_fail(err, errlen, "spoke %u: \"hub\" must be a DNS label", s->id);
 	if (f[8]) {
 		if (!cJSON_IsString(f[8]) || !ovl_mac_parse(f[8]->valuestring, s->mac))
-			return fail(err, errlen, "spoke %u: \"mac\" must be a MAC address", s->id);
+			return ovl_fail(err, errlen, "spoke %u: \"mac\" must be a MAC address", s->id);
 		s->has_mac = true;
 	}
 	return 0;
@@ -641,15 +624,15 @@ int ovl_token_read(const cJSON *obj, struct ovl_token_entry *t, char *err, size_
 	memset(t, 0, sizeof *t);
 	if (!arbor_json_members(obj, names, f, 4, "token", err, errlen))
 		return -EINVAL;
-	if (!cJSON_IsString(f[0]) || !token_id_valid(f[0]->valuestring))
-		return fail(err, errlen, "token: \"id\" must be %d hex digits", OVL_TOKEN_ID_LEN);
+	if (!cJSON_IsString(f[0]) || !ovl_token_id_valid(f[0]->valuestring))
+		return ovl_fail(err, errlen, "token: \"id\" must be %d hex digits", OVL_TOKEN_ID_LEN);
 	memcpy(t->id, f[0]->valuestring, OVL_TOKEN_ID_LEN + 1);
 	if (!cJSON_IsString(f[1]) || !arbor_b64_decode_exact(f[1]->valuestring, t->proof_key, sizeof t->proof_key))
-		return fail(err, errlen, "token %s: \"proof_key\" must be 32 bytes of base64", t->id);
+		return ovl_fail(err, errlen, "token %s: \"proof_key\" must be 32 bytes of base64", t->id);
 	if (!get_int(f[2], &t->expires_at))
-		return fail(err, errlen, "token %s: \"expires_at\" must be a whole number", t->id);
+		return ovl_fail(err, errlen, "token %s: \"expires_at\" must be a whole number", t->id);
 	if (f[3] && !get_label(f[3], t->hostname, sizeof t->hostname))
-		return fail(err, errlen, "token %s: \"hostname\" must be a DNS label", t->id);
+		return ovl_fail(err, errlen, "token %s: \"hostname\" must be a DNS label", t->id);
 	return 0;
 }
 
@@ -670,9 +653,9 @@ int ovl_registry_apply(struct ovl_registry *r, const cJSON *record, char *err, s
 		return -EINVAL;
 	int present = (f[0] || f[1]) + (f[2] != NULL) + (f[3] != NULL);
 	if (present != 1)
-		return fail(err, errlen, "record: one of spoke (with token_used), token_used, forget or token");
-	if (f[1] && (!cJSON_IsString(f[1]) || !token_id_valid(f[1]->valuestring)))
-		return fail(err, errlen, "record: \"token_used\" must be a token id");
+		return ovl_fail(err, errlen, "record: one of spoke (with token_used), token_used, forget or token");
+	if (f[1] && (!cJSON_IsString(f[1]) || !ovl_token_id_valid(f[1]->valuestring)))
+		return ovl_fail(err, errlen, "record: \"token_used\" must be a token id");
 	if (f[0]) {
 		struct ovl_spoke s;
 		int rc = ovl_spoke_read(f[0], &s, err, errlen);
@@ -686,7 +669,7 @@ int ovl_registry_apply(struct ovl_registry *r, const cJSON *record, char *err, s
 	if (f[2]) {
 		int64_t id;
 		if (!get_int(f[2], &id) || id < 1 || id > OVL_ID_MAX)
-			return fail(err, errlen, "record: \"forget\" must be a spoke id");
+			return ovl_fail(err, errlen, "record: \"forget\" must be a spoke id");
 		ovl_registry_forget(r, (uint32_t)id); /* forgetting twice is fine */
 	}
 	if (f[3]) {
@@ -733,9 +716,9 @@ int ovl_registry_load_snapshot(struct ovl_registry *r, const cJSON *data, char *
 	if (!arbor_json_members(data, names, f, 3, "registry", err, errlen))
 		return -EINVAL;
 	if (!arbor_json_get_u53(f[0], &version) || version != 1)
-		return fail(err, errlen, "registry: \"version\" must be 1");
+		return ovl_fail(err, errlen, "registry: \"version\" must be 1");
 	if (!cJSON_IsArray(f[1]) || !cJSON_IsArray(f[2]))
-		return fail(err, errlen, "registry: \"spokes\" and \"tokens\" must be arrays");
+		return ovl_fail(err, errlen, "registry: \"spokes\" and \"tokens\" must be arrays");
 	struct ovl_registry *fresh = ovl_registry_new(&r->p);
 	if (r->nin_use)
 		ovl_registry_set_in_use(fresh, r->in_use, r->nin_use);

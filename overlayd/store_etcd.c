@@ -90,14 +90,7 @@ static char *key_of(const struct ovl_etcd_store *s, const char *kind, const char
 
 static int64_t *mod_slot(struct ovl_etcd_store *s, uint32_t id)
 {
-	if (id >= s->mod_cap) {
-		size_t cap = s->mod_cap ? s->mod_cap : 64;
-		while (cap <= id)
-			cap *= 2;
-		s->mod_rev = xreallocarray(s->mod_rev, cap, sizeof *s->mod_rev);
-		memset(s->mod_rev + s->mod_cap, 0, (cap - s->mod_cap) * sizeof *s->mod_rev);
-		s->mod_cap = cap;
-	}
+	s->mod_rev = xgrow_zeroed(s->mod_rev, &s->mod_cap, id, sizeof *s->mod_rev);
 	return &s->mod_rev[id];
 }
 
