@@ -268,6 +268,8 @@ static int lookup(struct ctx *c, struct lname *n)
 		const struct zidx_node *node = locate(c->idx, n, &exact);
 		if (node == NULL) /* outside our zones; a CNAME leading out is the client's to follow */
 			return step == 0 ? outside(c) : finish(c, ARBOR_DNS_RCODE_NOERROR);
+		if (step == 0)
+			c->info->zone = node->zone;
 		if (node->cut) {
 			const struct zidx_node *cut = &c->idx->nodes[node->cut - 1];
 			if (step > 0) /* a CNAME into a child zone: the client follows it */
@@ -347,6 +349,7 @@ int dnsd_answer(const struct zone_db *db, const uint8_t *query, size_t qlen, con
 	info->have_question = false;
 	info->rcode = 0;
 	info->aa = info->tc = info->referral = info->nodata = info->any_minimal = false;
+	info->zone = -1;
 	if (db == NULL || query == NULL || opts == NULL || out == NULL)
 		return -EINVAL;
 

@@ -99,6 +99,7 @@ struct dnsd_answer_info {
 	bool referral;        /* a delegation was answered with a referral */
 	bool nodata;          /* NOERROR with no answer for the name (NODATA) */
 	bool any_minimal;     /* an ANY query answered with one RRset */
+	int zone;             /* the index of the zone of ours that holds the name, -1: none */
 	struct dnsd_delegation deleg; /* filled for RECURSE_CHILD only */
 };
 
@@ -125,6 +126,13 @@ int dnsd_answer_from_upstream(const struct dnsd_answer_info *info, const uint8_t
  * Returns the length or -ENOSPC / -EINVAL. */
 int dnsd_answer_servfail(const struct dnsd_answer_info *info, uint8_t *out, size_t cap);
 
+/* The answer info described, cut to nothing with TC set: its rcode and AA, the
+ * question echoed, OPT when the client sent one, no records. What response rate
+ * limiting "slips" instead of an answer: a real client asks again over TCP, a
+ * forged one gets nothing bigger than its query. Returns the length or -ENOSPC /
+ * -EINVAL. */
+int dnsd_answer_truncated(const struct dnsd_answer_info *info, uint8_t *out, size_t cap);
+
 /* Counters for the metrics endpoint. dnsd_counters_add counts one dnsd_answer call
  * by its info; dnsd_counters_reply counts a reply built by
  * dnsd_answer_from_upstream or dnsd_answer_servfail (its rcode and TC, from the
@@ -134,6 +142,7 @@ struct dnsd_counters {
 	uint64_t noerror, formerr, servfail, nxdomain, notimp, refused, badvers, other_rcode;
 	uint64_t nodata, truncated, referrals, any_minimal;
 	uint64_t recurse_child, forwarded;
+	uint64_t rrl_dropped, rrl_slipped; /* counted by the caller (rrl.h) */
 };
 void dnsd_counters_add(struct dnsd_counters *c, const struct dnsd_answer_info *info);
 void dnsd_counters_reply(struct dnsd_counters *c, const uint8_t *reply, size_t len);

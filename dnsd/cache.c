@@ -54,14 +54,8 @@ static uint32_t key_hash(uint8_t kind, const uint8_t *name, size_t len, uint16_t
 struct cache *cache_new(size_t max_bytes, uint32_t max_ttl)
 {
 	struct cache *c = xcalloc(1, sizeof *c);
-	if (c == NULL)
-		return NULL;
 	c->nbuckets = 64;
 	c->buckets = xcalloc(c->nbuckets, sizeof *c->buckets);
-	if (c->buckets == NULL) {
-		free(c);
-		return NULL;
-	}
 	c->st.max_bytes = max_bytes ? max_bytes : CACHE_DEFAULT_BYTES;
 	c->st.max_ttl = max_ttl ? max_ttl : CACHE_DEFAULT_MAX_TTL;
 	return c;
@@ -125,16 +119,13 @@ void cache_get_stats(const struct cache *c, struct cache_stats *out)
 	*out = c->st;
 }
 
-/* Doubles the table when chains get long; on allocation failure the old table
- * simply stays (slower, still correct). */
+/* Doubles the table when chains get long. */
 static void maybe_grow(struct cache *c)
 {
 	if (c->st.entries < c->nbuckets * 2)
 		return;
 	size_t n = c->nbuckets * 2;
 	struct centry **b = xcalloc(n, sizeof *b);
-	if (b == NULL)
-		return;
 	for (size_t i = 0; i < c->nbuckets; i++) {
 		struct centry *e = c->buckets[i];
 		while (e) {
@@ -220,8 +211,6 @@ int cache_put(struct cache *c, enum cache_kind kind, const uint8_t *qname, size_
 	if (len > ARBOR_DNS_MAX_MSG)
 		return -EBADMSG;
 	struct arbor_dns_message *m = xmalloc(sizeof *m);
-	if (m == NULL)
-		return -ENOMEM;
 	int rc = arbor_dns_parse(resp, len, m);
 	struct arbor_dns_header h = m->header;
 	bool has_q = m->has_question;
@@ -260,8 +249,6 @@ int cache_put(struct cache *c, enum cache_kind kind, const uint8_t *qname, size_
 	}
 
 	struct centry *e = xmalloc(cost);
-	if (e == NULL)
-		return -ENOMEM;
 	memset(e, 0, sizeof *e);
 	e->kind = (uint8_t)kind;
 	e->qtype = qtype;
@@ -277,10 +264,6 @@ int cache_put(struct cache *c, enum cache_kind kind, const uint8_t *qname, size_
 	memcpy(copy, resp, len);
 	/* Walk again over the copy: clamp its TTLs in place and note where they are. */
 	uint16_t *tmp = w.nttl ? xmalloc(w.nttl * sizeof *tmp) : NULL;
-	if (w.nttl && tmp == NULL) {
-		free(e);
-		return -ENOMEM;
-	}
 	struct walk w2 = { .max_ttl = c->st.max_ttl, .ttl_off = tmp, .msg = copy };
 	walk_records(copy, len, pos, &w2); /* cannot fail: the same bytes passed above */
 	for (size_t i = 0; i < w2.nttl; i++) {

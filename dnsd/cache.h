@@ -38,8 +38,7 @@ struct cache_stats {
 	uint32_t max_ttl;
 };
 
-/* max_bytes 0: CACHE_DEFAULT_BYTES; max_ttl 0: CACHE_DEFAULT_MAX_TTL. NULL when out
- * of memory. */
+/* max_bytes 0: CACHE_DEFAULT_BYTES; max_ttl 0: CACHE_DEFAULT_MAX_TTL. */
 struct cache *cache_new(size_t max_bytes, uint32_t max_ttl);
 void cache_free(struct cache *c);
 
@@ -48,7 +47,7 @@ void cache_free(struct cache *c);
  * the key) and must match the response's question (case-insensitively). Returns 1
  * when stored, 0 when the response is not cacheable (see above; also a response
  * bigger than the whole budget), -EINVAL for bad arguments or a response to another
- * question, -EBADMSG for a malformed response, -ENOMEM. */
+ * question, -EBADMSG for a malformed response. */
 int cache_put(struct cache *c, enum cache_kind kind, const uint8_t *qname, size_t qname_len, uint16_t qtype,
 	      uint16_t qclass, const uint8_t *resp, size_t len, int64_t now_ms);
 

@@ -190,7 +190,7 @@ static struct dnsd_listen *addr_list(struct arbor_cfg_walk *w, const cJSON *sec,
 {
 	size_t count;
 	char **texts;
-	const char *const *src = list_or_default(w, sec, key, 64, def, &texts, &count);
+	const char *const *src = list_or_default(w, sec, key, DNSD_MAX_LISTEN, def, &texts, &count);
 	struct dnsd_listen *out = xcalloc(count + 1, sizeof *out);
 	*n = 0;
 	for (size_t i = 0; i < count; i++) {
@@ -323,7 +323,7 @@ static void parse_host(struct arbor_cfg_walk *w, const cJSON *node, struct dnsd_
 
 static void parse_child(struct arbor_cfg_walk *w, const cJSON *node, struct dnsd_child_spec *c)
 {
-	static const char *const keys[] = { "name", "interface", "ipv4", "machine_id", NULL };
+	static const char *const keys[] = { "name", "interface", "ipv4", "mac", "client_id", "machine_id", NULL };
 	if (!cJSON_IsObject(node)) {
 		arbor_cfg_object(w, node, keys);
 		return;
@@ -331,6 +331,19 @@ static void parse_child(struct arbor_cfg_walk *w, const cJSON *node, struct dnsd
 	arbor_cfg_object(w, node, keys);
 	parse_placed_name(w, node, "the child machine's name (one DNS label)", &c->name, &c->interface, &c->has_ipv4,
 			  &c->ipv4);
+	/* What finds the child's DHCP lease for its glue: never its hostname. */
+	static const char *const ids[] = { "mac", "client_id" };
+	uint8_t *bytes[] = { c->mac, c->client_id }, *lens[] = { &c->mac_len, &c->client_id_len };
+	for (size_t i = 0; i < 2; i++) {
+		char *text = NULL;
+		arbor_cfg_string(w, node, ids[i], NULL, &text);
+		int n = text ? dhcp_lease_parse_id(text, bytes[i]) : 0;
+		if (n < 0)
+			arbor_cfg_error(w, ids[i], "\"%s\" is not colon-separated hex bytes like \"52:54:00:12:34:56\"",
+					text);
+		*lens[i] = n > 0 ? (uint8_t)n : 0;
+		free(text);
+	}
 	arbor_cfg_string(w, node, "machine_id", NULL, &c->machine_id);
 	if (c->machine_id) {
 		size_t len = strlen(c->machine_id);
@@ -341,6 +354,36 @@ static void parse_child(struct arbor_cfg_walk *w, const cJSON *node, struct dnsd
 		if (!hex)
 			arbor_cfg_error(w, "machine_id", "must be 32 lower-case hex digits");
 	}
+}
+
+/* The rrl object: every key has a default, also when the object is absent. */
+static void parse_rrl(struct arbor_cfg_walk *w, const cJSON *sec, struct dnsd_rrl_config *rrl)
+{
+	const struct {
+		const char *key;
+		unsigned def, min, max;
+		unsigned *out;
+	} keys[] = {
+		{ "responses_per_second", 20, 0, 1000000, &rrl->responses_per_second },
+		{ "window", 15, 1, 3600, &rrl->window },
+		{ "slip", 2, 0, 10, &rrl->slip },
+		{ "ipv4_prefix", 24, 0, 32, &rrl->ipv4_prefix },
+		{ "ipv6_prefix", 56, 0, 128, &rrl->ipv6_prefix },
+	};
+	const size_t n = sizeof keys / sizeof keys[0];
+	const char *names[sizeof keys / sizeof keys[0] + 1] = { NULL };
+	for (size_t i = 0; i < n; i++)
+		names[i] = keys[i].key;
+	const cJSON *o = cJSON_GetObjectItemCaseSensitive(sec, "rrl");
+	size_t saved = arbor_cfg_enter(w, "rrl");
+	bool ok = o == NULL || arbor_cfg_object(w, o, names);
+	for (size_t i = 0; i < n; i++) {
+		unsigned long long v = keys[i].def;
+		if (ok)
+			arbor_cfg_uint(w, o, keys[i].key, keys[i].def, keys[i].min, keys[i].max, &v);
+		*keys[i].out = (unsigned)v;
+	}
+	arbor_cfg_leave(w, saved);
 }
 
 /* An array of objects under key, each parsed by fn into a calloc'd array. */
@@ -367,7 +410,7 @@ void *dnsd_config_parse(struct arbor_cfg_walk *w, const cJSON *sec)
 {
 	static const char *const keys[] = { "listen", "zone", "ttl", "soa", "records", "hosts", "children",
 					    "interfaces", "reverse_zones", "forwarders", "allow_recursion", "leases",
-					    "threads", "tcp", "child_port", NULL };
+					    "dhcp4d_socket", "rrl", "threads", "tcp", "child_port", NULL };
 	struct dnsd_config *cfg = xcalloc(1, sizeof *cfg);
 	arbor_cfg_object(w, sec, keys);
 	static const char *const def_listen[] = { "127.0.0.1", "::1", NULL };
@@ -433,7 +476,11 @@ void *dnsd_config_parse(struct arbor_cfg_walk *w, const cJSON *sec)
 	cfg->forwarders = addr_list(w, sec, "forwarders", 53, NULL, &cfg->nforwarders);
 	static const char *const def_allow[] = { "127.0.0.0/8", "::1/128", NULL };
 	cfg->allow_recursion = net_list(w, sec, "allow_recursion", def_allow, &cfg->nallow);
-	arbor_cfg_string(w, sec, "leases", "/var/lib/arbor/dhcp4d", &cfg->leases_dir);
+	if (cJSON_GetObjectItemCaseSensitive(sec, "leases"))
+		arbor_cfg_error(w, "leases", "is no longer read: dnsd takes dhcp4d's committed leases from its socket "
+					     "(\"dhcp4d_socket\", default <runtime-dir>/dhcp4d.sock)");
+	arbor_cfg_string(w, sec, "dhcp4d_socket", NULL, &cfg->dhcp4d_socket);
+	parse_rrl(w, sec, &cfg->rrl);
 	arbor_cfg_uint(w, sec, "threads", 1, 1, 64, &v);
 	cfg->threads = (unsigned)v;
 	arbor_cfg_uint(w, sec, "child_port", 53, 1, 65535, &v);
@@ -482,6 +529,6 @@ void dnsd_config_free(void *p)
 	free(cfg->reverse);
 	free(cfg->forwarders);
 	free(cfg->allow_recursion);
-	free(cfg->leases_dir);
+	free(cfg->dhcp4d_socket);
 	free(cfg);
 }

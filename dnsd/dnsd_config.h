@@ -10,6 +10,10 @@
 #include <sys/socket.h>
 
 #include "config.h"
+#include "lease_set.h"
+
+/* Listen addresses at most (each serving thread polls one socket per address). */
+#define DNSD_MAX_LISTEN 64
 
 struct dnsd_listen {
 	struct sockaddr_storage addr;
@@ -35,9 +39,20 @@ struct dnsd_host_spec {
 struct dnsd_child_spec {
 	char *name;      /* the machine's name: zone <name>.<interface>.<zone> */
 	char *interface;
-	bool has_ipv4;   /* glue; else from a DHCP lease with hostname == name */
+	bool has_ipv4;   /* glue; else from the DHCP lease of the mac or client_id below */
 	struct in_addr ipv4;
+	uint8_t mac[DHCP_LEASE_ID_MAX], client_id[DHCP_LEASE_ID_MAX];
+	uint8_t mac_len, client_id_len; /* 0: not given */
 	char *machine_id;/* for the AAAA glue (its /48, subnet 0, host id = machine id) */
+};
+
+/* Response rate limiting (rrl.h) of UDP answers to clients outside
+ * allow_recursion. */
+struct dnsd_rrl_config {
+	unsigned responses_per_second; /* 0: off */
+	unsigned window;               /* seconds */
+	unsigned slip;                 /* every slip-th limited answer goes out truncated; 0: none */
+	unsigned ipv4_prefix, ipv6_prefix;
 };
 
 struct dnsd_net {
@@ -66,7 +81,8 @@ struct dnsd_config {
 	size_t nforwarders;
 	struct dnsd_net *allow_recursion;
 	size_t nallow;
-	char *leases_dir;    /* dhcp4d's state directory */
+	char *dhcp4d_socket; /* NULL: <runtime-dir>/dhcp4d.sock; "": no dhcp4d */
+	struct dnsd_rrl_config rrl;
 	unsigned threads;
 	double tcp_idle_timeout;
 	unsigned tcp_max_connections;

@@ -26,6 +26,8 @@
 #include "dns_wire.h"
 #include "xalloc.h"
 #include "resolver.h"
+#include "tcp_frame.h"
+#include "upstream_check.h"
 
 #define MAX_TARGETS (2 * DNSD_MAX_GLUE)
 #define ROUNDS 2 /* each target is tried at most this often per step */
@@ -212,11 +214,9 @@ static void rbuf_unref(struct rbuf *b)
 static struct rbuf *rbuf_new(const uint8_t *data, size_t len)
 {
 	struct rbuf *b = xmalloc(sizeof *b + len);
-	if (b) {
-		b->refs = 1;
-		b->len = len;
-		memcpy(b->data, data, len);
-	}
+	b->refs = 1;
+	b->len = len;
+	memcpy(b->data, data, len);
 	return b;
 }
 
@@ -288,8 +288,6 @@ static void health_note(struct resolver *r, struct health *h, bool ok)
 	if (!changed)
 		return;
 	struct hevent *he = xcalloc(1, sizeof *he);
-	if (he == NULL)
-		return; /* the state is right; only the notification is lost */
 	he->kind = h->kind;
 	he->name = h->name;
 	he->up = !h->down;
@@ -303,7 +301,8 @@ static struct health *rq_health(struct rq *q)
 	return t->fwd >= 0 ? &q->r->fwd[t->fwd] : &q->r->child[q->child].h;
 }
 
-/* The health entry of a child apex, made on first use. Returns its index or -ENOMEM. */
+/* The health entry of a child apex, made on first use. Returns its index, or
+ * -EINVAL for an apex that has no text form. */
 static long child_find(struct resolver *r, const uint8_t *apex, size_t len)
 {
 	uint8_t low[ARBOR_DNS_NAME_WIRE_MAX];
@@ -313,10 +312,7 @@ static long child_find(struct resolver *r, const uint8_t *apex, size_t len)
 			return (long)i;
 	if (r->nchild == r->child_cap) {
 		size_t cap = r->child_cap ? 2 * r->child_cap : 8;
-		struct child *c = xrealloc(r->child, cap * sizeof *c);
-		if (c == NULL)
-			return -ENOMEM;
-		r->child = c;
+		r->child = xrealloc(r->child, cap * sizeof *r->child);
 		r->child_cap = cap;
 	}
 	char text[ARBOR_DNS_NAME_TEXT_MAX];
@@ -328,8 +324,6 @@ static long child_find(struct resolver *r, const uint8_t *apex, size_t len)
 	c->apex_len = (uint8_t)len;
 	c->h.kind = "child";
 	c->h.name = xstrdup(text);
-	if (c->h.name == NULL)
-		return -ENOMEM;
 	return (long)r->nchild++;
 }
 
@@ -373,19 +367,34 @@ static void rq_free(struct rq *q)
 
 /* Ends a resolution: stores a final answer, hands it (or the failure) to every
  * waiter, frees q. */
+static void try_of(const struct rq *q, struct upstream_try *t)
+{
+	*t = (struct upstream_try){ .forward = q->kind == CACHE_KIND_FORWARD, .over_tcp = q->bev != NULL, .id = q->id,
+				    .qtype = q->qtype, .qclass = q->qclass, .name = q->name, .name_len = q->name_len,
+				    .zone = q->zone, .zone_len = q->zone_len };
+}
+
+/* Ends a resolution with the final answer resp (NULL: failure), kept and handed
+ * on in its canonical form (upstream_check.h). */
 static void rq_finish(struct rq *q, const uint8_t *resp, size_t len)
 {
 	struct resolver *r = q->r;
 	struct rbuf *b = NULL;
+	uint8_t canon[ARBOR_DNS_MAX_MSG];
+	int n = -1;
 	if (resp) {
-		if (r->cache)
-			cache_put(r->cache, q->kind, q->name, q->name_len, q->qtype, q->qclass, resp, len, now_ms());
-		b = rbuf_new(resp, len);
+		struct upstream_try t;
+		try_of(q, &t);
+		n = upstream_canonical(&t, resp, len, canon, sizeof canon);
 	}
-	if (b)
+	if (n > 0) {
+		if (r->cache)
+			cache_put(r->cache, q->kind, q->name, q->name_len, q->qtype, q->qclass, canon, (size_t)n, now_ms());
+		b = rbuf_new(canon, (size_t)n);
 		r->n.answered++;
-	else
+	} else {
 		r->n.failed++;
+	}
 	deliver(r, &q->waiters, b);
 	rbuf_unref(b);
 	rq_free(q);
@@ -433,160 +442,52 @@ static void next_server(struct rq *q)
 	start_try(q);
 }
 
-/* Whether msg[0..len) answers the try in progress: 1 yes, 0 not ours (someone
- * else's or spoofed: ignore), -EBADMSG ours (our id) but malformed or for another
- * question. Parses into r->msg. */
-static int check_response(struct rq *q, const uint8_t *msg, size_t len)
-{
-	struct resolver *r = q->r;
-	if (len < ARBOR_DNS_HEADER_LEN || get_be16(msg) != q->id || !(get_be16(msg + 2) & ARBOR_DNS_FLAG_QR))
-		return 0;
-	if (arbor_dns_parse(msg, len, &r->msg) < 0)
-		return -EBADMSG;
-	const struct arbor_dns_message *m = &r->msg;
-	if (m->header.opcode != ARBOR_DNS_OPCODE_QUERY || m->header.qdcount != 1 || !m->has_question ||
-	    !arbor_dns_name_equal(m->question.wire, m->question.wire_len, q->name, q->name_len) ||
-	    m->question.qtype != q->qtype || m->question.qclass != q->qclass)
-		return 0;
-	return 1;
-}
-
-/* A referral in r->msg: NS records in the authority section for a zone strictly
- * below the one asked and at or above the question's name. Collects the glue (A and
- * AAAA in the additional section for those NS names) as targets into tg. Returns
- * the number of targets, 0 when it is no referral, -ENOENT for one without glue.
- * The glue is used to ask, never cached, and the NS names are never resolved. */
-static int find_referral(struct rq *q, const uint8_t *msg, size_t len, uint8_t *cut, uint8_t *cut_len,
-			 struct target *tg)
-{
-	const struct arbor_dns_message *m = &q->r->msg;
-	uint8_t ns[DNSD_MAX_DELEG_NS][ARBOR_DNS_NAME_WIRE_MAX];
-	size_t nslen[DNSD_MAX_DELEG_NS], nns = 0;
-	int clen = -1;
-	for (size_t i = 0; i < m->nrr; i++) {
-		const struct arbor_dns_rr *rr = &m->rr[i];
-		if (rr->section != ARBOR_DNS_SECTION_AUTHORITY || rr->type != ARBOR_DNS_TYPE_NS ||
-		    rr->rclass != ARBOR_DNS_CLASS_IN)
-			continue;
-		uint8_t owner[ARBOR_DNS_NAME_WIRE_MAX];
-		size_t next;
-		int olen = arbor_dns_name_unpack(msg, len, rr->name_off, owner, &next);
-		if (olen < 0)
-			continue;
-		if (clen < 0) {
-			if (!dname_is_below(owner, (size_t)olen, q->zone, q->zone_len) ||
-			    dname_equal(owner, (size_t)olen, q->zone, q->zone_len) ||
-			    !dname_is_below(q->name, q->name_len, owner, (size_t)olen))
-				continue;
-			memcpy(cut, owner, (size_t)olen);
-			clen = olen;
-		} else if (!dname_equal(owner, (size_t)olen, cut, (size_t)clen)) {
-			continue;
-		}
-		if (nns < DNSD_MAX_DELEG_NS) {
-			int nl = arbor_dns_name_unpack(msg, len, rr->rdata_off, ns[nns], &next);
-			if (nl > 0 && next == rr->rdata_off + rr->rdata_len)
-				nslen[nns++] = (size_t)nl;
-		}
-	}
-	if (clen < 0)
-		return 0;
-	*cut_len = (uint8_t)clen;
-	int ntg = 0;
-	for (size_t i = 0; i < m->nrr && ntg < MAX_TARGETS; i++) {
-		const struct arbor_dns_rr *rr = &m->rr[i];
-		bool a = rr->type == ARBOR_DNS_TYPE_A && rr->rdata_len == 4;
-		bool aaaa = rr->type == ARBOR_DNS_TYPE_AAAA && rr->rdata_len == 16;
-		if (rr->section != ARBOR_DNS_SECTION_ADDITIONAL || rr->rclass != ARBOR_DNS_CLASS_IN || !(a || aaaa))
-			continue;
-		uint8_t owner[ARBOR_DNS_NAME_WIRE_MAX];
-		size_t next;
-		int olen = arbor_dns_name_unpack(msg, len, rr->name_off, owner, &next);
-		bool match = false;
-		for (size_t k = 0; k < nns && olen > 0 && !match; k++)
-			match = dname_equal(owner, (size_t)olen, ns[k], nslen[k]);
-		if (!match)
-			continue;
-		struct target *t = &tg[ntg++];
-		memset(t, 0, sizeof *t);
-		t->fwd = -1;
-		uint16_t port = htons(q->r->cfg.child_port);
-		if (a) {
-			struct sockaddr_in *s4 = (struct sockaddr_in *)&t->addr;
-			s4->sin_family = AF_INET;
-			s4->sin_port = port;
-			memcpy(&s4->sin_addr, msg + rr->rdata_off, 4);
-			t->addrlen = sizeof *s4;
-		} else {
-			struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&t->addr;
-			s6->sin6_family = AF_INET6;
-			s6->sin6_port = port;
-			memcpy(&s6->sin6_addr, msg + rr->rdata_off, 16);
-			t->addrlen = sizeof *s6;
-		}
-	}
-	return ntg ? ntg : -ENOENT;
-}
-
-static bool has_soa(const struct arbor_dns_message *m)
-{
-	for (size_t i = 0; i < m->nrr; i++)
-		if (m->rr[i].section == ARBOR_DNS_SECTION_AUTHORITY && m->rr[i].type == ARBOR_DNS_TYPE_SOA)
-			return true;
-	return false;
-}
-
 static int tcp_start(struct rq *q);
+static void add_target(struct rq *q, int family, const uint8_t *addr, uint16_t port, int fwd);
 
-/* A response to the try in progress (checked by check_response, parsed in r->msg). */
-static void handle_response(struct rq *q, const uint8_t *msg, size_t len)
+/* Judges a response to the try in progress (upstream_check.h). */
+static enum upstream_verdict judge(struct rq *q, const uint8_t *msg, size_t len, struct upstream_referral *ref)
+{
+	struct upstream_try t;
+	try_of(q, &t);
+	return upstream_check(&t, msg, len, &q->r->msg, ref);
+}
+
+/* Acts on a response that answers the try in progress (any verdict but IGNORE). */
+static void act(struct rq *q, enum upstream_verdict v, const uint8_t *msg, size_t len, const struct upstream_referral *ref)
 {
 	struct resolver *r = q->r;
-	const struct arbor_dns_header *h = &r->msg.header;
+	if (v == UPSTREAM_MALFORMED) {
+		try_failed(q);
+		return;
+	}
 	health_note(r, rq_health(q), true);
-	if (h->tc && q->bev == NULL) {
+	if (v == UPSTREAM_REFERRAL && q->depth + 1 > r->cfg.max_depth)
+		v = UPSTREAM_NO_GLUE; /* too deep: fails the same way */
+	switch (v) {
+	case UPSTREAM_RETRY_TCP:
 		r->n.tcp_retries++;
 		try_stop(q);
 		if (tcp_start(q) < 0)
 			try_failed(q);
 		return;
-	}
-	switch (h->rcode) {
-	case ARBOR_DNS_RCODE_SERVFAIL:
-	case ARBOR_DNS_RCODE_REFUSED:
-	case ARBOR_DNS_RCODE_NOTIMP:
-	case ARBOR_DNS_RCODE_FORMERR:
-		next_server(q);
-		return;
-	}
-	if (q->kind == CACHE_KIND_FORWARD || h->aa || h->rcode != ARBOR_DNS_RCODE_NOERROR || h->ancount > 0) {
-		rq_finish(q, msg, len);
-		return;
-	}
-	/* In the tree, NOERROR without AA or answer: a referral, NODATA, or a lame server. */
-	uint8_t cut[ARBOR_DNS_NAME_WIRE_MAX], cut_len = 0;
-	struct target tg[MAX_TARGETS];
-	int n = find_referral(q, msg, len, cut, &cut_len, tg);
-	if (n == 0) {
-		if (has_soa(&r->msg))
-			rq_finish(q, msg, len);
-		else
-			next_server(q);
-		return;
-	}
-	if (n < 0 || q->depth + 1 > r->cfg.max_depth) {
+	case UPSTREAM_NEXT_SERVER: next_server(q); return;
+	case UPSTREAM_FINAL: rq_finish(q, msg, len); return;
+	case UPSTREAM_REFERRAL: break;
+	default:
 		try_stop(q);
 		rq_finish(q, NULL, 0);
 		return;
 	}
 	r->n.referrals++;
 	try_stop(q);
-	memcpy(q->tg, tg, (size_t)n * sizeof *tg);
-	q->ntg = (unsigned)n;
+	q->ntg = 0;
+	for (unsigned i = 0; i < ref->nglue && i < MAX_TARGETS; i++)
+		add_target(q, ref->glue[i].family, ref->glue[i].addr, r->cfg.child_port, -1);
 	q->cur = q->tries = 0;
 	q->depth++;
-	memcpy(q->zone, cut, cut_len);
-	q->zone_len = cut_len;
+	memcpy(q->zone, ref->cut, ref->cut_len);
+	q->zone_len = ref->cut_len;
 	start_try(q);
 }
 
@@ -610,15 +511,13 @@ static void udp_read_cb(evutil_socket_t fd, short what, void *arg)
 			r->n.ignored++;
 			continue;
 		}
-		int rc = check_response(q, r->buf, (size_t)n);
-		if (rc == 0) {
+		struct upstream_referral ref;
+		enum upstream_verdict v = judge(q, r->buf, (size_t)n, &ref);
+		if (v == UPSTREAM_IGNORE) {
 			r->n.ignored++;
 			continue;
 		}
-		if (rc < 0)
-			try_failed(q);
-		else
-			handle_response(q, r->buf, (size_t)n);
+		act(q, v, r->buf, (size_t)n, &ref);
 		return;
 	}
 }
@@ -647,24 +546,23 @@ static int udp_send(struct rq *q, const struct target *t)
 	return 0;
 }
 
+/* The one answer over TCP; the try ends with it (the buffer goes with the try). */
+static bool tcp_answer(void *ctx, const uint8_t *msg, size_t len)
+{
+	struct rq *q = ctx;
+	/* On TCP nobody else can speak on our connection: anything but our answer is an error. */
+	struct upstream_referral ref;
+	enum upstream_verdict v = judge(q, msg, len, &ref);
+	act(q, v == UPSTREAM_IGNORE ? UPSTREAM_MALFORMED : v, msg, len, &ref);
+	return false;
+}
+
 static void tcp_read_cb(struct bufferevent *bev, void *arg)
 {
 	struct rq *q = arg;
-	struct resolver *r = q->r;
-	struct evbuffer *in = bufferevent_get_input(bev);
-	uint8_t lb[2];
-	if (evbuffer_copyout(in, lb, 2) < 2)
-		return;
-	size_t n = get_be16(lb);
-	if (evbuffer_get_length(in) < 2 + n)
-		return;
-	evbuffer_drain(in, 2);
-	evbuffer_remove(in, r->buf, n);
-	/* On TCP nobody else can speak on our connection: anything but our answer is an error. */
-	if (check_response(q, r->buf, n) <= 0)
+	if (dns_tcp_frame_take(bufferevent_get_input(bev), ARBOR_DNS_HEADER_LEN, ARBOR_DNS_MAX_MSG, q->r->buf,
+			       tcp_answer, q) < 0)
 		try_failed(q);
-	else
-		handle_response(q, r->buf, n);
 }
 
 static void tcp_event_cb(struct bufferevent *bev, short events, void *arg)
@@ -767,10 +665,6 @@ struct resolver *resolver_new(struct event_base *base, const struct resolver_con
 		}
 	}
 	struct resolver *r = xcalloc(1, sizeof *r);
-	if (r == NULL) {
-		snprintf(err, errlen, "out of memory");
-		return NULL;
-	}
 	r->base = base;
 	r->cfg = *cfg;
 	if (!r->cfg.child_port)
@@ -786,7 +680,6 @@ struct resolver *resolver_new(struct event_base *base, const struct resolver_con
 		TAILQ_INIT(&r->inflight[i]);
 	TAILQ_INIT(&r->ready);
 	TAILQ_INIT(&r->hq);
-	bool ok = true;
 	for (size_t i = 0; i < cfg->nforwarders; i++) {
 		struct sockaddr_storage *ss = &r->cfg.forwarders[i];
 		if (ss->ss_family == AF_INET && ((struct sockaddr_in *)ss)->sin_port == 0)
@@ -797,13 +690,12 @@ struct resolver *resolver_new(struct event_base *base, const struct resolver_con
 		addr_text(ss, text, sizeof text);
 		r->fwd[i].kind = "upstream";
 		r->fwd[i].name = xstrdup(text);
-		ok = ok && r->fwd[i].name;
 	}
 	r->ev_ready = event_new(base, -1, 0, ready_cb, r);
 	if (!cfg->no_cache)
 		r->cache = cache_new(cfg->cache_bytes, cfg->cache_max_ttl);
-	if (!ok || r->ev_ready == NULL || (!cfg->no_cache && r->cache == NULL)) {
-		snprintf(err, errlen, "out of memory");
+	if (r->ev_ready == NULL) {
+		snprintf(err, errlen, "cannot make an event");
 		resolver_free(r);
 		return NULL;
 	}
@@ -883,8 +775,6 @@ int resolver_resolve(struct resolver *r, const struct dnsd_answer_info *info, re
 		return -EINVAL;
 	enum cache_kind kind = info->verdict == DNSD_FORWARD ? CACHE_KIND_FORWARD : CACHE_KIND_CHILD;
 	struct waiter *w = xcalloc(1, sizeof *w);
-	if (w == NULL)
-		return -ENOMEM;
 	w->done = done;
 	w->ctx = ctx;
 	r->n.requests++;
@@ -895,7 +785,8 @@ int resolver_resolve(struct resolver *r, const struct dnsd_answer_info *info, re
 	if (r->cache) {
 		int n = cache_get(r->cache, kind, name, len, info->q.qtype, info->q.qclass, now_ms(), r->buf,
 				  sizeof r->buf);
-		if (n > 0 && (w->resp = rbuf_new(r->buf, (size_t)n)) != NULL) {
+		if (n > 0) {
+			w->resp = rbuf_new(r->buf, (size_t)n);
 			r->n.cache_hits++;
 			TAILQ_INSERT_TAIL(&r->ready, w, link);
 			schedule(r);
@@ -914,10 +805,6 @@ int resolver_resolve(struct resolver *r, const struct dnsd_answer_info *info, re
 		return fail_soon(r, w);
 	}
 	q = xcalloc(1, sizeof *q);
-	if (q == NULL) {
-		free(w);
-		return -ENOMEM;
-	}
 	q->r = r;
 	q->fd = -1;
 	q->kind = kind;

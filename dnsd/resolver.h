@@ -68,12 +68,13 @@ struct resolver_config {
 
 struct resolver;
 
-/* NULL with a message in err on bad configuration or out of memory. */
+/* NULL with a message in err on bad configuration (or when libevent fails). */
 struct resolver *resolver_new(struct event_base *base, const struct resolver_config *cfg, char *err, size_t errlen);
 
 /* Starts resolving info->q (info->verdict RECURSE_CHILD or FORWARD, have_question
  * set); info is copied as needed and need not outlive the call. Returns 0 (done
- * will be called), -EINVAL for a NULL argument or another verdict, -ENOMEM. */
+ * will be called), -EINVAL for a NULL argument or another verdict, -ENOMEM when
+ * libevent cannot arm the resolution's timers. */
 int resolver_resolve(struct resolver *r, const struct dnsd_answer_info *info, resolver_done_fn *done, void *ctx);
 
 /* Forgets every pending request whose ctx is ctx (its done will not be called),

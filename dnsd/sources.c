@@ -276,11 +276,22 @@ int sources_interfaces(const struct dnsd_world *w, struct record_list *out, char
 	return 0;
 }
 
-static const struct lease_view *child_lease(const struct dnsd_world *w, const struct dnsd_child_spec *c)
+/* The child's lease on its interface, found by what the client cannot choose
+ * for itself: the hardware address or client identifier the config names (so
+ * also a reservation's). Never by hostname: any host on the LAN may ask for the
+ * child's name and would take over its delegation. */
+static const struct dhcp_lease *child_lease(const struct dnsd_world *w, const struct dnsd_child_spec *c)
 {
-	for (size_t i = 0; i < w->nleases; i++)
-		if (strcmp(w->leases[i].interface, c->interface) == 0 && strcasecmp(w->leases[i].hostname, c->name) == 0)
-			return &w->leases[i];
+	for (size_t i = 0; i < w->nleases; i++) {
+		const struct dhcp_lease *l = &w->leases[i];
+		if (strcmp(l->interface, c->interface) != 0)
+			continue;
+		if (c->mac_len && l->mac_len == c->mac_len && memcmp(l->mac, c->mac, c->mac_len) == 0)
+			return l;
+		if (c->client_id_len && l->client_id_len == c->client_id_len &&
+		    memcmp(l->client_id, c->client_id, c->client_id_len) == 0)
+			return l;
+	}
 	return NULL;
 }
 
@@ -297,7 +308,7 @@ int sources_children(const struct dnsd_world *w, struct record_list *out, char *
 		}
 		struct in_addr v4 = c->ipv4;
 		bool has_v4 = c->has_ipv4;
-		const struct lease_view *l = has_v4 ? NULL : child_lease(w, c);
+		const struct dhcp_lease *l = has_v4 ? NULL : child_lease(w, c);
 		if (l) {
 			v4 = l->addr;
 			has_v4 = true;
@@ -330,7 +341,7 @@ int sources_leases(const struct dnsd_world *w, struct record_list *out, char *er
 {
 	char owner[ARBOR_DNS_NAME_TEXT_MAX + 160];
 	for (size_t i = 0; i < w->nleases; i++) {
-		const struct lease_view *l = &w->leases[i];
+		const struct dhcp_lease *l = &w->leases[i];
 		if (!dns_label(l->hostname) || !dns_label(l->interface))
 			continue;
 		bool delegated = false;

@@ -9,7 +9,7 @@
 #include <stdint.h>
 
 #include "dnsd_config.h"
-#include "lease_view.h"
+#include "lease_set.h"
 #include "zone.h"
 
 /* A growing list of records that owns its bytes. */
@@ -36,7 +36,7 @@ struct dnsd_world {
 	 * with no IPv4 appears once with family 0 so it still gets its AAAA). */
 	const struct iface_addr *ifaces;
 	size_t nifaces;
-	const struct lease_view *leases;
+	const struct dhcp_lease *leases; /* dhcp4d's committed, bound leases */
 	size_t nleases;
 	/* Subnet id of an interface name for hosts, leases and children (< 0: none). */
 	int (*subnet_id)(void *ctx, const char *ifname);

@@ -161,7 +161,8 @@ int dnsd_answer_from_upstream(const struct dnsd_answer_info *info, const uint8_t
 	return dnsd_reply_end(&r, flags, uflags & ARBOR_DNS_RCODE_MASK);
 }
 
-int dnsd_answer_servfail(const struct dnsd_answer_info *info, uint8_t *out, size_t cap)
+/* A response with the question and no records. */
+static int bare_reply(const struct dnsd_answer_info *info, uint8_t *out, size_t cap, uint16_t flags, uint16_t rcode)
 {
 	if (info == NULL || out == NULL || !info->have_question)
 		return -EINVAL;
@@ -170,6 +171,19 @@ int dnsd_answer_servfail(const struct dnsd_answer_info *info, uint8_t *out, size
 	int rc = dnsd_reply_begin(&r, out, cap, q, true, NULL);
 	if (rc < 0)
 		return rc;
-	uint16_t flags = ARBOR_DNS_FLAG_RA | (q->rd ? ARBOR_DNS_FLAG_RD : 0) | (q->cd ? ARBOR_DNS_FLAG_CD : 0);
-	return dnsd_reply_end(&r, flags, ARBOR_DNS_RCODE_SERVFAIL);
+	flags |= (q->rd ? ARBOR_DNS_FLAG_RD : 0) | (q->cd ? ARBOR_DNS_FLAG_CD : 0);
+	return dnsd_reply_end(&r, flags, rcode);
+}
+
+int dnsd_answer_servfail(const struct dnsd_answer_info *info, uint8_t *out, size_t cap)
+{
+	return bare_reply(info, out, cap, ARBOR_DNS_FLAG_RA, ARBOR_DNS_RCODE_SERVFAIL);
+}
+
+int dnsd_answer_truncated(const struct dnsd_answer_info *info, uint8_t *out, size_t cap)
+{
+	if (info == NULL)
+		return -EINVAL;
+	uint16_t flags = ARBOR_DNS_FLAG_TC | (info->aa ? ARBOR_DNS_FLAG_AA : 0) | (info->q.ra ? ARBOR_DNS_FLAG_RA : 0);
+	return bare_reply(info, out, cap, flags, info->rcode);
 }

@@ -2,7 +2,7 @@
  * and the commit step that compiles a new index from all sources, compares each
  * zone's content with the old index and bumps the serials of those that changed.
  * A commit builds the complete new index before touching anything, so a failure
- * (bad record, no memory) leaves the database exactly as it was. */
+ * (a bad record, data too large to index) leaves the database exactly as it was. */
 #include "zone.h"
 
 #include <errno.h>
@@ -164,9 +164,6 @@ static struct zone_index *compile(const struct zone_db *db, const struct source 
 	const uint8_t **apex = xcalloc(db->nzones ? db->nzones : 1, sizeof *apex);
 	size_t *apex_len = xcalloc(db->nzones ? db->nzones : 1, sizeof *apex_len);
 	uint8_t *keys = xmalloc(db->nzones * ARBOR_DNS_NAME_WIRE_MAX + 1);
-	struct zone_index *idx = NULL;
-	if (in == NULL || apex == NULL || apex_len == NULL || keys == NULL)
-		goto out;
 	size_t k = 0;
 	for (uint16_t z = 0; z < db->nzones; z++) {
 		const struct zone *zone = &db->zones[z];
@@ -204,8 +201,7 @@ static struct zone_index *compile(const struct zone_db *db, const struct source 
 						       .rank = s->id, .rdata = rec->rdata, .rdlen = rec->rdlen };
 		}
 	}
-	idx = zone_index_build(in, k, (uint16_t)db->nzones, apex, apex_len);
-out:
+	struct zone_index *idx = zone_index_build(in, k, (uint16_t)db->nzones, apex, apex_len);
 	free(in);
 	free(apex);
 	free(apex_len);
@@ -270,8 +266,6 @@ int zone_db_add_zone(struct zone_db *db, const char *apex_text, const struct zon
 	if (arbor_dns_name_to_text(apex, (size_t)alen, zone.apex_text, sizeof zone.apex_text) < 0)
 		return fail(err, errlen, "zone apex cannot be shown as text");
 	zone.ns = xmalloc(nns * ARBOR_DNS_NAME_WIRE_MAX);
-	if (zone.ns == NULL)
-		return -ENOMEM;
 	for (size_t i = 0; i < nns; i++) {
 		int n = dname_from_text(ns[i] ? ns[i] : "", apex, (size_t)alen, name, sizeof name);
 		if (n < 0) {
@@ -308,12 +302,7 @@ int zone_db_add_zone(struct zone_db *db, const char *apex_text, const struct zon
 		put_be32(zone.soa + zone.soa_len + 4 * (size_t)i, fields[i]);
 	zone.soa_len += 20;
 
-	struct zone *zones = xrealloc(db->zones, (db->nzones + 1) * sizeof *zones);
-	if (zones == NULL) {
-		free(zone.ns);
-		return -ENOMEM;
-	}
-	db->zones = zones;
+	db->zones = xrealloc(db->zones, (db->nzones + 1) * sizeof *db->zones);
 	db->zones[db->nzones++] = zone;
 	struct zone_index *idx = compile(db, NULL);
 	if (idx == NULL) {
@@ -397,8 +386,6 @@ static int cmp_rec(const void *pa, const void *pb)
 static int check_cnames(const struct source *s, char *err, size_t errlen)
 {
 	const struct src_rec **v = xmalloc((s->n ? s->n : 1) * sizeof *v);
-	if (v == NULL)
-		return -ENOMEM;
 	for (size_t i = 0; i < s->n; i++)
 		v[i] = &s->recs[i];
 	qsort(v, s->n, sizeof *v, cmp_rec);
@@ -438,7 +425,7 @@ static int check_cnames(const struct source *s, char *err, size_t errlen)
 
 /* Copies a batch into a new source (owners, lower-cased keys and rdata in one
  * block). */
-static int source_copy(struct source *s, uint32_t id, const struct zone_record *recs, size_t n)
+static void source_copy(struct source *s, uint32_t id, const struct zone_record *recs, size_t n)
 {
 	*s = (struct source){ .id = id, .n = n };
 	size_t bytes = 0;
@@ -446,10 +433,6 @@ static int source_copy(struct source *s, uint32_t id, const struct zone_record *
 		bytes += 2 * recs[i].owner_len + recs[i].rdata_len;
 	s->recs = xcalloc(n ? n : 1, sizeof *s->recs);
 	s->mem = xmalloc(bytes ? bytes : 1);
-	if (s->recs == NULL || s->mem == NULL) {
-		source_free(s);
-		return -ENOMEM;
-	}
 	uint8_t *p = s->mem;
 	for (size_t i = 0; i < n; i++) {
 		struct src_rec *r = &s->recs[i];
@@ -468,7 +451,6 @@ static int source_copy(struct source *s, uint32_t id, const struct zone_record *
 		r->type = recs[i].type;
 		r->ttl = recs[i].ttl;
 	}
-	return 0;
 }
 
 int zone_db_replace_source(struct zone_db *db, uint32_t source, const struct zone_record *recs, size_t n,
@@ -486,23 +468,15 @@ int zone_db_replace_source(struct zone_db *db, uint32_t source, const struct zon
 			return rc;
 	}
 	struct source cand;
-	int rc = source_copy(&cand, source, recs, n);
-	if (rc < 0)
-		return rc;
-	rc = check_cnames(&cand, err, errlen);
+	source_copy(&cand, source, recs, n);
+	int rc = check_cnames(&cand, err, errlen);
 	if (rc < 0) {
 		source_free(&cand);
 		return rc;
 	}
 	struct source *old = find_source(db, source);
-	if (old == NULL && n) {
-		struct source *v = xrealloc(db->sources, (db->nsources + 1) * sizeof *v);
-		if (v == NULL) {
-			source_free(&cand);
-			return -ENOMEM;
-		}
-		db->sources = v;
-	}
+	if (old == NULL && n)
+		db->sources = xrealloc(db->sources, (db->nsources + 1) * sizeof *db->sources);
 	struct zone_index *idx = db->nzones ? compile(db, &cand) : NULL;
 	if (db->nzones && idx == NULL) {
 		source_free(&cand);

@@ -63,7 +63,7 @@ void zone_db_free(struct zone_db *db);
  * servers (relative to the apex unless they end in a dot; at least one). A zone may
  * sit inside another one (the deepest apex owns a name). Returns the zone's index
  * (0, 1, … in the order added), -EEXIST for an apex already served, -EINVAL with a
- * message in err for bad names, -ENOMEM. */
+ * message in err for bad names, -ENOMEM when the zones grow too large to index. */
 int zone_db_add_zone(struct zone_db *db, const char *apex, const struct zone_soa *soa, const char *const *ns,
 		     size_t nns, int64_t now, char *err, size_t errlen);
 
@@ -83,7 +83,7 @@ int zone_db_zone_find(const struct zone_db *db, const uint8_t *apex, size_t apex
  * Each zone whose served content changed gets serial = max(serial + 1, now) once
  * (no change, no bump); changed (NULL, or zone_db_zone_count() entries) is set
  * true for those and false for the rest. Returns the number of zones changed,
- * -EINVAL (message in err), -ENOMEM. err may be NULL. */
+ * -EINVAL (message in err), -ENOMEM (too large to index). err may be NULL. */
 int zone_db_replace_source(struct zone_db *db, uint32_t source, const struct zone_record *recs, size_t n,
 			   int64_t now, bool *changed, char *err, size_t errlen);
 

@@ -224,8 +224,6 @@ struct zone_index *zone_index_build(struct zidx_input *in, size_t n, uint16_t nz
 	struct zone_index *idx = xcalloc(1, sizeof *idx);
 	uint8_t *state = xmalloc(n ? n : 1);
 	uint8_t *apex_labels = xmalloc(nzones ? nzones : 1);
-	if (idx == NULL || state == NULL || apex_labels == NULL)
-		goto fail;
 	for (uint16_t z = 0; z < nzones; z++)
 		apex_labels[z] = (uint8_t)dname_check(apex[z], apex_len[z]);
 	qsort(in, n, sizeof *in, cmp_input);
@@ -264,8 +262,6 @@ struct zone_index *zone_index_build(struct zidx_input *in, size_t n, uint16_t nz
 	idx->arena = xmalloc(arena ? arena : 1);
 	idx->table = xcalloc((size_t)1 << bits, sizeof *idx->table);
 	idx->zones = xcalloc(nzones ? nzones : 1, sizeof *idx->zones);
-	if (!idx->nodes || !idx->sets || !idx->rrs || !idx->arena || !idx->table || !idx->zones)
-		goto fail;
 	idx->nzones = nzones;
 
 	/* Pass 2: the nodes holding records, in sorted order (so by zone). */

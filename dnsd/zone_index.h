@@ -74,7 +74,8 @@ struct zidx_input {
 };
 
 /* Builds an index; sorts in[] in place. apex_len[z] is zone z's apex length, every
- * zone has an SOA among the records. NULL on allocation failure. */
+ * zone has an SOA among the records. NULL when the data is too large to index
+ * (over 4 GiB, or a name table over 2^30 slots). */
 struct zone_index *zone_index_build(struct zidx_input *in, size_t n, uint16_t nzones, const uint8_t *const *apex,
 				    const size_t *apex_len);
 void zone_index_free(struct zone_index *idx);

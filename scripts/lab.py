@@ -95,10 +95,11 @@ def main():
         ctl(d, "get", "healthd", "/v1/checks")
 
         say("DNS: root serves home.arpa (its hosts from dhcp4d's leases) and delegates m1.lan0.home.arpa to m1")
-        config["dnsd"] = {"listen": ["192.168.1.1", "127.0.0.1"], "leases": dh.state_dir,
+        config["dnsd"] = {"listen": ["192.168.1.1", "127.0.0.1"],  # leases: dhcp4d.sock in the shared runtime dir
                           "reverse_zones": ["192.168.1.0/24"], "allow_recursion": ["127.0.0.0/8", "192.168.0.0/16"],
                           "records": [{"name": "www", "type": "CNAME", "data": "lan0"}],
-                          "children": [{"name": "m1", "interface": "lan0", "machine_id": "00000000000000000000000000000001"}]}
+                          "children": [{"name": "m1", "interface": "lan0", "mac": "52:54:00:00:01:10",
+                                        "machine_id": "00000000000000000000000000000001"}]}
         d.write_config(config)
         dn = lab.daemon("dnsd", binary("dnsd/arbor-dnsd"), config, netns=root)
         dn.runtime_dir, dn.config_path = d.runtime_dir, d.config_path

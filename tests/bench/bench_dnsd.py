@@ -16,7 +16,15 @@ A peer that is missing (and cannot be installed) or does not start is reported
 with the reason and skipped; the exit status is non-zero when arbor-dnsd or the
 echo could not be measured.
 
+--compare LABEL=BUILD adds arbor-dnsd from another build (main's, say) to the
+capped and the 1-thread uncapped runs, interleaved with the others in each round.
+--rrl adds two capped runs of arbor-dnsd whose client (dnsperf on 127.0.0.1) is
+outside allow_recursion, so response rate limiting applies to it: RRL off, and
+RRL on with a limit no account reaches (1,000,000 a second): the cost of the
+accounting to normal queries.
+
 usage: tests/bench/bench_dnsd.py [--build build] [--duration 10] [--quick] [--quota 25] [--repeat 1]
+                                 [--compare main=/path/to/main/build]
        ARBOR_BUILD=/path/to/build tests/bench/bench_dnsd.py
 """
 import argparse
@@ -195,12 +203,13 @@ def query_file(path, nx_percent, count, seed):
                 f.write(f"{name_of(rnd.randrange(RECORDS))}.{ZONE} A\n")
 
 
-def setup_dnsd(tmp, build, threads, records=RECORDS):
+def setup_dnsd(tmp, build, threads, records=RECORDS, **extra):
     d = tempfile.mkdtemp(prefix=f"dnsd-{threads}-", dir=tmp)
-    os.makedirs(f"{d}/leases")
+    # only keys every build understands (--compare runs older ones) unless extra asks; no dhcp4d here
     cfg = {"machine": {"name": "bench", "domain": ZONE, "machine_id": "0123456789abcdef0123456789abcdef"},
-           "dnsd": {"listen": [f"127.0.0.1:{PORTS['arbor-dnsd']}"], "threads": threads, "leases": f"{d}/leases",
-                    "records": [{"name": name_of(i), "type": "A", "data": addr_of(i)} for i in range(records)]}}
+           "dnsd": {"listen": [f"127.0.0.1:{PORTS['arbor-dnsd']}"], "threads": threads,
+                    "records": [{"name": name_of(i), "type": "A", "data": addr_of(i)} for i in range(records)],
+                    **extra}}
     with open(f"{d}/arbor.json", "w") as f:
         json.dump(cfg, f)
     binary = os.path.join(build, "dnsd", "arbor-dnsd")
@@ -345,11 +354,21 @@ def main():
     ap.add_argument("--repeat", type=int, default=1, help="rounds; the median run of each server is shown")
     ap.add_argument("--settle", type=float, default=1.0, help="seconds before an idle RSS reading")
     ap.add_argument("--keep-logs", action="store_true", help="keep the temporary directory")
+    ap.add_argument("--rrl", action="store_true", help="also arbor-dnsd for a client outside allow_recursion, "
+                    "response rate limiting off and on (not limiting)")
+    ap.add_argument("--compare", action="append", default=[], metavar="LABEL=BUILD",
+                    help="also measure arbor-dnsd from another meson build directory, as \"arbor-dnsd [LABEL]\"")
     args = ap.parse_args()
     if args.duration is None:
         args.duration = 3 if args.quick else 10
     if not 1 <= args.quota <= 100 or args.duration < 1 or args.repeat < 1:
         ap.error("--quota 1..100, --duration >= 1 and --repeat >= 1")
+    compare = []
+    for c in args.compare:
+        label, sep, path = c.partition("=")
+        if not sep or not label or not path:
+            ap.error(f"--compare {c}: want LABEL=BUILD")
+        compare.append((label, os.path.abspath(path)))
     build = os.path.abspath(args.build or build_dir())
     cpus = sorted(os.sched_getaffinity(0))
     srv_cpu = 0 if 0 in cpus else cpus[0]
@@ -474,6 +493,17 @@ def main():
         servers = [
             ("udp_echo (ceiling)", lambda: udp_echo(tmp, build), PORTS["udp_echo"], None),
             ("arbor-dnsd", lambda: setup_dnsd(tmp, build, 1), PORTS["arbor-dnsd"], a1),
+        ] + [
+            (f"arbor-dnsd [{label}]", lambda b=b: setup_dnsd(tmp, b, 1), PORTS["arbor-dnsd"], a1)
+            for label, b in compare
+        ] + ([
+            ("arbor-dnsd, outside allow_recursion, RRL off",
+             lambda: setup_dnsd(tmp, build, 1, allow_recursion=["192.0.2.0/24"], rrl={"responses_per_second": 0}),
+             PORTS["arbor-dnsd"], a1),
+            ("arbor-dnsd, outside allow_recursion, RRL on (not limiting)",
+             lambda: setup_dnsd(tmp, build, 1, allow_recursion=["192.0.2.0/24"],
+                                rrl={"responses_per_second": 1000000}), PORTS["arbor-dnsd"], a1),
+        ] if args.rrl else []) + [
             ("gdnsd", lambda: setup_gdnsd(tmp), PORTS["gdnsd"], a1),
             ("knot", lambda: setup_knot(tmp), PORTS["knot"], a1),
             ("unbound (local-data)", lambda: setup_unbound(tmp), PORTS["unbound"], a1),
@@ -484,6 +514,11 @@ def main():
             ("udp_echo (ceiling), uncapped", lambda: udp_echo(tmp, build), PORTS["udp_echo"], None, srv_cpu, None),
             ("arbor-dnsd, 1 thread, uncapped", lambda: setup_dnsd(tmp, build, 1), PORTS["arbor-dnsd"], a1, srv_cpu,
              None),
+        ] + [
+            (f"arbor-dnsd, 1 thread, uncapped [{label}]", lambda b=b: setup_dnsd(tmp, b, 1), PORTS["arbor-dnsd"], a1,
+             srv_cpu, None)
+            for label, b in compare
+        ] + [
             (f"arbor-dnsd, {args.threads} threads, uncapped", lambda: setup_dnsd(tmp, build, args.threads),
              PORTS["arbor-dnsd"], a1, None, many),
         ]

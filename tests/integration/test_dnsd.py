@@ -1,7 +1,9 @@
 """arbor-dnsd in network namespaces, checked with dig, kdig and unbound: the zone,
 a tree of three machines (recursion inside the tree and referrals), unbound
-following our delegations, DHCP leases becoming A records, RFC 8906-style
-protocol checks, malformed input, TCP limits, config errors and the contract."""
+following our delegations, DHCP leases (from dhcp4d's contract, udhcpc as the
+client) becoming A records, child glue that a LAN host cannot take over,
+response rate limiting, RFC 8906-style protocol checks, malformed input, TCP
+limits, config errors and the contract."""
 import json
 import os
 import shutil
@@ -393,6 +395,67 @@ def test_forwarding_only_for_allowed_clients(lab):
     assert fw and fw[0]["state"] == "down"
 
 
+# ---- response rate limiting ----
+
+FLOOD = """
+import json, socket, struct, sys
+src, count, name = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+def q(i, n, t=1):
+    return struct.pack("!HHHHHH", i, 0, 1, 0, 0, 0) + b"".join(bytes([len(l)]) + l.encode() for l in n.split(".")) \\
+        + b"\\0" + struct.pack("!HH", t, 1)
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((src, 0))
+s.settimeout(10)
+for i in range(count):
+    s.sendto(q(i, name), ("127.0.0.1", 53))
+s.sendto(q(65535, "mail.home.arpa", 15), ("127.0.0.1", 53))  # another account: answered, and last
+got = {}
+while True:
+    d = s.recv(65535)
+    rid, flags, qd, an = struct.unpack("!HHHH", d[:8])
+    if rid == 65535:
+        break
+    got[rid] = "truncated" if flags & 0x0200 and an == 0 else "answer" if an else "other"
+print(json.dumps(got))
+"""
+
+
+def flood(ns, src, count, name="www.home.arpa"):
+    """count queries for name from src as fast as they go; {id: "answer" | "truncated"} of what came back."""
+    r = ns.exec(["/usr/bin/python3", "-c", FLOOD, src, str(count), name], timeout=30)
+    return {int(k): v for k, v in json.loads(r.stdout).items()}
+
+
+def test_rrl_limits_and_slips_a_flood_and_not_others(lab):
+    """Answers to a client outside allow_recursion are rate limited per network:
+    a flood from one source gets 5 answers a second, and of the rest every
+    second one truncated (TC, so a real client retries over TCP) and the others
+    dropped; a client in another network, and one allowed to recurse, are not
+    limited."""
+    ns = lab.add_netns("rrl")
+    for a in ("10.1.0.5/32", "10.2.0.5/32"):
+        ns.exec(["ip", "addr", "add", a, "dev", "lo"])
+    d = start(lab, ns, dnsd_config(allow_recursion=["127.0.0.0/8"],
+                                   rrl={"responses_per_second": 5, "window": 2, "slip": 2}))
+    got = flood(ns, "10.1.0.5", 200)
+    answers = sum(v == "answer" for v in got.values())
+    truncated = sum(v == "truncated" for v in got.values())
+    assert 1 <= answers <= 10, got
+    limited = 200 - answers
+    assert abs(truncated - limited / 2) <= 1 and len(got) == answers + truncated, (answers, truncated, len(got))
+    rrl = d.status()["dnsd"]["rrl"]
+    assert rrl["slipped"] == truncated and rrl["dropped"] == limited - truncated, rrl
+    metrics = d.get("/v1/metrics").body.decode()
+    assert f'arbor_dnsd_rrl_responses_total{{action="dropped"}} {limited - truncated}' in metrics
+    # Another network, at a normal rate: every answer, while the flooder is still limited.
+    assert flood(ns, "10.2.0.5", 4) == {i: "answer" for i in range(4)}
+    assert "answer" not in flood(ns, "10.1.0.5", 3).values()
+    # A client allowed to recurse is not limited at all.
+    assert flood(ns, "127.0.0.1", 100) == {i: "answer" for i in range(100)}
+    # Over TCP (where a truncated answer sends a real client) the flooder is answered.
+    assert dig_short(ns, "+tcp", "-b", "10.1.0.5", "www.home.arpa") == ["192.168.1.10"]
+
+
 # ---- leases from dhcp4d ----
 
 @needs_dig
@@ -400,7 +463,7 @@ def test_lease_becomes_a_record_and_goes_on_release(lab):
     from test_dhcp4d import dhcp4d_config, env_script, read_envs, server_and_client
     net = server_and_client(lab, "lsrv", "lcli")
     srv = lab.daemon("dhcp4d", binary("dhcp4d/arbor-dhcp4d"), dhcp4d_config(), netns=net["srv"]).start()
-    cfg = dnsd_config(leases=srv.state_dir, reverse_zones=["192.168.77.0/24"])
+    cfg = dnsd_config(dhcp4d_socket=srv.socket, reverse_zones=["192.168.77.0/24"])
     d = start(lab, net["srv"], cfg)
     script, out = env_script(lab)
     p = net["cli"].popen(["udhcpc", "-i", "cli0", "-f", "-s", script, "-x", "hostname:laptop", "-t", "5", "-T", "1"],
@@ -421,6 +484,122 @@ def test_lease_becomes_a_record_and_goes_on_release(lab):
     p.terminate()
 
 
+def lease_pair(lab, short, **dnsd):
+    """dhcp4d serving srv0 and dnsd following it, in one namespace, and a client namespace."""
+    from test_dhcp4d import dhcp4d_config, server_and_client
+    net = server_and_client(lab, f"{short}s", f"{short}c")
+    srv = lab.daemon("dhcp4d", binary("dhcp4d/arbor-dhcp4d"), dhcp4d_config(lease_time=600), netns=net["srv"]).start()
+    d = start(lab, net["srv"], dnsd_config(dhcp4d_socket=srv.socket, **dnsd))
+    return net, srv, d
+
+
+def udhcpc(lab, ns, hostname, iface="cli0"):
+    """udhcpc asking for hostname; returns (process, its bound address)."""
+    from test_dhcp4d import env_script, read_envs
+    script, out = env_script(lab)
+    p = ns.popen(["udhcpc", "-i", iface, "-f", "-s", script, "-x", f"hostname:{hostname}", "-t", "5", "-T", "1"],
+                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return p, wait_for(lambda: read_envs(out, "bound"), 15, f"udhcpc ({hostname}) to bind")[0]["ip"]
+
+
+@needs_dig
+def test_unacknowledged_journal_record_is_not_published(lab):
+    """A lease record in dhcp4d's journal that dhcp4d never acknowledged (written
+    but not yet synced, or from a crash before the ACK) is not dnsd's to publish:
+    dnsd takes leases from dhcp4d's contract, which announces a lease only after
+    its record is on disk."""
+    net, srv, d = lease_pair(lab, "u")
+    p, ip = udhcpc(lab, net["cli"], "laptop")
+    wait_for(lambda: dig_short(net["srv"], "laptop.srv0.home.arpa") == [ip], 5, "laptop's A record")
+    # A record as dhcp4d writes them, for another address and host, appended behind dhcp4d's back.
+    journal = os.path.join(srv.state_dir, "leases.json.journal")
+    with open(journal) as f:
+        line = next(json.loads(l) for l in f if f'"{ip}"' in l)
+    line.update(address="192.168.77.150", hostname="ghost", mac="02:00:00:00:00:99", client_id="01:02:00:00:00:00:99",
+                state="bound", ends=time.time() + 600)
+    with open(journal, "a") as f:
+        f.write(json.dumps(line, separators=(",", ":")) + "\n")
+    # A later change that dnsd does see (the release): the ghost record was on the disk before it.
+    p.send_signal(signal.SIGUSR2)
+    wait_for(lambda: header(dig(net["srv"], "laptop.srv0.home.arpa"))[0] == "NXDOMAIN", 5, "the release")
+    assert header(dig(net["srv"], "ghost.srv0.home.arpa"))[0] == "NXDOMAIN"
+    assert dig_short(net["srv"], "-x", "192.168.77.150") == []
+    assert d.status()["dnsd"]["leases"] == 0
+    p.terminate()
+
+
+@needs_dig
+def test_leases_kept_while_dhcp4d_is_down_and_resynchronised(lab):
+    """dhcp4d killed: dnsd keeps serving the committed lease (the client keeps its
+    address until the lease ends) and says it is retrying; dhcp4d back: dnsd
+    reads its leases again and follows its events (a release goes at once)."""
+    net, srv, d = lease_pair(lab, "r")
+    p, ip = udhcpc(lab, net["cli"], "laptop")
+    wait_for(lambda: dig_short(net["srv"], "laptop.srv0.home.arpa") == [ip], 5, "laptop's A record")
+    snapshots = d.status()["dnsd"]["lease_feed"]["snapshots"]
+    srv.kill9()
+    wait_for(lambda: d.status()["dnsd"]["lease_feed"].get("last_error"), 10, "dnsd to notice dhcp4d is gone")
+    assert dig_short(net["srv"], "laptop.srv0.home.arpa") == [ip]
+    srv.start()
+    wait_for(lambda: d.status()["dnsd"]["lease_feed"]["snapshots"] > snapshots, 10, "dnsd to read the leases again")
+    feed = d.status()["dnsd"]["lease_feed"]
+    assert feed["state"] == "following" and "last_error" not in feed
+    assert dig_short(net["srv"], "laptop.srv0.home.arpa") == [ip]
+    p.send_signal(signal.SIGUSR2)
+    wait_for(lambda: header(dig(net["srv"], "laptop.srv0.home.arpa"))[0] == "NXDOMAIN", 5, "the release")
+    p.terminate()
+
+
+@needs_dig
+def test_a_lan_host_cannot_take_a_childs_delegation(lab):
+    """A child's glue comes from a DHCP lease only when the lease is the child's by
+    something the client cannot choose (here its MAC); a host on the LAN that asks
+    DHCP for the child's name gets neither the delegation nor the name."""
+    from test_dhcp4d import NET, dhcp4d_config
+    root, rogue, child = lab.add_netns("hroot"), lab.add_netns("hrogue"), lab.add_netns("hchild")
+    lab.bridge(root, "lan0")
+    root.exec(["ip", "addr", "add", f"{NET}.1/24", "dev", "lan0"])
+    tag = os.getpid() % 10000
+    for ns, port, mac in ((rogue, f"hr{tag}", "52:54:00:00:0e:01"), (child, f"hc{tag}", "52:54:00:00:0c:01")):
+        lab.veth(root, port, ns, "cli0")
+        root.exec(["ip", "link", "set", port, "master", "lan0"])
+        ns.exec(["ip", "link", "set", "cli0", "address", mac])
+    srv = lab.daemon("dhcp4d", binary("dhcp4d/arbor-dhcp4d"), dhcp4d_config(interface="lan0", lease_time=600),
+                     netns=root).start()
+    cfg = dnsd_config(dhcp4d_socket=srv.socket, listen=[f"{NET}.1", "127.0.0.1"],
+                      children=[{"name": "m1", "interface": "lan0"}])
+    d = start(lab, root, cfg)
+    # The rogue asks for the child's name: its lease is dnsd's, but it names nothing.
+    p1, rogue_ip = udhcpc(lab, rogue, "m1")
+    wait_for(lambda: d.status()["dnsd"]["leases"] == 1, 5, "dnsd to have the rogue's lease")
+    for flags in (["+norec"], []):
+        out = dig(rogue, *flags, "m1.lan0.home.arpa", "NS", server=f"{NET}.1")
+        assert header(out)[0] == "NXDOMAIN" and rogue_ip not in out, out
+    assert d.status()["dnsd"]["zones"][0]["delegations"] == 0
+    # The child named by its MAC (a reservation would do the same): its lease gives the glue.
+    cfg["dnsd"]["children"][0]["mac"] = "52:54:00:00:0c:01"
+    d.write_config(cfg)
+    assert d.post("/v1/commands/reload").status == 200
+    p2, child_ip = udhcpc(lab, child, "m1")
+    def glue():
+        out = dig(rogue, "+norec", "m1.lan0.home.arpa", "NS", server=f"{NET}.1")
+        return out if "ADDITIONAL SECTION" in out else None
+    out = wait_for(glue, 5, "the referral with the child's glue")
+    assert child_ip in out.split("ADDITIONAL SECTION:")[1] and rogue_ip not in out, out
+    assert "m1.lan0.home.arpa." in out.split("AUTHORITY SECTION:")[1]
+    # the rogue's name still goes nowhere: the child's zone answers for it (a referral)
+    assert rogue_ip not in dig(root, "m1.lan0.home.arpa", "A")
+    # Named by its client id instead (udhcpc sends 01 and its MAC): the same glue.
+    del cfg["dnsd"]["children"][0]["mac"]
+    cfg["dnsd"]["children"][0]["client_id"] = "01:52:54:00:00:0c:01"
+    d.write_config(cfg)
+    assert d.post("/v1/commands/reload").status == 200
+    out = dig(rogue, "+norec", "m1.lan0.home.arpa", "NS", server=f"{NET}.1")
+    assert child_ip in out.split("ADDITIONAL SECTION:")[1] and rogue_ip not in out, out
+    p1.terminate()
+    p2.terminate()
+
+
 # ---- config ----
 
 @pytest.mark.parametrize("bad, message", [
@@ -431,6 +610,11 @@ def test_lease_becomes_a_record_and_goes_on_release(lab):
     ({"children": [{"name": "a.b", "interface": "lan0"}]}, "dnsd.children[0].name"),
     ({"reverse_zones": ["10.1.2.0/23"]}, "dnsd.reverse_zones"),
     ({"bogus": 1}, "dnsd.bogus"),
+    ({"leases": "/var/lib/arbor/dhcp4d"}, "dnsd.leases: is no longer read"),
+    ({"rrl": {"slip": 11}}, "dnsd.rrl.slip"),
+    ({"rrl": {"ipv6_prefix": 129}}, "dnsd.rrl.ipv6_prefix"),
+    ({"rrl": {"rate": 5}}, "dnsd.rrl.rate"),
+    ({"children": [{"name": "m1", "interface": "lan0", "mac": "52:54:zz"}]}, "dnsd.children[0].mac"),
 ])
 def test_bad_config(lab, bad, message):
     d = lab.daemon("dnsd", binary("dnsd/arbor-dnsd"), dnsd_config(**bad))
