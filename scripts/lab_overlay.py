@@ -7,7 +7,6 @@ overlayd's status), a container namespace on each gets its address by DHCP
 forwards names outside its zone to root's, which resolves inside the tree down
 to m2's dnsd, which publishes its DHCP leases.
 """
-import json
 import os
 import subprocess
 
@@ -67,8 +66,7 @@ def show_overlay(lab, say, ctl, root, d, config, dh, dn, m1, m1d, m1_config, m1n
     hub = share(lab.daemon("overlayd", binary("overlayd/arbor-overlayd"), config, netns=root), d).start()
     tokens = {}
     for m in ("m1", "m2"):
-        r = ctl(d, "--json", "post", "overlayd", "/v1/commands/enroll", json.dumps({"hostname": m}))
-        tokens[m] = json.loads(r.stdout)["token"]
+        tokens[m] = ctl(d, "overlay", "enroll", m).stdout.strip()
 
     say("m1 and m2 join with their tokens: signed requests, the hub pinned by the token's fingerprint")
     spokes = {}
@@ -77,7 +75,7 @@ def show_overlay(lab, say, ctl, root, d, config, dh, dn, m1, m1d, m1_config, m1n
         dd.write_config(cfg)
         spokes[m] = share(lab.daemon("overlayd", binary("overlayd/arbor-overlayd"), cfg, netns=ns), dd).start()
         wait_for(lambda: spokes[m].status()["overlayd"]["spoke"]["state"] == "joined", 15, f"{m} to join")
-    ctl(d, "get", "overlayd", "/v1/spokes")
+    ctl(d, "overlay", "spokes")
     print(root.exec(["ip", "-d", "-br", "link", "show", "type", "vxlan"]).stdout.strip())
     print(root.exec(["ip", "route", "show", "proto", "165"]).stdout.strip())
     print("$ ip -d link show ovl0   # on m1")
@@ -96,17 +94,16 @@ def show_overlay(lab, say, ctl, root, d, config, dh, dn, m1, m1d, m1_config, m1n
     say("names: m2's dnsd publishes its leases; root delegates m2.lan0.home.arpa to it; m1's dnsd forwards to root")
     gw1 = spokes["m1"].status()["overlayd"]["spoke"]["assignment"]["gateway"]
     gw2 = spokes["m2"].status()["overlayd"]["spoke"]["assignment"]["gateway"]
-    m2_config["dnsd"] = {"listen": ["192.168.1.11", gw2, "127.0.0.1"], "leases": m2d.state_dir,
+    m2_config["dnsd"] = {"listen": ["192.168.1.11", gw2, "127.0.0.1"],  # leases: dhcp4d.sock beside it
                          "allow_recursion": ["127.0.0.0/8", "192.168.0.0/16", "10.128.0.0/16"]}
     m2d.write_config(m2_config)
     share(lab.daemon("dnsd", binary("dnsd/arbor-dnsd"), m2_config, netns=m2), m2d).start()
-    config["dnsd"]["children"].append({"name": "m2", "interface": "lan0",
+    config["dnsd"]["children"].append({"name": "m2", "interface": "lan0", "mac": "52:54:00:00:01:11",
                                        "machine_id": "00000000000000000000000000000002"})
     d.write_config(config)
     ctl(d, "reload", "dnsd")
     m1_config["dnsd"]["listen"].append(gw1)
     m1_config["dnsd"]["forwarders"] = ["192.168.1.1"]
-    m1_config["dnsd"]["leases"] = m1d.state_dir
     m1_config["dnsd"]["allow_recursion"].append("10.128.0.0/16")
     m1d.write_config(m1_config)
     m1n.stop()  # a new listen address needs a restart
@@ -126,8 +123,8 @@ def show_overlay(lab, say, ctl, root, d, config, dh, dn, m1, m1d, m1_config, m1n
 
     say("c1 finds c2 by name (m1's dnsd -> root's -> m2's) and reaches it across the overlay")
     name = "c2.ovbr0.m2.lan0.home.arpa"
-    # m2's dnsd reads its leases every 250 ms: ask through the tree once it has
-    # c2's (before, the answer would be a cached NXDOMAIN).
+    # Ask through the tree once m2's dnsd has c2's lease (before, the answer
+    # would be a cached NXDOMAIN).
     wait_for(lambda: m2.exec(["dig", "@127.0.0.1", "+short", "+norec", name], check=False).stdout.strip(), 10,
              "m2's dnsd to publish c2's lease")
     answer = wait_for(lambda: c1.exec(["dig", f"@{gw1}", "+short", "+time=2", name], check=False).stdout.strip(), 10,
