@@ -138,11 +138,11 @@ static void on_liveness(evutil_socket_t fd, short what, void *arg)
 
 /* ---- refusals ---- */
 
-static void refuse(struct hub *h, const struct arbor_http_request *req, struct arbor_http_response *resp,
-		   enum refusal kind, int status, const char *code, const struct ovl_request *r, const char *reason)
+/* Counts a refusal and reports it (rate-limited). client: "address:port". */
+static void refusal_event(struct hub *h, enum refusal kind, int status, const char *code, const struct ovl_request *r,
+			  const char *reason, const char *client)
 {
 	h->refused[kind]++;
-	arbor_resp_error(resp, status, code, "%s", reason);
 	double now = arbor_time_monotonic();
 	if (now - h->refused_window_start >= 1) {
 		h->refused_window_start = now;
@@ -156,9 +156,6 @@ static void refuse(struct hub *h, const struct arbor_http_request *req, struct a
 	cJSON_AddStringToObject(data, "code", code);
 	arbor_json_add_int(data, "status", status);
 	cJSON_AddStringToObject(data, "reason", reason);
-	char client[64] = "?";
-	if (req->client)
-		arbor_sockaddr_format(req->client, client, sizeof client);
 	cJSON_AddStringToObject(data, "client", client);
 	if (r) {
 		char fp[ARBOR_B64_LEN(32) + 8], b[ARBOR_B64_LEN(32) + 1];
@@ -171,6 +168,17 @@ static void refuse(struct hub *h, const struct arbor_http_request *req, struct a
 	arbor_event_emit(arbor_daemon_events(h->d), "spoke.refused", "warning", r ? r->hostname : client, data,
 			 "%s from %s refused (%d): %s", r && r->op == OVL_OP_HEARTBEAT ? "heartbeat" : "join", client,
 			 status, reason);
+}
+
+/* Refuses a request: the error answer, and the event. */
+static void refuse(struct hub *h, const struct arbor_http_request *req, struct arbor_http_response *resp,
+		   enum refusal kind, int status, const char *code, const struct ovl_request *r, const char *reason)
+{
+	char client[64] = "?";
+	if (req->client)
+		arbor_sockaddr_format(req->client, client, sizeof client);
+	arbor_resp_error(resp, status, code, "%s", reason);
+	refusal_event(h, kind, status, code, r, reason, client);
 }
 
 /* ---- answers ---- */
@@ -304,11 +312,8 @@ static void on_etcd_join(void *ctx, struct ovl_ticket *t)
 		t->status = d->status;
 		t->code = d->code;
 		snprintf(t->error, sizeof t->error, "%s", d->reason);
-		struct arbor_http_request fake = { 0 };
-		struct arbor_http_response ignored = { 0 };
-		refuse(h, &fake, &ignored, d->status == 409 ? REF_CONFLICT : REF_UNKNOWN, d->status, d->code, &j->req,
-		       d->reason);
-		arbor_resp_reset(&ignored);
+		refusal_event(h, d->status == 409 ? REF_CONFLICT : REF_UNKNOWN, d->status, d->code, &j->req, d->reason,
+			      j->client);
 	} else if (t->state == OVL_TICKET_DONE) {
 		const struct ovl_spoke *s = ovl_registry_by_id(h->reg, d->entry.id);
 		if (s == NULL) {
@@ -409,6 +414,9 @@ static void handle_request(struct hub *h, const struct arbor_http_request *req, 
 		struct etcd_join *j = xcalloc(1, sizeof *j);
 		j->h = h;
 		j->req = r;
+		snprintf(j->client, sizeof j->client, "?");
+		if (req->client)
+			arbor_sockaddr_format(req->client, j->client, sizeof j->client);
 		struct ovl_ticket *t = ovl_ticket_new(on_etcd_join, j);
 		ovl_etcd_store_join(h->etcd, &r, t);
 		answer_when(h, resp, t, NULL);

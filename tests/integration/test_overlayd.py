@@ -7,6 +7,7 @@ changed; the contract suite."""
 import hashlib
 import json
 import os
+import signal
 import subprocess
 import time
 
@@ -276,6 +277,13 @@ def test_arborctl_enroll_spokes_forget(lab, overlay):
     r = arborctl(ov.hub, "overlay", "spokes")
     assert r.returncode == 0 and all(f" s{i} " in r.stdout for i in (1, 2, 3)) and "up" in r.stdout
     s3 = spokes(ov.hub)["s3"]
+    # A spoke that stops heartbeating is down after down_after (3 s with a 1 s heartbeat).
+    last = ov.hub.status()["events"]["last_seq"]
+    ov.spokes[2].proc.send_signal(signal.SIGSTOP)
+    down = wait_for(lambda: ov.hub.events(since=last, type="spoke.down"), 6, "spoke.down")
+    assert down[0]["subject"] == "s3" and spokes(ov.hub)["s3"]["state"] == "down"
+    ov.spokes[2].proc.send_signal(signal.SIGCONT)
+    wait_for(lambda: ov.hub.events(since=down[0]["seq"], type="spoke.up"), 6, "spoke.up again")
     last = ov.hub.status()["events"]["last_seq"]
     r = arborctl(ov.hub, "overlay", "forget", "s3")
     assert r.returncode == 0, r.stderr
