@@ -19,7 +19,7 @@
 #include "statefile.h"
 #include "xalloc.h"
 
-#define MAX_ATTEMPTS 16
+#define MAX_ATTEMPTS 32
 #define RETRY_MIN_S 0.5
 #define RETRY_MAX_S 5.0
 #define MAX_ANSWER (64 << 20)
@@ -624,7 +624,7 @@ static void run_join(struct ovl_etcd_store *s, struct job *j)
 	struct ovl_join_decision *d = &j->decision;
 	/* After a lost race, pass over a random few of the lowest candidates: the
 	 * other hub is most likely claiming those. */
-	unsigned skip = j->attempts ? randombytes_uniform(1u << (j->attempts < 6 ? j->attempts + 1 : 7)) : 0;
+	unsigned skip = j->attempts ? randombytes_uniform(1u << (j->attempts < 6 ? j->attempts + 2 : 8)) : 0;
 	ovl_registry_decide_join_skip(s->reg, &j->req, s->hub_name, (int64_t)arbor_time_wall(), skip, d);
 	if (d->kind == OVL_JOIN_KNOWN || d->kind == OVL_JOIN_REFUSED) {
 		finish(s, j, true, 0, NULL, NULL);

@@ -82,7 +82,7 @@ def test_two_hubs_on_one_etcd(lab):
         t.start()
     for t in threads:
         t.join()
-    assert results["a"]["ok"] == 100 and results["b"]["ok"] == 100, results
+    assert results["a"]["ok"] == 100 and results["b"]["ok"] == 100, (results, a.log()[-1500:], b.log()[-1500:])
     wait_for(lambda: len(entries(a)) == 200 and len(entries(b)) == 200, 10, "both hubs to see all 200")
     ea, eb = entries(a), entries(b)
     assert ea == eb, "both hubs converge on one registry"
