@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <math.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,16 +103,131 @@ static void parse_machine(struct arbor_cfg_walk *w, const cJSON *sec, struct arb
 	arbor_cfg_leave(w, saved);
 }
 
+static bool is_daemon_section(const char *name)
+{
+	for (size_t i = 2; top_level_sections[i]; i++) /* past machine and control */
+		if (strcmp(top_level_sections[i], name) == 0)
+			return true;
+	return false;
+}
+
+/* A command name: what follows /v1/commands/ (letters, digits, '-', '_'). */
+static bool is_command_name(const char *s)
+{
+	if (s[0] == '\0' || strlen(s) > 64)
+		return false;
+	for (const char *p = s; *p; p++)
+		if (!isalnum((unsigned char)*p) && *p != '-' && *p != '_')
+			return false;
+	return true;
+}
+
+/* A non-empty array of names, each accepted by valid; NULL-terminated copy. */
+static char **parse_names(struct arbor_cfg_walk *w, const cJSON *obj, const char *key, bool (*valid)(const char *),
+			  const char *what)
+{
+	const cJSON *arr = cJSON_GetObjectItemCaseSensitive(obj, key);
+	if (!cJSON_IsArray(arr) || cJSON_GetArraySize(arr) < 1 || cJSON_GetArraySize(arr) > 64) {
+		arbor_cfg_error(w, key, "must be an array of 1 to 64 %s", what);
+		return NULL;
+	}
+	char **names = xcalloc((size_t)cJSON_GetArraySize(arr) + 1, sizeof *names);
+	size_t n = 0, i = 0;
+	for (const cJSON *a = arr->child; a; a = a->next, i++) {
+		size_t saved = arbor_cfg_enter(w, key);
+		arbor_cfg_enter_index(w, i);
+		if (!cJSON_IsString(a) || !valid(a->valuestring)) {
+			char shown[80];
+			arbor_cfg_render(a, shown, sizeof shown);
+			arbor_cfg_error(w, NULL, "%s is not one of the %s", shown, what);
+		} else {
+			names[n++] = xstrdup(a->valuestring);
+		}
+		arbor_cfg_leave(w, saved);
+	}
+	return names;
+}
+
+static void free_names(char **names)
+{
+	for (size_t i = 0; names && names[i]; i++)
+		free(names[i]);
+	free(names);
+}
+
+bool arbor_grant_covers(const struct arbor_grant *g, const char *daemon, const char *command)
+{
+	bool daemon_named = false;
+	for (size_t i = 0; g->daemons && g->daemons[i]; i++)
+		daemon_named |= strcmp(g->daemons[i], daemon) == 0;
+	if (!daemon_named || command == NULL)
+		return daemon_named;
+	for (size_t i = 0; g->commands && g->commands[i]; i++)
+		if (strcmp(g->commands[i], command) == 0)
+			return true;
+	return false;
+}
+
+/* control.grants[i]: {"user" | "group", "daemons": [...], "commands": [...]}. */
+static void parse_grant(struct arbor_cfg_walk *w, const cJSON *node, struct arbor_grant *g)
+{
+	static const char *const keys[] = { "user", "group", "daemons", "commands", NULL };
+	if (!arbor_cfg_object(w, node, keys))
+		return;
+	arbor_cfg_string(w, node, "user", NULL, &g->user);
+	arbor_cfg_string(w, node, "group", NULL, &g->group);
+	if ((g->user == NULL) == (g->group == NULL)) {
+		arbor_cfg_error(w, NULL, "a grant names exactly one of \"user\" or \"group\"");
+	} else if (g->user) {
+		struct passwd *pw = getpwnam(g->user);
+		if (pw == NULL)
+			arbor_cfg_error(w, "user", "user \"%s\" does not exist", g->user);
+		else
+			g->id = pw->pw_uid;
+	} else {
+		struct group *gr = getgrnam(g->group);
+		if (gr == NULL)
+			arbor_cfg_error(w, "group", "group \"%s\" does not exist", g->group);
+		else
+			g->id = gr->gr_gid;
+	}
+	g->daemons = parse_names(w, node, "daemons", is_daemon_section, "arbor daemons");
+	g->commands = parse_names(w, node, "commands", is_command_name, "command names");
+}
+
+static void parse_grants(struct arbor_cfg_walk *w, const cJSON *sec, struct arbor_control *c)
+{
+	const cJSON *list = cJSON_GetObjectItemCaseSensitive(sec, "grants");
+	if (list == NULL)
+		return;
+	if (!cJSON_IsArray(list)) {
+		arbor_cfg_error(w, "grants", "must be an array of grants");
+		return;
+	}
+	c->ngrants = (size_t)cJSON_GetArraySize(list);
+	c->grants = xcalloc(c->ngrants ? c->ngrants : 1, sizeof *c->grants);
+	size_t saved = arbor_cfg_enter(w, "grants");
+	size_t i = 0;
+	for (const cJSON *node = list->child; node; node = node->next, i++) {
+		size_t s2 = arbor_cfg_enter_index(w, i);
+		parse_grant(w, node, &c->grants[i]);
+		arbor_cfg_leave(w, s2);
+	}
+	arbor_cfg_leave(w, saved);
+}
+
 static void parse_control(struct arbor_cfg_walk *w, const cJSON *sec, struct arbor_control *c)
 {
-	static const char *const keys[] = { "socket_mode", "admin_group", "events", "http", NULL };
+	static const char *const keys[] = { "socket_mode", "admin_group", "grants", "events", "http", NULL };
 	static const char *const event_keys[] = { "rotate_bytes", "memory", NULL };
-	static const char *const http_keys[] = { "max_body_bytes", "max_connections", "idle_timeout", NULL };
+	static const char *const http_keys[] = { "max_body_bytes", "max_connections", "max_streams_per_peer",
+						 "idle_timeout", NULL };
 	c->socket_mode = 0660;
 	c->events_rotate_bytes = 4 * 1024 * 1024;
 	c->events_memory = 1024;
 	c->http_max_body_bytes = 64 * 1024;
 	c->http_max_connections = 4096;
+	c->http_max_streams_per_peer = 64;
 	c->http_idle_timeout = 30;
 	if (sec == NULL)
 		return;
@@ -138,6 +254,7 @@ static void parse_control(struct arbor_cfg_walk *w, const cJSON *sec, struct arb
 		else
 			c->admin_gid = g->gr_gid;
 	}
+	parse_grants(w, sec, c);
 	const cJSON *ev = cJSON_GetObjectItemCaseSensitive(sec, "events");
 	if (ev) {
 		size_t s2 = arbor_cfg_enter(w, "events");
@@ -156,6 +273,8 @@ static void parse_control(struct arbor_cfg_walk *w, const cJSON *sec, struct arb
 				       &c->http_max_body_bytes);
 			arbor_cfg_uint(w, http, "max_connections", c->http_max_connections, 1, 1000000,
 				       &c->http_max_connections);
+			arbor_cfg_uint(w, http, "max_streams_per_peer", c->http_max_streams_per_peer, 1, 1000000,
+				       &c->http_max_streams_per_peer);
 			arbor_cfg_duration(w, http, "idle_timeout", c->http_idle_timeout, 86400,
 					   &c->http_idle_timeout);
 		}
@@ -181,6 +300,14 @@ void arbor_config_free(struct arbor_config *cfg)
 		return;
 	free_machine(&cfg->machine);
 	free(cfg->control.admin_group);
+	for (size_t i = 0; i < cfg->control.ngrants; i++) {
+		struct arbor_grant *g = &cfg->control.grants[i];
+		free(g->user);
+		free(g->group);
+		free_names(g->daemons);
+		free_names(g->commands);
+	}
+	free(cfg->control.grants);
 	if (cfg->daemon && cfg->daemon_free)
 		cfg->daemon_free(cfg->daemon);
 	free(cfg->path);

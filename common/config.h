@@ -24,14 +24,27 @@ struct arbor_machine {
 	char *parent_address;
 };
 
+/* control.grants[]: a user or a group may run some commands of some daemons
+ * (healthd's renew of dhcp4d, say) without being an administrator. */
+struct arbor_grant {
+	char *user;       /* exactly one of user and group, as written */
+	char *group;
+	unsigned int id;  /* its uid or gid */
+	char **daemons;   /* NULL-terminated daemon names */
+	char **commands;  /* NULL-terminated command names */
+};
+
 struct arbor_control {
 	mode_t socket_mode;
 	char *admin_group;  /* NULL: none */
 	gid_t admin_gid;    /* valid when admin_group != NULL */
+	struct arbor_grant *grants;
+	size_t ngrants;
 	unsigned long long events_rotate_bytes;
 	unsigned long long events_memory;      /* events kept in memory for queries */
 	unsigned long long http_max_body_bytes;
 	unsigned long long http_max_connections;
+	unsigned long long http_max_streams_per_peer; /* long-polls + followers per uid */
 	double http_idle_timeout;
 };
 
@@ -60,6 +73,9 @@ void arbor_config_free(struct arbor_config *cfg);
 
 /* Reads the machine id (32 hex digits) from the literal or the file. */
 int arbor_machine_id(const struct arbor_machine *m, char out[33], char *err, size_t errlen);
+
+/* True when the grant names daemon (and, with command non-NULL, that command). */
+bool arbor_grant_covers(const struct arbor_grant *g, const char *daemon, const char *command);
 
 /* Validators shared by every section. */
 bool arbor_valid_dns_label(const char *s);

@@ -28,7 +28,7 @@ static int probe_socket(const char *path, char *err, size_t errlen)
 	struct stat st;
 	if (stat(path, &st) != 0) {
 		if (errno == EACCES) {
-			snprintf(err, errlen, "%s: permission denied (run as root or a member of the admin group)", path);
+			snprintf(err, errlen, "%s: permission denied (needs root, the read group arbor or the admin group)", path);
 			return ARBOR_CLIENT_DENIED;
 		}
 		snprintf(err, errlen, "%s: no such socket (is the daemon running? check --runtime-dir)", path);
@@ -44,7 +44,7 @@ static int probe_socket(const char *path, char *err, size_t errlen)
 	if (rc == 0)
 		return 0;
 	if (e == EACCES || e == EPERM) {
-		snprintf(err, errlen, "%s: permission denied (run as root or a member of the admin group)", path);
+		snprintf(err, errlen, "%s: permission denied (needs root, the read group arbor or the admin group)", path);
 		return ARBOR_CLIENT_DENIED;
 	}
 	if (e == ECONNREFUSED) {

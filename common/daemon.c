@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "authz.h"
 #include "http_server.h"
 #include "json.h"
 #include "log.h"
@@ -53,6 +54,7 @@ struct arbor_daemon {
 	uint64_t commands_rejected;
 	bool stopping;
 	struct event *sig_term, *sig_int, *sig_hup, *stop_fallback;
+	struct event *watchdog; /* WATCHDOG=1 to systemd from the loop (WatchdogSec=) */
 };
 
 struct event_base *arbor_daemon_base(struct arbor_daemon *d) { return d->base; }
@@ -322,17 +324,89 @@ static void handle_metrics(void *ctx, const struct arbor_http_request *req, stru
 	arbor_resp_text(resp, 200, "text/plain; version=0.0.4", body, len);
 }
 
+static bool daemon_has_command(const struct arbor_daemon_def *def, const char *name)
+{
+	if (strcmp(name, "reload") == 0 || strcmp(name, "renew") == 0 || strcmp(name, "stop") == 0)
+		return true;
+	for (size_t i = 0; i < def->ncommands; i++)
+		if (strcmp(def->commands[i].name, name) == 0)
+			return true;
+	return false;
+}
+
+/* arbor_config_load, plus what only the daemon can check: a grant naming this
+ * daemon names only commands it has (a typo would silently grant nothing). */
+static struct arbor_config *load_config(const struct arbor_daemon_def *def, const char *path, char **errors)
+{
+	struct arbor_config *cfg = arbor_config_load(path, def->name, def->parse, def->free_config, errors);
+	if (cfg == NULL)
+		return NULL;
+	struct arbor_buf e = { 0 };
+	for (size_t i = 0; i < cfg->control.ngrants; i++) {
+		const struct arbor_grant *g = &cfg->control.grants[i];
+		if (!arbor_grant_covers(g, def->name, NULL))
+			continue;
+		for (size_t k = 0; g->commands[k]; k++)
+			if (!daemon_has_command(def, g->commands[k])) {
+				arbor_buf_printf(&e, "%s: control.grants[%zu].commands: \"%s\" is not a command of %s "
+						 "(reload, renew, stop",
+						 path, i, g->commands[k], def->name);
+				for (size_t c = 0; c < def->ncommands; c++)
+					arbor_buf_printf(&e, ", %s", def->commands[c].name);
+				arbor_buf_puts(&e, ")\n");
+			}
+	}
+	if (e.len == 0)
+		return cfg;
+	arbor_config_free(cfg);
+	*errors = arbor_buf_steal(&e, NULL);
+	return NULL;
+}
+
+/* The admin group and this daemon's grantees may connect even when they are
+ * not in the socket's group (unix_socket.h). */
+static int apply_socket_access(struct arbor_daemon *d, const struct arbor_config *cfg, char *err, size_t errlen)
+{
+	const struct arbor_control *c = &cfg->control;
+	uid_t *users = xcalloc(c->ngrants + 1, sizeof *users);
+	gid_t *groups = xcalloc(c->ngrants + 1, sizeof *groups);
+	size_t nusers = 0, ngroups = 0;
+	if (c->admin_group)
+		groups[ngroups++] = c->admin_gid;
+	for (size_t i = 0; i < c->ngrants; i++) {
+		const struct arbor_grant *g = &c->grants[i];
+		if (!arbor_grant_covers(g, d->def->name, NULL))
+			continue;
+		if (g->user)
+			users[nusers++] = (uid_t)g->id;
+		else
+			groups[ngroups++] = (gid_t)g->id;
+	}
+	int rc = arbor_unix_socket_access(d->socket_path, c->socket_mode, users, nusers, groups, ngroups, err, errlen);
+	free(users);
+	free(groups);
+	return rc;
+}
+
 /* Loads, validates and applies the config file; false leaves everything as it was. */
 static bool daemon_reload(struct arbor_daemon *d, char *msg, size_t msglen)
 {
 	char *errors = NULL;
-	struct arbor_config *next =
-		arbor_config_load(d->config_path, d->def->name, d->def->parse, d->def->free_config, &errors);
+	struct arbor_config *next = load_config(d->def, d->config_path, &errors);
 	char err[512] = "";
+	/* Who may connect changes first: it is the step that can fail outside our
+	 * control (ACLs), and undoing it is one call. */
+	if (next && d->listen_fd >= 0 && apply_socket_access(d, next, err, sizeof err) != 0) {
+		arbor_config_free(next);
+		next = NULL;
+		errors = xstrdup(err);
+	}
 	if (next && d->def->reload && d->def->reload(d, next, err, sizeof err) != 0) {
 		arbor_config_free(next);
 		next = NULL;
 		errors = xstrdup(err[0] ? err : "rejected by the daemon");
+		if (d->listen_fd >= 0 && apply_socket_access(d, d->cfg, err, sizeof err) != 0)
+			log_warn("%s", err);
 	}
 	if (next == NULL) {
 		cJSON *data = cJSON_CreateObject();
@@ -350,10 +424,9 @@ static bool daemon_reload(struct arbor_daemon *d, char *msg, size_t msglen)
 		return false;
 	}
 	const struct arbor_control *was = &d->cfg->control, *now = &next->control;
-	if (was->socket_mode != now->socket_mode && d->socket_path[0] && chmod(d->socket_path, now->socket_mode) != 0)
-		log_warn("%s: chmod: %s", d->socket_path, strerror(errno));
 	arbor_events_configure(d->events, (size_t)now->events_memory, now->events_rotate_bytes);
 	arbor_http_server_set_body_limit(d->http, (size_t)now->http_max_body_bytes);
+	arbor_http_server_set_stream_limit(d->http, (unsigned int)now->http_max_streams_per_peer);
 	bool restart_needed = was->http_max_connections != now->http_max_connections ||
 			      was->http_idle_timeout != now->http_idle_timeout;
 	arbor_config_free(d->cfg);
@@ -460,7 +533,8 @@ static bool authorize(void *ctx, const struct arbor_http_request *req, const str
 {
 	struct arbor_daemon *d = ctx;
 	const struct arbor_control *c = &d->cfg->control;
-	if (arbor_peer_authorized(&req->peer, geteuid(), c->admin_group != NULL, c->admin_gid))
+	const char *command = route->path + strlen("/v1/commands/");
+	if (arbor_authorize_command(&req->peer, geteuid(), c, d->def->name, command) != ARBOR_AUTHZ_DENIED)
 		return true;
 	d->commands_rejected++;
 	cJSON *data = cJSON_CreateObject();
@@ -473,8 +547,9 @@ static bool authorize(void *ctx, const struct arbor_http_request *req, const str
 	arbor_event_emit(d->events, "command.rejected", "warning", req->path, data,
 			 "%s refused to uid %ld: commands need uid 0, uid %ld or the admin group", req->path,
 			 req->peer.known ? (long)req->peer.uid : -1L, (long)geteuid());
-	arbor_resp_error(resp, 403, "forbidden", "commands need uid 0, uid %ld%s%s", (long)geteuid(),
-			 c->admin_group ? " or membership of group " : "", c->admin_group ? c->admin_group : "");
+	arbor_resp_error(resp, 403, "forbidden", "commands need uid 0, uid %ld%s%s or a grant of %s in control.grants",
+			 (long)geteuid(), c->admin_group ? ", membership of group " : "",
+			 c->admin_group ? c->admin_group : "", command);
 	return false;
 }
 
@@ -531,6 +606,30 @@ static void on_signal(evutil_socket_t sig, short what, void *ctx)
 	arbor_daemon_request_stop(d);
 }
 
+/* systemd's watchdog (WatchdogSec=): WATCHDOG=1 at half the interval, from a
+ * timer on the loop, so a loop that hangs stops the pings and systemd restarts
+ * the daemon. WATCHDOG_PID, when set, must be us (not a child we started). */
+static void on_watchdog(evutil_socket_t fd, short what, void *ctx)
+{
+	arbor_sd_notify("WATCHDOG=1");
+}
+
+static void start_watchdog(struct arbor_daemon *d)
+{
+	const char *usec = getenv("WATCHDOG_USEC"), *pid = getenv("WATCHDOG_PID");
+	if (usec == NULL || (pid && strtol(pid, NULL, 10) != (long)getpid()))
+		return;
+	char *end = NULL;
+	unsigned long long us = strtoull(usec, &end, 10);
+	if (end == usec || *end != '\0' || us == 0)
+		return;
+	us /= 2;
+	struct timeval tv = { (time_t)(us / 1000000), (suseconds_t)(us % 1000000) };
+	d->watchdog = event_new(d->base, -1, EV_PERSIST, on_watchdog, d);
+	event_add(d->watchdog, &tv);
+	arbor_sd_notify("WATCHDOG=1");
+}
+
 static void usage(const struct arbor_daemon_def *def, FILE *out)
 {
 	fprintf(out,
@@ -570,6 +669,8 @@ static void daemon_free(struct arbor_daemon *d)
 		event_free(d->sig_hup);
 	if (d->stop_fallback)
 		event_free(d->stop_fallback);
+	if (d->watchdog)
+		event_free(d->watchdog);
 	arbor_events_close(d->events);
 	arbor_config_free(d->cfg);
 	free_routes(d);
@@ -607,7 +708,7 @@ struct arbor_daemon *arbor_daemon_create_detached(const struct arbor_daemon_def 
 {
 	arbor_alloc_init();
 	char *errors = NULL;
-	struct arbor_config *cfg = arbor_config_load(config_path, def->name, def->parse, def->free_config, &errors);
+	struct arbor_config *cfg = load_config(def, config_path, &errors);
 	if (cfg == NULL) {
 		snprintf(err, errlen, "%s", errors);
 		free(errors);
@@ -676,7 +777,7 @@ int arbor_daemon_main(const struct arbor_daemon_def *def, int argc, char **argv)
 	arbor_log_init(def->name, verbose ? ARBOR_LOG_DEBUG : ARBOR_LOG_INFO);
 
 	char *errors = NULL;
-	struct arbor_config *cfg = arbor_config_load(config_path, def->name, def->parse, def->free_config, &errors);
+	struct arbor_config *cfg = load_config(def, config_path, &errors);
 	if (check_only) {
 		if (cfg == NULL) {
 			fputs(errors, stderr);
@@ -709,13 +810,6 @@ int arbor_daemon_main(const struct arbor_daemon_def *def, int argc, char **argv)
 		daemon_free(d);
 		return 1;
 	}
-	d->events = arbor_events_open(state_dir, def->name, (size_t)cfg->control.events_memory,
-				      cfg->control.events_rotate_bytes, err, sizeof err);
-	if (d->events == NULL) {
-		log_err("%s", err);
-		daemon_free(d);
-		return 1;
-	}
 	d->base = event_base_new();
 	if (d->base == NULL) {
 		log_err("cannot create the event loop");
@@ -738,9 +832,27 @@ int arbor_daemon_main(const struct arbor_daemon_def *def, int argc, char **argv)
 		daemon_free(d);
 		return 1;
 	}
-	/* Ours alone now (a second instance stops at the socket): what a crash left half-written goes. */
+	if (apply_socket_access(d, cfg, err, sizeof err) != 0) {
+		log_err("%s", err);
+		close(d->listen_fd);
+		unlink(d->socket_path);
+		daemon_free(d);
+		return 1;
+	}
+	/* Ours alone now (a second instance stops at the socket): what a crash left
+	 * half-written goes, and the event log's torn last line is cut (opening it
+	 * earlier would let a second instance cut the running one's file). */
 	if ((rc = arbor_state_remove_leftovers(state_dir)) > 0)
 		log_info("%s: removed %d temporary file(s) a crash left behind", state_dir, rc);
+	d->events = arbor_events_open(state_dir, def->name, (size_t)cfg->control.events_memory,
+				      cfg->control.events_rotate_bytes, err, sizeof err);
+	if (d->events == NULL) {
+		log_err("%s", err);
+		close(d->listen_fd);
+		unlink(d->socket_path);
+		daemon_free(d);
+		return 1;
+	}
 	if (def->start && def->start(d, err, sizeof err) != 0) {
 		log_err("cannot start: %s", err);
 		close(d->listen_fd);
@@ -759,6 +871,7 @@ int arbor_daemon_main(const struct arbor_daemon_def *def, int argc, char **argv)
 							  ? cfg->control.http_max_connections
 							  : fd_limit > 256 ? fd_limit - 128 : 128),
 		.idle_timeout_s = (unsigned int)(cfg->control.http_idle_timeout + 0.999),
+		.max_streams_per_peer = (unsigned int)cfg->control.http_max_streams_per_peer,
 	};
 	struct arbor_http_handlers handlers = { d->routes, d->nroutes, d, authorize };
 	d->http = arbor_http_server_start(d->base, d->listen_fd, &limits, &handlers, err, sizeof err);
@@ -780,6 +893,7 @@ int arbor_daemon_main(const struct arbor_daemon_def *def, int argc, char **argv)
 			 ARBOR_VERSION);
 	log_info("listening on %s", d->socket_path);
 	arbor_sd_notify("READY=1");
+	start_watchdog(d);
 
 	event_base_dispatch(d->base);
 

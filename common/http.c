@@ -220,22 +220,6 @@ bool arbor_path_valid(const char *path)
 	}
 }
 
-bool arbor_peer_authorized(const struct arbor_peer *peer, uid_t own_uid, bool has_admin_group, gid_t admin_gid)
-{
-	if (!peer->known)
-		return false;
-	if (peer->uid == 0 || peer->uid == own_uid)
-		return true;
-	if (!has_admin_group)
-		return false;
-	if (peer->gid == admin_gid)
-		return true;
-	for (size_t i = 0; i < peer->ngroups; i++)
-		if (peer->groups[i] == admin_gid)
-			return true;
-	return false;
-}
-
 const struct arbor_route *arbor_router_dispatch(const struct arbor_route *routes, size_t nroutes, void *ctx,
 						bool (*authorize)(void *ctx, const struct arbor_http_request *req,
 								  const struct arbor_route *route,

@@ -105,9 +105,6 @@ struct arbor_route {
 	bool command; /* needs authorization */
 };
 
-/* Decides whether req's peer may run commands (uid 0, own uid, admin group). */
-bool arbor_peer_authorized(const struct arbor_peer *peer, uid_t own_uid, bool has_admin_group, gid_t admin_gid);
-
 /* Validates the path, finds the route, answers 400/404/405 itself, otherwise calls
  * authorize (for commands) and the handler. Returns the route used or NULL. */
 const struct arbor_route *arbor_router_dispatch(const struct arbor_route *routes, size_t nroutes, void *ctx,

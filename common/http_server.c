@@ -2,6 +2,10 @@
  * epoll fd is one persistent read event in the loop, and a timer follows
  * MHD_get_timeout. Every request gets a struct request as MHD's con_cls.
  *
+ * Long-polls and followers hold their connection for a long time, so each uid
+ * (SO_PEERCRED) may hold at most max_streams_per_peer of them: one reader
+ * cannot take every connection slot from the others. Past it: 429.
+ *
  * Answers are queued on the second call of the access handler at the earliest:
  * queueing on the first call makes MHD close the connection (it has not read
  * the body yet), which loses keep-alive. */
@@ -22,6 +26,12 @@
 struct request;
 struct stream;
 
+/* How many long-polls and followers one uid holds. */
+struct peer_streams {
+	uid_t uid;
+	unsigned int n;
+};
+
 struct arbor_http_server {
 	struct event_base *base;
 	struct MHD_Daemon *mhd;
@@ -40,6 +50,10 @@ struct arbor_http_server {
 	uint64_t too_large;
 	uint64_t streams_open;
 	uint64_t waiting_count;
+	unsigned int max_streams_per_peer;
+	struct peer_streams *peers; /* uids holding streams; few, so a plain array */
+	size_t npeers;
+	uint64_t streams_refused;
 };
 
 struct request {
@@ -52,6 +66,8 @@ struct request {
 	struct arbor_http_response resp;
 	struct event *deadline;
 	struct request *next, *prev;
+	bool counted; /* holds one of peer_uid's streams while it waits */
+	uid_t peer_uid;
 };
 
 struct stream {
@@ -62,9 +78,52 @@ struct stream {
 	void (*ctx_free)(void *);
 	bool suspended;
 	struct stream *next, *prev;
+	bool counted;
+	uid_t peer_uid;
 };
 
 static void run_mhd(struct arbor_http_server *srv);
+
+/* Takes one of uid's stream slots; false when it holds the most it may. */
+static bool peer_take(struct arbor_http_server *srv, uid_t uid)
+{
+	for (size_t i = 0; i < srv->npeers; i++)
+		if (srv->peers[i].uid == uid) {
+			if (srv->max_streams_per_peer && srv->peers[i].n >= srv->max_streams_per_peer)
+				return false;
+			srv->peers[i].n++;
+			return true;
+		}
+	srv->peers = xrealloc(srv->peers, (srv->npeers + 1) * sizeof *srv->peers);
+	srv->peers[srv->npeers++] = (struct peer_streams){ uid, 1 };
+	return true;
+}
+
+static void peer_release(struct arbor_http_server *srv, uid_t uid)
+{
+	for (size_t i = 0; i < srv->npeers; i++)
+		if (srv->peers[i].uid == uid) {
+			if (--srv->peers[i].n == 0)
+				srv->peers[i] = srv->peers[--srv->npeers];
+			return;
+		}
+}
+
+/* The uid on the other end of conn, learned only for connections that would
+ * hold a stream (reads otherwise skip the getsockopt). */
+static bool peer_uid_of(struct MHD_Connection *conn, const struct arbor_http_request *req, uid_t *uid)
+{
+	if (req->peer.known) {
+		*uid = req->peer.uid;
+		return true;
+	}
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	struct arbor_peer peer;
+	if (ci == NULL || arbor_peer_from_fd(ci->connect_fd, &peer) != 0)
+		return false;
+	*uid = peer.uid;
+	return true;
+}
 
 static int hexval(char c)
 {
@@ -94,6 +153,10 @@ static void request_resume(struct request *r)
 		r->deadline = NULL;
 	}
 	r->ready = true;
+	if (r->counted) {
+		r->counted = false;
+		peer_release(r->srv, r->peer_uid);
+	}
 	if (r->suspended) {
 		r->suspended = false;
 		r->srv->waiting_count--;
@@ -171,6 +234,8 @@ static void stream_free(void *cls)
 	struct stream *s = cls;
 	stream_unlink(s);
 	s->srv->streams_open--;
+	if (s->counted)
+		peer_release(s->srv, s->peer_uid);
 	if (s->ctx_free)
 		s->ctx_free(s->ctx);
 	free(s);
@@ -181,6 +246,9 @@ static enum MHD_Result queue_stream(struct request *r)
 	struct stream *s = xcalloc(1, sizeof *s);
 	s->srv = r->srv;
 	s->conn = r->conn;
+	s->counted = r->counted; /* the slot moves to the stream */
+	s->peer_uid = r->peer_uid;
+	r->counted = false;
 	s->read = r->resp.stream;
 	s->ctx = r->resp.ctx;
 	s->ctx_free = r->resp.ctx_free;
@@ -190,6 +258,8 @@ static enum MHD_Result queue_stream(struct request *r)
 	if (mr == NULL) {
 		if (s->ctx_free)
 			s->ctx_free(s->ctx);
+		if (s->counted)
+			peer_release(s->srv, s->peer_uid);
 		free(s);
 		return MHD_NO;
 	}
@@ -213,6 +283,26 @@ static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind, const cha
 {
 	arbor_query_add(cls, key, value);
 	return MHD_YES;
+}
+
+/* A long-poll or follower takes one of its uid's slots; past the cap (or when
+ * the peer is unknown) the answer becomes 429 instead. */
+static bool take_stream_slot(struct request *r, const struct arbor_http_request *req)
+{
+	struct arbor_http_server *srv = r->srv;
+	uid_t uid;
+	if (peer_uid_of(r->conn, req, &uid) && peer_take(srv, uid)) {
+		r->counted = true;
+		r->peer_uid = uid;
+		return true;
+	}
+	srv->streams_refused++;
+	arbor_resp_reset(&r->resp);
+	arbor_resp_error(&r->resp, 429, "too_many_streams",
+			 "this user already holds %u long-polls and followers on this socket "
+			 "(control.http.max_streams_per_peer)",
+			 srv->max_streams_per_peer);
+	return false;
 }
 
 static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
@@ -270,6 +360,8 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 	arbor_router_dispatch(srv->handlers.routes, srv->handlers.nroutes, srv->handlers.ctx,
 			      srv->handlers.authorize, &req, &r->resp);
 	arbor_query_free(&req.query);
+	if (r->resp.kind != ARBOR_HTTP_NOW && !srv->stopping && !take_stream_slot(r, &req))
+		return queue(r, &r->resp);
 
 	switch (r->resp.kind) {
 	case ARBOR_HTTP_NOW:
@@ -282,6 +374,10 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 	if (srv->stopping || r->resp.poll(r->resp.ctx, &r->resp, false)) {
 		if (srv->stopping)
 			r->resp.poll(r->resp.ctx, &r->resp, true);
+		if (r->counted) { /* answered at once: it holds nothing */
+			r->counted = false;
+			peer_release(srv, r->peer_uid);
+		}
 		return queue(r, &r->resp);
 	}
 	r->next = srv->waiting;
@@ -307,6 +403,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	waiting_unlink(r);
 	if (r->deadline)
 		event_free(r->deadline);
+	if (r->counted)
+		peer_release(r->srv, r->peer_uid);
 	void (*on_sent)(void *) = r->resp.on_sent;
 	void *sent_ctx = r->resp.sent_ctx;
 	arbor_resp_reset(&r->resp);
@@ -403,6 +501,7 @@ struct arbor_http_server *arbor_http_server_start(struct event_base *base, int l
 	srv->handlers = *handlers;
 	srv->max_body_bytes = limits->max_body_bytes;
 	srv->max_connections = limits->max_connections;
+	srv->max_streams_per_peer = limits->max_streams_per_peer;
 	srv->mhd = MHD_start_daemon(MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_TURBO | MHD_USE_ERROR_LOG,
 				    0, accept_policy, srv, on_access, srv, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, srv,
 				    MHD_OPTION_UNESCAPE_CALLBACK, unescape_keep_nul, srv,
@@ -464,6 +563,12 @@ void arbor_http_server_set_body_limit(struct arbor_http_server *srv, size_t max_
 		srv->max_body_bytes = max_body_bytes;
 }
 
+void arbor_http_server_set_stream_limit(struct arbor_http_server *srv, unsigned int max_streams_per_peer)
+{
+	if (srv != NULL)
+		srv->max_streams_per_peer = max_streams_per_peer;
+}
+
 void arbor_http_server_stop(struct arbor_http_server *srv)
 {
 	if (srv == NULL)
@@ -484,6 +589,7 @@ void arbor_http_server_stop(struct arbor_http_server *srv)
 	event_free(srv->wake);
 	MHD_stop_daemon(srv->mhd);
 	srv->mhd = NULL;
+	free(srv->peers);
 	free(srv);
 }
 
@@ -511,8 +617,11 @@ void arbor_http_server_metrics(const struct arbor_http_server *srv, struct arbor
 			 "arbor_http_streams %llu\n"
 			 "# HELP arbor_http_waiting Suspended long-poll requests.\n"
 			 "# TYPE arbor_http_waiting gauge\n"
-			 "arbor_http_waiting %llu\n",
+			 "arbor_http_waiting %llu\n"
+			 "# HELP arbor_http_streams_refused_total Long-polls and followers refused for the per-user cap.\n"
+			 "# TYPE arbor_http_streams_refused_total counter\n"
+			 "arbor_http_streams_refused_total %llu\n",
 			 (unsigned long long)srv->too_large, srv->connections,
 			 (unsigned long long)srv->refused_connections, (unsigned long long)srv->streams_open,
-			 (unsigned long long)srv->waiting_count);
+			 (unsigned long long)srv->waiting_count, (unsigned long long)srv->streams_refused);
 }

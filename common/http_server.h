@@ -17,6 +17,8 @@ struct arbor_http_limits {
 	size_t max_body_bytes;
 	unsigned int max_connections;
 	unsigned int idle_timeout_s;
+	/* long-polls and followers one uid may hold at once (0: no cap) */
+	unsigned int max_streams_per_peer;
 };
 
 struct arbor_http_handlers {
@@ -34,6 +36,7 @@ struct arbor_http_server *arbor_http_server_start(struct event_base *base, int l
 /* Something changed (an event): re-poll deferred answers, resume streams. */
 void arbor_http_server_wake(struct arbor_http_server *srv);
 void arbor_http_server_set_body_limit(struct arbor_http_server *srv, size_t max_body_bytes);
+void arbor_http_server_set_stream_limit(struct arbor_http_server *srv, unsigned int max_streams_per_peer);
 /* Ends streams and long-polls, closes every connection and the listening socket. */
 void arbor_http_server_stop(struct arbor_http_server *srv);
 /* Appends Prometheus lines for the server's counters. */

@@ -164,6 +164,12 @@ void dhcp4d_view_leases(struct arbor_daemon *d, const struct arbor_http_request 
 			struct arbor_http_response *resp)
 {
 	struct dhcp4d *h = dhcp4d_of(d);
+	/* The table changes when a lease is decided, before its record is durable.
+	 * Readers of this view (dnsd publishes what it lists) must see only what is
+	 * on disk, as the lease.* events are: commit what is pending first (at most
+	 * one fdatasync on the loop; the view is read at a reader's start and resync,
+	 * not per lease). */
+	lease_store_drain(h->store);
 	const char *ifname = arbor_query_get(&req->query, "interface");
 	const char *state = arbor_query_get(&req->query, "state");
 	const char *mac = arbor_query_get(&req->query, "mac");

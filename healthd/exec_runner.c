@@ -1,21 +1,28 @@
-/* Program runner (see exec_runner.h). */
+/* Program runner (see exec_runner.h). Each program runs under its own
+ * supervisor (exec_supervisor.c), a child subreaper that holds its whole
+ * process tree; healthd is a subreaper too, so what escapes a supervisor (one
+ * the program killed) lands here and is killed at the next reap. */
 #include "exec_runner.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "exec_supervisor.h"
 #include "healthd.h"
 #include "log.h"
 #include "xalloc.h"
 
-extern char **environ;
+/* The whole environment a program gets, besides its ARBOR_* variables. */
+static const char clean_path[] = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+/* After "time is up" (SIGTERM), how long a supervisor may take before SIGKILL. */
+static const struct timeval kill_grace = { 1, 0 };
 
 struct exec_child {
 	struct exec_child *next;
@@ -24,6 +31,7 @@ struct exec_child {
 	int out_fd;
 	struct event *out_ev;
 	struct event *timer;
+	struct event *grace; /* SIGKILL for a supervisor that ignores its SIGTERM */
 	char out[256];
 	size_t out_len;
 	bool timed_out;
@@ -63,17 +71,28 @@ static void on_output(evutil_socket_t fd, short what, void *arg)
 	drain_output(c);
 }
 
-static void kill_group(struct exec_child *c)
+static void on_grace(evutil_socket_t fd, short what, void *arg)
 {
-	if (c->pid > 0)
-		kill(-c->pid, SIGKILL);
+	struct exec_child *c = arg;
+	kill(c->pid, SIGKILL); /* its orphans come to healthd: exec_reap kills them */
+}
+
+/* Time is up: the supervisor kills the program's whole tree and exits. One
+ * stopped or killed by the program is SIGKILLed after the grace. */
+static void end_tree(struct exec_child *c)
+{
+	if (c->pid <= 0 || c->grace)
+		return;
+	kill(c->pid, SIGTERM);
+	c->grace = evtimer_new(c->hd->base, on_grace, c);
+	evtimer_add(c->grace, &kill_grace);
 }
 
 static void on_timeout(evutil_socket_t fd, short what, void *arg)
 {
 	struct exec_child *c = arg;
 	c->timed_out = true;
-	kill_group(c);
+	end_tree(c);
 }
 
 static void child_free(struct exec_child *c)
@@ -82,6 +101,8 @@ static void child_free(struct exec_child *c)
 		event_free(c->out_ev);
 	if (c->timer)
 		event_free(c->timer);
+	if (c->grace)
+		event_free(c->grace);
 	if (c->out_fd >= 0)
 		close(c->out_fd);
 	free(c);
@@ -96,46 +117,41 @@ struct exec_child *exec_run(struct healthd *hd, char *const argv[], char *const 
 			 hd->running_programs);
 		return NULL;
 	}
+	/* Checked here so that a missing program is a clear, immediate reason. */
+	if (access(argv[0], X_OK) != 0) {
+		snprintf(err, errlen, "cannot run %s: %s", argv[0], strerror(errno));
+		return NULL;
+	}
 	int pipefd[2];
-	if (pipe2(pipefd, O_CLOEXEC | O_NONBLOCK) != 0) {
+	if (pipe2(pipefd, O_CLOEXEC) != 0) {
 		snprintf(err, errlen, "pipe: %s", strerror(errno));
 		return NULL;
 	}
-	size_t nenv = 0, nextra = 0;
-	while (environ[nenv])
-		nenv++;
+	fcntl(pipefd[0], F_SETFL, O_NONBLOCK); /* ours only: the program writes blocking */
+	size_t nextra = 0;
 	while (extra_env && extra_env[nextra])
 		nextra++;
-	char **envp = xcalloc(nenv + nextra + 1, sizeof *envp);
-	memcpy(envp, environ, nenv * sizeof *envp);
+	char **envp = xcalloc(nextra + 2, sizeof *envp);
+	envp[0] = (char *)clean_path;
 	for (size_t i = 0; i < nextra; i++)
-		envp[nenv + i] = extra_env[i];
-
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t attr;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_adddup2(&fa, pipefd[1], 1);
-	posix_spawn_file_actions_adddup2(&fa, pipefd[1], 2);
-	posix_spawnattr_init(&attr);
-	sigset_t none, defaults;
-	sigemptyset(&none);
-	sigemptyset(&defaults);
-	sigaddset(&defaults, SIGPIPE);
-	sigaddset(&defaults, SIGCHLD);
-	posix_spawnattr_setsigmask(&attr, &none);
-	posix_spawnattr_setsigdefault(&attr, &defaults);
-	posix_spawnattr_setpgroup(&attr, 0);
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-	pid_t pid;
-	int rc = posix_spawn(&pid, argv[0], &fa, &attr, argv, envp);
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&attr);
+		envp[1 + i] = extra_env[i];
+	/* Every signal blocked across the fork: until the child has reset them,
+	 * healthd's handlers (libevent's, which write into a socketpair healthd
+	 * reads) would run in it, and a SIGTERM meant for the supervisor would
+	 * stop healthd. */
+	sigset_t all, old;
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, &old);
+	pid_t self = getpid(), pid = fork();
+	if (pid == 0)
+		exec_supervise(argv, envp, pipefd[1], self);
+	int fork_errno = errno;
+	sigprocmask(SIG_SETMASK, &old, NULL);
 	free(envp);
 	close(pipefd[1]);
-	if (rc != 0) {
+	if (pid < 0) {
 		close(pipefd[0]);
-		snprintf(err, errlen, "cannot run %s: %s", argv[0], strerror(rc));
+		snprintf(err, errlen, "cannot run %s: fork: %s", argv[0], strerror(fork_errno));
 		return NULL;
 	}
 	struct exec_child *c = xcalloc(1, sizeof *c);
@@ -160,7 +176,16 @@ struct exec_child *exec_run(struct healthd *hd, char *const argv[], char *const 
 void exec_abandon(struct exec_child *c)
 {
 	c->abandoned = true;
-	kill_group(c);
+	end_tree(c);
+}
+
+int exec_runner_init(char *err, size_t errlen)
+{
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0) {
+		snprintf(err, errlen, "cannot become a child subreaper: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
 }
 
 static void trim(char *s)
@@ -173,41 +198,59 @@ static void trim(char *s)
 			*p = ' ';
 }
 
+/* A child that is no supervisor of ours was orphaned by one (its program
+ * killed it) and re-parented here: nothing a program starts outlives it. */
+static bool is_supervisor(struct healthd *hd, pid_t pid)
+{
+	for (struct exec_child *c = hd->children; c; c = c->next)
+		if (c->pid == pid)
+			return true;
+	return false;
+}
+
+static void kill_strays(struct healthd *hd)
+{
+	pid_t pids[512];
+	size_t n = exec_list_children(pids, sizeof pids / sizeof pids[0]);
+	for (size_t i = 0; i < n; i++)
+		if (!is_supervisor(hd, pids[i]))
+			kill(pids[i], SIGKILL);
+}
+
 void exec_reap(struct healthd *hd)
 {
+	bool reaped_any = false;
 	for (;;) {
 		int status;
 		pid_t pid = waitpid(-1, &status, WNOHANG);
 		if (pid <= 0)
-			return;
+			break;
+		reaped_any = true;
 		struct exec_child **pp = &hd->children;
 		while (*pp && (*pp)->pid != pid)
 			pp = &(*pp)->next;
 		struct exec_child *c = *pp;
 		if (c == NULL)
-			continue; /* not ours (cannot happen: we spawn every child) */
+			continue; /* a stray killed by kill_strays */
 		*pp = c->next;
 		hd->running_programs--;
-		/* Whatever the group left in the pipe is still readable: take it. */
+		/* Whatever the tree left in the pipe is still readable: take it. */
 		drain_output(c);
-		/* Children of the program may still hold the group: end them too. */
-		kill(-pid, SIGKILL);
 		trim(c->out);
 		if (!c->abandoned && c->done)
 			c->done(c->ctx, status, c->timed_out, c->out);
 		child_free(c);
 	}
+	if (reaped_any)
+		kill_strays(hd);
 }
 
 void exec_kill_all(struct healthd *hd)
 {
-	for (struct exec_child *c = hd->children; c; c = c->next)
-		kill_group(c);
+	/* Supervisors first, then whatever their deaths hand over to us. */
+	exec_kill_children();
 	while (hd->children) {
 		struct exec_child *c = hd->children;
-		int status;
-		while (waitpid(c->pid, &status, 0) < 0 && errno == EINTR)
-			;
 		hd->children = c->next;
 		hd->running_programs--;
 		child_free(c);

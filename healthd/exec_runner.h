@@ -1,7 +1,9 @@
-/* Running programs for exec checks and actions: posix_spawn with no shell, a
- * new process group (so a timeout kills the whole tree), stdin from /dev/null,
- * stdout and stderr captured (the first bytes become the failure reason), and
- * reaping from the loop's SIGCHLD event. */
+/* Running programs for exec checks and actions: no shell, a clean environment
+ * (PATH and the ARBOR_* variables), no capabilities, stdin from /dev/null,
+ * stdout and stderr captured (the first bytes become the failure reason), each
+ * under a supervisor that holds its whole process tree (exec_supervisor.h), so
+ * a timeout kills everything the program started, setsid() or not; reaping
+ * from the loop's SIGCHLD event. */
 #pragma once
 #include <stdbool.h>
 #include <stddef.h>
@@ -18,7 +20,9 @@ typedef void (*exec_done_fn)(void *ctx, int status, bool timed_out, const char *
  * with err set. done is called once, from the loop, never from here. */
 struct exec_child *exec_run(struct healthd *hd, char *const argv[], char *const extra_env[], double timeout,
 			    exec_done_fn done, void *ctx, char *err, size_t errlen);
-/* The owner lost interest (its probe timed out): kill the process group now,
+/* Makes healthd a child subreaper (what escapes a supervisor comes back here). */
+int exec_runner_init(char *err, size_t errlen);
+/* The owner lost interest (its probe timed out): kill the program's tree now,
  * reap it later, never call done. */
 void exec_abandon(struct exec_child *c);
 /* SIGCHLD: reap every exited child and report. */

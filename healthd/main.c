@@ -218,6 +218,8 @@ static void on_sigchld(evutil_socket_t sig, short what, void *arg)
 
 static int healthd_start(struct arbor_daemon *d, char *err, size_t errlen)
 {
+	if (exec_runner_init(err, errlen) != 0)
+		return -1;
 	struct healthd *hd = xcalloc(1, sizeof *hd);
 	hd->d = d;
 	hd->base = arbor_daemon_base(d);

@@ -41,7 +41,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	char path[128];
 	snprintf(path, sizeof path, "%s/arbor.json", dir);
 	FILE *f = fopen(path, "w");
-	fputs("{\"machine\": {\"name\": \"fuzz\"}}", f);
+	/* uid 65534 (the second peer) holds a grant of echo: the grant path too. */
+	fputs("{\"machine\": {\"name\": \"fuzz\"}, \"control\": {\"grants\": [{\"user\": \"nobody\", "
+	      "\"daemons\": [\"fixture\"], \"commands\": [\"echo\"]}]}}",
+	      f);
 	fclose(f);
 	char err[512];
 	daemon_under_test = arbor_daemon_create_detached(&def, path, dir, err, sizeof err);

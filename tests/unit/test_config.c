@@ -1,4 +1,5 @@
 /* Config loader: comments, key paths in errors, unknown keys, types, ranges. */
+#include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,6 +57,55 @@ static bool has_error(const char *text, const char *expected)
 	arbor_config_free(c);
 	free(errors);
 	return ok;
+}
+
+/* control.grants: root and nogroup exist everywhere. */
+static void test_grants(void)
+{
+	char *errors = NULL;
+	struct arbor_config *cfg = load("{\"control\": {\"grants\": ["
+					"{\"user\": \"root\", \"daemons\": [\"dhcp4d\"], \"commands\": [\"renew\"]},"
+					"{\"group\": \"nogroup\", \"daemons\": [\"dnsd\", \"dhcp4d\"], \"commands\": [\"reload\", \"release\"]}"
+					"]}}",
+					&errors);
+	CHECK(cfg != NULL && cfg->control.ngrants == 2, "two grants load");
+	if (cfg == NULL) {
+		printf("# %s\n", errors);
+		free(errors);
+		return;
+	}
+	struct group *nogroup = getgrnam("nogroup");
+	const struct arbor_grant *g0 = &cfg->control.grants[0], *g1 = &cfg->control.grants[1];
+	CHECK(g0->user && g0->id == 0 && g1->group && nogroup && g1->id == nogroup->gr_gid, "names resolved");
+	CHECK(arbor_grant_covers(g0, "dhcp4d", "renew") && !arbor_grant_covers(g0, "dhcp4d", "stop") &&
+		      !arbor_grant_covers(g0, "dnsd", "renew") && arbor_grant_covers(g1, "dnsd", NULL),
+	      "a grant covers its daemons and commands only");
+
+	arbor_config_free(cfg);
+	CHECK(has_error("{\"control\": {\"grants\": [{\"user\": \"no-such-user-arbor\", \"daemons\": [\"dhcp4d\"], "
+			"\"commands\": [\"renew\"]}]}}",
+			"control.grants[0].user: user \"no-such-user-arbor\" does not exist"),
+	      "unknown user");
+	CHECK(has_error("{\"control\": {\"grants\": [{\"user\": \"root\", \"group\": \"root\", \"daemons\": [\"dhcp4d\"], "
+			"\"commands\": [\"renew\"]}]}}",
+			"exactly one of \"user\" or \"group\""),
+	      "user and group");
+	CHECK(has_error("{\"control\": {\"grants\": [{\"user\": \"root\", \"daemons\": [\"dhcp5d\"], "
+			"\"commands\": [\"renew\"]}]}}",
+			"control.grants[0].daemons[0]: \"dhcp5d\" is not one of the arbor daemons"),
+	      "unknown daemon");
+	CHECK(has_error("{\"control\": {\"grants\": [{\"user\": \"root\", \"daemons\": [\"dhcp4d\"], "
+			"\"commands\": []}]}}",
+			"control.grants[0].commands: must be an array of 1 to 64 command names"),
+	      "no commands");
+	CHECK(has_error("{\"control\": {\"grants\": [{\"user\": \"root\", \"daemons\": [\"dhcp4d\"], "
+			"\"commands\": [\"re/new\"]}]}}",
+			"is not one of the command names"),
+	      "a bad command name");
+	CHECK(has_error("{\"control\": {\"grants\": {}}}", "control.grants: must be an array"), "grants not a list");
+	CHECK(has_error("{\"control\": {\"http\": {\"max_streams_per_peer\": 0}}}",
+			"control.http.max_streams_per_peer: 0 is out of range"),
+	      "stream cap range");
 }
 
 int main(void)
@@ -121,5 +171,6 @@ int main(void)
 	struct arbor_machine m = { .machine_id = NULL, .machine_id_file = "/nonexistent" };
 	char id[33], err[128];
 	CHECK(arbor_machine_id(&m, id, err, sizeof err) != 0 && strstr(err, "/nonexistent"), "machine id file errors");
+	test_grants();
 	return tap_done();
 }

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "authz.h"
 #include "http.h"
 #include "tap.h"
 
@@ -14,10 +15,13 @@ static void handler(void *ctx, const struct arbor_http_request *req, struct arbo
 	arbor_resp_json(resp, 200, cJSON_CreateObject());
 }
 
+static char admins[] = "admins";
+static const struct arbor_control control = { .admin_group = admins, .admin_gid = 50 };
+
 static bool deny(void *ctx, const struct arbor_http_request *req, const struct arbor_route *route,
 		 struct arbor_http_response *resp)
 {
-	if (arbor_peer_authorized(&req->peer, 1000, true, 50))
+	if (arbor_authorize_command(&req->peer, 1000, &control, "fixture", "reload") != ARBOR_AUTHZ_DENIED)
 		return true;
 	arbor_resp_error(resp, 403, "forbidden", "no");
 	return false;
@@ -69,10 +73,13 @@ int main(void)
 	CHECK(dispatch("POST", "/v1/commands/reload", &member, &resp) == 200, "admin group member may");
 	arbor_resp_reset(&resp);
 	struct arbor_peer self = { .known = true, .uid = 1000, .gid = 1000 };
-	CHECK(arbor_peer_authorized(&self, 1000, false, 0) && !arbor_peer_authorized(&member, 1000, false, 50),
+	const struct arbor_control none = { 0 };
+	CHECK(arbor_authorize_command(&self, 1000, &none, "fixture", "reload") == ARBOR_AUTHZ_SELF &&
+		      arbor_authorize_command(&member, 1000, &none, "fixture", "reload") == ARBOR_AUTHZ_DENIED,
 	      "own uid may; no admin group configured means no group access");
 	struct arbor_peer unknown = { 0 };
-	CHECK(!arbor_peer_authorized(&unknown, 1000, true, 50), "unknown peer may not");
+	CHECK(arbor_authorize_command(&unknown, 1000, &control, "fixture", "reload") == ARBOR_AUTHZ_DENIED,
+	      "unknown peer may not");
 
 	struct arbor_query q = { 0 };
 	CHECK(arbor_query_parse(&q, "since=5&type=lease.%2A&x&wait=1.5", 33), "query parse");
