@@ -17,7 +17,7 @@ import pytest
 
 from arborlab import build_dir
 
-DAEMONS = ["healthd", "dhcp4d", "dnsd"]
+DAEMONS = ["healthd", "dhcp4d", "dnsd", "overlayd"]
 
 
 @pytest.fixture(scope="module")

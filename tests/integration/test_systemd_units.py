@@ -51,6 +51,7 @@ DAEMONS = {
         {"AF_UNIX", "AF_INET", "AF_INET6", "AF_NETLINK"},
     ),
     "dnsd": ({"CAP_NET_BIND_SERVICE"}, {"AF_UNIX", "AF_INET", "AF_INET6", "AF_NETLINK"}),
+    "overlayd": ({"CAP_NET_ADMIN"}, {"AF_UNIX", "AF_INET", "AF_INET6", "AF_NETLINK"}),
 }
 
 # Settings every unit must carry with exactly this value.
