@@ -53,8 +53,9 @@ struct ovl_etcd_store {
 	void (*changed)(void *);
 	void *ctx;
 	enum state state;
-	int64_t revision;
-	int64_t *mod_rev; /* by spoke id */
+	int64_t revision;     /* the newest etcd revision seen (status, cache) */
+	int64_t snapshot_rev; /* the last range's: the watch starts after it */
+	int64_t *mod_rev;     /* by spoke id: the last put or delete of spokes/<id> applied */
 	size_t mod_cap;
 	struct ovl_hub_peer *hubs;
 	size_t nhubs;
@@ -251,6 +252,10 @@ static bool apply_kv(struct ovl_etcd_store *s, struct ovl_registry *into, struct
 		unsigned long id = strtoul(rest + 7, &end, 10);
 		if (end == rest + 7 || *end != '\0' || id == 0 || id > OVL_ID_MAX)
 			return false;
+		/* An event older than what the mirror holds for this id (our own
+		 * transaction, applied when etcd answered, can overtake the watch). */
+		if (kv->mod_revision && kv->mod_revision < *mod_slot(s, (uint32_t)id))
+			return false;
 		if (kv->deleted) {
 			changed = ovl_registry_forget(into, (uint32_t)id) == 0;
 		} else {
@@ -263,7 +268,7 @@ static bool apply_kv(struct ovl_etcd_store *s, struct ovl_registry *into, struct
 				log_warn("etcd: %s: not taken: %s", kv->key, err[0] ? err : "its id differs from its key");
 			cJSON_Delete(doc);
 		}
-		*mod_slot(s, (uint32_t)id) = kv->deleted ? 0 : kv->mod_revision;
+		*mod_slot(s, (uint32_t)id) = kv->mod_revision;
 	} else if (strncmp(rest, "tokens/", 7) == 0) {
 		if (kv->deleted) {
 			changed = ovl_registry_use_token(into, rest + 7) == 0;
@@ -368,12 +373,20 @@ static void on_range(void *ctx, const struct arbor_curl_result *res)
 	free(s->hubs);
 	s->hubs = hubs.v;
 	s->nhubs = hubs.n;
-	s->revision = a.revision;
+	s->revision = s->snapshot_rev = a.revision;
 	ovl_etcd_answer_free(&a);
 	s->syncs++;
 	mirror_changed(s);
 	if (s->refreshing) {
 		s->refreshing = false;
+		/* The running watch may already have delivered events newer than this
+		 * range, which the swap just dropped: a new watch from right after it
+		 * replays them. */
+		if (s->watch_req) {
+			arbor_curl_cancel(s->watch_req);
+			s->watch_req = NULL;
+			start_watch(s);
+		}
 		run_next(s); /* the job that lost its race decides again */
 		return;
 	}
@@ -452,9 +465,10 @@ static bool handle_watch_message(struct ovl_etcd_store *s, const char *text, siz
 	bool changed = false;
 	struct hub_info hubs = { s->hubs, s->nhubs };
 	for (size_t i = 0; i < a.nkvs; i++) {
-		/* What the last range already held (the watch starts after it, but a
-		 * refresh can overtake it). */
-		if (a.kvs[i].mod_revision && a.kvs[i].mod_revision <= s->revision)
+		/* What the last range already held. Not compared with the
+		 * revision in the answers' headers: the watch's first answer carries
+		 * etcd's current revision, ahead of the events it then replays. */
+		if (a.kvs[i].mod_revision && a.kvs[i].mod_revision <= s->snapshot_rev)
 			continue;
 		s->watch_events++;
 		changed |= apply_kv(s, s->reg, &hubs, &a.kvs[i]);
@@ -511,7 +525,7 @@ static void on_watch_done(void *ctx, const struct arbor_curl_result *res)
 static void start_watch(struct ovl_etcd_store *s)
 {
 	struct arbor_buf body = { 0 };
-	ovl_etcd_watch_request(&body, s->prefix, s->revision + 1);
+	ovl_etcd_watch_request(&body, s->prefix, s->snapshot_rev + 1);
 	char *u = url(s, "/v3/watch");
 	s->stream.len = 0;
 	s->watch_req = arbor_curl_post(s->curl, u, body.data, body.len, 0, s->cfg->timeout, 0, on_watch_data,
@@ -571,7 +585,7 @@ static void on_txn(void *ctx, const struct arbor_curl_result *res)
 		break;
 	case JOB_FORGET:
 		ovl_registry_forget(s->reg, j->forget_id);
-		*mod_slot(s, j->forget_id) = 0;
+		*mod_slot(s, j->forget_id) = a.revision;
 		break;
 	}
 	if (!ok)

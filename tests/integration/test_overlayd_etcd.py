@@ -86,10 +86,13 @@ def test_two_hubs_on_one_etcd(lab):
     wait_for(lambda: len(entries(a)) == 200 and len(entries(b)) == 200, 10, "both hubs to see all 200")
     ea, eb = entries(a), entries(b)
     assert ea == eb, "both hubs converge on one registry"
-    assert sorted(i for i, _, _ in ea.values()) == list(range(1, 201)), "200 distinct ids"
+    ids = sorted(i for i, _, _ in ea.values())
+    # Distinct; not always 1..200: a hub that lost a race passes over a few of
+    # the lowest candidates, and the gaps it leaves are later joins' to fill.
+    assert len(set(ids)) == 200 and ids[0] >= 1, "200 distinct ids"
     assert len({s for _, _, s in ea.values()}) == 200, "200 distinct subnets"
     sa, sb = a.status()["overlayd"]["hub"]["etcd"], b.status()["overlayd"]["hub"]["etcd"]
-    print(f"lost races: {sa['lost_races']} + {sb['lost_races']}")
+    print(f"lost races: {sa['lost_races']} + {sb['lost_races']}, highest id {ids[-1]}")
     # Each hub serves its own spokes' devices, and routes the other's through it.
     devs = lambda ns: ns.exec(["ip", "-o", "link", "show", "type", "vxlan"]).stdout.count("\n")
     wait_for(lambda: devs(ov.hub_ns) == 100 and devs(hub_b_ns) == 100, 20, "100 devices on each hub")
