@@ -1147,6 +1147,29 @@ static void deliver_object(struct nl_object *o, void *arg)
 	p->cb(p->ctx, &change);
 }
 
+/* Whether an RTA_VIA in attrs (top level or a nexthop's) is long enough for its
+ * family: libnl 3.7 copies nla_len - 2 bytes without checking (a 1-byte one made
+ * it memcpy -1 bytes, found by fuzz_netlink_dump). The kernel never sends such a
+ * route; it is refused here, not handed to libnl. */
+static bool route_vias_sane(const struct rtattr *rta, int len, int depth)
+{
+	for (; RTA_OK(rta, len); rta = RTA_NEXT(rta, len)) {
+		if (rta->rta_type == RTA_VIA && RTA_PAYLOAD(rta) < sizeof(struct rtvia))
+			return false;
+		if (rta->rta_type == RTA_MULTIPATH && depth == 0) {
+			const struct rtnexthop *nh = RTA_DATA(rta);
+			int left = (int)RTA_PAYLOAD(rta);
+			while (left >= (int)sizeof *nh && nh->rtnh_len >= sizeof *nh && nh->rtnh_len <= left) {
+				if (!route_vias_sane(RTNH_DATA(nh), nh->rtnh_len - (int)RTNH_LENGTH(0), 1))
+					return false;
+				left -= RTNH_ALIGN(nh->rtnh_len);
+				nh = RTNH_NEXT(nh);
+			}
+		}
+	}
+	return true;
+}
+
 /* Parses every link, address and route message in buf; -1 for each one libnl could not
  * take (*lost counts them). */
 static int parse_messages(const void *buf, size_t len, arbor_nl_change_fn *cb, void *ctx, int *lost)
@@ -1170,6 +1193,11 @@ static int parse_messages(const void *buf, size_t len, arbor_nl_change_fn *cb, v
 		case RTM_DELADDR:
 		case RTM_NEWROUTE:
 		case RTM_DELROUTE:
+			if (hdr->nlmsg_len >= NLMSG_LENGTH(sizeof(struct rtmsg)) &&
+			    !route_vias_sane(RTM_RTA(NLMSG_DATA(hdr)), (int)RTM_PAYLOAD(hdr), 0)) {
+				(*lost)++;
+				continue;
+			}
 			break;
 		default:
 			continue;
