@@ -45,10 +45,15 @@ static void ring_put(struct arbor_events *ev, uint64_t seq, const char *type, ch
 	slot->len = len;
 }
 
-/* Parses one stored line; returns false for anything that is not an event. */
-static bool parse_line(const char *line, uint64_t *seq, char *type, size_t typelen)
+/* Parses one stored line of len bytes; returns false for anything that is not
+ * an event. The line is served as it is, so it must be one JSON object and
+ * nothing else: no NUL inside (a file cut by a crash may hold zeros) and
+ * nothing after the object. */
+static bool parse_line(const char *line, size_t len, uint64_t *seq, char *type, size_t typelen)
 {
-	cJSON *doc = cJSON_Parse(line);
+	if (memchr(line, '\0', len) != NULL)
+		return false;
+	cJSON *doc = cJSON_ParseWithOpts(line, NULL, true);
 	const cJSON *s = cJSON_GetObjectItemCaseSensitive(doc, "seq");
 	const cJSON *t = cJSON_GetObjectItemCaseSensitive(doc, "type");
 	bool ok = arbor_json_get_u53(s, seq) && *seq >= 1 && cJSON_IsString(t);
@@ -81,7 +86,7 @@ static size_t load_file(struct arbor_events *ev, const char *path, bool *torn)
 		*end = '\0';
 		uint64_t seq;
 		char type[256];
-		if (parse_line(text + pos, &seq, type, sizeof type) && seq > ev->last_seq) {
+		if (parse_line(text + pos, (size_t)(end - (text + pos)), &seq, type, sizeof type) && seq > ev->last_seq) {
 			ring_put(ev, seq, type, xstrdup(text + pos), (size_t)(end - (text + pos)));
 			ev->last_seq = seq;
 			valid = (size_t)(end - text) + 1;

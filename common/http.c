@@ -12,36 +12,30 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Percent-decodes [s, s+len) into a new string; NULL on a bad escape or NUL. */
-static char *percent_decode(const char *s, size_t len)
+size_t arbor_url_unescape(char *s)
 {
-	char *out = xmalloc(len + 1);
 	size_t o = 0;
-	for (size_t i = 0; i < len; i++) {
-		char c = s[i];
-		if (c == '+') {
-			c = ' ';
-		} else if (c == '%') {
-			if (i + 2 >= len) {
-				free(out);
-				return NULL;
-			}
-			int hi = arbor_hex_digit(s[i + 1]), lo = arbor_hex_digit(s[i + 2]);
-			if (hi < 0 || lo < 0) {
-				free(out);
-				return NULL;
-			}
-			c = (char)(hi * 16 + lo);
+	for (size_t i = 0; s[i]; i++) {
+		int hi, lo;
+		if (s[i] == '%' && s[i + 1] && s[i + 2] && (hi = arbor_hex_digit(s[i + 1])) >= 0 &&
+		    (lo = arbor_hex_digit(s[i + 2])) >= 0 && (hi || lo)) {
+			s[o++] = (char)(hi * 16 + lo);
 			i += 2;
+		} else {
+			s[o++] = s[i];
 		}
-		if (c == '\0') {
-			free(out);
-			return NULL;
-		}
-		out[o++] = c;
 	}
-	out[o] = '\0';
-	return out;
+	s[o] = '\0';
+	return o;
+}
+
+/* libmicrohttpd turns '+' into a space in query keys and values before it
+ * percent-decodes them. */
+static void unescape_plus(char *s)
+{
+	for (; *s; s++)
+		if (*s == '+')
+			*s = ' ';
 }
 
 void arbor_query_add(struct arbor_query *q, const char *key, const char *value)
@@ -57,26 +51,26 @@ void arbor_query_add(struct arbor_query *q, const char *key, const char *value)
 
 bool arbor_query_parse(struct arbor_query *q, const char *raw, size_t len)
 {
-	size_t pos = 0;
-	while (pos < len) {
-		const char *amp = memchr(raw + pos, '&', len - pos);
-		size_t end = amp ? (size_t)(amp - raw) : len;
-		if (end > pos) {
-			const char *eq = memchr(raw + pos, '=', end - pos);
-			size_t klen = eq ? (size_t)(eq - (raw + pos)) : end - pos;
-			char *key = percent_decode(raw + pos, klen);
-			char *value = eq ? percent_decode(eq + 1, end - (size_t)(eq + 1 - raw)) : xstrdup("");
-			if (key == NULL || value == NULL) {
-				free(key);
-				free(value);
-				return false;
-			}
-			arbor_query_add(q, key, value);
-			free(key);
-			free(value);
+	char *copy = xstrndup(raw, len);
+	char *arg = copy;
+	while (*arg) {
+		char *amp = strchr(arg, '&');
+		if (amp)
+			*amp = '\0';
+		char *eq = strchr(arg, '=');
+		if (eq) {
+			*eq++ = '\0';
+			unescape_plus(eq);
+			arbor_url_unescape(eq);
 		}
-		pos = end + 1;
+		unescape_plus(arg);
+		arbor_url_unescape(arg);
+		arbor_query_add(q, arg, eq);
+		if (amp == NULL)
+			break;
+		arg = amp + 1;
 	}
+	free(copy);
 	return !q->overflow;
 }
 

@@ -23,8 +23,18 @@ struct arbor_query {
 	bool overflow; /* more than 32 arguments: the request is refused */
 };
 
-/* Parses a raw query string ("a=1&b=x%20y"), percent-decoding keys and values.
- * Returns false for malformed escapes or embedded NULs. */
+/* Percent-decoding as the contract server does it: http_server.c hands it to
+ * libmicrohttpd for the path and for each query key and value. "%XY" becomes
+ * the byte, except "%00", which stays as the three characters: a NUL would
+ * silently cut the string short, so the path check refuses the literal '%'
+ * and a query value keeps it visible. A '%' without two hex digits after it
+ * stays too. In place; returns the new length. */
+size_t arbor_url_unescape(char *s);
+/* Splits a raw query string ("a=1&b=x%20y") into arguments the way
+ * libmicrohttpd does before the server sees them ('&' between arguments, the
+ * first '=' between key and value, '+' for a space, then arbor_url_unescape),
+ * so the fuzzer and the unit tests see what the server sees. The raw string
+ * ends at len or at a NUL. False only for more arguments than fit. */
 bool arbor_query_parse(struct arbor_query *q, const char *raw, size_t len);
 void arbor_query_add(struct arbor_query *q, const char *key, const char *value);
 const char *arbor_query_get(const struct arbor_query *q, const char *key);

@@ -514,6 +514,17 @@ enum arbor_response_status arbor_response_parser_finish_on_eof(struct arbor_resp
 	}
 }
 
+bool arbor_response_parser_head_done(const struct arbor_response_parser *p)
+{
+	return p->state != S_STATUS_LINE && p->state != S_HEADER && p->state != S_ERROR;
+}
+
+void arbor_response_parser_body_consumed(struct arbor_response_parser *p)
+{
+	p->body.len = 0;
+	p->body.data[0] = '\0';
+}
+
 void arbor_response_parser_free(struct arbor_response_parser *p)
 {
 	arbor_buf_free(&p->body);

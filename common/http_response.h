@@ -76,4 +76,11 @@ enum arbor_response_status arbor_response_parser_feed(struct arbor_response_pars
  * anything else still incomplete an ERROR. DONE and ERROR stay what they were. */
 enum arbor_response_status arbor_response_parser_finish_on_eof(struct arbor_response_parser *p);
 
+/* For an answer read as it streams (an event stream never ends): whether the
+ * final head is complete (from then on body bytes go to p->body), and, once
+ * the caller has used what p->body holds after a feed, emptying it, so that
+ * max_body bounds what is held at once rather than the whole stream. */
+bool arbor_response_parser_head_done(const struct arbor_response_parser *p);
+void arbor_response_parser_body_consumed(struct arbor_response_parser *p);
+
 void arbor_response_parser_free(struct arbor_response_parser *p);

@@ -125,13 +125,6 @@ static bool peer_uid_of(struct MHD_Connection *conn, const struct arbor_http_req
 	return true;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = (char)(c | 0x20);
-	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
 static void on_wake(evutil_socket_t fd, short what, void *arg);
 
 static void waiting_unlink(struct request *r)
@@ -415,24 +408,11 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		on_sent(sent_ctx);
 }
 
-/* Percent-decoding for URL paths and query values that leaves "%00" as it is:
- * a NUL would silently cut the string short, so the path check refuses the
- * literal '%' instead, and a query value keeps it visible. */
+/* libmicrohttpd's decoder for the path and query values: ours (http.h), which
+ * leaves "%00" as it is. */
 static size_t unescape_keep_nul(void *cls, struct MHD_Connection *conn, char *s)
 {
-	size_t o = 0;
-	for (size_t i = 0; s[i]; i++) {
-		int hi, lo;
-		if (s[i] == '%' && s[i + 1] && s[i + 2] && (hi = hexval(s[i + 1])) >= 0 && (lo = hexval(s[i + 2])) >= 0 &&
-		    (hi || lo)) {
-			s[o++] = (char)(hi * 16 + lo);
-			i += 2;
-		} else {
-			s[o++] = s[i];
-		}
-	}
-	s[o] = '\0';
-	return o;
+	return arbor_url_unescape(s);
 }
 
 /* The connection limit is ours, not MHD's: libmicrohttpd 0.9.75 in external

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "clock.h"
 #include "json.h"
 #include "server_config.h"
 
@@ -121,6 +122,13 @@ static const char *str(const cJSON *rec, const char *key)
 	return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
+/* A time as lease_record_write writes it: anything else would not survive the
+ * next compaction unchanged. */
+static bool is_time(const cJSON *v)
+{
+	return cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble <= ARBOR_TIME_MAX;
+}
+
 int lease_record_apply(struct lease_table *t, const cJSON *rec, char *err, size_t errlen)
 {
 	const char *address = str(rec, "address"), *mac = str(rec, "mac"), *cid = str(rec, "client_id");
@@ -132,8 +140,8 @@ int lease_record_apply(struct lease_table *t, const cJSON *rec, char *err, size_
 	int key_len = cid ? lease_unhex(cid, key, sizeof key) : -1;
 	int mac_len = mac ? (mac[0] ? lease_unhex(mac, macb, sizeof macb) : 0) : -1;
 	int st = state ? lease_state_from_name(state) : -1;
-	if (!address || !parse_ipv4(address, &addr) || key_len <= 0 || mac_len < 0 || st < 0 || !cJSON_IsNumber(starts) ||
-	    !cJSON_IsNumber(ends) || (hostname && strlen(hostname) >= 64)) {
+	if (!address || !parse_ipv4(address, &addr) || key_len <= 0 || mac_len < 0 || st < 0 || !is_time(starts) ||
+	    !is_time(ends) || (hostname && strlen(hostname) >= 64)) {
 		snprintf(err, errlen, "not a lease record");
 		return -EINVAL;
 	}

@@ -17,6 +17,7 @@ cJSON *lease_record_encode(const char *interface, const struct lease *l);
  * printing it with printf was a fifth of the server's CPU under load. */
 void lease_record_write(struct arbor_buf *out, const char *interface, const struct lease *l);
 /* Applies one record to the table whose interface it names (the caller finds
- * it); returns 0, or -EINVAL with err set for a record that makes no sense. */
+ * it); returns 0, or -EINVAL with err set for a record that makes no sense
+ * (times must be from 0 to ARBOR_TIME_MAX). */
 int lease_record_apply(struct lease_table *t, const cJSON *rec, char *err, size_t errlen);
 const char *lease_record_interface(const cJSON *rec);

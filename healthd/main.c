@@ -19,6 +19,7 @@
 #include "json.h"
 #include "log.h"
 #include "probe.h"
+#include "state_file.h"
 #include "statefile.h"
 #include "clock.h"
 #include "xalloc.h"
@@ -155,24 +156,9 @@ static struct check *checks_build(struct healthd *hd, struct healthd_config *cfg
 	return checks;
 }
 
-/* state.json keeps each check's health and since across restarts (a kill -9
- * must not turn a failing uplink into "unknown" and run its actions again). A
- * saved state applies only to a check with the very same definition. */
 static void save_state(struct healthd *hd)
 {
-	cJSON *doc = cJSON_CreateObject();
-	cJSON *arr = cJSON_AddArrayToObject(doc, "checks");
-	for (size_t i = 0; i < hd->nchecks; i++) {
-		const struct check *c = &hd->checks[i];
-		if (c->state.health == CHECK_UNKNOWN)
-			continue;
-		cJSON *o = cJSON_CreateObject();
-		cJSON_AddStringToObject(o, "name", c->spec->name);
-		cJSON_AddStringToObject(o, "definition", c->spec->definition);
-		cJSON_AddStringToObject(o, "state", check_health_name(c->state.health));
-		arbor_json_add_fixed(o, "since", c->state.since, 3);
-		cJSON_AddItemToArray(arr, o);
-	}
+	cJSON *doc = healthd_state_encode(hd->checks, hd->nchecks);
 	char err[256];
 	if (arbor_state_write_json(arbor_daemon_state_dir(hd->d), "state.json", doc, err, sizeof err) != 0)
 		log_err("cannot save check states: %s", err);
@@ -186,27 +172,7 @@ static void on_save(evutil_socket_t fd, short what, void *arg)
 
 static void restore_states(struct healthd *hd)
 {
-	const cJSON *arr = cJSON_GetObjectItemCaseSensitive(hd->restored, "checks");
-	for (const cJSON *o = arr ? arr->child : NULL; o; o = o->next) {
-		const cJSON *name = cJSON_GetObjectItemCaseSensitive(o, "name");
-		const cJSON *def = cJSON_GetObjectItemCaseSensitive(o, "definition");
-		const cJSON *state = cJSON_GetObjectItemCaseSensitive(o, "state");
-		const cJSON *since = cJSON_GetObjectItemCaseSensitive(o, "since");
-		if (!cJSON_IsString(name) || !cJSON_IsString(def) || !cJSON_IsString(state) || !cJSON_IsNumber(since))
-			continue;
-		for (size_t i = 0; i < hd->nchecks; i++) {
-			struct check *c = &hd->checks[i];
-			if (strcmp(c->spec->name, name->valuestring) || strcmp(c->spec->definition, def->valuestring))
-				continue;
-			c->state.health = strcmp(state->valuestring, "failing") == 0 ? CHECK_FAILING : CHECK_PASSING;
-			c->state.since = since->valuedouble;
-			/* Hysteresis continues from the restored state, not from zero. */
-			if (c->state.health == CHECK_FAILING)
-				c->state.consecutive_failures = c->spec->fall;
-			else
-				c->state.consecutive_passes = c->spec->rise;
-		}
-	}
+	healthd_state_restore(hd->restored, hd->checks, hd->nchecks);
 	cJSON_Delete(hd->restored);
 	hd->restored = NULL;
 }

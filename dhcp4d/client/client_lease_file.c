@@ -84,8 +84,10 @@ cJSON *client_lease_file_encode(const char *ifname, const char *state, const str
 		add_time(j, "t2", l->t2);
 		add_time(j, "expiry", l->expiry);
 		if (l->expiry < 1e17) {
+			/* The millisecond "expiry" is rounded to, not a truncated one. */
 			char iso[40];
-			struct timespec ts = { (time_t)l->expiry, (long)((l->expiry - (double)(time_t)l->expiry) * 1e9) };
+			long long ms = (long long)(l->expiry * 1000 + 0.5);
+			struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000 };
 			arbor_time_rfc3339(&ts, iso, sizeof iso);
 			cJSON_AddStringToObject(j, "ends", iso);
 		}
@@ -115,14 +117,28 @@ static bool get_ip(const cJSON *o, const char *key, struct in_addr *out)
 static bool get_num(const cJSON *o, const char *key, double min, double max, double *out)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-	if (cJSON_IsNull(v)) {
-		*out = 1e18;
-		return true;
-	}
 	if (!cJSON_IsNumber(v) || v->valuedouble < min || v->valuedouble > max)
 		return false;
 	*out = v->valuedouble;
 	return true;
+}
+
+/* A number, or null for infinite (1e18): only the lease time and the times
+ * can be infinite (fuzz_client_lease_file: a null prefix length became 1e18,
+ * which does not fit its field). */
+static bool get_num_or_infinite(const cJSON *o, const char *key, double min, double max, double *out)
+{
+	if (cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(o, key))) {
+		*out = 1e18;
+		return true;
+	}
+	return get_num(o, key, min, max, out);
+}
+
+/* A time: null (infinite) or from 0 to ARBOR_TIME_MAX, which "ends" can show. */
+static bool get_time(const cJSON *o, const char *key, double *out)
+{
+	return get_num_or_infinite(o, key, 0, ARBOR_TIME_MAX, out);
 }
 
 static size_t get_ip_list(const cJSON *o, const char *key, struct in_addr *out, size_t max)
@@ -176,7 +192,7 @@ int client_lease_file_decode(const cJSON *doc, struct client_lease *l, struct ap
 				ap->nroutes++;
 		if (get_num(a, "metric", 0, 4294967295.0, &v))
 			ap->metric = (uint32_t)v;
-		if (get_num(a, "mtu_restore", 68, 65535, &v) && v < 1e17)
+		if (get_num(a, "mtu_restore", 68, 65535, &v))
 			ap->mtu_restore = (unsigned)v;
 	}
 	const cJSON *j = cJSON_GetObjectItemCaseSensitive(doc, "lease");
@@ -185,9 +201,9 @@ int client_lease_file_decode(const cJSON *doc, struct client_lease *l, struct ap
 	struct dhcp_client_options *o = &l->opts;
 	double plen, lt;
 	if (!get_ip(j, "address", &l->addr) || !get_ip(j, "server_id", &o->server_id) ||
-	    !get_num(j, "prefix_len", 0, 32, &plen) || !get_num(j, "lease_time", 0, 4294967295.0, &lt) ||
-	    !get_num(j, "start", 0, 1e18, &l->start) || !get_num(j, "t1", 0, 1e18, &l->t1) ||
-	    !get_num(j, "t2", 0, 1e18, &l->t2) || !get_num(j, "expiry", 0, 1e18, &l->expiry)) {
+	    !get_num(j, "prefix_len", 0, 32, &plen) || !get_num_or_infinite(j, "lease_time", 0, 4294967295.0, &lt) ||
+	    !get_time(j, "start", &l->start) || !get_time(j, "t1", &l->t1) || !get_time(j, "t2", &l->t2) ||
+	    !get_time(j, "expiry", &l->expiry)) {
 		snprintf(err, errlen, "lease: address, server_id, prefix_len, lease_time and times are required");
 		return -EBADMSG;
 	}
@@ -214,7 +230,7 @@ int client_lease_file_decode(const cJSON *doc, struct client_lease *l, struct ap
 			o->n_routes++;
 	o->has_classless_routes = o->n_routes > 0;
 	double mtu;
-	if (get_num(j, "mtu", 68, 65535, &mtu) && mtu < 1e17)
+	if (get_num(j, "mtu", 68, 65535, &mtu))
 		o->mtu = (uint16_t)mtu;
 	l->valid = true;
 	return 0;

@@ -17,7 +17,8 @@
  * followers" figure includes the few microseconds this process needs to read
  * the other followers' sockets first.
  *
- * Standalone on purpose (no libarbor): the benchmark compiles it with plain cc.
+ * Answers and the stream are read with libarbor's response parser
+ * (common/http_response.c), the stream's body drained as it comes.
  * This is a benchmark tool; it asserts nothing about speed.
  */
 #include <errno.h>
@@ -30,272 +31,25 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
-#define HEAD_MAX 16384
-#define LINE_MAX_ 1024
+#include "http_response.h"
+
 #define RBUF_SIZE 65536
 #define EVLINE_MAX (4u << 20)
 #define MAX_FOLLOWERS 4096
-
-/* ---- incremental HTTP/1.x response parser (same as uxload's, with a body sink) ---- */
-
-enum pstate {
-	P_HEAD,
-	P_BODY_CL,
-	P_CHUNK_SIZE,
-	P_CHUNK_DATA,
-	P_CHUNK_CRLF,
-	P_TRAILER,
-	P_BODY_EOF,
-	P_DONE,
-};
-
-struct resp {
-	enum pstate st;
-	char head[HEAD_MAX];
-	size_t head_len;
-	char line[LINE_MAX_];
-	size_t line_len;
-	int status;
-	bool conn_close;
-	bool head_done;
-	uint64_t remaining;
-};
-
-typedef int (*body_sink)(void *ctx, const char *p, size_t n);
-
-static void resp_reset(struct resp *r)
-{
-	r->st = P_HEAD;
-	r->head_len = 0;
-	r->line_len = 0;
-	r->status = 0;
-	r->conn_close = false;
-	r->head_done = false;
-	r->remaining = 0;
-}
-
-static bool has_token(const char *v, size_t n, const char *tok)
-{
-	size_t tl = strlen(tok);
-	size_t i = 0;
-	while (i < n) {
-		while (i < n && (v[i] == ' ' || v[i] == '\t' || v[i] == ','))
-			i++;
-		size_t s = i;
-		while (i < n && v[i] != ',')
-			i++;
-		size_t e = i;
-		while (e > s && (v[e - 1] == ' ' || v[e - 1] == '\t'))
-			e--;
-		if (e - s == tl && strncasecmp(v + s, tok, tl) == 0)
-			return true;
-	}
-	return false;
-}
-
-static int parse_head(struct resp *r, size_t len)
-{
-	const char *h = r->head;
-	const char *end = h + len;
-	if (len < 12 || memcmp(h, "HTTP/1.", 7) != 0 || (h[7] != '0' && h[7] != '1') || h[8] != ' ')
-		return -1;
-	bool http10 = h[7] == '0';
-	if (h[9] < '0' || h[9] > '9' || h[10] < '0' || h[10] > '9' || h[11] < '0' || h[11] > '9')
-		return -1;
-	r->status = (h[9] - '0') * 100 + (h[10] - '0') * 10 + (h[11] - '0');
-
-	bool chunked = false, have_cl = false, keep_alive = false, close_ = false;
-	uint64_t cl = 0;
-	const char *p = memchr(h, '\n', len);
-	if (!p)
-		return -1;
-	p++;
-	while (p < end) {
-		const char *eol = memchr(p, '\n', (size_t)(end - p));
-		if (!eol)
-			return -1;
-		const char *le = eol;
-		if (le > p && le[-1] == '\r')
-			le--;
-		if (le == p)
-			break;
-		const char *colon = memchr(p, ':', (size_t)(le - p));
-		if (!colon)
-			return -1;
-		size_t nlen = (size_t)(colon - p);
-		const char *v = colon + 1;
-		while (v < le && (*v == ' ' || *v == '\t'))
-			v++;
-		size_t vlen = (size_t)(le - v);
-		if (nlen == 14 && strncasecmp(p, "Content-Length", 14) == 0) {
-			char num[32];
-			if (vlen == 0 || vlen >= sizeof num)
-				return -1;
-			memcpy(num, v, vlen);
-			num[vlen] = 0;
-			char *ep;
-			errno = 0;
-			unsigned long long x = strtoull(num, &ep, 10);
-			while (*ep == ' ' || *ep == '\t')
-				ep++;
-			if (errno || *ep || num[0] == '-')
-				return -1;
-			cl = x;
-			have_cl = true;
-		} else if (nlen == 17 && strncasecmp(p, "Transfer-Encoding", 17) == 0) {
-			if (has_token(v, vlen, "chunked"))
-				chunked = true;
-		} else if (nlen == 10 && strncasecmp(p, "Connection", 10) == 0) {
-			if (has_token(v, vlen, "close"))
-				close_ = true;
-			if (has_token(v, vlen, "keep-alive"))
-				keep_alive = true;
-		}
-		p = eol + 1;
-	}
-	r->conn_close = close_ || (http10 && !keep_alive);
-	if ((r->status >= 100 && r->status < 200) || r->status == 204 || r->status == 304) {
-		r->st = P_DONE;
-	} else if (chunked) {
-		r->st = P_CHUNK_SIZE;
-		r->line_len = 0;
-	} else if (have_cl) {
-		r->remaining = cl;
-		r->st = cl ? P_BODY_CL : P_DONE;
-	} else {
-		r->st = P_BODY_EOF;
-		r->conn_close = true;
-	}
-	return 0;
-}
-
-static int line_byte(struct resp *r, char c)
-{
-	if (c == '\n') {
-		if (r->line_len && r->line[r->line_len - 1] == '\r')
-			r->line_len--;
-		r->line[r->line_len] = 0;
-		return 1;
-	}
-	if (r->line_len + 1 >= LINE_MAX_)
-		return -1;
-	r->line[r->line_len++] = c;
-	return 0;
-}
-
-/* 1 = response complete (*used bytes taken), 0 = need more, -1 = protocol error */
-static int resp_feed(struct resp *r, const char *p, size_t n, size_t *used, body_sink sink, void *ctx)
-{
-	size_t i = 0;
-	while (i < n && r->st != P_DONE) {
-		switch (r->st) {
-		case P_HEAD: {
-			size_t old = r->head_len;
-			size_t take = n - i;
-			if (take > HEAD_MAX - old)
-				take = HEAD_MAX - old;
-			if (take == 0)
-				return -1;
-			memcpy(r->head + old, p + i, take);
-			r->head_len = old + take;
-			size_t from = old >= 3 ? old - 3 : 0;
-			const char *e = memmem(r->head + from, r->head_len - from, "\r\n\r\n", 4);
-			if (!e) {
-				i += take;
-				break;
-			}
-			size_t hl = (size_t)(e - r->head) + 4;
-			i += hl - old;
-			if (parse_head(r, hl) < 0)
-				return -1;
-			if (r->status >= 100 && r->status < 200) {
-				r->head_len = 0;
-				r->st = P_HEAD;
-			} else {
-				r->head_done = true;
-			}
-			break;
-		}
-		case P_BODY_CL:
-		case P_CHUNK_DATA:
-		case P_BODY_EOF: {
-			uint64_t take = n - i;
-			if (r->st != P_BODY_EOF && take > r->remaining)
-				take = r->remaining;
-			if (sink && sink(ctx, p + i, (size_t)take) < 0)
-				return -1;
-			i += take;
-			if (r->st == P_BODY_EOF)
-				break;
-			r->remaining -= take;
-			if (r->remaining == 0)
-				r->st = r->st == P_BODY_CL ? P_DONE : P_CHUNK_CRLF;
-			break;
-		}
-		case P_CHUNK_SIZE: {
-			int lr = line_byte(r, p[i++]);
-			if (lr < 0)
-				return -1;
-			if (lr == 0)
-				break;
-			char *ep;
-			errno = 0;
-			unsigned long long sz = strtoull(r->line, &ep, 16);
-			if (errno || ep == r->line)
-				return -1;
-			while (*ep == ' ' || *ep == '\t')
-				ep++;
-			if (*ep && *ep != ';')
-				return -1;
-			r->line_len = 0;
-			if (sz == 0) {
-				r->st = P_TRAILER;
-			} else {
-				r->remaining = sz;
-				r->st = P_CHUNK_DATA;
-			}
-			break;
-		}
-		case P_CHUNK_CRLF: {
-			char c = p[i++];
-			if (c == '\n')
-				r->st = P_CHUNK_SIZE;
-			else if (c != '\r')
-				return -1;
-			break;
-		}
-		case P_TRAILER: {
-			int lr = line_byte(r, p[i++]);
-			if (lr < 0)
-				return -1;
-			if (lr == 1) {
-				if (r->line_len == 0)
-					r->st = P_DONE;
-				r->line_len = 0;
-			}
-			break;
-		}
-		case P_DONE:
-			break;
-		}
-	}
-	*used = i;
-	return r->st == P_DONE ? 1 : 0;
-}
+#define ANSWER_MAX (1u << 20)
 
 /* ---- state ---------------------------------------------------------------- */
 
 struct follower {
 	int fd;
 	int idx;
-	struct resp r;
+	struct arbor_response_parser r;
 	char *lbuf; /* partial NDJSON line */
 	size_t llen, lcap;
 	int64_t last_seq;
@@ -308,7 +62,7 @@ struct follower {
 
 struct trigger {
 	int fd;
-	struct resp r;
+	struct arbor_response_parser r;
 	bool outstanding; /* request sent, response not complete */
 	uint64_t t_sent, t_done;
 };
@@ -507,17 +261,19 @@ static void follower_readable(struct follower *f)
 		f->last_data = f->t_recv;
 		last_any_data = f->t_recv;
 		size_t used;
-		int rc = resp_feed(&f->r, buf, (size_t)n, &used, follower_body, f);
-		if (rc < 0) {
-			fprintf(stderr, "followlat: follower %d: malformed HTTP response or line too long\n", f->idx);
+		enum arbor_response_status rc = arbor_response_parser_feed(&f->r, buf, (size_t)n, &used);
+		if (rc == ARBOR_RESPONSE_ERROR || follower_body(f, f->r.body.data, f->r.body.len) < 0) {
+			fprintf(stderr, "followlat: follower %d: malformed HTTP response or line too long: %s\n", f->idx,
+				f->r.error);
 			exit(1);
 		}
-		if (f->r.head_done && (f->r.status < 200 || f->r.status > 299)) {
+		arbor_response_parser_body_consumed(&f->r);
+		if (arbor_response_parser_head_done(&f->r) && (f->r.status < 200 || f->r.status > 299)) {
 			fprintf(stderr, "followlat: follower %d: the event stream answered HTTP %d\n", f->idx,
 				f->r.status);
 			exit(1);
 		}
-		if (rc == 1) {
+		if (rc == ARBOR_RESPONSE_DONE) {
 			fprintf(stderr, "followlat: follower %d: the event stream ended (not a follow stream?)\n",
 				f->idx);
 			exit(1);
@@ -561,7 +317,7 @@ static void trigger_readable(void)
 			fail_errno("trigger connection: recv");
 		}
 		if (n == 0) {
-			if (trg.outstanding && trg.r.st == P_BODY_EOF) {
+			if (trg.outstanding && arbor_response_parser_finish_on_eof(&trg.r) == ARBOR_RESPONSE_DONE) {
 				trg.outstanding = false;
 				trg.t_done = now_ns();
 			} else if (trg.outstanding) {
@@ -573,15 +329,15 @@ static void trigger_readable(void)
 		if (!trg.outstanding)
 			fail("unexpected data on the trigger connection");
 		size_t used;
-		int rc = resp_feed(&trg.r, buf, (size_t)n, &used, NULL, NULL);
-		if (rc < 0 || (rc == 1 && used != (size_t)n))
+		enum arbor_response_status rc = arbor_response_parser_feed(&trg.r, buf, (size_t)n, &used);
+		if (rc == ARBOR_RESPONSE_ERROR || (rc == ARBOR_RESPONSE_DONE && used != (size_t)n))
 			fail("malformed answer on the trigger connection");
-		if (rc == 1) {
+		if (rc == ARBOR_RESPONSE_DONE) {
 			trg.outstanding = false;
 			trg.t_done = now_ns();
 			if (trg.r.status < 200 || trg.r.status > 299)
 				trig_non2xx++;
-			if (trg.r.conn_close)
+			if (trg.r.connection_close || trg.r.minor_version == 0)
 				trigger_close();
 			return;
 		}
@@ -595,7 +351,8 @@ static void trigger_send(void)
 	for (int attempt = 0;; attempt++) {
 		if (trg.fd < 0)
 			trigger_open();
-		resp_reset(&trg.r);
+		arbor_response_parser_free(&trg.r);
+		arbor_response_parser_init(&trg.r, ANSWER_MAX, false);
 		trg.outstanding = true;
 		trg.t_sent = now_ns();
 		if (send_all(trg.fd, trig_req, trig_req_len) == 0)
@@ -921,7 +678,7 @@ int main(int argc, char **argv)
 		struct follower *f = &fol[i];
 		f->idx = i;
 		f->last_seq = -1;
-		resp_reset(&f->r);
+		arbor_response_parser_init(&f->r, EVLINE_MAX, false);
 		f->fd = connect_sock();
 		struct epoll_event ev = {.events = EPOLLIN, .data.ptr = f};
 		if (epoll_ctl(epfd, EPOLL_CTL_ADD, f->fd, &ev) < 0)
@@ -934,7 +691,7 @@ int main(int argc, char **argv)
 	for (;;) {
 		int ready = 0;
 		for (int i = 0; i < nfol; i++)
-			ready += fol[i].r.head_done;
+			ready += arbor_response_parser_head_done(&fol[i].r);
 		if (ready == nfol)
 			break;
 		if (stop_flag || now_ns() >= deadline) {
@@ -1045,8 +802,10 @@ int main(int argc, char **argv)
 	for (int i = 0; i < nfol; i++) {
 		close(fol[i].fd);
 		free(fol[i].lbuf);
+		arbor_response_parser_free(&fol[i].r);
 	}
 	trigger_close();
+	arbor_response_parser_free(&trg.r);
 	free(fol);
 	free(lat_all);
 	free(lat_first);

@@ -17,8 +17,8 @@ What runs, all in one temporary directory that is removed at the end:
   * dnsmasq, idle in the foreground with DNS off and nothing to serve, only
     to compare its resident memory.
 
-uxload and followlat are taken from BUILD/tests/bench/ when built there, and
-otherwise compiled with cc into the temporary directory.
+uxload and followlat are taken from BUILD/tests/bench/ (meson builds them with
+libarbor's response parser).
 
     tests/bench/run_bench.py --build build
     tests/bench/run_bench.py --build build --no-daemon      # nginx only
@@ -29,7 +29,6 @@ import http.client
 import json
 import os
 import platform
-import shlex
 import shutil
 import signal
 import socket
@@ -219,16 +218,8 @@ class Bench:
         for d in TOOL_DIRS:
             built = os.path.join(self.args.build, d, name)
             if os.path.isfile(built) and os.access(built, os.X_OK):
-                return built, "built"
-        src = os.path.join(HERE, f"{name}.c")
-        dst = os.path.join(self.tmp, "bin", name)
-        os.makedirs(os.path.dirname(dst), exist_ok=True)
-        cc = shlex.split(os.environ.get("CC", "cc"))
-        cmd = cc + ["-O2", "-std=gnu11", "-D_GNU_SOURCE", "-Wall", "-Wextra", "-o", dst, src]
-        r = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, text=True)
-        if r.returncode != 0:
-            raise BenchError(f"compiling {src} failed:\n{r.stdout}{r.stderr}")
-        return dst, "compiled"
+                return built
+        raise BenchError(f"{name} is not built: meson compile -C {self.args.build}")
 
     # ---- targets -----------------------------------------------------------
 
@@ -363,8 +354,8 @@ http {{
         a = self.args
         self.tmp = tempfile.mkdtemp(prefix="arbor-bench-")
         os.chmod(self.tmp, 0o711)  # nginx's worker (nobody) must reach www/
-        self.uxload_bin, ux_how = self.tool("uxload")
-        self.followlat_bin, fl_how = self.tool("followlat")
+        self.uxload_bin = self.tool("uxload")
+        self.followlat_bin = self.tool("followlat")
 
         fixture_bin = a.fixture
         results = {"uxload": [], "followlat": None, "rss_kib": {}}
@@ -390,7 +381,7 @@ http {{
         print(f"# arbor bench: {platform.node()} {platform.release()}, {os.cpu_count()} CPUs, "
               f"servers on CPU {a.server_cpu}, load on CPU {a.client_cpu}", flush=True)
         print(f"# GET {a.path}: {len(status_body)} body bytes; {a.duration:g} s per run after "
-              f"{a.warmup:g} s warm-up, median of {a.repeat}; uxload {ux_how}, followlat {fl_how}", flush=True)
+              f"{a.warmup:g} s warm-up, median of {a.repeat}", flush=True)
 
         targets = [("nginx", nsock, nginx, "nginx")]  # label, socket, process, log name
         if fixture:

@@ -5,12 +5,12 @@
  *
  * One thread, one epoll set, non-blocking sockets. Each connection sends
  * "GET PATH HTTP/1.1", reads the whole response (Content-Length, chunked, or
- * until close), then sends the next request on the same connection. Counters
+ * until close) with libarbor's response parser (common/http_response.c, the one
+ * healthd's checks use), then sends the next request on the same connection. Counters
  * and latencies are reset when the warm-up ends; everything that completes in
  * the measurement window counts. A connection the server closes is reopened
  * and counted as a reconnect (an error too if it was closed mid-response).
  *
- * Standalone on purpose (no libarbor): the benchmark compiles it with plain cc.
  * This is a benchmark tool; it asserts nothing about speed.
  */
 #include <errno.h>
@@ -24,7 +24,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -32,33 +31,15 @@
 #include <time.h>
 #include <unistd.h>
 
-#define HEAD_MAX 16384
-#define LINE_MAX_ 1024
+#include "http_response.h"
+
 #define RBUF_SIZE 65536
 #define MAX_CONNS 10000
+#define BODY_MAX (16u << 20)
 
-enum pstate {
-	P_HEAD,
-	P_BODY_CL,
-	P_CHUNK_SIZE,
-	P_CHUNK_DATA,
-	P_CHUNK_CRLF,
-	P_TRAILER,
-	P_BODY_EOF,
-	P_DONE,
-};
-
-/* Incremental HTTP/1.x response parser (streams the body, keeps only the head). */
+/* One response being read: the parser, and its size on the wire. */
 struct resp {
-	enum pstate st;
-	char head[HEAD_MAX];
-	size_t head_len;
-	char line[LINE_MAX_];
-	size_t line_len;
-	int status;
-	bool conn_close;
-	uint64_t remaining;
-	uint64_t body_bytes;
+	struct arbor_response_parser p;
 	uint64_t total_bytes;
 };
 
@@ -146,10 +127,10 @@ static void record(const struct resp *r, uint64_t lat)
 	if (!measuring)
 		return;
 	st.requests++;
-	if (r->status < 200 || r->status > 299)
+	if (r->p.status < 200 || r->p.status > 299)
 		st.non2xx++;
 	st.resp_bytes += r->total_bytes;
-	st.body_bytes += r->body_bytes;
+	st.body_bytes += r->p.body.len;
 	if (st.nlat == st.caplat) {
 		size_t ncap = st.caplat ? st.caplat * 2 : 65536;
 		uint64_t *n = realloc(st.lat, ncap * sizeof *n);
@@ -161,244 +142,20 @@ static void record(const struct resp *r, uint64_t lat)
 	st.lat[st.nlat++] = lat;
 }
 
-/* ---- response parser ---------------------------------------------------- */
+/* ---- responses ---------------------------------------------------------- */
 
 static void resp_reset(struct resp *r)
 {
-	r->st = P_HEAD;
-	r->head_len = 0;
-	r->line_len = 0;
-	r->status = 0;
-	r->conn_close = false;
-	r->remaining = 0;
-	r->body_bytes = 0;
+	arbor_response_parser_free(&r->p);
+	arbor_response_parser_init(&r->p, BODY_MAX, false);
 	r->total_bytes = 0;
 }
 
-static bool has_token(const char *v, size_t n, const char *tok)
+/* The server's answer says the connection ends after it (HTTP/1.0 is taken
+ * as close: neither server under test keeps an HTTP/1.0 connection). */
+static bool resp_closes(const struct resp *r)
 {
-	size_t tl = strlen(tok);
-	size_t i = 0;
-	while (i < n) {
-		while (i < n && (v[i] == ' ' || v[i] == '\t' || v[i] == ','))
-			i++;
-		size_t s = i;
-		while (i < n && v[i] != ',')
-			i++;
-		size_t e = i;
-		while (e > s && (v[e - 1] == ' ' || v[e - 1] == '\t'))
-			e--;
-		if (e - s == tl && strncasecmp(v + s, tok, tl) == 0)
-			return true;
-	}
-	return false;
-}
-
-/* Parse the head (status line and fields, len bytes ending in CRLFCRLF). */
-static int parse_head(struct resp *r, size_t len)
-{
-	const char *h = r->head;
-	const char *end = h + len;
-	if (len < 12 || memcmp(h, "HTTP/1.", 7) != 0 || (h[7] != '0' && h[7] != '1') || h[8] != ' ')
-		return -1;
-	bool http10 = h[7] == '0';
-	if (h[9] < '0' || h[9] > '9' || h[10] < '0' || h[10] > '9' || h[11] < '0' || h[11] > '9')
-		return -1;
-	r->status = (h[9] - '0') * 100 + (h[10] - '0') * 10 + (h[11] - '0');
-
-	bool chunked = false, have_cl = false, keep_alive = false, close_ = false;
-	uint64_t cl = 0;
-	const char *p = memchr(h, '\n', len);
-	if (!p)
-		return -1;
-	p++;
-	while (p < end) {
-		const char *eol = memchr(p, '\n', (size_t)(end - p));
-		if (!eol)
-			return -1;
-		const char *le = eol;
-		if (le > p && le[-1] == '\r')
-			le--;
-		if (le == p)
-			break; /* the empty line */
-		const char *colon = memchr(p, ':', (size_t)(le - p));
-		if (!colon)
-			return -1;
-		size_t nlen = (size_t)(colon - p);
-		const char *v = colon + 1;
-		while (v < le && (*v == ' ' || *v == '\t'))
-			v++;
-		size_t vlen = (size_t)(le - v);
-		if (nlen == 14 && strncasecmp(p, "Content-Length", 14) == 0) {
-			char num[32];
-			if (vlen == 0 || vlen >= sizeof num)
-				return -1;
-			memcpy(num, v, vlen);
-			num[vlen] = 0;
-			char *ep;
-			errno = 0;
-			unsigned long long x = strtoull(num, &ep, 10);
-			while (*ep == ' ' || *ep == '\t')
-				ep++;
-			if (errno || *ep || num[0] == '-')
-				return -1;
-			cl = x;
-			have_cl = true;
-		} else if (nlen == 17 && strncasecmp(p, "Transfer-Encoding", 17) == 0) {
-			if (has_token(v, vlen, "chunked"))
-				chunked = true;
-		} else if (nlen == 10 && strncasecmp(p, "Connection", 10) == 0) {
-			if (has_token(v, vlen, "close"))
-				close_ = true;
-			if (has_token(v, vlen, "keep-alive"))
-				keep_alive = true;
-		}
-		p = eol + 1;
-	}
-	r->conn_close = close_ || (http10 && !keep_alive);
-
-	if ((r->status >= 100 && r->status < 200) || r->status == 204 || r->status == 304) {
-		r->st = P_DONE;
-	} else if (chunked) {
-		r->st = P_CHUNK_SIZE;
-		r->line_len = 0;
-	} else if (have_cl) {
-		r->remaining = cl;
-		r->st = cl ? P_BODY_CL : P_DONE;
-	} else {
-		r->st = P_BODY_EOF;
-		r->conn_close = true;
-	}
-	return 0;
-}
-
-/* Append c to the line buffer; returns 1 at end of line (CR/LF stripped), 0 more, -1 too long. */
-static int line_byte(struct resp *r, char c)
-{
-	if (c == '\n') {
-		if (r->line_len && r->line[r->line_len - 1] == '\r')
-			r->line_len--;
-		r->line[r->line_len] = 0;
-		return 1;
-	}
-	if (r->line_len + 1 >= LINE_MAX_)
-		return -1;
-	r->line[r->line_len++] = c;
-	return 0;
-}
-
-/*
- * Feed n bytes. Returns 1 when the response is complete (*used = bytes taken),
- * 0 when more is needed (all bytes taken), -1 on a protocol error.
- */
-static int resp_feed(struct resp *r, const char *p, size_t n, size_t *used)
-{
-	size_t i = 0;
-	while (i < n && r->st != P_DONE) {
-		switch (r->st) {
-		case P_HEAD: {
-			size_t old = r->head_len;
-			size_t take = n - i;
-			if (take > HEAD_MAX - old)
-				take = HEAD_MAX - old;
-			if (take == 0)
-				return -1; /* head too large */
-			memcpy(r->head + old, p + i, take);
-			r->head_len = old + take;
-			size_t from = old >= 3 ? old - 3 : 0;
-			const char *e = memmem(r->head + from, r->head_len - from, "\r\n\r\n", 4);
-			if (!e) {
-				i += take;
-				break;
-			}
-			size_t hl = (size_t)(e - r->head) + 4;
-			i += hl - old;
-			if (parse_head(r, hl) < 0)
-				return -1;
-			if (r->status >= 100 && r->status < 200) {
-				/* interim response: skip it, the real one follows */
-				r->total_bytes += hl;
-				r->head_len = 0;
-				r->st = P_HEAD;
-			}
-			break;
-		}
-		case P_BODY_CL: {
-			uint64_t take = n - i;
-			if (take > r->remaining)
-				take = r->remaining;
-			i += take;
-			r->remaining -= take;
-			r->body_bytes += take;
-			if (r->remaining == 0)
-				r->st = P_DONE;
-			break;
-		}
-		case P_CHUNK_SIZE: {
-			int lr = line_byte(r, p[i++]);
-			if (lr < 0)
-				return -1;
-			if (lr == 0)
-				break;
-			char *ep;
-			errno = 0;
-			unsigned long long sz = strtoull(r->line, &ep, 16);
-			if (errno || ep == r->line)
-				return -1;
-			while (*ep == ' ' || *ep == '\t')
-				ep++;
-			if (*ep && *ep != ';')
-				return -1;
-			r->line_len = 0;
-			if (sz == 0) {
-				r->st = P_TRAILER;
-			} else {
-				r->remaining = sz;
-				r->st = P_CHUNK_DATA;
-			}
-			break;
-		}
-		case P_CHUNK_DATA: {
-			uint64_t take = n - i;
-			if (take > r->remaining)
-				take = r->remaining;
-			i += take;
-			r->remaining -= take;
-			r->body_bytes += take;
-			if (r->remaining == 0)
-				r->st = P_CHUNK_CRLF;
-			break;
-		}
-		case P_CHUNK_CRLF: {
-			char c = p[i++];
-			if (c == '\n')
-				r->st = P_CHUNK_SIZE;
-			else if (c != '\r')
-				return -1;
-			break;
-		}
-		case P_TRAILER: {
-			int lr = line_byte(r, p[i++]);
-			if (lr < 0)
-				return -1;
-			if (lr == 1) {
-				if (r->line_len == 0)
-					r->st = P_DONE;
-				r->line_len = 0;
-			}
-			break;
-		}
-		case P_BODY_EOF:
-			r->body_bytes += n - i;
-			i = n;
-			break;
-		case P_DONE:
-			break;
-		}
-	}
-	r->total_bytes += i;
-	*used = i;
-	return r->st == P_DONE ? 1 : 0;
+	return r->p.connection_close || r->p.minor_version == 0;
 }
 
 /* ---- connections -------------------------------------------------------- */
@@ -461,7 +218,7 @@ static int conn_write(struct conn *c)
  */
 static void conn_failed(struct conn *c)
 {
-	bool idle_close = c->served > 0 && c->r.st == P_HEAD && c->r.head_len == 0;
+	bool idle_close = c->served > 0 && c->r.total_bytes == 0;
 	if (!idle_close)
 		count_error();
 	count_reconnect();
@@ -523,9 +280,9 @@ static void conn_readable(struct conn *c)
 			return;
 		}
 		if (n == 0) {
-			if (c->r.st == P_BODY_EOF) {
+			/* A body that runs until close is complete now; anything else is cut. */
+			if (c->r.total_bytes > 0 && arbor_response_parser_finish_on_eof(&c->r.p) == ARBOR_RESPONSE_DONE) {
 				uint64_t t = now_ns();
-				c->r.st = P_DONE;
 				record(&c->r, t - c->t_start);
 				count_reconnect();
 				conn_down(c, 0);
@@ -542,18 +299,19 @@ static void conn_readable(struct conn *c)
 			return;
 		}
 		size_t used = 0;
-		int rc = resp_feed(&c->r, buf, (size_t)n, &used);
-		if (rc < 0 || (rc == 1 && used != (size_t)n)) {
+		enum arbor_response_status rc = arbor_response_parser_feed(&c->r.p, buf, (size_t)n, &used);
+		c->r.total_bytes += used;
+		if (rc == ARBOR_RESPONSE_ERROR || (rc == ARBOR_RESPONSE_DONE && used != (size_t)n)) {
 			count_error(); /* malformed, or bytes beyond the response */
 			count_reconnect();
 			conn_down(c, 0);
 			return;
 		}
-		if (rc == 1) {
+		if (rc == ARBOR_RESPONSE_DONE) {
 			uint64_t t = now_ns();
 			record(&c->r, t - c->t_start);
 			c->served++;
-			if (c->r.conn_close) {
+			if (resp_closes(&c->r)) {
 				count_reconnect();
 				conn_down(c, 0);
 			} else {
@@ -801,8 +559,10 @@ int main(int argc, char **argv)
 	double elapsed = (double)((now < t_end ? now : t_end) - t_measure) / 1e9;
 	/* this process's own CPU use: near 1.0 means uxload, not the server, is the limit */
 	double cpu_util = elapsed > 0 ? (cpu_seconds() - cpu0) / elapsed : 0;
-	for (long i = 0; i < nconns; i++)
+	for (long i = 0; i < nconns; i++) {
 		conn_close(&conns[i]);
+		arbor_response_parser_free(&conns[i].r.p);
+	}
 
 	if (st.nlat)
 		qsort(st.lat, st.nlat, sizeof *st.lat, cmp_u64);

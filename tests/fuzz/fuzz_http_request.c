@@ -1,8 +1,11 @@
-/* libFuzzer harness for the request path behind the socket: query strings,
+/* libFuzzer harness for the request path behind the socket: the percent-decoder
+ * the server hands libmicrohttpd (arbor_url_unescape, for the path and each
+ * query key and value, after libmicrohttpd's own splitting: arbor_query_parse),
  * path checks, routing, authorization, the common handlers (status, healthz,
  * events with since/type/limit/wait/follow, metrics, reload, renew, stop) and
  * JSON command bodies, on a detached daemon (no socket, no loop).
- * Input: byte 0 picks method and peer; then "PATH\nQUERY\nBODY". */
+ * Input: byte 0 picks method and peer; then "PATH\nQUERY\nBODY", raw as they
+ * come off the request line. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +14,7 @@
 
 #include "daemon.h"
 #include "xalloc.h"
+#include "fuzz_check.h"
 
 static struct arbor_daemon *daemon_under_test;
 
@@ -35,9 +39,7 @@ static const struct arbor_daemon_def def = {
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	static char dir[] = "/tmp/arbor-fuzz-http-XXXXXX";
-	if (mkdtemp(dir) == NULL)
-		abort();
+	const char *dir = fuzz_tmpdir("http");
 	char path[128];
 	snprintf(path, sizeof path, "%s/arbor.json", dir);
 	FILE *f = fopen(path, "w");
@@ -75,15 +77,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *nl2 = q < end ? memchr(q, '\n', (size_t)(end - q)) : NULL;
 	const char *q_end = nl2 ? nl2 : end;
 	const char *body = nl2 ? nl2 + 1 : end;
+	size_t path_len = strlen(path), decoded = arbor_url_unescape(path);
+	if (decoded > path_len || strlen(path) != decoded)
+		abort(); /* decoding never lengthens, and never makes a NUL */
 	req.path = path;
 	struct arbor_http_response resp = { 0 };
-	if (!arbor_query_parse(&req.query, q, (size_t)(q_end - q)))
-		arbor_resp_error(&resp, 400, "bad_query", "bad query");
-	else {
-		req.body = body;
-		req.body_len = (size_t)(end - body);
-		arbor_daemon_dispatch(daemon_under_test, &req, &resp);
-	}
+	arbor_query_parse(&req.query, q, (size_t)(q_end - q)); /* too many: the router refuses them */
+	req.body = body;
+	req.body_len = (size_t)(end - body);
+	arbor_daemon_dispatch(daemon_under_test, &req, &resp);
 	if (resp.kind == ARBOR_HTTP_DEFERRED) {
 		resp.poll(resp.ctx, &resp, false);
 		resp.poll(resp.ctx, &resp, true);

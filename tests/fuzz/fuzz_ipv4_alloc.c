@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "ipv4_alloc.h"
+#include "fuzz_check.h"
 
 #define NKEYS 8
 
@@ -23,18 +24,6 @@ struct env {
 static const struct arbor_ipv4_prefix default_pool[] = {
 	{ 0x0a000000u, 8 }, { 0xac100000u, 12 }, { 0xc0a80000u, 16 },
 };
-
-__attribute__((noreturn, format(printf, 1, 2)))
-static void violated(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	fprintf(stderr, "invariant violated: ");
-	vfprintf(stderr, fmt, ap);
-	fprintf(stderr, "\n");
-	va_end(ap);
-	abort();
-}
 
 /* The operation bytes, read one at a time (zeros once they run out). */
 struct input {

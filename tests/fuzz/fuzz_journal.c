@@ -8,13 +8,13 @@
 
 #include "journal.h"
 #include "statefile.h"
+#include "fuzz_check.h"
 
-static char dir[] = "/tmp/arbor-fuzz-journal-XXXXXX";
+static const char *dir;
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	if (mkdtemp(dir) == NULL)
-		abort();
+	dir = fuzz_tmpdir("journal");
 	return 0;
 }
 

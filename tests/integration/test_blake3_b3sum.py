@@ -7,15 +7,15 @@ the official vectors; this one checks inputs nobody chose.
 """
 import os
 import random
-import shutil
 import subprocess
 
 import pytest
 
 from arborlab import binary
+from tools import needs, tool
 
-B3SUM = shutil.which("b3sum")
-pytestmark = pytest.mark.skipif(B3SUM is None, reason="b3sum is not installed (Debian package b3sum)")
+B3SUM = tool("b3sum")
+pytestmark = needs("b3sum")
 
 LENGTHS = [0, 1, 63, 64, 65, 1023, 1024, 1025, 2048, 2049, 3073, 5 * 1024 + 1, 8 * 1024,
            31 * 1024 + 17, (1 << 20) - 1, 1 << 20, (1 << 20) + 1025]

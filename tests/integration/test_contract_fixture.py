@@ -29,6 +29,7 @@ def spec():
         state_file="state.json",
         durable_change=bump,
         durable_check=check,
+        health_configs={h: {"machine": {"name": "contract"}, "fixture": {"health": h}} for h in ("degraded", "failed")},
     )
 
 

@@ -9,7 +9,6 @@ import socket
 import struct
 import subprocess
 import threading
-import time
 
 import pytest
 
@@ -263,7 +262,10 @@ def test_bad_packets_are_counted_and_dropped(lab, net, name, packet):
         assert after["received"] == before["received"] + 1 and after["malformed"] == before["malformed"]
     else:
         assert after["malformed"] + after["ignored"] > before["malformed"] + before["ignored"]
-        assert after["sent"] == before["sent"], "no answer to a bad packet"
+        # A later DISCOVER's offer is the one packet sent: none went to the bad one.
+        send_raw(net["cli"], bootp(chaddr=b"\x52\x54\x00\x00\x00\x02"))
+        wait_for(lambda: d.status()["dhcp4d"]["packets"]["sent"] > before["sent"], 5, "the offer to a good DISCOVER")
+        assert d.status()["dhcp4d"]["packets"]["sent"] == before["sent"] + 1, "no answer to a bad packet"
 
 
 def test_pool_exhaustion_and_discover_flood(lab, net):
@@ -279,9 +281,7 @@ def test_pool_exhaustion_and_discover_flood(lab, net):
     p = net["cli"].popen(["udhcpc", "-i", "cli0", "-f", "-n", "-q", "-s", script, "-t", "5", "-T", "1"],
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     assert p.wait(20) == 0, "a real client still gets a lease after a DISCOVER flood"
-    # Now fill the pool with bound leases and ask once more.
-    for i in range(4):
-        subprocess.run(["true"])
+    # (A pool with every address bound: test_exhausted_pool_event.)
     status = d.status()["dhcp4d"]["servers"][0]
     assert status["bound"] == 1 and status["pool_size"] == 4
 
@@ -531,7 +531,14 @@ def test_conflict_probe_every_address_in_use_means_silence(lab):
     sniff = DhcpSniffer(net["cli"], "cli0")
     send_raw(net["cli"], bootp(chaddr=b"\x52\x54\x00\x77\x77\x01"))
     wait_for(lambda: d.status()["dhcp4d"]["servers"][0]["conflict_probe"]["conflicts"] == 3, 5, "three conflicts")
-    time.sleep(0.5)
+    # No probe is left that could end in an offer; then a later answer (a NAK to a
+    # REQUEST for an address never offered) shows the server is past that DISCOVER.
+    assert d.status()["dhcp4d"]["conflict_probe"]["pending"] == 0
+    assert d.status()["dhcp4d"]["servers"][0]["conflict_probe"]["probes_sent"] == 3
+    send_raw(net["cli"], bootp(chaddr=b"\x52\x54\x00\x77\x77\x02",
+                               options=b"\x35\x01\x03\x36\x04" + socket.inet_aton(f"{NET}.1") +
+                               b"\x32\x04" + socket.inet_aton(f"{NET}.103") + b"\xff"))
+    wait_for(lambda: sniff.first(6), 5, "the NAK")
     sniff.stop()
     assert sniff.first(2) is None, "after three addresses in use in a row, no offer for that DISCOVER"
     assert sorted(e["data"]["address"] for e in d.events(type="lease.conflict")) == \
@@ -556,7 +563,8 @@ def test_conflict_probe_without_a_squatter_delays_the_offer(lab, net):
     assert leases(d, address=ip)[0]["state"] == "bound"
     discover, offer = sniff.first(1), sniff.first(2)
     assert offer and offer[2] == ip
-    assert timeout - 0.1 <= offer[0] - discover[0] <= timeout + 1.0, "the offer waited for the probe"
+    # Not before the probe's timeout; not a second one later (room for a loaded machine).
+    assert timeout - 0.1 <= offer[0] - discover[0] < 2 * timeout, "the offer waited for the probe"
     server = d.status()["dhcp4d"]["servers"][0]
     assert server["conflict_probe"]["probes_sent"] == 1 and server["conflict_probe"]["conflicts"] == 0
     assert not d.events(type="lease.conflict")
@@ -569,8 +577,8 @@ def test_conflict_probe_without_a_squatter_delays_the_offer(lab, net):
     discover = next(x for x in later if x[1] == 1)
     offer = next(x for x in later if x[1] == 2)
     sniff.stop()
-    assert offer[2] == ip and offer[0] - discover[0] < timeout / 2
     assert d.status()["dhcp4d"]["servers"][0]["conflict_probe"]["probes_sent"] == 1
+    assert offer[2] == ip and offer[0] - discover[0] < timeout - 0.1, "no probe's wait before it"
 
 
 @pytest.mark.parametrize("probe,message", [

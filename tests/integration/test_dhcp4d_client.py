@@ -4,13 +4,13 @@ the kernel got (address, broadcast, lifetime, routes, MTU), the lease file and t
 events, through renew, NAK, rebinding and expiry."""
 import json
 import os
-import shutil
 import subprocess
 import time
 
 import pytest
 
 from arborlab import binary, wait_for
+from tools import needs
 from test_dhcp4d import NET, dhcp4d_config, server_and_client
 
 METRIC = 700
@@ -183,7 +183,7 @@ def start_kea(lab, net, pool, valid=12, reservations=()):
     return p, tmp
 
 
-@pytest.mark.skipif(shutil.which("kea-dhcp4") is None, reason="kea-dhcp4 is not installed (package kea-dhcp4-server)")
+@needs("kea-dhcp4")
 def test_against_kea(lab, net):
     srv, _ = start_kea(lab, net, f"{NET}.70 - {NET}.79")
     d = start_client(lab, net)

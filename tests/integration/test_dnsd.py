@@ -6,7 +6,6 @@ response rate limiting, RFC 8906-style protocol checks, malformed input, TCP
 limits, config errors and the contract."""
 import json
 import os
-import shutil
 import signal
 import socket
 import struct
@@ -17,13 +16,14 @@ import pytest
 
 from arborlab import binary, wait_for
 from contract import ContractSuite, DaemonSpec
+from tools import needs
 
 MID_ROOT = "0123456789abcdef0123456789abcdef"
 MID_M1 = "00000000000000000000000000000001"
 MID_M2 = "5b3f0a4e9c8d7e6f1a2b3c4d5e6f7a8b"
 
-needs_dig = pytest.mark.skipif(shutil.which("dig") is None, reason="dig is not installed (package bind9-dnsutils)")
-needs_kdig = pytest.mark.skipif(shutil.which("kdig") is None, reason="kdig is not installed (package knot-dnsutils)")
+needs_dig = needs("dig")
+needs_kdig = needs("kdig")
 
 
 def dnsd_config(domain="home.arpa", name="root", mid=MID_ROOT, **dnsd):
@@ -161,13 +161,20 @@ def test_kdig_checks(lab, one):
 
 # ---- malformed input ----
 
-def udp_query(ns_name, payload, port=53, timeout=0.5):
-    """Sends payload from inside the namespace; returns the reply or None."""
-    code = (f"import socket,sys;s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM);s.settimeout({timeout});"
-            f"s.sendto(bytes.fromhex('{payload.hex()}'),('127.0.0.1',{port}))\n"
-            "try:\n d=s.recv(65535);sys.stdout.write(d.hex())\nexcept socket.timeout:\n pass")
-    r = subprocess.run(["ip", "netns", "exec", ns_name, "/usr/bin/python3", "-c", code], capture_output=True, text=True)
-    return bytes.fromhex(r.stdout) if r.stdout else None
+def udp_after(ns_name, payloads, probe, timeout=5):
+    """Sends payloads, then probe, from one socket (SO_REUSEPORT keeps one
+    sender on one serving thread, so they are handled in order); returns every
+    reply that came before the probe's answer, and that answer. Waiting for the
+    probe's answer, not for a timeout, proves the payloads were dealt with."""
+    code = (f"import socket,sys;s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM);s.settimeout({timeout})\n"
+            "for p in sys.argv[1:]:\n s.sendto(bytes.fromhex(p),('127.0.0.1',53))\n"
+            "probe=bytes.fromhex(sys.argv[-1])\n"
+            "while True:\n d=s.recv(65535);print(d.hex(),flush=True)\n if d[:2]==probe[:2]: break")
+    r = subprocess.run(["ip", "netns", "exec", ns_name, "/usr/bin/python3", "-c", code] +
+                       [p.hex() for p in payloads + [probe]], capture_output=True, text=True, timeout=timeout + 10)
+    assert r.returncode == 0, f"no answer to the probe query: {r.stderr}"
+    replies = [bytes.fromhex(l) for l in r.stdout.split()]
+    return replies[:-1], replies[-1]
 
 
 def qname(name):
@@ -195,17 +202,21 @@ MALFORMED = {
 @pytest.mark.parametrize("name", sorted(MALFORMED))
 def test_malformed_queries(lab, one, name):
     ns, d = one
-    reply = udp_query(ns.name, MALFORMED[name])
-    if reply is not None:
+    q0 = d.status()["dnsd"]["queries"]
+    # The malformed query, then one too short for a header and a response: the
+    # first gets FORMERR or nothing, the others nothing (the answer to a later
+    # query from the same socket comes first); each is counted; still serving.
+    before, good = udp_after(ns.name, [MALFORMED[name], b"\x12\x34\x01",
+                                       hdr(flags=0x8000) + qname("www.home.arpa") + b"\0\1\0\1"],
+                             hdr(id=0x4321) + qname("www.home.arpa") + b"\0\1\0\1")
+    assert len(before) <= 1, [b.hex() for b in before]
+    for reply in before:
         rid, flags = struct.unpack("!HH", reply[:4])
         assert rid == 0x1234 and flags & 0x8000 and flags & 0xf == 1, reply.hex()  # FORMERR
-    # short or a response: dropped
-    assert udp_query(ns.name, b"\x12\x34\x01") is None
-    assert udp_query(ns.name, hdr(flags=0x8000) + qname("www.home.arpa") + b"\0\1\0\1") is None
-    # still serving
-    good = udp_query(ns.name, hdr() + qname("www.home.arpa") + b"\0\1\0\1")
-    assert good and struct.unpack("!H", good[6:8])[0] == 1
-    assert d.status()["dnsd"]["queries"]["formerr"] >= (1 if reply else 0)
+    assert struct.unpack("!H", good[6:8])[0] == 1
+    q = d.status()["dnsd"]["queries"]
+    assert q["formerr"] == q0["formerr"] + len(before)
+    assert q["dropped"] == q0["dropped"] + 2 + (1 - len(before))
 
 
 def test_tcp_slow_client_and_oversized_length(lab, one):
@@ -224,8 +235,8 @@ while n < 2:
     while len(buf) >= 2 and len(buf) >= 2 + struct.unpack("!H", buf[:2])[0]:
         buf = buf[2 + struct.unpack("!H", buf[:2])[0]:]; n += 1
 print("pipelined", n)
-# one byte, then nothing: closed after the idle timeout
-s = conn(); s.sendall(b"\\x00"); t = time.monotonic()
+# one byte, then nothing: closed after the idle timeout (1 s here, 10 s by default)
+s = conn(); s.settimeout(30); s.sendall(b"\\x00"); t = time.monotonic()
 print("slow-closed", s.recv(10) == b"", round(time.monotonic() - t))
 # a length prefix that is not a query we would answer: closed at once
 s = conn(); s.sendall(b"\\xff\\xff" + b"x" * 100); print("oversized-closed", s.recv(10) == b"")
@@ -238,7 +249,7 @@ s = conn(); s.sendall(b"\\xff\\xff" + b"x" * 100); print("oversized-closed", s.r
     assert "pipelined 2" in r.stdout and "slow-closed True" in r.stdout and "oversized-closed True" in r.stdout, \
         r.stdout + r.stderr
     secs = int(r.stdout.split("slow-closed True ")[1].split()[0])
-    assert secs <= 3
+    assert secs < 8, "closed at the configured 1 s (with room for a loaded machine), not the 10 s default"
     assert d.status()["dnsd"]["tcp"]["timeouts"] >= 1
 
 
@@ -298,15 +309,16 @@ def test_tree_recursion_and_referrals(lab):
     # the cache: asked again, answered without m2 (stopped now)
     d2.stop()
     assert "10.2.0.80" in dig(root, name, server="10.1.0.1")
-    # a child that does not answer: SERVFAIL in bounded time, and an event
+    # a child that does not answer: SERVFAIL in bounded time (the resolver's
+    # 4 s total timeout, with room for a loaded machine, well before dig gives up)
     t = time.monotonic()
-    out = dig(root, "other.m2.lan0.m1.lan0.home.arpa", "+time=8", server="10.1.0.1")
-    assert header(out)[0] == "SERVFAIL" and time.monotonic() - t < 7
+    out = dig(root, "other.m2.lan0.m1.lan0.home.arpa", "+time=20", server="10.1.0.1")
+    assert header(out)[0] == "SERVFAIL" and time.monotonic() - t < 12
     st = d0.status()["dnsd"]
     assert st["queries"]["recursed"] >= 3
 
 
-@pytest.mark.skipif(shutil.which("unbound") is None, reason="unbound is not installed (package unbound)")
+@needs("unbound")
 @needs_dig
 def test_unbound_follows_our_delegations(lab):
     root, (d0, d1, d2) = tree(lab)
@@ -347,7 +359,7 @@ stub-zone:
     assert d0.status()["dnsd"]["queries"]["referrals"] >= 1
 
 
-@pytest.mark.skipif(shutil.which("unbound") is None, reason="unbound is not installed (package unbound)")
+@needs("unbound")
 @needs_dig
 def test_forwarding_only_for_allowed_clients(lab):
     """Names outside the tree go to the forwarder (unbound serving example.test)
@@ -469,18 +481,16 @@ def test_lease_becomes_a_record_and_goes_on_release(lab):
     p = net["cli"].popen(["udhcpc", "-i", "cli0", "-f", "-s", script, "-x", "hostname:laptop", "-t", "5", "-T", "1"],
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     ip = wait_for(lambda: read_envs(out, "bound"), 15, "udhcpc to bind")[0]["ip"]
-    t0 = time.monotonic()
+    # Within 5 s: the lease files are looked at every 250 ms; a slower path fails.
     got = wait_for(lambda: dig_short(net["srv"], "laptop.srv0.home.arpa"), 5, "the A record")
-    assert got == [ip] and time.monotonic() - t0 < 1.5
+    assert got == [ip]
     assert dig_short(net["srv"], "-x", ip) == ["laptop.srv0.home.arpa."]
     aaaa = dig_short(net["srv"], "laptop.srv0.home.arpa", "AAAA")
     assert len(aaaa) == 1 and aaaa[0].startswith("fd5a:965f:8fee:")
     wait_for(lambda: [e for e in d.events(type="zone.updated") if e["data"]["zone"] == "home.arpa."], 5,
              "zone.updated for home.arpa.")
     p.send_signal(signal.SIGUSR2)  # udhcpc: release
-    t0 = time.monotonic()
     wait_for(lambda: header(dig(net["srv"], "laptop.srv0.home.arpa"))[0] == "NXDOMAIN", 5, "the record to go")
-    assert time.monotonic() - t0 < 2
     p.terminate()
 
 
@@ -631,8 +641,7 @@ def test_reload_changes_records_and_rejects_listen_change(lab, one):
     assert d.post("/v1/commands/reload").status == 200
     z = d.status()["dnsd"]["zones"][0]
     assert z["serial"] > serial
-    if shutil.which("dig"):
-        assert dig_short(ns, "new.home.arpa") == ["192.168.1.99"]
+    assert dig_short(ns, "new.home.arpa") == ["192.168.1.99"]
     cfg["dnsd"]["listen"] = ["127.0.0.2"]
     d.write_config(cfg)
     assert d.post("/v1/commands/reload").status != 200

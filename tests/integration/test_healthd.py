@@ -260,10 +260,16 @@ def test_state_survives_kill9(lab, net):
 
 def test_target_that_accepts_and_never_answers(lab, net):
     target(net, "silent", "10.9.0.2", "8083")
-    d = start_healthd(lab, net, check("mute", "http", target="http://10.9.0.2:8083/", interval=0.5, timeout=0.3))
-    assert "timed out" in wait_state(d, "mute", "failing")["last"]["error"]
+    d = start_healthd(lab, net, check("mute", "http", target="http://10.9.0.2:8083/", interval=60, timeout=5))
+    assert d.post("/v1/commands/renew").status == 200
+    # While the probe waits on the silent target (it ran, no result yet) the loop
+    # answers at once; a loop stuck on it would answer only after the 5 s timeout.
+    wait_for(lambda: (lambda c: c["runs"] >= 1 and c["last"] is None)(state_of(d, "mute")), 5, "the probe to start")
     t0 = time.monotonic()
-    assert d.get("/v1/status").status == 200 and time.monotonic() - t0 < 0.5, "the loop is never stuck"
+    assert d.get("/v1/status").status == 200
+    assert time.monotonic() - t0 < 2.5, "the loop is never stuck"
+    assert state_of(d, "mute")["last"] is None, "the probe was still waiting"
+    assert "timed out" in wait_state(d, "mute", "failing", timeout=15)["last"]["error"]
 
 
 def test_unresolvable_target_fails_clearly(lab, net):
@@ -328,6 +334,9 @@ def spec():
         state_file="state.json",
         durable_change=make_failing,
         durable_check=still_failing,
+        health="degraded",  # the probe fails and is not critical
+        health_configs={"ok": healthd_config(),
+                        "failed": healthd_config(check("probe", "exec", command=["/bin/false"], critical=True))},
     )
 
 

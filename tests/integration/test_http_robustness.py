@@ -47,6 +47,9 @@ def connect(d):
 
 
 def recv_all(s):
+    """Everything until the daemon closes the connection. A reset counts as a
+    close; a timeout fails: a daemon that neither answers nor closes is not
+    refusing anything."""
     out = b""
     try:
         while True:
@@ -54,9 +57,16 @@ def recv_all(s):
             if not data:
                 break
             out += data
-    except (ConnectionResetError, socket.timeout):
+    except ConnectionResetError:
         pass
+    except socket.timeout:
+        raise AssertionError(f"the daemon neither answered nor closed the connection (got {out[:200]!r})")
     return out
+
+
+def status_of(answer):
+    assert answer.startswith(b"HTTP/1.1 "), answer[:200]
+    return int(answer.split(b" ", 2)[1])
 
 
 @pytest.fixture
@@ -74,18 +84,23 @@ def alive(d):
     assert d.proc.poll() is None
 
 
-@pytest.mark.parametrize("raw", [
-    b"GARBAGE\r\n\r\n",
-    b"GET\r\n\r\n",
-    b"GET /v1/status HTTP/9.9\r\n\r\n",
-    b"GET /v1/status HTTP/1.1\r\nHost: x\r\nBad Header Line\r\n\r\n",
-    b"GET /v1/status HTTP/1.1\r\nContent-Length: -5\r\nHost: x\r\n\r\n",
-    b"POST /v1/commands/renew HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nZZZ\r\n",
-    b"\x00\x01\x02\xff" * 100,
-    b"GET /" + b"a" * 70000 + b" HTTP/1.1\r\nHost: x\r\n\r\n",
-    b"GET /v1/status HTTP/1.1\r\nHost: x\r\nX: " + b"b" * 70000 + b"\r\n\r\n",
+# What libmicrohttpd does with each (docs/contract.md, "Endpoints"): its own
+# error page with the status given, or None: a request line without a space
+# is closed at once without an answer (libmicrohttpd sends nothing there).
+@pytest.mark.parametrize("raw,expected", [
+    (b"GARBAGE\r\n\r\n", None),
+    (b"GET\r\n\r\n", None),
+    (b"GET /v1/status\r\n\r\n", 400),  # no version
+    (b"GET /v1/status HTTP/9.9\r\n\r\n", 505),
+    (b"GET /v1/status HTTP/1.1\r\nHost: x\r\nBad Header Line\r\n\r\n", 400),
+    (b"GET /v1/status HTTP/1.1\r\nContent-Length: -5\r\nHost: x\r\n\r\n", 400),
+    (b"POST /v1/commands/renew HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nZZZ\r\n", 400),
+    (b"\x00\x01\x02\xff" * 100, None),  # a line that never ends, then EOF
+    (b"\x00\x01\x02\xff" * 3000, 414),  # a line that never ends, past the 8 KiB buffer
+    (b"GET /" + b"a" * 70000 + b" HTTP/1.1\r\nHost: x\r\n\r\n", 414),
+    (b"GET /v1/status HTTP/1.1\r\nHost: x\r\nX: " + b"b" * 70000 + b"\r\n\r\n", 431),
 ])
-def test_malformed_http(fixture, raw):
+def test_malformed_http(fixture, raw, expected):
     d = fixture()
     s = connect(d)
     try:
@@ -95,9 +110,12 @@ def test_malformed_http(fixture, raw):
         pass
     answer = recv_all(s)
     s.close()
-    # Parser-level refusals come from libmicrohttpd: 400, 413, 414, 431 or 505.
-    assert answer == b"" or answer.split(b" ", 2)[1] in (b"400", b"413", b"414", b"431", b"505"), answer[:200]
+    if expected is None:
+        assert answer == b"", answer[:200]
+    else:
+        assert status_of(answer) == expected, answer[:200]
     alive(d)
+    assert d.get("/v1/counter").json()["counter"] == 0 and not d.events(type="fixture.*"), "nothing ran"
 
 
 def test_huge_body_with_content_length(fixture):
@@ -128,6 +146,8 @@ def test_huge_chunked_body_is_cut_off(fixture):
     s.close()
     assert sent < 100 * len(chunk), "the daemon must stop reading an oversized body"
     alive(d)
+    assert metric(d, "arbor_http_body_too_large_total") == 1
+    assert not d.events(type="fixture.renewed"), "the command never ran"
     assert_rss_growth_below(d.pid(), before, 4096, "memory stays bounded")
 
 
@@ -151,29 +171,34 @@ def test_body_limit_configurable(fixture):
     assert r.status == 200
 
 
-@pytest.mark.parametrize("body", [b"{", b"[1,2]", b"\"str\"", b"\x00\xff", b"{\"by\": \"many\"}", b"null"])
-def test_invalid_json_to_a_command(fixture, body):
+@pytest.mark.parametrize("body,code", [(b"{", "bad_json"), (b"[1,2]", "bad_json"), (b"\"str\"", "bad_json"),
+                                       (b"\x00\xff", "bad_json"), (b"null", "bad_json"),
+                                       (b"{\"by\": \"many\"}", "bad_value")])  # JSON, but not a count
+def test_invalid_json_to_a_command(fixture, body, code):
     d = fixture()
     r = d.post("/v1/commands/bump", body=body, headers={"Content-Type": "application/json"})
-    assert r.status == 400 and "error" in r.json()
+    assert r.status == 400 and r.json()["error"]["code"] == code, r
     assert d.get("/v1/counter").json()["counter"] == 0, "a refused command changes nothing"
 
 
-@pytest.mark.parametrize("path", [
-    "/v1/../v1/status", "/v1/status/..", "/./v1/status", "/v1/%2e%2e/status", "/v1/st%00atus",
-    "/v1/status%00", "//v1/status", "/v1/events?type=%00", "/v1/events?since=%00",
+@pytest.mark.parametrize("path,status,code", [
+    ("/v1/../v1/status", 400, "bad_path"), ("/v1/status/..", 400, "bad_path"), ("/./v1/status", 400, "bad_path"),
+    ("/v1/%2e%2e/status", 400, "bad_path"), ("/v1/st%00atus", 400, "bad_path"), ("/v1/status%00", 400, "bad_path"),
+    ("//v1/status", 400, "bad_path"), ("/v1/events?since=%00", 400, "bad_query"),
+    ("/v1/events?type=%00", 200, None),  # kept as the three characters: a glob no type matches
 ])
-def test_dotdot_and_nul_in_paths(fixture, path):
+def test_dotdot_and_nul_in_paths(fixture, path, status, code):
     d = fixture()
     s = connect(d)
     s.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
     answer = recv_all(s)
     s.close()
-    status = int(answer.split(b" ", 2)[1])
-    if "?" in path and "since" not in path:
-        assert status == 200  # a NUL-looking type glob is just a glob that matches nothing
+    assert status_of(answer) == status, answer
+    body = json.loads(answer.split(b"\r\n\r\n", 1)[1])
+    if code:
+        assert body["error"]["code"] == code, answer
     else:
-        assert status == 400, answer
+        assert body["events"] == [] and body["next"] == d.status()["events"]["last_seq"], answer
     alive(d)
 
 
@@ -182,9 +207,11 @@ def test_client_that_never_sends_is_closed_after_idle_timeout(fixture):
     s = connect(d)
     alive(d)  # others are served meanwhile
     t0 = time.monotonic()
-    s.settimeout(10)
+    s.settimeout(30)
     assert s.recv(1) == b""
-    assert 0.5 < time.monotonic() - t0 < 5
+    # Not at once, and not at the 30 s default: the configured second (with
+    # room for a loaded machine).
+    assert 0.5 < time.monotonic() - t0 < 15
     s.close()
 
 
@@ -197,7 +224,8 @@ def test_1000_idle_connections(fixture):
             conns.append(connect(d))
         t0 = time.monotonic()
         alive(d)
-        assert time.monotonic() - t0 < 1.0, "status must stay prompt with 1000 idle clients"
+        # Prompt, not blocked behind them (a stuck loop would hit the 10 s request timeout).
+        assert time.monotonic() - t0 < 5.0, "status must stay prompt with 1000 idle clients"
         wait_for(lambda: len(os.listdir(f"/proc/{d.pid()}/fd")) > 1000, 5, "the daemon to accept them all")
         assert_rss_growth_below(d.pid(), before, 40 * 1024, "1000 idle connections")
     finally:
@@ -220,9 +248,16 @@ def test_connection_limit(fixture):
             return False
 
     assert wait_for(lambda: sum(refused(c) for c in conns) >= 10, 10, "ten connections to be refused")
+    # Exactly ten: the other ten were taken, and are served.
+    held = [c for c in conns if not refused(c)]
+    assert len(held) == 10
+    for c in held:
+        c.settimeout(10)
+        c.sendall(b"GET /v1/status HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        assert status_of(recv_all(c)) == 200
     for c in conns:
         c.close()
-    wait_for(lambda: metric(d, "arbor_http_connections_refused_total") >= 10, 5, "the refusals to be counted")
+    wait_for(lambda: metric(d, "arbor_http_connections_refused_total") == 10, 5, "the refusals to be counted")
     # Once they are gone the daemon takes new connections again (libmicrohttpd's
     # own limit could leave it deaf for good; ours must not).
     for _ in range(50):
@@ -233,7 +268,9 @@ def test_connection_limit(fixture):
 
 
 def test_follower_that_never_reads(fixture):
-    d = fixture(events={"memory": 256}, http={"idle_timeout": 2})
+    # The idle timeout is long enough that a loop waiting for the lazy
+    # follower until it is dropped would stand out from a slow disk.
+    d = fixture(events={"memory": 256}, http={"idle_timeout": 8})
     quiet = FollowStream(d.socket, "/v1/events?follow=1&type=never.*")
     lazy = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     lazy.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
@@ -254,10 +291,12 @@ def test_follower_that_never_reads(fixture):
 
     reader = threading.Thread(target=read_good)
     reader.start()
+    slowest = 0
     for i in range(n):  # 3000 events of ~250 bytes: far more than the lazy socket holds
         t0 = time.monotonic()
         assert d.post("/v1/commands/bump", body={"by": 1}).status == 200
-        assert time.monotonic() - t0 < 1.0
+        slowest = max(slowest, time.monotonic() - t0)
+    assert slowest < 4.0, f"a bump took {slowest:.1f} s: the loop waited for the lazy follower"
     reader.join(60)
     assert "error" not in result, result.get("error")
     lines = result["lines"]
@@ -266,7 +305,7 @@ def test_follower_that_never_reads(fixture):
     # The lazy follower stopped reading: once nothing moved for the idle
     # timeout its connection is closed. The quiet one (no matching events for
     # longer than the timeout) stays.
-    wait_for(lambda: "arbor_http_streams 2" in d.get("/v1/metrics").body.decode(), 10,
+    wait_for(lambda: "arbor_http_streams 2" in d.get("/v1/metrics").body.decode(), 20,
              "the lazy follower to be dropped")
     assert "arbor_http_streams 2" in d.get("/v1/metrics").body.decode()
     quiet.close()

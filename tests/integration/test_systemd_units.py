@@ -30,8 +30,9 @@ import tempfile
 import pytest
 
 from arborlab import build_dir
+from tools import needs, tool
 
-SYSTEMD_ANALYZE = shutil.which("systemd-analyze")
+SYSTEMD_ANALYZE = tool("systemd-analyze")
 
 # The overall exposure score of `systemd-analyze security` goes from 0.0
 # (everything locked down) to 10.0 (nothing), and 2.0 to 3.9 is its "OK" band.
@@ -73,9 +74,7 @@ COMMON = {
 
 # Only the tests that run systemd-analyze are skipped without it; the unit
 # contract checks below read the files and always run.
-needs_analyze = pytest.mark.skipif(
-    SYSTEMD_ANALYZE is None, reason="systemd-analyze is not installed (package systemd)"
-)
+needs_analyze = needs("systemd-analyze")
 
 OVERALL_RE = re.compile(r"Overall exposure level for (\S+): ([0-9]+\.[0-9]+) (\w+)")
 

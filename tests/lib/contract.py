@@ -12,9 +12,7 @@ import subprocess
 import threading
 import time
 
-import pytest
-
-from arborlab import request, wait_for
+from arborlab import wait_for
 
 RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 
@@ -27,9 +25,13 @@ class DaemonSpec:
     durable_change(d) -> token: does something the daemon acknowledges as durable;
     durable_check(d, token): asserts it survived a restart.
     netns: optional namespace factory (lab -> Netns) for daemons that need one.
+    health: the health `config` settles at (healthz must say so, with the
+    status code the contract gives it); health_configs: optional
+    {health: config} for the other states the daemon can be put in.
     """
 
-    def __init__(self, name, binary, config, state_file, durable_change, durable_check, netns=None):
+    def __init__(self, name, binary, config, state_file, durable_change, durable_check, netns=None,
+                 health="ok", health_configs=None):
         self.name = name
         self.binary = binary
         self.config = config
@@ -37,6 +39,8 @@ class DaemonSpec:
         self.durable_change = durable_change
         self.durable_check = durable_check
         self.netns = netns
+        self.health = health
+        self.health_configs = dict(health_configs or {})
 
 
 def with_control(config, **control):
@@ -64,22 +68,40 @@ class ContractSuite:
         assert RFC3339.match(s["started_at"])
         assert isinstance(s["uptime_s"], (int, float)) and s["uptime_s"] >= 0
         assert s["health"] in ("ok", "degraded", "failed")
+        assert ("health_reasons" in s) == (s["health"] != "ok"), "health_reasons exactly when not ok"
         assert s["config"]["path"] == d.config_path
         assert s["config"]["generation"] == 1
         assert RFC3339.match(s["config"]["loaded_at"])
+        scanned = d.get("/v1/events?since=0").json()["next"]
+        assert 1 <= s["events"]["last_seq"] <= scanned <= d.status()["events"]["last_seq"]
         r = d.get("/v1/status")
         assert r.headers["Content-Type"] == "application/json"
+        # HEAD is accepted wherever GET is: the same head, no body.
+        h = d.request("HEAD", "/v1/status")
+        assert h.status == 200 and h.body == b"" and h.headers["Content-Type"] == "application/json"
 
     def test_healthz(self, lab, spec):
-        d = self.start(lab, spec)
-        r = d.get("/v1/healthz")
-        assert r.status in (200, 503)
-        body = r.json()
-        if r.status == 200:
-            assert body == {"health": "ok"}
-        else:
-            assert body["health"] in ("degraded", "failed") and isinstance(body["reasons"], list)
-        assert body["health"] == d.status()["health"]
+        # Each state the spec can put the daemon in: healthz answers 200 with
+        # exactly {"health":"ok"} when ok and 503 with the state and its
+        # reasons otherwise, and agrees with /v1/status.
+        cases = dict(spec.health_configs)
+        cases[spec.health] = spec.config
+        for want, config in sorted(cases.items()):
+            d = self.start(lab, spec, config)
+            r = wait_for(lambda: (lambda r: r if r.json()["health"] == want else None)(d.get("/v1/healthz")),
+                         15, f"{spec.name} to be {want}")
+            body = r.json()
+            s = d.status()
+            assert s["health"] == want
+            if want == "ok":
+                assert r.status == 200 and body == {"health": "ok"}, r
+                assert "health_reasons" not in s
+            else:
+                assert r.status == 503, f"{want}: {r}"
+                assert set(body) == {"health", "reasons"}, r
+                assert body["reasons"] and all(isinstance(x, str) and x for x in body["reasons"]), r
+                assert s["health_reasons"] and all(isinstance(x, str) and x for x in s["health_reasons"])
+            d.stop()
 
     def test_metrics(self, lab, spec):
         d = self.start(lab, spec)
@@ -87,8 +109,37 @@ class ContractSuite:
         assert r.status == 200 and r.headers["Content-Type"].startswith("text/plain")
         text = r.body.decode()
         assert f'arbor_info{{daemon="{spec.name}"' in text
+        typed = set()
+        samples = {}
         for line in text.splitlines():
+            if line.startswith("# TYPE "):
+                typed.add(line.split()[2])
+                continue
             assert line.startswith("#") or re.match(r"^[a-z_:][a-z0-9_:]*(\{[^}]*\})? [0-9.eE+-]+$", line), line
+            if not line.startswith("#"):
+                name = re.match(r"^[a-z_:][a-z0-9_:]*", line).group(0)
+                assert name in typed, f"{name} has no # TYPE line before it"
+                samples[line.rsplit(" ", 1)[0]] = float(line.rsplit(" ", 1)[1])
+        # What the contract lists, every daemon alike.
+        for name in ("arbor_uptime_seconds", "arbor_config_generation", 'arbor_config_reloads_total{result="applied"}',
+                     'arbor_config_reloads_total{result="rejected"}', "arbor_commands_rejected_total",
+                     "arbor_events_total", "arbor_events_last_seq", 'arbor_http_responses_total{class="2xx"}',
+                     'arbor_http_responses_total{class="4xx"}', "arbor_http_streams", "arbor_http_waiting"):
+            assert name in samples, f"no {name} in /v1/metrics"
+        s = d.status()
+        assert samples["arbor_config_generation"] == s["config"]["generation"] == 1
+        assert samples['arbor_config_reloads_total{result="applied"}'] == 0
+        assert samples["arbor_events_last_seq"] <= s["events"]["last_seq"]
+        assert samples["arbor_http_streams"] == 0 and samples["arbor_http_waiting"] == 0
+        # The counters count: a 404 and a reload move them.
+        d.get("/v1/no-such-thing")
+        assert d.post("/v1/commands/reload").status == 200
+        after = {l.rsplit(" ", 1)[0]: float(l.rsplit(" ", 1)[1])
+                 for l in d.get("/v1/metrics").body.decode().splitlines() if not l.startswith("#")}
+        assert after['arbor_http_responses_total{class="4xx"}'] >= samples['arbor_http_responses_total{class="4xx"}'] + 1
+        assert after['arbor_config_reloads_total{result="applied"}'] == 1
+        assert after["arbor_config_generation"] == 2
+        assert after["arbor_events_total"] > samples["arbor_events_total"]
 
     def test_not_found_and_method_not_allowed(self, lab, spec):
         d = self.start(lab, spec)
@@ -100,9 +151,9 @@ class ContractSuite:
         r = d.get("/v1/commands/reload")
         assert r.status == 405 and r.headers["Allow"] == "POST"
         r = d.post("/v1/commands/no-such-command")
-        assert r.status == 404
+        assert r.status == 404 and r.json()["error"]["code"] == "not_found"
         r = d.request("GET", "/v1/../v1/status")
-        assert r.status == 400
+        assert r.status == 400 and r.json()["error"]["code"] == "bad_path"
         r = d.post("/v1/commands/renew", body="{not json", headers={"Content-Type": "application/json"})
         assert r.status == 400 and r.json()["error"]["code"] == "bad_json"
 
@@ -139,17 +190,24 @@ class ContractSuite:
         assert RFC3339.match(first[0]["time"])
         last = first[-1]["seq"]
         for _ in range(3):
-            assert d.post("/v1/commands/renew").status in (200, 409)
-        d.post("/v1/commands/reload")
+            assert d.post("/v1/commands/renew").status in (200, 409)  # 409: this daemon cannot now
+        assert d.post("/v1/commands/reload").status == 200
         body = d.get(f"/v1/events?since={last}").json()
         seqs = [e["seq"] for e in body["events"]]
-        assert seqs == sorted(seqs) and all(s > last for s in seqs) and body["next"] == seqs[-1]
-        only = d.get(f"/v1/events?since={last}&type=config.*").json()["events"]
-        assert [e["type"] for e in only] == ["config.reloaded"]
-        limited = d.get(f"/v1/events?since=0&limit=1").json()
-        assert len(limited["events"]) == 1 and limited["next"] == limited["events"][0]["seq"]
-        assert d.get("/v1/events?since=abc").status == 400
-        assert d.get("/v1/events?wait=-1").status == 400
+        assert seqs == sorted(set(seqs)) and all(s > last for s in seqs) and body["next"] == seqs[-1]
+        typed = d.get(f"/v1/events?since={last}&type=config.*").json()
+        assert [e["type"] for e in typed["events"]] == ["config.reloaded"]
+        # next is the last seq scanned, matched or not: passed back, it finds nothing again
+        # (the daemon may have emitted more of its own since: next only moves on).
+        early = d.get("/v1/events?since=0&type=daemon.started").json()
+        assert [e["seq"] for e in early["events"]] == [first[0]["seq"]] and early["next"] >= seqs[-1]
+        again = d.get(f"/v1/events?since={early['next']}&type=daemon.started").json()
+        assert again["events"] == [] and again["next"] >= early["next"]
+        limited = d.get("/v1/events?since=0&limit=1").json()
+        assert len(limited["events"]) == 1 and limited["next"] == limited["events"][0]["seq"] == first[0]["seq"]
+        for bad in ("since=abc", "wait=-1", "limit=100001", "wait=3601", "follow=2"):
+            r = d.get(f"/v1/events?{bad}")
+            assert r.status == 400 and r.json()["error"]["code"] == "bad_query", (bad, r)
 
     def test_events_long_poll(self, lab, spec):
         d = self.start(lab, spec)
@@ -161,35 +219,48 @@ class ContractSuite:
         result = {}
 
         def poll():
-            result["r"] = d.get(f"/v1/events?since={last}&type=config.*&wait=20", timeout=30)
+            result["r"] = d.get(f"/v1/events?since={last}&type=config.rejected&wait=60", timeout=90)
 
         t = threading.Thread(target=poll)
-        t0 = time.monotonic()
         t.start()
         wait_for(lambda: "arbor_http_waiting 1" in d.get("/v1/metrics").body.decode(), 5, "the long-poll to wait")
-        d.post("/v1/commands/renew")  # an event of another type must not end the wait
+        # An event of another type must not end the wait. The reload's answer
+        # says config.reloaded is emitted; the metrics asked after it (the
+        # daemon has run its wake by then) say the poll still waits.
+        assert d.post("/v1/commands/reload").status == 200
+        assert d.events(since=last, type="config.reloaded")
+        assert "arbor_http_waiting 1" in d.get("/v1/metrics").body.decode(), "a config.reloaded ended the wait"
         assert t.is_alive()
-        d.post("/v1/commands/reload")
-        t.join(10)
-        assert not t.is_alive() and time.monotonic() - t0 < 10
+        d.write_config("{")
+        assert d.post("/v1/commands/reload").status == 409
+        t.join(30)
+        assert not t.is_alive(), "the matching event did not end the wait"
+        assert result["r"].status == 200
         events = result["r"].json()["events"]
-        assert [e["type"] for e in events] == ["config.reloaded"]
+        assert [e["type"] for e in events] == ["config.rejected"]
+        d.write_config(spec.config)
 
     def test_events_follow(self, lab, spec):
         d = self.start(lab, spec)
+        before = d.status()["events"]["last_seq"]
         streams = [FollowStream(d.socket, "/v1/events?follow=1") for _ in range(4)]
         typed = FollowStream(d.socket, "/v1/events?follow=1&type=config.*")
         since = FollowStream(d.socket, "/v1/events?follow=1&since=0")
         wait_for(lambda: "arbor_http_streams 6" in d.get("/v1/metrics").body.decode(), 5, "six followers")
         d.post("/v1/commands/renew")
-        d.post("/v1/commands/reload")
+        assert d.post("/v1/commands/reload").status == 200
         for s in streams:
             lines = s.read_until(lambda ls: any(e["type"] == "config.reloaded" for e in ls))
-            assert lines[0]["type"] != "daemon.started", "follow without since starts at new events"
+            seqs = [e["seq"] for e in lines]
+            assert seqs[0] > before, "follow without since starts at new events"
+            assert seqs == sorted(set(seqs)), "each event once, in order"
         got = typed.read_until(lambda ls: len(ls) >= 1)
         assert [e["type"] for e in got] == ["config.reloaded"]
         old = since.read_until(lambda ls: any(e["type"] == "config.reloaded" for e in ls))
-        assert old[0]["type"] == "daemon.started" and old[0]["seq"] == 1 or old[0]["seq"] > 0
+        # since=0 replays what memory holds, from the first event on, then goes on live.
+        served = d.events(since=0)
+        assert [e["seq"] for e in old] == [e["seq"] for e in served][:len(old)]
+        assert old[0]["type"] == "daemon.started" and old[0]["seq"] == served[0]["seq"]
         for s in streams + [typed, since]:
             s.close()
 
@@ -236,6 +307,9 @@ class ContractSuite:
         d = self.start(lab, spec)
         d.signal(signal.SIGTERM)
         assert d.wait_exit(10) == 0
+        assert not os.path.exists(d.socket)
+        with open(os.path.join(d.state_dir, "events.jsonl")) as f:
+            assert json.loads(f.read().splitlines()[-1])["type"] == "daemon.stopping"
 
     def test_sigkill_restart_keeps_state_and_seq(self, lab, spec):
         d = self.start(lab, spec)

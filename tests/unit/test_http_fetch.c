@@ -350,6 +350,31 @@ static void check_parser(void)
 	      "parser: body with NULs inside");
 	arbor_buf_free(&o.body);
 
+	/* A stream read as it comes: the head is known done before any body byte,
+	 * and a body drained after each feed stays within max_body however long
+	 * the stream runs (the benchmarks' followers read event streams so). */
+	{
+		struct arbor_response_parser sp;
+		arbor_response_parser_init(&sp, 16, false);
+		static const char head[] = "HTTP/1.1 100 Continue\r\n\r\n"
+					   "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+		size_t n;
+		enum arbor_response_status rs = arbor_response_parser_feed(&sp, head, 25, &n);
+		bool interim_not_done = rs == ARBOR_RESPONSE_NEED_MORE && !arbor_response_parser_head_done(&sp);
+		rs = arbor_response_parser_feed(&sp, head + 25, sizeof head - 1 - 25, &n);
+		bool head_done = rs == ARBOR_RESPONSE_NEED_MORE && arbor_response_parser_head_done(&sp) && sp.body.len == 0;
+		size_t streamed = 0;
+		for (int i = 0; i < 100 && rs == ARBOR_RESPONSE_NEED_MORE; i++) {
+			rs = arbor_response_parser_feed(&sp, "a\r\n{\"seq\":1}\n\r\n", 15, &n);
+			streamed += sp.body.len;
+			arbor_response_parser_body_consumed(&sp);
+		}
+		CHECK(interim_not_done && head_done && rs == ARBOR_RESPONSE_NEED_MORE && streamed == 1000 &&
+			      sp.body.len == 0,
+		      "parser: a stream drained after each feed runs past max_body");
+		arbor_response_parser_free(&sp);
+	}
+
 	/* Limits, with inputs too large to write out. */
 	struct arbor_buf big = { 0 };
 	arbor_buf_puts(&big, "HTTP/1.1 200 OK\r\nX-Big: ");
