@@ -434,7 +434,78 @@ const char *arbor_nl_error(const struct arbor_nl *nl)
 
 /* ---- links ---- */
 
-static void link_from_rtnl(struct arbor_nl_link *out, struct rtnl_link *link)
+/* The address in a VXLAN attribute of 4 (IPv4) or 16 (IPv6) bytes. */
+static void vxlan_ip(struct arbor_nl_ip *ip, const struct rtattr *rta, int family)
+{
+	size_t size = ip_size(family);
+	memset(ip, 0, sizeof(*ip));
+	if (RTA_PAYLOAD(rta) < size)
+		return;
+	ip->family = family;
+	memcpy(&ip->v6, RTA_DATA(rta), size);
+}
+
+/* The VXLAN attributes of a link message, read from the message itself: libnl
+ * 3.7's getters dereference a NULL info block for a "vxlan" link whose
+ * IFLA_INFO_DATA is missing or malformed (fuzz_netlink_dump found it; the kernel
+ * always sends it). The port is in network byte order there. */
+static void vxlan_from_msg(struct arbor_nl_vxlan *vx, const struct nlmsghdr *hdr)
+{
+	int len = (int)IFLA_PAYLOAD(hdr);
+	for (const struct rtattr *rta = IFLA_RTA(NLMSG_DATA(hdr)); RTA_OK(rta, len); rta = RTA_NEXT(rta, len)) {
+		if (rta->rta_type != IFLA_LINKINFO)
+			continue;
+		int ilen = (int)RTA_PAYLOAD(rta);
+		for (const struct rtattr *info = RTA_DATA(rta); RTA_OK(info, ilen); info = RTA_NEXT(info, ilen)) {
+			if (info->rta_type != IFLA_INFO_DATA)
+				continue;
+			int dlen = (int)RTA_PAYLOAD(info);
+			for (const struct rtattr *a = RTA_DATA(info); RTA_OK(a, dlen); a = RTA_NEXT(a, dlen)) {
+				size_t n = RTA_PAYLOAD(a);
+				uint32_t u32 = 0;
+				uint16_t u16 = 0;
+				switch (a->rta_type) {
+				case IFLA_VXLAN_ID:
+				case IFLA_VXLAN_LINK:
+					if (n >= sizeof u32) {
+						memcpy(&u32, RTA_DATA(a), sizeof u32);
+						if (a->rta_type == IFLA_VXLAN_ID)
+							vx->vni = u32;
+						else
+							vx->link = (int)u32;
+					}
+					break;
+				case IFLA_VXLAN_PORT: /* network byte order */
+					if (n >= sizeof u16) {
+						memcpy(&u16, RTA_DATA(a), sizeof u16);
+						vx->port = ntohs(u16);
+					}
+					break;
+				case IFLA_VXLAN_LEARNING:
+					if (n >= 1)
+						vx->learning = *(const uint8_t *)RTA_DATA(a) != 0;
+					break;
+				case IFLA_VXLAN_LOCAL:
+					vxlan_ip(&vx->local, a, AF_INET);
+					break;
+				case IFLA_VXLAN_LOCAL6:
+					if (vx->local.family != AF_INET)
+						vxlan_ip(&vx->local, a, AF_INET6);
+					break;
+				case IFLA_VXLAN_GROUP:
+					vxlan_ip(&vx->remote, a, AF_INET);
+					break;
+				case IFLA_VXLAN_GROUP6:
+					if (vx->remote.family != AF_INET)
+						vxlan_ip(&vx->remote, a, AF_INET6);
+					break;
+				}
+			}
+		}
+	}
+}
+
+static void link_from_rtnl(struct arbor_nl_link *out, struct rtnl_link *link, const struct nlmsghdr *hdr)
 {
 	memset(out, 0, sizeof(*out));
 	out->index = rtnl_link_get_ifindex(link);
@@ -461,28 +532,8 @@ static void link_from_rtnl(struct arbor_nl_link *out, struct rtnl_link *link)
 		out->ipv4_forwarding = forwarding != 0;
 	}
 	if (kind != NULL && strcmp(kind, "vxlan") == 0) {
-		struct arbor_nl_vxlan *vx = &out->vxlan;
-		uint32_t value = 0;
-		struct nl_addr *a = NULL;
 		out->is_vxlan = true;
-		if (rtnl_link_vxlan_get_id(link, &value) == 0)
-			vx->vni = value;
-		if (rtnl_link_vxlan_get_port(link, &value) == 0)
-			vx->port = (uint16_t)value;
-		if (rtnl_link_vxlan_get_link(link, &value) == 0)
-			vx->link = (int)value;
-		vx->learning = rtnl_link_vxlan_get_learning(link) > 0;
-		if (rtnl_link_vxlan_get_local(link, &a) == 0) {
-			if (!ip_from_nl_addr(&vx->local, a, AF_UNSPEC))
-				memset(&vx->local, 0, sizeof(vx->local));
-			nl_addr_put(a);
-		}
-		a = NULL;
-		if (rtnl_link_vxlan_get_group(link, &a) == 0) {
-			if (!ip_from_nl_addr(&vx->remote, a, AF_UNSPEC))
-				memset(&vx->remote, 0, sizeof(vx->remote));
-			nl_addr_put(a);
-		}
+		vxlan_from_msg(&out->vxlan, hdr);
 	}
 }
 
@@ -1111,6 +1162,7 @@ struct parse_ctx {
 	arbor_nl_change_fn *cb;
 	void *ctx;
 	int delivered;
+	const struct nlmsghdr *hdr; /* the message being parsed */
 };
 
 /* nl_msg_parse's callback: one link, address or route object out of a message. */
@@ -1124,7 +1176,7 @@ static void deliver_object(struct nl_object *o, void *arg)
 	case RTM_DELLINK:
 		change.kind = nl_object_get_msgtype(o) == RTM_NEWLINK ? ARBOR_NL_LINK_NEW
 								       : ARBOR_NL_LINK_DEL;
-		link_from_rtnl(&change.link, (struct rtnl_link *)o);
+		link_from_rtnl(&change.link, (struct rtnl_link *)o, p->hdr);
 		break;
 	case RTM_NEWADDR:
 	case RTM_DELADDR:
@@ -1174,7 +1226,7 @@ static bool route_vias_sane(const struct rtattr *rta, int len, int depth)
  * take (*lost counts them). */
 static int parse_messages(const void *buf, size_t len, arbor_nl_change_fn *cb, void *ctx, int *lost)
 {
-	struct parse_ctx p = { cb, ctx, 0 };
+	struct parse_ctx p = { cb, ctx, 0, NULL };
 	int left = len > INT32_MAX ? INT32_MAX : (int)len;
 	*lost = 0;
 	for (const struct nlmsghdr *hdr = buf; nlmsg_ok(hdr, left); hdr = nlmsg_next((struct nlmsghdr *)hdr, &left)) {
@@ -1208,6 +1260,7 @@ static int parse_messages(const void *buf, size_t len, arbor_nl_change_fn *cb, v
 			continue;
 		}
 		nlmsg_set_proto(msg, NETLINK_ROUTE);
+		p.hdr = hdr;
 		if (nl_msg_parse(msg, deliver_object, &p) < 0)
 			(*lost)++;
 		nlmsg_free(msg);

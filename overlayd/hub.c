@@ -700,7 +700,7 @@ void hub_metrics(struct hub *h, struct arbor_buf *out)
 			 (unsigned long long)h->malformed, (unsigned long long)h->refused[REF_SIGNATURE],
 			 (unsigned long long)h->refused[REF_REPLAY], (unsigned long long)h->refused[REF_UNKNOWN],
 			 (unsigned long long)h->refused[REF_CONFLICT], (unsigned long long)h->refused_events_dropped);
-	arbor_http_server_metrics(h->srv, out);
+	arbor_http_server_metrics_as(h->srv, out, "arbor_overlayd_hub_http", "the hub's listener");
 }
 
 enum arbor_health hub_health(struct hub *h, cJSON *reasons)
