@@ -434,6 +434,13 @@ const char *arbor_nl_error(const struct arbor_nl *nl)
 
 /* ---- links ---- */
 
+/* An attribute's type without the NLA_F_NESTED and NLA_F_NET_BYTEORDER flags, as
+ * libnl reads it (an RTA_VIA flagged so slipped past a plain comparison). */
+static unsigned short attr_type(const struct rtattr *rta)
+{
+	return rta->rta_type & NLA_TYPE_MASK;
+}
+
 /* The address in a VXLAN attribute of 4 (IPv4) or 16 (IPv6) bytes. */
 static void vxlan_ip(struct arbor_nl_ip *ip, const struct rtattr *rta, int family)
 {
@@ -453,23 +460,23 @@ static void vxlan_from_msg(struct arbor_nl_vxlan *vx, const struct nlmsghdr *hdr
 {
 	int len = (int)IFLA_PAYLOAD(hdr);
 	for (const struct rtattr *rta = IFLA_RTA(NLMSG_DATA(hdr)); RTA_OK(rta, len); rta = RTA_NEXT(rta, len)) {
-		if (rta->rta_type != IFLA_LINKINFO)
+		if (attr_type(rta) != IFLA_LINKINFO)
 			continue;
 		int ilen = (int)RTA_PAYLOAD(rta);
 		for (const struct rtattr *info = RTA_DATA(rta); RTA_OK(info, ilen); info = RTA_NEXT(info, ilen)) {
-			if (info->rta_type != IFLA_INFO_DATA)
+			if (attr_type(info) != IFLA_INFO_DATA)
 				continue;
 			int dlen = (int)RTA_PAYLOAD(info);
 			for (const struct rtattr *a = RTA_DATA(info); RTA_OK(a, dlen); a = RTA_NEXT(a, dlen)) {
 				size_t n = RTA_PAYLOAD(a);
 				uint32_t u32 = 0;
 				uint16_t u16 = 0;
-				switch (a->rta_type) {
+				switch (attr_type(a)) {
 				case IFLA_VXLAN_ID:
 				case IFLA_VXLAN_LINK:
 					if (n >= sizeof u32) {
 						memcpy(&u32, RTA_DATA(a), sizeof u32);
-						if (a->rta_type == IFLA_VXLAN_ID)
+						if (attr_type(a) == IFLA_VXLAN_ID)
 							vx->vni = u32;
 						else
 							vx->link = (int)u32;
@@ -1199,25 +1206,55 @@ static void deliver_object(struct nl_object *o, void *arg)
 	p->cb(p->ctx, &change);
 }
 
-/* Whether an RTA_VIA in attrs (top level or a nexthop's) is long enough for its
- * family: libnl 3.7 copies nla_len - 2 bytes without checking (a 1-byte one made
- * it memcpy -1 bytes, found by fuzz_netlink_dump). The kernel never sends such a
- * route; it is refused here, not handed to libnl. */
-static bool route_vias_sane(const struct rtattr *rta, int len, int depth)
+/* Whether a route's attributes are safe to hand to libnl 3.7, which the kernel's
+ * never fail to be (fuzz_netlink_dump found both):
+ *  - an RTA_VIA (top level or a nexthop's) must hold its family: libnl copies
+ *    nla_len - 2 bytes unchecked (memcpy of -1 bytes for a 1-byte one);
+ *  - every nexthop of an RTA_MULTIPATH must be at least a struct rtnexthop long
+ *    (libnl's loop does not advance past a zero-length one and allocates nexthops
+ *    until memory runs out) and end, aligned, inside the attribute (libnl's
+ *    unsigned remaining length wraps, and it parses on past the attribute). */
+static bool route_attrs_sane(const struct rtattr *rta, int len, int depth)
 {
 	for (; RTA_OK(rta, len); rta = RTA_NEXT(rta, len)) {
-		if (rta->rta_type == RTA_VIA && RTA_PAYLOAD(rta) < sizeof(struct rtvia))
+		if (attr_type(rta) == RTA_VIA && RTA_PAYLOAD(rta) < sizeof(struct rtvia))
 			return false;
-		if (rta->rta_type == RTA_MULTIPATH && depth == 0) {
+		if (attr_type(rta) == RTA_MULTIPATH && depth == 0) {
 			const struct rtnexthop *nh = RTA_DATA(rta);
 			int left = (int)RTA_PAYLOAD(rta);
-			while (left >= (int)sizeof *nh && nh->rtnh_len >= sizeof *nh && nh->rtnh_len <= left) {
-				if (!route_vias_sane(RTNH_DATA(nh), nh->rtnh_len - (int)RTNH_LENGTH(0), 1))
+			while (left >= (int)sizeof *nh && nh->rtnh_len <= left) {
+				/* libnl's remaining length is unsigned: a nexthop whose
+				 * aligned length passes the end wraps it, and it reads on
+				 * past the attribute. */
+				if (nh->rtnh_len < sizeof *nh || (int)RTNH_ALIGN(nh->rtnh_len) > left)
+					return false;
+				if (!route_attrs_sane(RTNH_DATA(nh), nh->rtnh_len - (int)RTNH_LENGTH(0), 1))
 					return false;
 				left -= RTNH_ALIGN(nh->rtnh_len);
 				nh = RTNH_NEXT(nh);
 			}
 		}
+	}
+	return true;
+}
+
+/* Whether a link message is safe to hand to libnl 3.7: an IFLA_LINKINFO with
+ * IFLA_INFO_XSTATS but no IFLA_INFO_DATA has the kind's parser called on a NULL
+ * data attribute (fuzz_netlink_dump; the kernel sends no such message). */
+static bool link_attrs_sane(const struct nlmsghdr *hdr)
+{
+	int len = (int)IFLA_PAYLOAD(hdr);
+	for (const struct rtattr *rta = IFLA_RTA(NLMSG_DATA(hdr)); RTA_OK(rta, len); rta = RTA_NEXT(rta, len)) {
+		if (attr_type(rta) != IFLA_LINKINFO)
+			continue;
+		bool data = false, xstats = false;
+		int ilen = (int)RTA_PAYLOAD(rta);
+		for (const struct rtattr *info = RTA_DATA(rta); RTA_OK(info, ilen); info = RTA_NEXT(info, ilen)) {
+			data |= attr_type(info) == IFLA_INFO_DATA;
+			xstats |= attr_type(info) == IFLA_INFO_XSTATS;
+		}
+		if (xstats && !data)
+			return false;
 	}
 	return true;
 }
@@ -1240,13 +1277,17 @@ static int parse_messages(const void *buf, size_t len, arbor_nl_change_fn *cb, v
 			if (hdr->nlmsg_len < NLMSG_LENGTH(sizeof(struct ifinfomsg)) ||
 			    ((const struct ifinfomsg *)NLMSG_DATA(hdr))->ifi_family != AF_UNSPEC)
 				continue;
+			if (!link_attrs_sane(hdr)) {
+				(*lost)++;
+				continue;
+			}
 			break;
 		case RTM_NEWADDR:
 		case RTM_DELADDR:
 		case RTM_NEWROUTE:
 		case RTM_DELROUTE:
 			if (hdr->nlmsg_len >= NLMSG_LENGTH(sizeof(struct rtmsg)) &&
-			    !route_vias_sane(RTM_RTA(NLMSG_DATA(hdr)), (int)RTM_PAYLOAD(hdr), 0)) {
+			    !route_attrs_sane(RTM_RTA(NLMSG_DATA(hdr)), (int)RTM_PAYLOAD(hdr), 0)) {
 				(*lost)++;
 				continue;
 			}

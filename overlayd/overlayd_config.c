@@ -30,8 +30,10 @@ static void ifname(struct arbor_cfg_walk *w, const cJSON *obj, const char *key, 
 {
 	char *s = NULL;
 	snprintf(out, 16, "%s", def);
-	if (!arbor_cfg_string(w, obj, key, def, &s) || s == NULL)
+	if (!arbor_cfg_string(w, obj, key, def, &s) || s == NULL) {
+		free(s); /* a wrong type leaves the default's copy */
 		return;
+	}
 	if (!valid_ifname(s))
 		arbor_cfg_error(w, key, "\"%s\" is not an interface name (1 to 15 characters, no spaces, '/' or ':')", s);
 	else
@@ -43,8 +45,10 @@ static bool prefix_key(struct arbor_cfg_walk *w, const cJSON *obj, const char *k
 		       struct arbor_ipv4_prefix *out)
 {
 	char *s = NULL;
-	if (!arbor_cfg_string(w, obj, key, def, &s) || s == NULL)
+	if (!arbor_cfg_string(w, obj, key, def, &s) || s == NULL) {
+		free(s); /* a wrong type leaves the default's copy */
 		return false;
+	}
 	bool ok = arbor_ipv4_prefix_parse(out, s) == 0;
 	if (!ok)
 		arbor_cfg_error(w, key, "\"%s\" is not an IPv4 prefix such as 10.128.0.0/12 (no host bits)", s);

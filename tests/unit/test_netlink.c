@@ -277,7 +277,8 @@ static void count_routes(void *ctx, const struct arbor_nl_change *c)
 }
 
 /* Appends an RTM_NEWROUTE for 10.1.2.0/24 dev 1 to buf at *off, with an RTA_VIA of
- * via_len payload bytes when via_len >= 0. */
+ * via_len payload bytes when via_len >= 0, or (via_len == -2) an RTA_MULTIPATH
+ * holding one nexthop whose rtnh_len is 0. */
 static void put_route(unsigned char *buf, size_t *off, int via_len)
 {
 	size_t start = *off, at = start + NLMSG_HDRLEN;
@@ -286,10 +287,14 @@ static void put_route(unsigned char *buf, size_t *off, int via_len)
 	memcpy(buf + at, &rtm, sizeof rtm);
 	at += NLMSG_ALIGN(sizeof rtm);
 	uint32_t dst = htonl(0x0a010200), oif = 1;
+	struct rtnexthop zero = { .rtnh_len = 0 };
 	struct { unsigned short type; const void *data; int len; } attrs[] = {
-		{ RTA_DST, &dst, 4 }, { RTA_OIF, &oif, 4 }, { RTA_VIA, "\x02\x00\x0a\x00\x00\x01", via_len },
+		{ RTA_DST, &dst, 4 }, { RTA_OIF, &oif, 4 },
+		via_len == -2 ? (typeof(attrs[0])){ RTA_MULTIPATH, &zero, (int)sizeof zero }
+		: via_len == -3 ? (typeof(attrs[0])){ RTA_VIA | NLA_F_NET_BYTEORDER, "\x02", 1 }
+				: (typeof(attrs[0])){ RTA_VIA, "\x02\x00\x0a\x00\x00\x01", via_len },
 	};
-	for (size_t i = 0; i < 3 && (i < 2 || via_len >= 0); i++) {
+	for (size_t i = 0; i < 3 && (i < 2 || via_len != -1); i++) {
 		struct rtattr rta = { .rta_len = (unsigned short)RTA_LENGTH(attrs[i].len), .rta_type = attrs[i].type };
 		memcpy(buf + at, &rta, sizeof rta);
 		memcpy(buf + at + RTA_LENGTH(0), attrs[i].data, (size_t)attrs[i].len);
@@ -302,17 +307,21 @@ static void put_route(unsigned char *buf, size_t *off, int via_len)
 
 /* The parser dumps and notifications share, on messages the kernel would not send:
  * libnl 3.7 copied an RTA_VIA's length - 2 bytes unchecked (memcpy of -1 bytes for a
- * 1-byte one; fuzz_netlink_dump found it). Such a route is skipped, the next taken. */
+ * 1-byte one) and spun on a zero-length nexthop; fuzz_netlink_dump found both. Such a
+ * route is skipped, the next taken. */
 static void test_parse_short_via(void)
 {
-	_Alignas(4) unsigned char buf[256] = { 0 };
+	_Alignas(4) unsigned char buf[512] = { 0 };
 	size_t len = 0;
 	put_route(buf, &len, 1);
 	put_route(buf, &len, 6);
 	put_route(buf, &len, -1);
+	put_route(buf, &len, -2);
+	put_route(buf, &len, -3);
 	int routes = 0;
 	arbor_nl_parse_messages(buf, len, count_routes, &routes);
-	check(routes == 2, "a route with a 1-byte RTA_VIA is skipped, the two others parsed (%d)", routes);
+	check(routes == 2, "routes with a 1-byte RTA_VIA (plain or flagged) and with a zero-length nexthop "
+	      "(libnl looped allocating) are skipped, the two others parsed (%d)", routes);
 }
 
 static void count_vxlans(void *ctx, const struct arbor_nl_change *c)
@@ -349,6 +358,21 @@ static void test_parse_vxlan_without_data(void)
 	int vxlans = 0;
 	arbor_nl_parse_messages(buf, at, count_vxlans, &vxlans);
 	check(vxlans == 1, "a vxlan link with a cut IFLA_INFO_DATA: listed, no attributes (%d)", vxlans);
+
+	/* IFLA_INFO_XSTATS without IFLA_INFO_DATA: libnl called the vxlan parser on NULL.
+	 * Skipped. */
+	struct rtattr xstats = { .rta_len = RTA_LENGTH(4), .rta_type = IFLA_INFO_XSTATS };
+	size_t li = NLMSG_HDRLEN + NLMSG_ALIGN(sizeof ifi) + RTA_SPACE(4); /* the IFLA_LINKINFO */
+	info.rta_len = RTA_LENGTH(RTA_SPACE(6) + RTA_SPACE(4));
+	memcpy(buf + li, &info, sizeof info);
+	memset(buf + li + RTA_LENGTH(0) + RTA_SPACE(6), 0, RTA_SPACE(4));
+	memcpy(buf + li + RTA_LENGTH(0) + RTA_SPACE(6), &xstats, sizeof xstats);
+	at = li + RTA_ALIGN(info.rta_len);
+	h.nlmsg_len = (uint32_t)at;
+	memcpy(buf, &h, sizeof h);
+	vxlans = 0;
+	arbor_nl_parse_messages(buf, at, count_vxlans, &vxlans);
+	check(vxlans == 0, "a vxlan link with IFLA_INFO_XSTATS and no IFLA_INFO_DATA: skipped (%d)", vxlans);
 }
 
 /* A VXLAN device's attributes read back as created (read from the dump's messages). */
