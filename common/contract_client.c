@@ -88,7 +88,7 @@ int arbor_client_request(const char *socket_path, const char *method, const char
 	struct arbor_buf b = { 0 };
 	struct curl_slist *headers = NULL;
 	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-	if (strcmp(method, "POST") == 0) {
+	if (strcmp(method, "POST") == 0 || body != NULL) {
 		headers = curl_slist_append(headers, "Content-Type: application/json");
 		headers = curl_slist_append(headers, "Expect:");
 		curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);

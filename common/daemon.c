@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "authz.h"
+#include "boot_id.h"
 #include "http_server.h"
 #include "json.h"
 #include "log.h"
@@ -231,7 +232,7 @@ static ssize_t events_follow_read(void *ctx, char *buf, size_t max)
 		uint64_t last = arbor_events_last_seq(f->d->events);
 		if (f->next > last)
 			break;
-		if (f->next < arbor_events_first_seq(f->d->events))
+		if (arbor_events_fell_behind(f->d->events, &f->next))
 			/* The follower fell behind what memory holds: end the stream
 			 * rather than skip events silently; it can reconnect with since. */
 			return n > 0 ? (ssize_t)n : -1;
@@ -528,6 +529,22 @@ static void handle_daemon_view(void *ctx, const struct arbor_http_request *req, 
 	arbor_resp_error(resp, 404, "not_found", "no such resource: %s", req->path);
 }
 
+static void handle_daemon_resource(void *ctx, const struct arbor_http_request *req,
+				   struct arbor_http_response *resp)
+{
+	struct arbor_daemon *d = ctx;
+	bool head = strcmp(req->method, "HEAD") == 0;
+	for (size_t i = 0; i < d->def->nresources; i++) {
+		const struct arbor_resource *r = &d->def->resources[i];
+		if ((strcmp(r->method, req->method) == 0 || (head && strcmp(r->method, "GET") == 0)) &&
+		    arbor_path_match(r->path, req->path)) {
+			r->handler(d, req, resp);
+			return;
+		}
+	}
+	arbor_resp_error(resp, 404, "not_found", "no such resource: %s", req->path);
+}
+
 static bool authorize(void *ctx, const struct arbor_http_request *req, const struct arbor_route *route,
 		      struct arbor_http_response *resp)
 {
@@ -565,7 +582,7 @@ static void build_routes(struct arbor_daemon *d)
 		{ "POST", "/v1/commands/stop", handle_stop, true },
 	};
 	size_t n = sizeof common / sizeof common[0];
-	d->routes = xcalloc(n + d->def->ncommands + d->def->nviews, sizeof *d->routes);
+	d->routes = xcalloc(n + d->def->ncommands + d->def->nviews + d->def->nresources, sizeof *d->routes);
 	memcpy(d->routes, common, sizeof common);
 	for (size_t i = 0; i < d->def->ncommands; i++) {
 		char *path = xasprintf("/v1/commands/%s", d->def->commands[i].name);
@@ -573,6 +590,11 @@ static void build_routes(struct arbor_daemon *d)
 	}
 	for (size_t i = 0; i < d->def->nviews; i++)
 		d->routes[n++] = (struct arbor_route){ "GET", d->def->views[i].path, handle_daemon_view, false };
+	for (size_t i = 0; i < d->def->nresources; i++) {
+		const struct arbor_resource *r = &d->def->resources[i];
+		d->routes[n++] = (struct arbor_route){ r->method, r->path, handle_daemon_resource,
+						       r->authorized || strcmp(r->method, "GET") != 0 };
+	}
 	d->nroutes = n;
 }
 
@@ -716,7 +738,7 @@ struct arbor_daemon *arbor_daemon_create_detached(const struct arbor_daemon_def 
 	}
 	struct arbor_daemon *d = daemon_new(def, cfg, config_path, state_dir, state_dir);
 	d->base = event_base_new();
-	d->events = arbor_events_open(state_dir, def->name, 64, 1 << 20, err, errlen);
+	d->events = arbor_events_open(state_dir, def->name, NULL, 64, 1 << 20, err, errlen);
 	if (d->base == NULL || d->events == NULL || (def->start && def->start(d, err, errlen) != 0)) {
 		daemon_free(d);
 		return NULL;
@@ -844,7 +866,14 @@ int arbor_daemon_main(const struct arbor_daemon_def *def, int argc, char **argv)
 	 * earlier would let a second instance cut the running one's file). */
 	if ((rc = arbor_state_remove_leftovers(state_dir)) > 0)
 		log_info("%s: removed %d temporary file(s) a crash left behind", state_dir, rc);
-	d->events = arbor_events_open(state_dir, def->name, (size_t)cfg->control.events_memory,
+	char boot_id[80];
+	if ((rc = arbor_boot_id(runtime_dir, def->name, boot_id, sizeof boot_id)) != 0) {
+		/* Unknown: a token of this start alone, so it is taken for a new boot
+		 * and seq continues above the reservation. */
+		log_warn("cannot tell this boot from the last: %s", strerror(-rc));
+		snprintf(boot_id, sizeof boot_id, "%llx-%lx", (unsigned long long)time(NULL), (long)getpid());
+	}
+	d->events = arbor_events_open(state_dir, def->name, boot_id, (size_t)cfg->control.events_memory,
 				      cfg->control.events_rotate_bytes, err, sizeof err);
 	if (d->events == NULL) {
 		log_err("%s", err);
@@ -889,6 +918,13 @@ int arbor_daemon_main(const struct arbor_daemon_def *def, int argc, char **argv)
 	cJSON_AddNumberToObject(data, "pid", (double)getpid());
 	cJSON_AddStringToObject(data, "version", ARBOR_VERSION);
 	cJSON_AddStringToObject(data, "socket", d->socket_path);
+	uint64_t skip_from, skip_to;
+	if (arbor_events_skipped(d->events, &skip_from, &skip_to)) {
+		/* Events among these may have been lost with the power; none will have these seqs. */
+		cJSON *skipped = cJSON_AddObjectToObject(data, "seq_skipped");
+		arbor_json_add_int(skipped, "from", (long long)skip_from);
+		arbor_json_add_int(skipped, "to", (long long)skip_to);
+	}
 	arbor_event_emit(d->events, "daemon.started", "info", def->name, data, "%s %s started", def->binary,
 			 ARBOR_VERSION);
 	log_info("listening on %s", d->socket_path);

@@ -33,6 +33,18 @@ struct arbor_view {
 			struct arbor_http_response *resp);
 };
 
+/* A daemon-specific resource with any method and "*" segments in its path
+ * (http.h, arbor_path_match): the peers of wgd (GET/POST /v1/peers,
+ * GET/PATCH/DELETE /v1/peers/NAME). A method other than GET changes state, so
+ * it is authorized like a command (contract.md). */
+struct arbor_resource {
+	const char *method; /* "GET" (HEAD implied), "POST", "PATCH", "DELETE" */
+	const char *path;
+	void (*handler)(struct arbor_daemon *d, const struct arbor_http_request *req,
+			struct arbor_http_response *resp);
+	bool authorized;    /* a GET that hands out secrets: authorized too */
+};
+
 struct arbor_daemon_def {
 	const char *name;        /* "dhcp4d": section, socket and state-dir name */
 	const char *binary;      /* "arbor-dhcp4d" */
@@ -58,6 +70,8 @@ struct arbor_daemon_def {
 	size_t ncommands;
 	const struct arbor_view *views;
 	size_t nviews;
+	const struct arbor_resource *resources;
+	size_t nresources;
 };
 
 int arbor_daemon_main(const struct arbor_daemon_def *def, int argc, char **argv);

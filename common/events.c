@@ -1,5 +1,8 @@
 /* Event log (see events.h). The ring holds serialized lines, so answering a
- * query is concatenation, not re-serialization. */
+ * query is concatenation, not re-serialization. The seq reservation
+ * (events.seq.json) is what keeps seq increasing across a power cut: lines are
+ * not synced one by one, but no seq is handed out above a ceiling that is on
+ * disk with the boot it belongs to. */
 #include "events.h"
 
 #include <errno.h>
@@ -13,13 +16,23 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fileio.h"
 #include "json.h"
 #include "log.h"
 #include "statefile.h"
 #include "clock.h"
 #include "xalloc.h"
 
+/* Seqs are reserved this many at a time: a daemon emitting 10,000 events a
+ * second writes the reservation about every 6.5 s, never once per event. A
+ * reservation that cannot be written is tried again this many events later. */
+#define RESERVE_BLOCK 65536
+#define RESERVE_RETRY 1024
+#define RESERVATION "events.seq.json"
+#define BOOT_ID_MAX 64
+
 struct arbor_events {
+	char *dir;
 	char *path;
 	char *rotated_path;
 	char *daemon;
@@ -28,6 +41,15 @@ struct arbor_events {
 	uint64_t rotate_bytes;
 	uint64_t last_seq;
 	uint64_t total;
+	/* The reservation: no seq above `reserved` was handed out in boot `boot_id`
+	 * ("" when the caller gave none: no reservation). reserve_at: the next
+	 * write is due when seq passes it (reserved, or sooner after a failure). */
+	char boot_id[BOOT_ID_MAX + 1];
+	uint64_t reserved, reserve_at, reservation_writes;
+	/* After a reboot: the seqs skip_from..skip_to hold no event (they were
+	 * reserved before the machine went down), and the events up to `dropped`
+	 * are no longer in memory. */
+	uint64_t skip_from, skip_to, dropped;
 	struct arbor_event_line *ring;
 	size_t ring_size;
 	void (*listener)(void *ctx);
@@ -101,10 +123,92 @@ static size_t load_file(struct arbor_events *ev, const char *path, bool *torn)
 	return valid;
 }
 
-struct arbor_events *arbor_events_open(const char *state_dir, const char *daemon, size_t memory,
+/* Writes the reservation: seqs up to `reserved` may be handed out in this boot.
+ * Synced (an atomic state file) before any of them is. */
+static int write_reservation(struct arbor_events *ev, uint64_t reserved)
+{
+	char text[BOOT_ID_MAX + 80], err[PATH_MAX + 80];
+	int n = snprintf(text, sizeof text, "{\"boot_id\": \"%s\", \"reserved\": %llu}\n", ev->boot_id,
+			 (unsigned long long)reserved);
+	ev->reservation_writes++;
+	int rc = arbor_state_write(ev->dir, RESERVATION, text, (size_t)n, err, sizeof err);
+	if (rc != 0) {
+		log_err("event seq reservation: %s", err);
+		return rc;
+	}
+	ev->reserved = ev->reserve_at = reserved;
+	return 0;
+}
+
+/* Reserves the block that seq opens (seq is not handed out yet). */
+static void reserve_ahead(struct arbor_events *ev, uint64_t seq)
+{
+	if (write_reservation(ev, seq - 1 + RESERVE_BLOCK) != 0)
+		ev->reserve_at = seq - 1 + RESERVE_RETRY;
+}
+
+/* The reservation on disk: 0, -ENOENT, or -EINVAL for one that makes no sense. */
+static int read_reservation(const char *dir, char *boot_id, size_t len, uint64_t *reserved)
+{
+	char *text = NULL;
+	size_t n = 0;
+	int rc = arbor_state_read(dir, RESERVATION, &text, &n, 4096);
+	if (rc != 0)
+		return rc;
+	cJSON *doc = cJSON_ParseWithLength(text, n);
+	free(text);
+	const cJSON *b = cJSON_GetObjectItemCaseSensitive(doc, "boot_id");
+	bool ok = cJSON_IsString(b) && strlen(b->valuestring) < len &&
+		  arbor_json_get_u53(cJSON_GetObjectItemCaseSensitive(doc, "reserved"), reserved);
+	if (ok)
+		snprintf(boot_id, len, "%s", b->valuestring);
+	cJSON_Delete(doc);
+	return ok ? 0 : -EINVAL;
+}
+
+/* The machine went down after seqs up to `reserved` were reserved: lines up to
+ * there may have been lost with the page cache, after a follower saw them. The
+ * log continues above them; what memory held goes (it ends before the gap). */
+static void skip_reserved(struct arbor_events *ev, uint64_t reserved)
+{
+	log_warn("%s: the machine went down since seq %llu was reserved; continuing at %llu (the newest event on "
+		 "disk is %llu)", ev->path, (unsigned long long)reserved, (unsigned long long)reserved + 1,
+		 (unsigned long long)ev->last_seq);
+	for (size_t i = 0; i < ev->ring_size; i++) {
+		free(ev->ring[i].type);
+		free(ev->ring[i].json);
+		ev->ring[i] = (struct arbor_event_line){ 0 };
+	}
+	ev->dropped = ev->last_seq;
+	ev->skip_from = ev->last_seq + 1;
+	ev->skip_to = reserved;
+	ev->last_seq = reserved;
+}
+
+/* Same boot as the reservation: the page cache kept every line written, and
+ * seq continues after the newest. Another boot: above the reservation. */
+static void recover_reservation(struct arbor_events *ev, const char *boot_id)
+{
+	snprintf(ev->boot_id, sizeof ev->boot_id, "%s", boot_id);
+	char was[BOOT_ID_MAX + 1];
+	uint64_t reserved = 0;
+	int rc = read_reservation(ev->dir, was, sizeof was, &reserved);
+	if (rc == -EINVAL)
+		log_warn("%s/%s is unreadable: seq continues from the log", ev->dir, RESERVATION);
+	bool same_boot = rc == 0 && strcmp(was, boot_id) == 0;
+	if (rc == 0 && !same_boot && reserved > ev->last_seq)
+		skip_reserved(ev, reserved);
+	if (same_boot && reserved > ev->last_seq)
+		ev->reserved = ev->reserve_at = reserved; /* still ours, still on disk */
+	else
+		reserve_ahead(ev, ev->last_seq + 1);
+}
+
+struct arbor_events *arbor_events_open(const char *state_dir, const char *daemon, const char *boot_id, size_t memory,
 				       uint64_t rotate_bytes, char *err, size_t errlen)
 {
 	struct arbor_events *ev = xcalloc(1, sizeof *ev);
+	ev->dir = xstrdup(state_dir);
 	char path[PATH_MAX];
 	snprintf(path, sizeof path, "%s/events.jsonl", state_dir);
 	ev->path = xstrdup(path);
@@ -135,6 +239,8 @@ struct arbor_events *arbor_events_open(const char *state_dir, const char *daemon
 	}
 	struct stat st;
 	ev->file_bytes = fstat(ev->fd, &st) == 0 ? (uint64_t)st.st_size : 0;
+	if (boot_id && boot_id[0] && strlen(boot_id) <= BOOT_ID_MAX)
+		recover_reservation(ev, boot_id);
 	return ev;
 }
 
@@ -143,14 +249,19 @@ void arbor_events_close(struct arbor_events *ev)
 	if (ev == NULL)
 		return;
 	if (ev->fd >= 0) {
-		fdatasync(ev->fd);
+		bool synced = fdatasync(ev->fd) == 0 && arbor_fsync_dir(ev->dir) == 0;
 		close(ev->fd);
+		/* Every line is on disk (names included, after a rotation): a reboot
+		 * may continue right after the last one, without a gap. */
+		if (synced && ev->boot_id[0] && ev->reserved > ev->last_seq)
+			write_reservation(ev, ev->last_seq);
 	}
 	for (size_t i = 0; i < ev->ring_size; i++) {
 		free(ev->ring[i].type);
 		free(ev->ring[i].json);
 	}
 	free(ev->ring);
+	free(ev->dir);
 	free(ev->path);
 	free(ev->rotated_path);
 	free(ev->daemon);
@@ -162,6 +273,9 @@ void arbor_events_configure(struct arbor_events *ev, size_t memory, uint64_t rot
 	ev->rotate_bytes = rotate_bytes;
 	if (memory == 0 || memory == ev->ring_size)
 		return;
+	/* A larger ring's window reaches back over events the smaller one lost. */
+	if (ev->last_seq > ev->ring_size && ev->last_seq - ev->ring_size > ev->dropped)
+		ev->dropped = ev->last_seq - ev->ring_size;
 	struct arbor_event_line *ring = xcalloc(memory, sizeof *ring);
 	for (size_t i = 0; i < ev->ring_size; i++) {
 		struct arbor_event_line *old = &ev->ring[i];
@@ -215,6 +329,9 @@ uint64_t arbor_event_emit(struct arbor_events *ev, const char *type, const char 
 	char when[40];
 	arbor_time_rfc3339(&now, when, sizeof when);
 	uint64_t seq = ++ev->last_seq;
+	/* Before anyone can see seq: once per RESERVE_BLOCK events, one compare otherwise. */
+	if (seq > ev->reserve_at && ev->boot_id[0])
+		reserve_ahead(ev, seq);
 
 	cJSON *o = cJSON_CreateObject();
 	arbor_json_add_int(o, "seq", (long long)seq);
@@ -278,6 +395,37 @@ uint64_t arbor_events_first_seq(const struct arbor_events *ev)
 uint64_t arbor_events_total(const struct arbor_events *ev)
 {
 	return ev->total;
+}
+
+bool arbor_events_fell_behind(const struct arbor_events *ev, uint64_t *next)
+{
+	if (ev->skip_to && *next >= ev->skip_from && *next <= ev->skip_to)
+		*next = ev->skip_to + 1; /* the gap a reboot left: no event has these seqs */
+	uint64_t first = arbor_events_first_seq(ev);
+	if (*next >= first)
+		return false;
+	uint64_t window = ev->last_seq >= ev->ring_size ? ev->last_seq - ev->ring_size + 1 : 1;
+	if (*next < window || *next <= ev->dropped)
+		return true;
+	*next = first; /* only seqs without an event (lines dropped as damaged) lie between */
+	return false;
+}
+
+bool arbor_events_skipped(const struct arbor_events *ev, uint64_t *from, uint64_t *to)
+{
+	*from = ev->skip_from;
+	*to = ev->skip_to;
+	return ev->skip_to != 0;
+}
+
+uint64_t arbor_events_reserved(const struct arbor_events *ev)
+{
+	return ev->reserved;
+}
+
+uint64_t arbor_events_reservation_writes(const struct arbor_events *ev)
+{
+	return ev->reservation_writes;
 }
 
 size_t arbor_events_query(const struct arbor_events *ev, uint64_t since, const char *glob, size_t limit,

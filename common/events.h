@@ -5,7 +5,15 @@
  * (a crash mid-write) is cut off, and the ring is refilled from the newest valid
  * lines. Lines are written with one write(2) each and not fsync'ed one by one
  * (a kill -9 loses nothing already written; arbor_events_sync runs at stop and
- * before the daemon acknowledges anything that depends on an event). */
+ * before the daemon acknowledges anything that depends on an event).
+ *
+ * A power cut can take the last lines, after followers saw them. So that their
+ * seqs are never handed out again, seqs are reserved in blocks of 65536 in
+ * <state-dir>/events.seq.json ({"boot_id", "reserved"}, an atomic state file
+ * written before the first seq of each block is used, and lowered to the last
+ * seq at a clean close). Opened in the same boot as the reservation (a restart:
+ * the page cache kept every line), seq continues after the newest line; in
+ * another boot it continues above the reservation. */
 #pragma once
 #include <stdbool.h>
 #include <stddef.h>
@@ -24,7 +32,9 @@ struct arbor_event_line {
 	size_t len;
 };
 
-struct arbor_events *arbor_events_open(const char *state_dir, const char *daemon, size_t memory,
+/* boot_id: this boot's token (boot_id.h); NULL: no reservation (the detached
+ * daemon of the fuzzers), seq then continues after the newest line. */
+struct arbor_events *arbor_events_open(const char *state_dir, const char *daemon, const char *boot_id, size_t memory,
 				       uint64_t rotate_bytes, char *err, size_t errlen);
 void arbor_events_close(struct arbor_events *ev);
 /* Applies new limits from a reload. */
@@ -43,6 +53,17 @@ const struct arbor_event_line *arbor_events_get(const struct arbor_events *ev, u
 uint64_t arbor_events_last_seq(const struct arbor_events *ev);
 uint64_t arbor_events_first_seq(const struct arbor_events *ev);
 uint64_t arbor_events_total(const struct arbor_events *ev);
+/* A follower that wants seq *next next: true if events it needs have left
+ * memory (it fell behind: end its stream, it can come back with since); else
+ * false, with *next moved over seqs that hold no event (the gap a reboot left,
+ * lines dropped as damaged). */
+bool arbor_events_fell_behind(const struct arbor_events *ev, uint64_t *next);
+/* True after a reboot skipped seqs from..to (reserved before the machine went
+ * down: events among them may have been lost). */
+bool arbor_events_skipped(const struct arbor_events *ev, uint64_t *from, uint64_t *to);
+/* The durable ceiling (0: none), and how many times it was written. */
+uint64_t arbor_events_reserved(const struct arbor_events *ev);
+uint64_t arbor_events_reservation_writes(const struct arbor_events *ev);
 
 /* Appends `{"events":[...],"next":N}` for events with seq > since whose type
  * matches glob (NULL: all), at most limit. Returns the number of events. */

@@ -214,6 +214,42 @@ bool arbor_path_valid(const char *path)
 	}
 }
 
+bool arbor_path_match(const char *pattern, const char *path)
+{
+	for (;;) {
+		const char *pe = strchr(pattern, '/'), *se = strchr(path, '/');
+		size_t pn = pe ? (size_t)(pe - pattern) : strlen(pattern);
+		size_t sn = se ? (size_t)(se - path) : strlen(path);
+		bool wild = pn == 1 && pattern[0] == '*';
+		if (!wild && (pn != sn || memcmp(pattern, path, pn) != 0))
+			return false;
+		if (wild && sn == 0)
+			return false;
+		if (pe == NULL || se == NULL)
+			return pe == NULL && se == NULL;
+		pattern = pe + 1;
+		path = se + 1;
+	}
+}
+
+bool arbor_path_segment(const char *path, size_t index, char *out, size_t outlen)
+{
+	const char *seg = path[0] == '/' ? path + 1 : path;
+	for (size_t i = 0; i < index; i++) {
+		seg = strchr(seg, '/');
+		if (seg == NULL)
+			return false;
+		seg++;
+	}
+	const char *end = strchr(seg, '/');
+	size_t n = end ? (size_t)(end - seg) : strlen(seg);
+	if (n == 0 || n >= outlen)
+		return false;
+	memcpy(out, seg, n);
+	out[n] = '\0';
+	return true;
+}
+
 const struct arbor_route *arbor_router_dispatch(const struct arbor_route *routes, size_t nroutes, void *ctx,
 						bool (*authorize)(void *ctx, const struct arbor_http_request *req,
 								  const struct arbor_route *route,
@@ -230,11 +266,11 @@ const struct arbor_route *arbor_router_dispatch(const struct arbor_route *routes
 		return NULL;
 	}
 	bool is_head = strcmp(req->method, "HEAD") == 0;
-	const char *allowed[4];
+	const char *allowed[8];
 	size_t nallowed = 0;
 	for (size_t i = 0; i < nroutes; i++) {
 		const struct arbor_route *r = &routes[i];
-		if (strcmp(r->path, req->path) != 0)
+		if (!arbor_path_match(r->path, req->path))
 			continue;
 		bool get = strcmp(r->method, "GET") == 0;
 		if (strcmp(r->method, req->method) == 0 || (get && is_head)) {
@@ -243,9 +279,12 @@ const struct arbor_route *arbor_router_dispatch(const struct arbor_route *routes
 			r->handler(ctx, req, resp);
 			return r;
 		}
-		if (nallowed < 3) {
+		bool seen = false;
+		for (size_t k = 0; k < nallowed; k++)
+			seen |= strcmp(allowed[k], r->method) == 0;
+		if (!seen && nallowed < 7) {
 			allowed[nallowed++] = r->method;
-			if (get && nallowed < 4)
+			if (get)
 				allowed[nallowed++] = "HEAD";
 		}
 	}
@@ -254,7 +293,7 @@ const struct arbor_route *arbor_router_dispatch(const struct arbor_route *routes
 		return NULL;
 	}
 	size_t off = 0;
-	for (size_t i = 0; i < nallowed; i++)
+	for (size_t i = 0; i < nallowed && off < sizeof resp->allow; i++)
 		off += (size_t)snprintf(resp->allow + off, sizeof resp->allow - off, "%s%s", i ? ", " : "",
 					allowed[i]);
 	arbor_resp_error(resp, 405, "method_not_allowed", "%s is not allowed on %s (allowed: %s)", req->method,

@@ -80,7 +80,7 @@ struct arbor_http_response {
 	char *body; /* malloc'd */
 	size_t body_len;
 	const char *content_type;
-	char allow[48];
+	char allow[64];
 	bool close_connection;
 	/* deferred / stream */
 	void *ctx;
@@ -104,12 +104,15 @@ void arbor_resp_stream(struct arbor_http_response *resp, arbor_http_stream_fn st
 		       void (*ctx_free)(void *));
 void arbor_resp_reset(struct arbor_http_response *resp);
 
-/* Routing. A route is an exact path; commands are POST /v1/commands/<name>. */
+/* Routing. A route's path is matched segment by segment; a segment "*" matches
+ * any one segment (the pattern of /v1/peers/NAME/config has "*" for NAME), which the handler reads with
+ * arbor_path_segment. Commands are POST /v1/commands/<name>; other methods
+ * (PATCH, DELETE) are routed the same way. */
 typedef void (*arbor_http_handler)(void *ctx, const struct arbor_http_request *req,
 				   struct arbor_http_response *resp);
 
 struct arbor_route {
-	const char *method; /* "GET" (HEAD is implied) or "POST" */
+	const char *method; /* "GET" (HEAD is implied), "POST", "PATCH", "DELETE" */
 	const char *path;
 	arbor_http_handler handler;
 	bool command; /* needs authorization */
@@ -123,6 +126,11 @@ const struct arbor_route *arbor_router_dispatch(const struct arbor_route *routes
 								  struct arbor_http_response *resp),
 						const struct arbor_http_request *req,
 						struct arbor_http_response *resp);
+/* True when path matches pattern ("*" segments match any one non-empty segment). */
+bool arbor_path_match(const char *pattern, const char *path);
+/* Copies segment index (0: the first after the leading "/") of path into out.
+ * False when there is no such segment or it does not fit. */
+bool arbor_path_segment(const char *path, size_t index, char *out, size_t outlen);
 /* True for paths arbor serves: "/"-separated segments of [A-Za-z0-9._-], no
  * empty, "." or ".." segments. */
 bool arbor_path_valid(const char *path);

@@ -278,6 +278,17 @@ static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind, const cha
 	return MHD_YES;
 }
 
+/* True when a GET route for url is authorized like a command. */
+static bool route_needs_peer(const struct arbor_http_server *srv, const char *url, const char *method)
+{
+	for (size_t i = 0; i < srv->handlers.nroutes; i++) {
+		const struct arbor_route *r = &srv->handlers.routes[i];
+		if (r->command && strcmp(r->method, "GET") == 0 && arbor_path_match(r->path, url))
+			return true;
+	}
+	return false;
+}
+
 /* A long-poll or follower takes one of its uid's slots; past the cap (or when
  * the peer is unknown) the answer becomes 429 instead. */
 static bool take_stream_slot(struct request *r, const struct arbor_http_request *req)
@@ -345,7 +356,9 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 	const union MHD_ConnectionInfo *client = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	if (client && client->client_addr && client->client_addr->sa_family != AF_UNIX)
 		req.client = client->client_addr;
-	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
+	/* Who is asking: commands need it, and so do the few reads that hand out
+	 * secrets (a route marked command); plain reads skip the system calls. */
+	if ((strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) || route_needs_peer(srv, url, method)) {
 		const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
 		if (ci)
 			arbor_peer_from_fd(ci->connect_fd, &req.peer);

@@ -70,3 +70,21 @@ bool arbor_json_members(const cJSON *obj, const char *const names[], const cJSON
 	}
 	return true;
 }
+
+void arbor_json_put_string(struct arbor_buf *out, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	arbor_buf_append(out, "\"", 1);
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '"' || *p == '\\') {
+			char e[2] = { '\\', (char)*p };
+			arbor_buf_append(out, e, 2);
+		} else if (*p < 0x20) {
+			char e[6] = { '\\', 'u', '0', '0', hex[*p >> 4], hex[*p & 15] };
+			arbor_buf_append(out, e, 6);
+		} else {
+			arbor_buf_append(out, p, 1);
+		}
+	}
+	arbor_buf_append(out, "\"", 1);
+}

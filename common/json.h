@@ -23,3 +23,8 @@ bool arbor_json_get_u53(const cJSON *v, uint64_t *out);
 #include <stddef.h>
 bool arbor_json_members(const cJSON *obj, const char *const names[], const cJSON *found[], size_t n,
 			const char *where, char *err, size_t errlen);
+
+/* Writers for answers built as text (a hot view, a journal record): a JSON
+ * string with what JSON requires escaped, nothing more. */
+#include "buf.h"
+void arbor_json_put_string(struct arbor_buf *out, const char *s);

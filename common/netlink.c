@@ -623,26 +623,31 @@ int arbor_nl_link_set_mtu(struct arbor_nl *nl, int ifindex, unsigned int mtu)
 	return rc;
 }
 
-int arbor_nl_bridge_add(struct arbor_nl *nl, const char *name)
+int arbor_nl_link_add(struct arbor_nl *nl, const char *name, const char *kind)
 {
 	begin(nl);
-	int rc = check_ifname(nl, "add bridge", name);
+	int rc = check_ifname(nl, "add link", name);
 	if (rc < 0)
 		return rc;
 	struct rtnl_link *link = rtnl_link_alloc();
 	if (link == NULL)
-		return FAIL(nl, -ENOMEM, "add bridge %s", name);
+		return FAIL(nl, -ENOMEM, "add %s %s", kind, name);
 	rtnl_link_set_name(link, name);
-	rc = rtnl_link_set_type(link, "bridge");
+	rc = rtnl_link_set_type(link, kind);
 	if (rc >= 0)
 		rc = rtnl_link_add(nl->sock, link, NLM_F_CREATE | NLM_F_EXCL);
 	rtnl_link_put(link);
 	if (rc < 0)
-		return FAIL(nl, failure_errno(nl, rc), "add bridge %s", name);
+		return FAIL(nl, failure_errno(nl, rc), "add %s %s", kind, name);
 	rc = arbor_nl_link_index(nl, name);
 	if (rc < 0)
-		return FAIL(nl, rc, "add bridge %s: created, then not found", name);
+		return FAIL(nl, rc, "add %s %s: created, then not found", kind, name);
 	return rc;
+}
+
+int arbor_nl_bridge_add(struct arbor_nl *nl, const char *name)
+{
+	return arbor_nl_link_add(nl, name, "bridge");
 }
 
 int arbor_nl_link_delete(struct arbor_nl *nl, int ifindex)

@@ -78,6 +78,9 @@ struct arbor_nl_link {
 int arbor_nl_link_index(struct arbor_nl *nl, const char *ifname);
 int arbor_nl_link_set_up(struct arbor_nl *nl, int ifindex, bool up);
 int arbor_nl_link_set_mtu(struct arbor_nl *nl, int ifindex, unsigned int mtu);
+/* Create a link of kind ("wireguard", "bridge", ...), down. Returns its ifindex,
+ * -EEXIST if name is taken, -EOPNOTSUPP when the kernel has no such kind. */
+int arbor_nl_link_add(struct arbor_nl *nl, const char *name, const char *kind);
 /* Create a bridge (down, no ports). Returns its ifindex, -EEXIST if name is taken. */
 int arbor_nl_bridge_add(struct arbor_nl *nl, const char *name);
 int arbor_nl_link_delete(struct arbor_nl *nl, int ifindex);

@@ -29,14 +29,15 @@ int arbor_state_write_mode(const char *dir, const char *name, const void *data, 
 	char tmp[PATH_MAX], final[PATH_MAX];
 	snprintf(final, sizeof final, "%s/%s", dir, name);
 	snprintf(tmp, sizeof tmp, "%s/.%s.tmp.%ld", dir, name, (long)getpid());
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, (mode_t)mode);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
 	if (fd < 0) {
 		int e = errno;
 		snprintf(err, errlen, "%s: %s", tmp, strerror(e));
 		return -e;
 	}
-	/* A temporary left by a crash keeps its old mode through O_TRUNC. */
-	int rc = fchmod(fd, (mode_t)mode) == 0 ? 0 : -errno;
+	/* The mode is set explicitly: a file of secrets must not depend on the umask,
+	 * and a temporary file left from a crash may have another mode. */
+	int rc = fchmod(fd, mode) != 0 ? -errno : 0;
 	if (rc == 0)
 		rc = arbor_write_all(fd, data, len);
 	if (rc == 0 && fsync(fd) != 0)

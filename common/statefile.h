@@ -11,8 +11,7 @@
 /* Returns 0, or -errno with a message in err. */
 int arbor_state_write(const char *dir, const char *name, const void *data, size_t len, char *err,
 		      size_t errlen);
-/* The same with the file's mode (0600 for secrets; arbor_state_write uses 0640,
- * readable by the shared group). */
+/* The same with the file's mode (0600 for secrets); arbor_state_write uses 0640. */
 int arbor_state_write_mode(const char *dir, const char *name, const void *data, size_t len, unsigned int mode,
 			   char *err, size_t errlen);
 /* Writes doc formatted (readable with jq) plus a trailing newline. */

@@ -4,10 +4,14 @@
 #include "subnet_ids.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
@@ -226,16 +230,79 @@ static void reserve(struct arbor_subnet_ids *t, size_t more)
 	t->v = xreallocarray(t->v, t->n + more, sizeof *t->v);
 }
 
-/* Gives names[0..n) the lowest free ids, in that order, and persists the
- * table; on any failure the table is as before. */
+/* Several daemons number interfaces in one table (dnsd its interfaces, wgd
+ * and overlayd the devices they create), so an assignment holds an exclusive
+ * lock on <dir>/.<file>.lock while it reads the file again, picks ids and
+ * writes it: two daemons never give one id to two names. Returns the lock's
+ * fd or -errno. */
+static int lock_table(const struct arbor_subnet_ids *t, char *err, size_t errlen)
+{
+	int rc = arbor_mkdir_p(t->dir, 0750);
+	if (rc < 0)
+		return fail(err, errlen, rc, "%s: %s", t->dir, strerror(-rc));
+	char path[PATH_MAX];
+	snprintf(path, sizeof path, "%s/.%s.lock", t->dir, t->file);
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+	if (fd < 0 || flock(fd, LOCK_EX) != 0) {
+		rc = -errno;
+		if (fd >= 0)
+			close(fd);
+		return fail(err, errlen, rc, "%s: %s", path, strerror(-rc));
+	}
+	return fd;
+}
+
+/* Adds what another daemon wrote since t was loaded. The file wins where the
+ * two disagree (it is what everyone else reads). */
+static int refresh(struct arbor_subnet_ids *t, char *err, size_t errlen)
+{
+	struct arbor_subnet_ids file;
+	int rc = arbor_subnet_ids_load(&file, t->dir, t->file, err, errlen);
+	if (rc < 0) {
+		arbor_subnet_ids_free(&file);
+		return rc;
+	}
+	for (size_t i = 0; i < t->n; i++) {
+		bool clash = false;
+		for (size_t k = 0; k < file.n && !clash; k++)
+			clash = file.v[k].id == t->v[i].id || strcmp(file.v[k].name, t->v[i].name) == 0;
+		if (!clash) {
+			file.v = xreallocarray(file.v, file.n + 1, sizeof *file.v);
+			file.v[file.n++] = t->v[i];
+		}
+	}
+	free(t->v);
+	t->v = file.v;
+	t->n = file.n;
+	file.v = NULL;
+	arbor_subnet_ids_free(&file);
+	return 0;
+}
+
+/* Gives names[0..n) (those still without an id once the file is read again)
+ * the lowest free ids, in that order, and persists the table; on any failure
+ * the table is as before. */
 static int assign(struct arbor_subnet_ids *t, const char **names, size_t n, char *err, size_t errlen)
 {
 	if (n == 0)
 		return 0;
-	if (n > ARBOR_SUBNET_ID_MAX - t->n) {
+	int lock = lock_table(t, err, errlen);
+	if (lock < 0)
+		return lock;
+	int rc = refresh(t, err, errlen);
+	size_t k = 0;
+	for (size_t i = 0; i < n && rc == 0; i++)
+		if (arbor_subnet_ids_lookup(t, names[i]) < 0)
+			names[k++] = names[i];
+	n = k;
+	if (rc == 0 && n > ARBOR_SUBNET_ID_MAX - t->n) {
 		snprintf(err, errlen, "%s: out of subnet ids: %zu free, %zu interfaces need one (first %s)", t->file,
 			 ARBOR_SUBNET_ID_MAX - t->n, n, names[0]);
-		return -ENOSPC;
+		rc = -ENOSPC;
+	}
+	if (rc < 0 || n == 0) {
+		close(lock);
+		return rc;
 	}
 	uint8_t *used = xcalloc(ARBOR_SUBNET_ID_MAX + 1, 1);
 	reserve(t, n);
@@ -252,9 +319,10 @@ static int assign(struct arbor_subnet_ids *t, const char **names, size_t n, char
 		t->n++;
 	}
 	free(used);
-	int rc = save(t, err, errlen);
+	rc = save(t, err, errlen);
 	if (rc < 0)
 		t->n = old_n; /* not on disk: not assigned */
+	close(lock);
 	return rc;
 }
 

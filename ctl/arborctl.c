@@ -1,10 +1,11 @@
 /* arborctl: the operator's tool. It finds daemons by their sockets in the
  * runtime directory and speaks the contract to them; it knows nothing about any
- * one daemon beyond the common endpoints, so new daemons need no change here.
- * The one command that talks to no daemon is `addr`: the IPv6 derivation is
- * stateless (docs/addressing.md), so arborctl computes it itself. `overlay`
- * is shorthand for overlayd's commands (its enroll tokens are what an operator
- * copies to a spoke).
+ * one daemon beyond the common endpoints, so new daemons need no change here;
+ * the exceptions are wgd's peers (`arborctl wg ...`, wg.c) and overlayd's
+ * enrollment (`arborctl overlay ...`, overlay.c: its tokens are what an
+ * operator copies to a spoke). The one command that talks to no daemon is
+ * `addr`: the IPv6 derivation is stateless (docs/addressing.md), so arborctl
+ * computes it itself.
  * Exit codes: 0 ok, 1 the daemon refused, 2 usage, 3 no daemon there. */
 #include <dirent.h>
 #include <errno.h>
@@ -20,15 +21,14 @@
 #include <cjson/cJSON.h>
 
 #include "addr_derive.h"
+#include "arborctl.h"
 #include "buf.h"
 #include "contract_client.h"
 #include "subnet_ids.h"
 #include "xalloc.h"
 
-enum { EXIT_OK = 0, EXIT_REFUSED = 1, EXIT_USAGE = 2, EXIT_NO_DAEMON = 3 };
-
-static const char *runtime_dir = "/run/arbor";
-static bool json_output;
+const char *runtime_dir = "/run/arbor";
+bool json_output;
 
 static void usage(FILE *out)
 {
@@ -40,6 +40,7 @@ static void usage(FILE *out)
 		     "  reload|renew|stop DAEMON|all        run a command\n"
 		     "  get DAEMON PATH                     GET any path (e.g. /v1/metrics)\n"
 		     "  post DAEMON PATH [JSON]             POST any path with an optional JSON body\n"
+		     "  wg list|show|add|set|del|config|qr|rotate-key ...  wgd's peers (arborctl wg help)\n"
 		     "  addr [--machine-id ID] [--iface NAME [--state DIR] | --subnet-id N] [--host HOST-ID]\n"
 		     "                                      this machine's IPv6 prefix, an interface's /64, a host's address\n"
 		     "  overlay enroll [HOSTNAME] [--ttl S] [--count N]   overlayd: tokens for new spokes\n"
@@ -89,7 +90,7 @@ static int exit_for_client_error(int rc)
 }
 
 /* One request; prints a one-line error and returns the exit code on failure. */
-static int request(const char *daemon, const char *method, const char *path, const char *body,
+int request(const char *daemon, const char *method, const char *path, const char *body,
 		   struct arbor_client_response *resp)
 {
 	char sock[PATH_MAX], err[512];
@@ -102,7 +103,7 @@ static int request(const char *daemon, const char *method, const char *path, con
 	return EXIT_OK;
 }
 
-static const char *error_message(const cJSON *doc)
+const char *error_message(const cJSON *doc)
 {
 	const cJSON *e = cJSON_GetObjectItemCaseSensitive(doc, "error");
 	const cJSON *m = cJSON_GetObjectItemCaseSensitive(e, "message");
@@ -112,13 +113,13 @@ static const char *error_message(const cJSON *doc)
 	return cJSON_IsString(m) ? m->valuestring : NULL;
 }
 
-static const char *str_field(const cJSON *o, const char *key, const char *def)
+const char *str_field(const cJSON *o, const char *key, const char *def)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
 	return cJSON_IsString(v) ? v->valuestring : def;
 }
 
-static double num_field(const cJSON *o, const char *key)
+double num_field(const cJSON *o, const char *key)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
 	return cJSON_IsNumber(v) ? v->valuedouble : NAN;
@@ -139,7 +140,7 @@ static void format_uptime(double s, char *out, size_t len)
 }
 
 /* Prints a JSON value as indented "key: value" lines for people. */
-static void print_human(const cJSON *v, int depth)
+void print_human(const cJSON *v, int depth)
 {
 	for (const cJSON *c = v->child; c; c = c->next) {
 		printf("%*s", depth * 2, "");
@@ -174,7 +175,7 @@ static cJSON *get_json(const char *daemon, const char *path, char *err, size_t e
 	return doc;
 }
 
-static void print_json(cJSON *doc)
+void print_json(cJSON *doc)
 {
 	char *text = cJSON_Print(doc);
 	printf("%s\n", text);
@@ -479,99 +480,6 @@ static int cmd_raw(const char *method, int argc, char **argv)
 	return rc;
 }
 
-/* arborctl overlay enroll|forget|spokes: overlayd's own commands and view. */
-static int cmd_overlay(int argc, char **argv)
-{
-	const char *usage_text = "arborctl: overlay enroll [HOSTNAME] [--ttl S] [--count N] | forget ID|HOSTNAME | spokes\n";
-	if (argc < 1) {
-		fputs(usage_text, stderr);
-		return EXIT_USAGE;
-	}
-	struct arbor_client_response r;
-	cJSON *body = cJSON_CreateObject();
-	const char *path = NULL;
-	bool enroll = strcmp(argv[0], "enroll") == 0;
-	if (enroll) {
-		path = "/v1/commands/enroll";
-		for (int i = 1; i < argc; i++) {
-			char *end = NULL;
-			if ((strcmp(argv[i], "--ttl") == 0 || strcmp(argv[i], "--count") == 0) && i + 1 < argc) {
-				double v = strtod(argv[i + 1], &end);
-				if (*end != '\0' || !(v > 0)) {
-					cJSON_Delete(body);
-					fputs(usage_text, stderr);
-					return EXIT_USAGE;
-				}
-				cJSON_AddNumberToObject(body, argv[i] + 2, v);
-				i++;
-			} else if (argv[i][0] != '-' && !cJSON_GetObjectItem(body, "hostname")) {
-				cJSON_AddStringToObject(body, "hostname", argv[i]);
-			} else {
-				cJSON_Delete(body);
-				fputs(usage_text, stderr);
-				return EXIT_USAGE;
-			}
-		}
-	} else if (strcmp(argv[0], "forget") == 0 && argc == 2) {
-		path = "/v1/commands/forget";
-		char *end = NULL;
-		unsigned long id = strtoul(argv[1], &end, 10);
-		if (*end == '\0' && end != argv[1])
-			cJSON_AddNumberToObject(body, "id", (double)id);
-		else
-			cJSON_AddStringToObject(body, "hostname", argv[1]);
-	} else if (strcmp(argv[0], "spokes") == 0 && argc == 1) {
-		cJSON_Delete(body);
-		int rc = request("overlayd", "GET", "/v1/spokes", NULL, &r);
-		if (rc != EXIT_OK)
-			return rc;
-		cJSON *doc = cJSON_ParseWithLength(r.body, r.len);
-		if (json_output || r.status != 200 || doc == NULL) {
-			fwrite(r.body, 1, r.len, stdout);
-		} else {
-			printf("%-6s %-16s %-9s %-19s %-16s %-8s %s\n", "ID", "HOSTNAME", "VNI", "SUBNET", "UNDERLAY", "STATE",
-			       "DEVICE");
-			for (const cJSON *sp = cJSON_GetObjectItem(doc, "spokes")->child; sp; sp = sp->next)
-				printf("%-6.0f %-16s %-9.0f %-19s %-16s %-8s %s\n", num_field(sp, "id"), str_field(sp, "hostname", ""),
-				       num_field(sp, "vni"), str_field(sp, "subnet", ""), str_field(sp, "underlay", ""),
-				       str_field(sp, "state", ""), str_field(sp, "device", ""));
-		}
-		rc = r.status == 200 ? EXIT_OK : EXIT_REFUSED;
-		cJSON_Delete(doc);
-		arbor_client_response_free(&r);
-		return rc;
-	} else {
-		cJSON_Delete(body);
-		fputs(usage_text, stderr);
-		return EXIT_USAGE;
-	}
-	char *text = cJSON_PrintUnformatted(body);
-	cJSON_Delete(body);
-	int rc = request("overlayd", "POST", path, text, &r);
-	free(text);
-	if (rc != EXIT_OK)
-		return rc;
-	cJSON *doc = cJSON_ParseWithLength(r.body, r.len);
-	const cJSON *token = cJSON_GetObjectItem(doc, "token"), *tokens = cJSON_GetObjectItem(doc, "tokens");
-	if (json_output || r.status != 200 || (!cJSON_IsString(token) && !cJSON_IsArray(tokens))) {
-		if (r.status != 200 && !json_output)
-			fprintf(stderr, "arborctl: overlayd: %s\n", error_message(doc) ? error_message(doc) : "refused");
-		else
-			fwrite(r.body, 1, r.len, stdout);
-	} else {
-		/* The tokens alone, one a line: what goes into each spoke's overlayd.spoke.token. */
-		fprintf(stderr, "%s\n", str_field(doc, "message", ""));
-		if (cJSON_IsString(token))
-			puts(token->valuestring);
-		for (const cJSON *t = cJSON_IsArray(tokens) ? tokens->child : NULL; t; t = t->next)
-			puts(cJSON_GetStringValue(t));
-	}
-	rc = r.status == 200 ? EXIT_OK : EXIT_REFUSED;
-	cJSON_Delete(doc);
-	arbor_client_response_free(&r);
-	return rc;
-}
-
 #define DEFAULT_MACHINE_ID_FILE "/etc/machine-id"
 #define DEFAULT_SUBNET_STATE_DIR "/var/lib/arbor/dnsd"
 
@@ -765,6 +673,8 @@ int main(int argc, char **argv)
 		return cmd_addr(rest + 1, args - 1);
 	if (strcmp(cmd, "overlay") == 0)
 		return cmd_overlay(rest, args);
+	if (strcmp(cmd, "wg") == 0)
+		return cmd_wg(rest, args);
 	if (strcmp(cmd, "help") == 0) {
 		usage(stdout);
 		return EXIT_OK;

@@ -27,25 +27,6 @@ cJSON *lease_record_encode(const char *interface, const struct lease *l)
 	return o;
 }
 
-/* A JSON string: escapes what JSON requires, nothing more. */
-static void put_string(struct arbor_buf *out, const char *s)
-{
-	static const char hex[] = "0123456789abcdef";
-	arbor_buf_append(out, "\"", 1);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p == '"' || *p == '\\') {
-			char e[2] = { '\\', (char)*p };
-			arbor_buf_append(out, e, 2);
-		} else if (*p < 0x20) {
-			char e[6] = { '\\', 'u', '0', '0', hex[*p >> 4], hex[*p & 15] };
-			arbor_buf_append(out, e, 6);
-		} else {
-			arbor_buf_append(out, p, 1);
-		}
-	}
-	arbor_buf_append(out, "\"", 1);
-}
-
 /* Colon-separated hex bytes, as lease_hex writes them. */
 static void put_hex(struct arbor_buf *out, const uint8_t *b, size_t len)
 {
@@ -92,7 +73,7 @@ void lease_record_write(struct arbor_buf *out, const char *interface, const stru
 	char addr[16];
 	format_ipv4(l->addr, addr, sizeof addr);
 	arbor_buf_puts(out, "{\"interface\":");
-	put_string(out, interface);
+	arbor_json_put_string(out, interface);
 	arbor_buf_puts(out, ",\"address\":\"");
 	arbor_buf_puts(out, addr);
 	arbor_buf_puts(out, "\",\"mac\":");
@@ -100,7 +81,7 @@ void lease_record_write(struct arbor_buf *out, const char *interface, const stru
 	arbor_buf_puts(out, ",\"client_id\":");
 	put_hex(out, l->key, l->key_len);
 	arbor_buf_puts(out, ",\"hostname\":");
-	put_string(out, l->hostname);
+	arbor_json_put_string(out, l->hostname);
 	arbor_buf_puts(out, ",\"state\":\"");
 	arbor_buf_puts(out, lease_state_name(l->state));
 	arbor_buf_puts(out, "\",\"starts\":");
@@ -122,6 +103,21 @@ static const char *str(const cJSON *rec, const char *key)
 	return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
+/* Whether a record is a quarantine's. Ours have no client id. Before they had
+ * their own flag of a key, dhcp4d wrote them with the key "declined" + the
+ * address's four bytes as they lie in memory: a record in state declined is
+ * always a quarantine (no client's lease is ever declined), and one that ended
+ * (expired) is taken for one when its key is exactly that, so no client that
+ * chose those 12 bytes as its id inherits it. */
+static bool quarantine_record(const uint8_t *key, size_t key_len, uint32_t addr, int state)
+{
+	if (key_len == 0 || state == LEASE_DECLINED)
+		return true;
+	uint8_t legacy[12] = { 'd', 'e', 'c', 'l', 'i', 'n', 'e', 'd' };
+	memcpy(legacy + 8, &addr, 4);
+	return state == LEASE_EXPIRED && key_len == sizeof legacy && memcmp(key, legacy, sizeof legacy) == 0;
+}
+
 /* A time as lease_record_write writes it: anything else would not survive the
  * next compaction unchanged. */
 static bool is_time(const cJSON *v)
@@ -140,8 +136,11 @@ int lease_record_apply(struct lease_table *t, const cJSON *rec, char *err, size_
 	int key_len = cid ? lease_unhex(cid, key, sizeof key) : -1;
 	int mac_len = mac ? (mac[0] ? lease_unhex(mac, macb, sizeof macb) : 0) : -1;
 	int st = state ? lease_state_from_name(state) : -1;
-	if (!address || !parse_ipv4(address, &addr) || key_len <= 0 || mac_len < 0 || st < 0 || !is_time(starts) ||
-	    !is_time(ends) || (hostname && strlen(hostname) >= 64)) {
+	bool quarantine = address && parse_ipv4(address, &addr) && key_len >= 0 && st >= 0 &&
+			  quarantine_record(key, (size_t)key_len, addr, st);
+	if (!address || !parse_ipv4(address, &addr) || key_len < 0 || (key_len < 2 && !quarantine) || mac_len < 0 ||
+	    st < 0 || !is_time(starts) || !is_time(ends) || (hostname && strlen(hostname) >= 64) ||
+	    (quarantine && st != LEASE_DECLINED && st != LEASE_EXPIRED)) {
 		snprintf(err, errlen, "not a lease record");
 		return -EINVAL;
 	}
@@ -149,7 +148,8 @@ int lease_record_apply(struct lease_table *t, const cJSON *rec, char *err, size_
 		snprintf(err, errlen, "%s is outside the subnet now served on this interface", address);
 		return -EINVAL;
 	}
-	struct lease *l = lease_put(t, addr, key, (size_t)key_len); /* both checked above: never NULL */
+	/* both checked above: never NULL */
+	struct lease *l = quarantine ? lease_put_quarantine(t, addr) : lease_put(t, addr, key, (size_t)key_len);
 	memcpy(l->mac, macb, (size_t)mac_len);
 	l->mac_len = (uint8_t)mac_len;
 	snprintf(l->hostname, sizeof l->hostname, "%s", hostname ? hostname : "");

@@ -67,6 +67,8 @@ struct lease *lease_by_addr(const struct lease_table *t, uint32_t addr)
 
 struct lease *lease_by_key(const struct lease_table *t, const uint8_t *key, size_t len)
 {
+	if (len == 0)
+		return NULL; /* quarantine records are nobody's */
 	for (struct lease *l = t->buckets[key_hash(key, len) % t->nbuckets]; l; l = l->key_next)
 		if (l->key_len == len && memcmp(l->key, key, len) == 0)
 			return l;
@@ -85,7 +87,8 @@ static void unlink_key(struct lease_table *t, struct lease *l)
 
 void lease_remove(struct lease_table *t, struct lease *l)
 {
-	unlink_key(t, l);
+	if (!lease_is_quarantine(l))
+		unlink_key(t, l);
 	t->by_addr[l->addr - t->network] = NULL;
 	if (l->state == LEASE_BOUND)
 		t->bound--;
@@ -93,8 +96,25 @@ void lease_remove(struct lease_table *t, struct lease *l)
 	free(l);
 }
 
+struct lease *lease_put_quarantine(struct lease_table *t, uint32_t addr)
+{
+	if (!lease_table_contains(t, addr))
+		return NULL;
+	struct lease *at = t->by_addr[addr - t->network];
+	if (at)
+		lease_remove(t, at);
+	struct lease *l = xcalloc(1, sizeof *l);
+	l->addr = addr;
+	l->state = LEASE_DECLINED;
+	t->by_addr[addr - t->network] = l;
+	t->count++;
+	return l;
+}
+
 struct lease *lease_put(struct lease_table *t, uint32_t addr, const uint8_t *key, size_t key_len)
 {
+	if (key_len == 0)
+		return lease_put_quarantine(t, addr);
 	if (!lease_table_contains(t, addr) || key_len > LEASE_KEY_MAX)
 		return NULL;
 	struct lease *by_key = lease_by_key(t, key, key_len);

@@ -12,7 +12,9 @@ enum lease_state { LEASE_OFFERED, LEASE_BOUND, LEASE_RELEASED, LEASE_EXPIRED, LE
 
 struct lease {
 	uint32_t addr; /* host byte order */
-	uint8_t key[LEASE_KEY_MAX]; /* client identifier (61), or htype + chaddr */
+	/* client identifier (61, 2 bytes or more), or htype + chaddr (2 or more);
+	 * length 0: a quarantine record, held by nobody (lease_put_quarantine) */
+	uint8_t key[LEASE_KEY_MAX];
 	uint8_t key_len;
 	uint8_t mac[16];
 	uint8_t mac_len;
@@ -43,6 +45,15 @@ struct lease *lease_by_key(const struct lease_table *t, const uint8_t *key, size
  * key is removed first. Returns the lease (owned by the table), or NULL when
  * addr is outside the subnet or key_len over LEASE_KEY_MAX. */
 struct lease *lease_put(struct lease_table *t, uint32_t addr, const uint8_t *key, size_t key_len);
+/* Puts a quarantine record on addr (a declined or conflicting address): a key no
+ * client can have (length 0: every client key has at least 2 bytes), and not in
+ * the key index, so no client finds it as its own or moves it away. Whatever
+ * held addr is removed. NULL when addr is outside the subnet. */
+struct lease *lease_put_quarantine(struct lease_table *t, uint32_t addr);
+static inline bool lease_is_quarantine(const struct lease *l)
+{
+	return l->key_len == 0;
+}
 void lease_remove(struct lease_table *t, struct lease *l);
 /* Changes a lease's state, keeping the table's counters. */
 void lease_set_state(struct lease_table *t, struct lease *l, enum lease_state state);

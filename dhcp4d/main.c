@@ -69,12 +69,19 @@ static int dhcp4d_reload(struct arbor_daemon *d, const struct arbor_config *next
 {
 	struct dhcp4d *h = dhcp4d_of(d);
 	const struct dhcp4d_config *cfg = next->daemon;
-	/* Open the new set first: if any interface cannot be served, the reload is
-	 * rejected and the old servers keep running untouched. The new sockets
-	 * share port 67 with the old ones (SO_REUSEADDR) until those close. */
-	struct served *fresh = served_open(h, cfg, err, errlen);
-	if (fresh == NULL)
+	/* Open the new sets first: if any interface cannot be served, or a new or
+	 * changed client cannot be opened, the reload is rejected and the old
+	 * servers and clients keep running untouched. The new sockets share ports
+	 * 67 and 68 with the old ones (SO_REUSEADDR) until those close. */
+	struct uplink_plan *clients = uplink_set_prepare(h->uplinks, d, cfg->clients, cfg->nclients, next->machine.name,
+							  err, errlen);
+	if (clients == NULL)
 		return -1;
+	struct served *fresh = served_open(h, cfg, err, errlen);
+	if (fresh == NULL) {
+		uplink_set_abort(clients);
+		return -1;
+	}
 	lease_store_drain(h->store); /* answers in flight still use the old sockets */
 	for (size_t i = 0; i < cfg->nservers; i++) {
 		struct served *old = served_by_ifname(h, fresh[i].ifname);
@@ -90,6 +97,7 @@ static int dhcp4d_reload(struct arbor_daemon *d, const struct arbor_config *next
 	/* Probes pending on the old servers end on the new ones (found by name). */
 	serving_probe_setup(h, cfg);
 	serving_start(h);
+	uplink_set_commit(h->uplinks, d, clients);
 	return 0;
 }
 

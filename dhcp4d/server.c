@@ -310,23 +310,11 @@ static void request(struct server *s, const struct dhcp_request_view *rq, double
 	nak(s, d, "the client may not have that address");
 }
 
-/* The key of a quarantine record: "declined" and the address. */
-static const uint8_t declined_key[] = { 'd', 'e', 'c', 'l', 'i', 'n', 'e', 'd' };
-#define QUARANTINE_KEY_LEN (sizeof declined_key + 4)
-
-bool lease_is_quarantine(const struct lease *l)
-{
-	return l->key_len == QUARANTINE_KEY_LEN && memcmp(l->key, declined_key, sizeof declined_key) == 0;
-}
-
 /* A declined or conflicting address (a, in the subnet): held by a record of
  * nobody for decline_time; the allocator passes it by meanwhile. */
 static struct lease *quarantine(struct server *s, uint32_t a, double now)
 {
-	uint8_t key[QUARANTINE_KEY_LEN];
-	memcpy(key, declined_key, sizeof declined_key);
-	memcpy(key + sizeof declined_key, &a, 4);
-	struct lease *l = lease_put(&s->leases, a, key, sizeof key);
+	struct lease *l = lease_put_quarantine(&s->leases, a);
 	lease_set_state(&s->leases, l, LEASE_DECLINED);
 	l->starts = now;
 	l->ends = now + s->spec->decline_time;

@@ -70,8 +70,5 @@ void server_conflict(struct server *s, uint32_t addr, double now, struct dhcp_de
 /* Ends what has lapsed: bound leases expire (journalled through cb), offers
  * vanish, declined addresses come back after decline_time (journalled). */
 void server_expire(struct server *s, double now, void (*cb)(void *ctx, struct server *s, struct lease *l), void *ctx);
-/* Whether l is a quarantine record (a declined or conflicting address, held by
- * nobody) rather than a client's lease. */
-bool lease_is_quarantine(const struct lease *l);
 /* Addresses the pools can hand out, and how many are bound. */
 size_t server_pool_size(const struct server *s);

@@ -568,6 +568,26 @@ static void free_server(struct server_spec *s)
 	free(o->custom);
 }
 
+int server_spec_check_reservations(const struct server_spec *s, size_t index, uint32_t server_id, char *err,
+				   size_t errlen)
+{
+	for (size_t k = 0; k < s->nreservations; k++) {
+		uint32_t a = s->reservations[k].addr;
+		const char *why = !inside(s, a) ? "is not a host address of" : a == server_id ? "is the server's own address in"
+										  : NULL;
+		if (a == 0 || why == NULL)
+			continue;
+		char addr[16], net[16];
+		format_ipv4(a, addr, sizeof addr);
+		format_ipv4(s->network, net, sizeof net);
+		snprintf(err, errlen, "dhcp4d.servers[%zu].reservations[%zu].address: %s %s the subnet %s/%u of %s%s: no "
+			 "client could get it", index, k, addr, why, net, s->prefixlen, s->interface,
+			 s->subnet_auto ? " (\"subnet\": \"auto\")" : "");
+		return -1;
+	}
+	return 0;
+}
+
 void dhcp4d_config_free(void *p)
 {
 	struct dhcp4d_config *cfg = p;

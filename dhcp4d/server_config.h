@@ -93,6 +93,12 @@ struct dhcp4d_config {
 };
 
 void *dhcp4d_config_parse(struct arbor_cfg_walk *w, const cJSON *section);
+/* What can only be checked once the subnet and the server's address are known
+ * ("subnet": "auto" is resolved at start): every reservation's address is a host
+ * address of the subnet and not the server's own. 0, or -1 with
+ * err naming servers[index].reservations[k] and the subnet. */
+int server_spec_check_reservations(const struct server_spec *s, size_t index, uint32_t server_id, char *err,
+				   size_t errlen);
 void dhcp4d_config_free(void *cfg);
 /* Parses dotted-quad IPv4 into host order; false if it is not one. */
 bool parse_ipv4(const char *s, uint32_t *out);

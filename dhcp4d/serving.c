@@ -218,6 +218,17 @@ static void exhausted_event(struct dhcp4d *h, struct served *sv, double now)
 			 "%s: no free address for a client", sv->ifname);
 }
 
+/* A quarantine record belongs to nobody; its event names the client it concerns
+ * (the one that declined the address, or the one it was meant for). */
+static void name_client(struct lease *l, const struct request *r)
+{
+	memcpy(l->key, r->rq.key, r->rq.key_len);
+	l->key_len = (uint8_t)r->rq.key_len;
+	l->mac_len = (uint8_t)(r->rq.mac_len < sizeof l->mac ? r->rq.mac_len : sizeof l->mac);
+	memcpy(l->mac, r->rq.mac, l->mac_len);
+	snprintf(l->hostname, sizeof l->hostname, "%s", r->rq.hostname ? r->rq.hostname : "");
+}
+
 /* Decides the request r (decoded from pkt into h->msg) and answers it, now or
  * after the commit or a conflict probe. round: conflict probes this DISCOVER
  * has had, plus one. */
@@ -239,6 +250,8 @@ static void decide(struct dhcp4d *h, struct served *sv, const uint8_t *pkt, size
 			a->sv = sv;
 			a->lease = *d.journal;
 			a->event = d.event;
+			if (d.event == EVENT_DECLINED)
+				name_client(&a->lease, r);
 		}
 		return;
 	}
@@ -306,12 +319,7 @@ void serving_probe_done(void *ctx, const struct conflict_probe_result *res)
 		struct answer *a = lease_store_answer(h->store);
 		a->sv = sv;
 		a->lease = *d.journal;
-		/* The event names the client the address was meant for. */
-		memcpy(a->lease.key, r.rq.key, r.rq.key_len);
-		a->lease.key_len = (uint8_t)r.rq.key_len;
-		a->lease.mac_len = (uint8_t)(r.rq.mac_len < sizeof a->lease.mac ? r.rq.mac_len : sizeof a->lease.mac);
-		memcpy(a->lease.mac, r.rq.mac, a->lease.mac_len);
-		snprintf(a->lease.hostname, sizeof a->lease.hostname, "%s", r.rq.hostname ? r.rq.hostname : "");
+		name_client(&a->lease, &r);
 		a->event = EVENT_CONFLICT;
 	} else {
 		log_info("%s: %s answered a ping: %s", sv->ifname, addr, d.reason);
@@ -432,6 +440,8 @@ struct served *served_open(struct dhcp4d *h, const struct dhcp4d_config *cfg, ch
 			rc = interface_auto_subnet(arbor_daemon_state_dir(h->d), (struct server_spec *)spec, err, errlen);
 		if (rc == 0)
 			rc = interface_server_id(spec, &server_id, err, errlen);
+		if (rc == 0)
+			rc = server_spec_check_reservations(spec, i, server_id, err, errlen);
 		if (rc == 0 && server_init(&sv->srv, spec, server_id) != 0) {
 			snprintf(err, errlen, "%s: a /%u subnet cannot be served", spec->interface, spec->prefixlen);
 			rc = -1;

@@ -410,7 +410,7 @@ void *dnsd_config_parse(struct arbor_cfg_walk *w, const cJSON *sec)
 {
 	static const char *const keys[] = { "listen", "zone", "ttl", "soa", "records", "hosts", "children",
 					    "interfaces", "reverse_zones", "forwarders", "allow_recursion", "leases",
-					    "dhcp4d_socket", "rrl", "threads", "tcp", "child_port", NULL };
+					    "dhcp4d_socket", "wgd_socket", "rrl", "threads", "tcp", "child_port", NULL };
 	struct dnsd_config *cfg = xcalloc(1, sizeof *cfg);
 	arbor_cfg_object(w, sec, keys);
 	static const char *const def_listen[] = { "127.0.0.1", "::1", NULL };
@@ -480,6 +480,7 @@ void *dnsd_config_parse(struct arbor_cfg_walk *w, const cJSON *sec)
 		arbor_cfg_error(w, "leases", "is no longer read: dnsd takes dhcp4d's committed leases from its socket "
 					     "(\"dhcp4d_socket\", default <runtime-dir>/dhcp4d.sock)");
 	arbor_cfg_string(w, sec, "dhcp4d_socket", NULL, &cfg->dhcp4d_socket);
+	arbor_cfg_string(w, sec, "wgd_socket", NULL, &cfg->wgd_socket);
 	parse_rrl(w, sec, &cfg->rrl);
 	arbor_cfg_uint(w, sec, "threads", 1, 1, 64, &v);
 	cfg->threads = (unsigned)v;
@@ -530,5 +531,6 @@ void dnsd_config_free(void *p)
 	free(cfg->forwarders);
 	free(cfg->allow_recursion);
 	free(cfg->dhcp4d_socket);
+	free(cfg->wgd_socket);
 	free(cfg);
 }

@@ -82,6 +82,7 @@ struct dnsd_config {
 	struct dnsd_net *allow_recursion;
 	size_t nallow;
 	char *dhcp4d_socket; /* NULL: <runtime-dir>/dhcp4d.sock; "": no dhcp4d */
+	char *wgd_socket;    /* NULL: <runtime-dir>/wgd.sock; "": no wgd */
 	struct dnsd_rrl_config rrl;
 	unsigned threads;
 	double tcp_idle_timeout;

@@ -1,6 +1,6 @@
 /* Gathering the record sources' inputs (gather.h). Leases come from dhcp4d's
- * contract (lease_feed.h); the sources that depend on them are rebuilt when the
- * feed says they changed or a lease ended. */
+ * contract (lease_feed.h), peers from wgd's (wg_peers.h); the sources that
+ * depend on them are rebuilt when a feed says they changed or a lease ended. */
 #include "gather.h"
 
 #include <errno.h>
@@ -12,6 +12,7 @@
 #include <event2/event.h>
 
 #include "clock.h"
+#include "contract_feed.h"
 #include "daemon.h"
 #include "dnsd.h"
 #include "json.h"
@@ -36,6 +37,7 @@ static const struct {
 	{ GATHER_INTERFACES, ZONE_SOURCE_INTERFACES, sources_interfaces },
 	{ GATHER_CHILDREN, ZONE_SOURCE_CHILDREN, sources_children },
 	{ GATHER_LEASES, ZONE_SOURCE_LEASES, sources_leases },
+	{ GATHER_WG_PEERS, ZONE_SOURCE_WG_PEERS, sources_wg_peers },
 };
 
 struct gather {
@@ -45,6 +47,9 @@ struct gather {
 	const char **reverse; /* h->reverse as the sources take it */
 	struct lease_feed *leases;
 	char *lease_socket;   /* what the feed follows (NULL: nothing) */
+	struct contract_feed *peer_feed;
+	struct wg_peer_set peers;
+	char *peer_socket;
 	uint64_t source_errors;
 	char last_source_error[256];
 };
@@ -152,6 +157,8 @@ void gather_refresh(struct gather *g, unsigned sources, const char *why)
 		.nifaces = nifaces,
 		.leases = leases,
 		.nleases = nleases,
+		.peers = g->peers.v,
+		.npeers = g->peers.n,
 		.subnet_id = subnet_id_of,
 		.ctx = g,
 		.reverse_apexes = g->reverse,
@@ -197,33 +204,72 @@ static void on_leases_changed(void *ctx, const char *why)
 	gather_refresh(ctx, GATHER_FROM_LEASES, why);
 }
 
-/* dhcp4d's socket as configured: NULL for none. */
-static char *lease_socket_of(struct gather *g)
+/* A daemon's socket as configured (NULL: <runtime-dir>/<daemon>.sock): NULL
+ * for none (""). */
+static char *socket_of(struct gather *g, const char *configured, const char *daemon)
 {
-	const char *s = g->h->cfg->dhcp4d_socket;
-	if (s && s[0] == '\0')
+	if (configured && configured[0] == '\0')
 		return NULL;
-	return s ? xstrdup(s) : xasprintf("%s/dhcp4d.sock", arbor_daemon_runtime_dir(g->h->d));
+	return configured ? xstrdup(configured) : xasprintf("%s/%s.sock", arbor_daemon_runtime_dir(g->h->d), daemon);
 }
 
-void gather_follow_leases(struct gather *g)
+static bool same_socket(const char *a, const char *b)
 {
-	char *socket = lease_socket_of(g);
-	bool same = (socket == NULL && g->lease_socket == NULL) ||
-		    (socket && g->lease_socket && strcmp(socket, g->lease_socket) == 0);
-	if (g->leases && same) {
-		free(socket);
-		return;
-	}
-	lease_feed_free(g->leases);
-	free(g->lease_socket);
-	g->lease_socket = socket;
-	g->leases = lease_feed_new(arbor_daemon_base(g->h->d), socket, on_leases_changed, g);
+	return (a == NULL && b == NULL) || (a && b && strcmp(a, b) == 0);
 }
 
-void gather_reread_leases(struct gather *g)
+static int peers_snapshot(void *ctx, const char *body, size_t len, char *err, size_t errlen)
+{
+	struct gather *g = ctx;
+	return wg_peer_set_load(&g->peers, body, len, err, errlen);
+}
+
+static int peers_events(void *ctx, const char *body, size_t len, uint64_t *since, bool *changed, char *err,
+			size_t errlen)
+{
+	struct gather *g = ctx;
+	return wg_peer_set_apply_events(&g->peers, body, len, since, changed, err, errlen);
+}
+
+static void peers_changed(void *ctx, const char *why)
+{
+	gather_refresh(ctx, GATHER_WG_PEERS, why);
+}
+
+static const struct contract_feed_ops peer_ops = {
+	.what = "wgd's peers",
+	.snapshot_path = "/v1/peers",
+	.snapshot = peers_snapshot,
+	.events = peers_events,
+	.changed = peers_changed,
+};
+
+void gather_follow(struct gather *g)
+{
+	char *socket = socket_of(g, g->h->cfg->dhcp4d_socket, "dhcp4d");
+	if (g->leases == NULL || !same_socket(socket, g->lease_socket)) {
+		lease_feed_free(g->leases);
+		free(g->lease_socket);
+		g->lease_socket = socket;
+		g->leases = lease_feed_new(arbor_daemon_base(g->h->d), socket, on_leases_changed, g);
+	} else {
+		free(socket);
+	}
+	socket = socket_of(g, g->h->cfg->wgd_socket, "wgd");
+	if (g->peer_feed == NULL || !same_socket(socket, g->peer_socket)) {
+		contract_feed_free(g->peer_feed);
+		free(g->peer_socket);
+		g->peer_socket = socket;
+		g->peer_feed = contract_feed_new(arbor_daemon_base(g->h->d), socket, &peer_ops, g);
+	} else {
+		free(socket);
+	}
+}
+
+void gather_reread(struct gather *g)
 {
 	lease_feed_resync(g->leases);
+	contract_feed_resync(g->peer_feed);
 }
 
 struct gather *gather_new(struct dnsd *h, char *err, size_t errlen)
@@ -251,6 +297,9 @@ void gather_free(struct gather *g)
 		return;
 	lease_feed_free(g->leases);
 	free(g->lease_socket);
+	contract_feed_free(g->peer_feed);
+	wg_peer_set_free(&g->peers);
+	free(g->peer_socket);
 	arbor_nl_close(g->nl);
 	arbor_subnet_ids_free(&g->subnet_ids);
 	free(g->reverse);
@@ -265,6 +314,9 @@ void gather_status(const struct gather *g, cJSON *obj)
 	arbor_json_add_int(obj, "leases", (long long)n);
 	if (g->leases)
 		lease_feed_status(g->leases, obj);
+	arbor_json_add_int(obj, "wg_peers", (long long)g->peers.n);
+	if (g->peer_feed)
+		contract_feed_status(g->peer_feed, obj, "peer_feed");
 }
 
 bool gather_failed(const struct gather *g, const char **last_error)

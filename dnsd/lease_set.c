@@ -11,6 +11,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "contract_feed.h"
 #include "hex.h"
 #include "xalloc.h"
 
@@ -187,49 +188,23 @@ static bool apply_event(struct lease_set *s, const char *type, const cJSON *data
 	return false;
 }
 
+struct apply_ctx {
+	struct lease_set *s;
+	double now;
+};
+
+static bool apply_one(void *ctx, const char *type, const cJSON *data)
+{
+	struct apply_ctx *a = ctx;
+	return apply_event(a->s, type, data, a->now);
+}
+
 int lease_set_apply_events(struct lease_set *s, const char *json, size_t len, uint64_t *since, double now,
 			   bool *changed, char *err, size_t errlen)
 {
-	*changed = false;
-	cJSON *doc = cJSON_ParseWithLength(json, len);
-	const cJSON *events = cJSON_GetObjectItemCaseSensitive(doc, "events");
-	const cJSON *next = cJSON_GetObjectItemCaseSensitive(doc, "next");
-	const cJSON *e;
-	bool ok = cJSON_IsArray(events) && cJSON_IsNumber(next) && next->valuedouble >= (double)*since;
-	/* First check that the answer continues *since without a gap: every event is
-	 * in order, the first one right after *since. */
-	uint64_t expect = *since + 1;
-	bool resync = false;
-	const cJSON *list = ok ? events : NULL;
-	cJSON_ArrayForEach(e, list)
-	{
-		const cJSON *seq = cJSON_GetObjectItemCaseSensitive(e, "seq");
-		const char *type = string_of(e, "type");
-		if (!cJSON_IsNumber(seq) || type == NULL || seq->valuedouble < (double)expect) {
-			ok = false;
-			break;
-		}
-		if (seq->valuedouble > (double)expect)
-			resync = true; /* events between were lost (dhcp4d keeps a bounded number) */
-		if (strcmp(type, "daemon.started") == 0 || strcmp(type, "config.reloaded") == 0)
-			resync = true; /* a new process, or a reload that may drop an interface's leases */
-		expect = (uint64_t)seq->valuedouble + 1;
-	}
-	if (!ok) {
-		snprintf(err, errlen, "the events answer is not {\"events\":[...],\"next\":N} following seq %llu",
-			 (unsigned long long)*since);
-		cJSON_Delete(doc);
-		return -EBADMSG;
-	}
-	if (resync) {
-		cJSON_Delete(doc);
-		return LEASE_EVENTS_RESYNC;
-	}
-	cJSON_ArrayForEach(e, events)
-		*changed |= apply_event(s, string_of(e, "type"), cJSON_GetObjectItemCaseSensitive(e, "data"), now);
-	*since = (uint64_t)next->valuedouble > expect - 1 ? (uint64_t)next->valuedouble : expect - 1;
-	cJSON_Delete(doc);
-	return LEASE_EVENTS_APPLIED;
+	struct apply_ctx a = { s, now };
+	int rc = contract_events_walk(json, len, since, apply_one, &a, changed, err, errlen);
+	return rc == CONTRACT_EVENTS_RESYNC ? LEASE_EVENTS_RESYNC : rc;
 }
 
 bool lease_set_expire(struct lease_set *s, double now)

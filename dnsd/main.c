@@ -153,7 +153,7 @@ static int start_parts(struct dnsd *h, char *err, size_t errlen)
 	gather_refresh(h->gather, GATHER_ALL, "start");
 	if (udp_serving_start(h->udp, err, errlen) < 0)
 		return -1;
-	gather_follow_leases(h->gather);
+	gather_follow(h->gather);
 	return 0;
 }
 
@@ -215,7 +215,7 @@ static int dnsd_reload(struct arbor_daemon *d, const struct arbor_config *next, 
 	h->cfg = nc;
 	udp_serving_unlock_all(h->udp);
 	rrl_free(old);
-	gather_follow_leases(h->gather);
+	gather_follow(h->gather);
 	gather_refresh(h->gather, GATHER_ALL, "reload");
 	return 0;
 }
@@ -223,7 +223,7 @@ static int dnsd_reload(struct arbor_daemon *d, const struct arbor_config *next, 
 static int dnsd_renew(struct arbor_daemon *d, char *msg, size_t msglen)
 {
 	struct dnsd *h = dnsd_of(d);
-	gather_reread_leases(h->gather);
+	gather_reread(h->gather);
 	resolver_flush_cache(h->resolver);
 	gather_refresh(h->gather, GATHER_ALL, "renew");
 	snprintf(msg, msglen, "every record source re-read (dhcp4d's leases follow when they arrive), cache flushed");

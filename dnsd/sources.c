@@ -360,3 +360,18 @@ int sources_leases(const struct dnsd_world *w, struct record_list *out, char *er
 	}
 	return 0;
 }
+
+int sources_wg_peers(const struct dnsd_world *w, struct record_list *out, char *err, size_t errlen)
+{
+	char sub[ARBOR_DNS_NAME_TEXT_MAX + 80], owner[ARBOR_DNS_NAME_TEXT_MAX + 160];
+	for (size_t i = 0; i < w->npeers; i++) {
+		const struct wg_peer_name *p = &w->peers[i];
+		if (join(sub, sizeof sub, p->interface, w->zone) < 0 || join(owner, sizeof owner, p->name, sub) < 0)
+			continue;
+		if (p->has_ipv4 && add_address(w, out, owner, AF_INET, (const uint8_t *)&p->ipv4, w->cfg->ttl, err, errlen) < 0)
+			return -EINVAL;
+		if (p->has_ipv6 && add_address(w, out, owner, AF_INET6, p->ipv6.s6_addr, w->cfg->ttl, err, errlen) < 0)
+			return -EINVAL;
+	}
+	return 0;
+}

@@ -10,6 +10,7 @@
 
 #include "dnsd_config.h"
 #include "lease_set.h"
+#include "wg_peers.h"
 #include "zone.h"
 
 /* A growing list of records that owns its bytes. */
@@ -38,6 +39,8 @@ struct dnsd_world {
 	size_t nifaces;
 	const struct dhcp_lease *leases; /* dhcp4d's committed, bound leases */
 	size_t nleases;
+	const struct wg_peer_name *peers; /* wgd's enabled peers */
+	size_t npeers;
 	/* Subnet id of an interface name for hosts, leases and children (< 0: none). */
 	int (*subnet_id)(void *ctx, const char *ifname);
 	void *ctx;
@@ -56,3 +59,5 @@ int sources_config(const struct dnsd_world *w, struct record_list *out, char *er
 int sources_interfaces(const struct dnsd_world *w, struct record_list *out, char *err, size_t errlen);
 int sources_children(const struct dnsd_world *w, struct record_list *out, char *err, size_t errlen);
 int sources_leases(const struct dnsd_world *w, struct record_list *out, char *err, size_t errlen);
+/* <peer>.<interface>.<zone>: A and AAAA from the addresses wgd gave each peer. */
+int sources_wg_peers(const struct dnsd_world *w, struct record_list *out, char *err, size_t errlen);

@@ -24,6 +24,7 @@ enum {
 	ZONE_SOURCE_CHILDREN = 3,   /* delegations of child machines (NS + glue) */
 	ZONE_SOURCE_PREFIXES = 4,   /* derived/delegated IPv6 addresses (AAAA, ip6.arpa PTR) */
 	ZONE_SOURCE_LEASES = 5,     /* DHCPv4 leases (A, in-addr.arpa PTR) */
+	ZONE_SOURCE_WG_PEERS = 6,   /* wgd's peers, <peer>.<interface>.<zone> (wg_peers.h) */
 };
 
 /* The SOA of a zone. Names are relative to the zone unless they end in a dot. */

@@ -4,7 +4,9 @@
 Two machines in network namespaces: "root" with a LAN bridge lan0, and "m1"
 plugged into it. root runs dhcp4d (serving lan0: m1 gets its uplink address
 from it, through m1's own dhcp4d running the DHCP client), healthd (watching
-m1 and the daemons beside it) and the contract fixture daemon.
+m1 and the daemons beside it), dnsd, wgd (a WireGuard gateway a "laptop"
+namespace outside the LAN joins with its exported config) and the contract
+fixture daemon.
 The lab shows the contract end to end — status, health, events, commands, a
 rejected reload, a kill -9 that loses nothing — and healthd noticing m1's
 link go down and come back, with the action it runs.
@@ -19,6 +21,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "lib"))
 
 from arborlab import Lab, binary, wait_for  # noqa: E402
+from wgtools import apply_wg_quick, unique_ifname  # noqa: E402
 
 ARBORCTL = None
 
@@ -123,6 +126,38 @@ def main():
         print("\n".join(l for l in out.splitlines() if l and not l.startswith(";")))
         ctl(d, "get", "dnsd", "/v1/status")
 
+        say("WireGuard: root is a gateway (wgd); a laptop outside the LAN joins with the exported config")
+        laptop = lab.add_netns("laptop")
+        lab.veth(root, "wan0", laptop, "wan1")
+        root.exec(["ip", "addr", "add", "203.0.113.1/24", "dev", "wan0"])
+        laptop.exec(["ip", "addr", "add", "203.0.113.2/24", "dev", "wan1"])
+        root.exec(["sysctl", "-qw", "net.ipv4.ip_forward=1"])
+        wgif = unique_ifname("wg")
+        config["wgd"] = {"interfaces": [{"name": wgif, "address": "10.200.0.1/24", "endpoint": "203.0.113.1:51820",
+                                         "dns": ["192.168.1.1"], "client_allowed_ips": ["192.168.1.0/24"]}],
+                         "subnets6": dn.state_dir, "poll_interval": 1}
+        config["dnsd"]["allow_recursion"].append("10.200.0.0/24")
+        d.write_config(config)
+        dn.post("/v1/commands/reload")
+        wg = lab.daemon("wgd", binary("wgd/arbor-wgd"), config, netns=root)
+        wg.runtime_dir, wg.config_path = d.runtime_dir, d.config_path
+        wg.start()
+        print(root.exec(["ip", "-br", "addr", "show", wgif]).stdout.strip())
+        r = ctl(wg, "wg", "add", "laptop", "--keepalive", "5")
+        apply_wg_quick(laptop, "laptop0", r.stdout)
+        wait_for(lambda: laptop.exec(["busybox", "ping", "-c1", "-W1", m1_ip], check=False).returncode == 0, 15,
+                 "the laptop to reach m1 through the tunnel")
+        print(f"$ ping -c 2 {m1_ip}   # from the laptop, through the tunnel")
+        print(laptop.exec(["busybox", "ping", "-c2", m1_ip], check=False).stdout.strip())
+        wait_for(lambda: root.exec(["dig", "@127.0.0.1", "+short", f"laptop.{wgif}.home.arpa"]).stdout.strip(), 10,
+                 "dnsd to name the laptop (from wgd's contract)")
+        for name in ("m1.lan0.home.arpa", "files.m1.lan0.home.arpa", f"laptop.{wgif}.home.arpa"):
+            print(f"$ dig @192.168.1.1 +short {name}   # from the laptop")
+            print(laptop.exec(["dig", "@192.168.1.1", "+short", "+time=2", name], check=False).stdout.strip())
+        wait_for(lambda: wg.get("/v1/peers/laptop").json()["status"]["online"], 10, "the laptop online")
+        ctl(wg, "wg", "list")
+        ctl(wg, "wg", "qr", "laptop")
+
         from lab_overlay import show_overlay  # root the hub, m1 and m2 spokes, containers on them
         show_overlay(lab, say, ctl, root, d, config, dh, dn, m1, m1d, m1_config, m1n)
 
@@ -155,10 +190,13 @@ def main():
         hd.kill9()
         dh.kill9()
         dn.kill9()
+        wg.kill9()
         d.start()
         hd.start()
         dh.start()
         dn.start()
+        wg.start()  # adopts the wireguard-go it left running: the tunnel never went down
+        ctl(wg, "wg", "list")
         ctl(d, "get", "fixture", "/v1/counter")
         ctl(d, "get", "dhcp4d", "/v1/leases?state=bound")
         ctl(d, "events", "fixture", "--since", "5")
@@ -173,6 +211,7 @@ def main():
         hd.wait_exit(10)
         dh.wait_exit(10)
         dn.wait_exit(10)
+        wg.wait_exit(10)
         ctl(m1d, "stop", "all")
         m1d.wait_exit(10)
         m1n.wait_exit(10)

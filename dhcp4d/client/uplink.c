@@ -43,7 +43,9 @@ struct uplink {
 	int ifindex;
 	uint32_t metric;
 	bool use_routes, use_mtu, release_on_stop;
-	bool carrier;
+	bool carrier, admin_down;
+	struct client_identity id; /* what it tells servers (client.id once begun) */
+	bool begun;
 	int fd;
 	struct event *rd, *timer;
 	struct dhcp_client client;
@@ -63,7 +65,7 @@ int uplink_ifindex(const struct uplink *u)
 	return u->ifindex;
 }
 
-void uplink_update_spec(struct uplink *u, const struct client_spec *spec)
+static void uplink_update_spec(struct uplink *u, const struct client_spec *spec)
 {
 	u->metric = spec->route_metric;
 	u->use_routes = spec->use_routes;
@@ -464,8 +466,8 @@ static void load_lease(struct uplink *u, struct client_lease *saved, double now)
 	}
 }
 
-struct uplink *uplink_open(struct arbor_daemon *d, struct arbor_nl *nl, const struct client_spec *spec,
-			   const char *hostname, char *err, size_t errlen)
+struct uplink *uplink_prepare(struct arbor_daemon *d, struct arbor_nl *nl, const struct client_spec *spec,
+			      const char *hostname, char *err, size_t errlen)
 {
 	struct uplink *u = xcalloc(1, sizeof *u);
 	u->d = d;
@@ -482,16 +484,15 @@ struct uplink *uplink_open(struct arbor_daemon *d, struct arbor_nl *nl, const st
 	}
 	struct arbor_nl_link *links;
 	size_t n;
-	struct client_identity id = { 0 };
+	struct client_identity *id = &u->id;
 	bool found = false;
 	if (arbor_nl_links(nl, &links, &n) == 0) {
 		for (size_t i = 0; i < n; i++)
 			if (links[i].index == u->ifindex && links[i].has_mac) {
-				memcpy(id.mac, links[i].mac, 6);
+				memcpy(id->mac, links[i].mac, 6);
 				u->carrier = links[i].lower_up;
+				u->admin_down = !links[i].up;
 				found = true;
-				if (!links[i].up && arbor_nl_link_set_up(nl, u->ifindex, true) < 0)
-					log_warn("%s: set up: %s", u->ifname, arbor_nl_error(nl));
 			}
 		free(links);
 	}
@@ -501,22 +502,30 @@ struct uplink *uplink_open(struct arbor_daemon *d, struct arbor_nl *nl, const st
 		return NULL;
 	}
 	if (spec->client_id_len) {
-		memcpy(id.client_id, spec->client_id, spec->client_id_len);
-		id.client_id_len = spec->client_id_len;
+		memcpy(id->client_id, spec->client_id, spec->client_id_len);
+		id->client_id_len = spec->client_id_len;
 	} else {
-		id.client_id[0] = 1; /* RFC 2132 §9.14: type 1 (Ethernet) + MAC */
-		memcpy(id.client_id + 1, id.mac, 6);
-		id.client_id_len = 7;
+		id->client_id[0] = 1; /* RFC 2132 §9.14: type 1 (Ethernet) + MAC */
+		memcpy(id->client_id + 1, id->mac, 6);
+		id->client_id_len = 7;
 	}
 	const char *hn = spec->hostname ? spec->hostname : hostname;
 	if (hn)
-		snprintf(id.hostname, sizeof id.hostname, "%s", hn);
+		snprintf(id->hostname, sizeof id->hostname, "%s", hn);
 	if (spec->vendor_class)
-		snprintf(id.vendor_class, sizeof id.vendor_class, "%s", spec->vendor_class);
-	if (open_socket(u, err, errlen) < 0) {
-		free(u);
-		return NULL;
-	}
+		snprintf(id->vendor_class, sizeof id->vendor_class, "%s", spec->vendor_class);
+	return u;
+}
+
+int uplink_bind(struct uplink *u, char *err, size_t errlen)
+{
+	return open_socket(u, err, errlen);
+}
+
+void uplink_begin(struct uplink *u)
+{
+	if (u->admin_down && arbor_nl_link_set_up(u->nl, u->ifindex, true) < 0)
+		log_warn("%s: set up: %s", u->ifname, arbor_nl_error(u->nl));
 	double now = arbor_time_wall();
 	struct client_lease saved;
 	load_lease(u, &saved, now);
@@ -524,27 +533,63 @@ struct uplink *uplink_open(struct arbor_daemon *d, struct arbor_nl *nl, const st
 	if (getrandom(&seed, sizeof seed, GRND_NONBLOCK) != sizeof seed)
 		seed = (uint32_t)now ^ (uint32_t)getpid();
 	struct client_ops ops = { on_send, on_lease, on_note };
-	client_init(&u->client, &id, &ops, u, &saved, seed, now);
+	client_init(&u->client, &u->id, &ops, u, &saved, seed, now);
 	if (!u->carrier)
 		client_carrier(&u->client, false, now);
-	struct event_base *base = arbor_daemon_base(d);
+	struct event_base *base = arbor_daemon_base(u->d);
 	u->rd = event_new(base, u->fd, EV_READ | EV_PERSIST, on_readable, u);
 	u->timer = evtimer_new(base, on_timer, u);
 	event_add(u->rd, NULL);
+	u->begun = true;
 	if (u->carrier)
 		client_tick(&u->client, now);
 	reschedule(u);
 	log_info("%s: DHCP client started (%s)", u->ifname, client_state_name(u->client.state));
+}
+
+struct uplink *uplink_open(struct arbor_daemon *d, struct arbor_nl *nl, const struct client_spec *spec,
+			   const char *hostname, char *err, size_t errlen)
+{
+	struct uplink *u = uplink_prepare(d, nl, spec, hostname, err, errlen);
+	if (u && uplink_bind(u, err, errlen) != 0) {
+		uplink_close(u, false);
+		return NULL;
+	}
+	if (u)
+		uplink_begin(u);
 	return u;
+}
+
+bool uplink_same_client(const struct uplink *a, const struct uplink *b)
+{
+	const struct client_identity *x = &a->id, *y = &b->id;
+	return a->ifindex == b->ifindex && memcmp(x->mac, y->mac, 6) == 0 && x->client_id_len == y->client_id_len &&
+	       memcmp(x->client_id, y->client_id, x->client_id_len) == 0 && strcmp(x->hostname, y->hostname) == 0 &&
+	       strcmp(x->vendor_class, y->vendor_class) == 0;
+}
+
+void uplink_reconfigure(struct uplink *u, const struct client_spec *spec)
+{
+	bool kernel = u->metric != spec->route_metric || u->use_routes != spec->use_routes || u->use_mtu != spec->use_mtu;
+	uplink_update_spec(u, spec);
+	if (!kernel || !u->client.lease.valid || !u->applied.address)
+		return;
+	/* The lease stands; what it puts in the kernel follows the new settings now
+	 * (routes with the new metric, or none; the MTU, or the old one back). */
+	log_info("%s: client settings changed: applying the lease again", u->ifname);
+	if (apply(u, &u->client.lease, arbor_time_wall()) == 0)
+		u->last_error[0] = '\0';
+	write_lease_file(u);
 }
 
 void uplink_close(struct uplink *u, bool release)
 {
 	if (u == NULL)
 		return;
-	if (release && u->release_on_stop && u->client.lease.valid)
+	/* Prepared and never begun: at most its socket is ours. */
+	if (u->begun && release && u->release_on_stop && u->client.lease.valid)
 		client_release(&u->client, arbor_time_wall());
-	else
+	else if (u->begun)
 		write_lease_file(u);
 	if (u->rd)
 		event_free(u->rd);

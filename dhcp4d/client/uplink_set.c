@@ -68,32 +68,121 @@ static void on_monitor_readable(evutil_socket_t fd, short what, void *arg)
 		log_warn("link monitor: %s", arbor_nl_monitor_error(set->monitor));
 }
 
+/* A reload of the clients, prepared: every uplink of the new config, either a
+ * running one kept (the same client) or a new one prepared (not begun). */
+struct uplink_plan {
+	struct arbor_nl *nl;               /* opened for it when the set had none */
+	struct arbor_nl_monitor *monitor;
+	struct uplink **next;
+	bool *fresh;
+	const struct client_spec *specs;
+	size_t n;
+};
+
+static struct uplink *uplink_by_ifname(const struct uplink_set *set, const char *ifname)
+{
+	for (size_t i = 0; i < set->n; i++)
+		if (strcmp(uplink_ifname(set->uplinks[i]), ifname) == 0)
+			return set->uplinks[i];
+	return NULL;
+}
+
+void uplink_set_abort(struct uplink_plan *plan)
+{
+	if (plan == NULL)
+		return;
+	for (size_t i = 0; i < plan->n; i++)
+		if (plan->fresh[i])
+			uplink_close(plan->next[i], false);
+	arbor_nl_monitor_close(plan->monitor);
+	arbor_nl_close(plan->nl);
+	free(plan->next);
+	free(plan->fresh);
+	free(plan);
+}
+
+struct uplink_plan *uplink_set_prepare(struct uplink_set *set, struct arbor_daemon *d, const struct client_spec *specs,
+				       size_t n, const char *hostname, char *err, size_t errlen)
+{
+	struct uplink_plan *plan = xcalloc(1, sizeof *plan);
+	plan->next = xcalloc(n + 1, sizeof *plan->next);
+	plan->fresh = xcalloc(n + 1, sizeof *plan->fresh);
+	plan->specs = specs;
+	struct arbor_nl *nl = set->nl;
+	if (nl == NULL && n > 0) {
+		plan->nl = nl = arbor_nl_open(err, errlen);
+		if (nl)
+			plan->monitor = arbor_nl_monitor_open(on_link_change, set, err, errlen);
+		if (plan->monitor == NULL) {
+			uplink_set_abort(plan);
+			return NULL;
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct uplink *cand = uplink_prepare(d, nl, &specs[i], hostname, err, errlen);
+		if (cand == NULL) {
+			uplink_set_abort(plan);
+			return NULL;
+		}
+		struct uplink *old = uplink_by_ifname(set, specs[i].interface);
+		if (old && uplink_same_client(old, cand)) {
+			uplink_close(cand, false);
+			plan->next[plan->n++] = old;
+			continue;
+		}
+		plan->fresh[plan->n] = true;
+		plan->next[plan->n++] = cand;
+		if (uplink_bind(cand, err, errlen) != 0) {
+			uplink_set_abort(plan);
+			return NULL;
+		}
+	}
+	return plan;
+}
+
+void uplink_set_commit(struct uplink_set *set, struct arbor_daemon *d, struct uplink_plan *plan)
+{
+	/* Those that go (removed, or the client changed) stop first, as at a
+	 * graceful stop: their lease file is final before a successor reads it. */
+	for (size_t i = 0; i < set->n; i++) {
+		bool kept = false;
+		for (size_t k = 0; k < plan->n; k++)
+			kept |= !plan->fresh[k] && plan->next[k] == set->uplinks[i];
+		if (!kept) {
+			log_info("%s: DHCP client stopped by a reload", uplink_ifname(set->uplinks[i]));
+			uplink_close(set->uplinks[i], true);
+		}
+	}
+	if (plan->nl) {
+		set->nl = plan->nl;
+		set->monitor = plan->monitor;
+		set->monitor_ev = event_new(arbor_daemon_base(d), arbor_nl_monitor_fd(set->monitor), EV_READ | EV_PERSIST,
+					    on_monitor_readable, set);
+		event_add(set->monitor_ev, NULL);
+	}
+	for (size_t k = 0; k < plan->n; k++) {
+		if (plan->fresh[k])
+			uplink_begin(plan->next[k]);
+		else
+			uplink_reconfigure(plan->next[k], &plan->specs[k]);
+	}
+	free(set->uplinks);
+	set->uplinks = plan->next;
+	set->n = plan->n;
+	free(plan->fresh);
+	free(plan);
+}
+
 struct uplink_set *uplink_set_open(struct arbor_daemon *d, const struct client_spec *specs, size_t n, char *err,
 				   size_t errlen)
 {
 	struct uplink_set *set = xcalloc(1, sizeof *set);
-	if (n == 0)
-		return set;
-	set->nl = arbor_nl_open(err, errlen);
-	if (set->nl)
-		set->monitor = arbor_nl_monitor_open(on_link_change, set, err, errlen);
-	if (set->monitor == NULL) {
-		uplink_set_close(set, false);
+	struct uplink_plan *plan = uplink_set_prepare(set, d, specs, n, arbor_daemon_config(d)->machine.name, err, errlen);
+	if (plan == NULL) {
+		free(set);
 		return NULL;
 	}
-	set->monitor_ev = event_new(arbor_daemon_base(d), arbor_nl_monitor_fd(set->monitor), EV_READ | EV_PERSIST,
-				    on_monitor_readable, set);
-	event_add(set->monitor_ev, NULL);
-	set->uplinks = xcalloc(n, sizeof *set->uplinks);
-	const char *hostname = arbor_daemon_config(d)->machine.name;
-	for (size_t i = 0; i < n; i++) {
-		struct uplink *u = uplink_open(d, set->nl, &specs[i], hostname, err, errlen);
-		if (u == NULL) {
-			uplink_set_close(set, false);
-			return NULL;
-		}
-		set->uplinks[set->n++] = u;
-	}
+	uplink_set_commit(set, d, plan);
 	return set;
 }
 
@@ -111,14 +200,6 @@ size_t uplink_set_renew(struct uplink_set *set)
 			renewed++;
 	}
 	return renewed;
-}
-
-static struct uplink *uplink_by_ifname(const struct uplink_set *set, const char *ifname)
-{
-	for (size_t i = 0; i < set->n; i++)
-		if (strcmp(uplink_ifname(set->uplinks[i]), ifname) == 0)
-			return set->uplinks[i];
-	return NULL;
 }
 
 void uplink_set_command(struct uplink_set *set, const struct arbor_http_request *req,

@@ -10,6 +10,7 @@
 #   post DAEMON PATH [JSON]
 #   addr [--machine-id ID] [--iface NAME [--state DIR] | --subnet-id N] [--host HOST-ID] [--json]
 #   overlay enroll|forget|spokes ...
+#   wg list|show|add|set|del|config|qr|rotate-key|help ...
 #   help
 #
 # DAEMON names come from the *.sock files in the runtime directory (the
@@ -107,7 +108,7 @@ _arborctl()
             ((json)) || opts+=(--json)
             _arborctl_reply "${opts[@]}"
         else
-            _arborctl_reply status health events reload renew stop get post addr overlay help
+            _arborctl_reply status health events reload renew stop get post addr overlay wg help
         fi
         return 0
     fi
@@ -122,6 +123,8 @@ _arborctl()
             events:-*) ;;
             addr:--machine-id | addr:--iface | addr:--subnet-id | addr:--host | addr:--state) skip=1 ;;
             addr:-*) ;;
+            wg:--interface | wg:--public-key | wg:--allowed-ips | wg:--keepalive | wg:--expires) skip=1 ;;
+            wg:-*) ;;
             *) pos+=("$w") ;;
         esac
     done
@@ -206,6 +209,19 @@ _arborctl()
                     opts+=("$o")
                 done
                 _arborctl_reply "${opts[@]}"
+            fi
+            ;;
+        wg)
+            # wgd's peers: the verb, then its options (peer names are free text).
+            if ((${#pos[@]} == 0)); then
+                _arborctl_reply list show add set del config qr rotate-key help
+            elif [[ $cur == -* ]]; then
+                case ${pos[0]} in
+                    list) _arborctl_reply --interface ;;
+                    add) _arborctl_reply --interface --public-key --allowed-ips --keepalive --psk --expires --disabled --qr ;;
+                    set) _arborctl_reply --enable --disable --allowed-ips --no-allowed-ips --keepalive --expires --never ;;
+                    qr) _arborctl_reply --svg ;;
+                esac
             fi
             ;;
         health | help | *) ;;

@@ -25,7 +25,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	snprintf(path, sizeof path, "%s/events.jsonl.1", dir);
 	unlink(path);
 	arbor_state_write(dir, "events.jsonl", data, size, err, sizeof err);
-	struct arbor_events *ev = arbor_events_open(dir, "fuzz", 16, 1 << 20, err, sizeof err);
+	struct arbor_events *ev = arbor_events_open(dir, "fuzz", "fuzz", 16, 1 << 20, err, sizeof err);
 	if (ev == NULL)
 		return 0;
 	uint64_t before = arbor_events_last_seq(ev);

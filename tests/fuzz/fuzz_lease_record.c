@@ -36,11 +36,14 @@ static void check_table(const struct lease_table *t)
 		bound += l->state == LEASE_BOUND;
 		if (l->addr != t->network + i)
 			violated("lease at index %u has address %08x", i, l->addr);
-		if (l->key_len == 0 || l->key_len > LEASE_KEY_MAX || l->mac_len > sizeof l->mac)
+		if (l->key_len == 1 || l->key_len > LEASE_KEY_MAX || l->mac_len > sizeof l->mac)
 			violated("key_len %u, mac_len %u", l->key_len, l->mac_len);
 		if (memchr(l->hostname, '\0', sizeof l->hostname) == NULL)
 			violated("hostname not terminated");
-		if (lease_by_key(t, l->key, l->key_len) != l)
+		/* A quarantine (no key) is nobody's: declined or ended, never in the key index. */
+		if (lease_is_quarantine(l) && l->state != LEASE_DECLINED && l->state != LEASE_EXPIRED)
+			violated("a quarantine record of %08x in state %s", l->addr, lease_state_name(l->state));
+		if (!lease_is_quarantine(l) && lease_by_key(t, l->key, l->key_len) != l)
 			violated("key index does not find the lease of %08x", l->addr);
 		if (!isfinite(l->starts) || !isfinite(l->ends))
 			violated("times not finite");

@@ -20,7 +20,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 SCRIPT = os.path.join(REPO, "dist", "completion", "arborctl.bash")
 BASH = tool("bash")  # bash is Essential in Debian: never skipped
 FALLBACK = ["healthd", "dhcp4d", "dhcp6pd", "dnsd", "overlayd", "wgd"]
-COMMANDS = ["status", "health", "events", "reload", "renew", "stop", "get", "post", "addr", "overlay", "help"]
+COMMANDS = ["status", "health", "events", "reload", "renew", "stop", "get", "post", "addr", "overlay", "wg", "help"]
 
 DRIVER = r"""
 source "$1" || exit 99
@@ -118,6 +118,13 @@ def test_runtime_dir_completes_directories(rundir):
     assert complete("arborctl", "--runtime-dir", "=", os.path.join(rundir, "s")) == [
         os.path.join(rundir, "sub")
     ]
+
+
+def test_wg_verbs_and_options():
+    assert complete("arborctl", "wg", "") == ["list", "show", "add", "set", "del", "config", "qr", "rotate-key", "help"]
+    assert complete("arborctl", "wg", "add", "laptop", "--p") == ["--public-key", "--psk"]
+    assert complete("arborctl", "wg", "set", "laptop", "--keepalive", "5", "--n") == ["--no-allowed-ips", "--never"]
+    assert complete("arborctl", "wg", "qr", "laptop", "-") == ["--svg"]
 
 
 def test_events():

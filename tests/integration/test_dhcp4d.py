@@ -406,6 +406,46 @@ def test_subnet_auto(lab):
     assert r.returncode == 1 and 'dhcp4d.servers[0].pools: cannot be given with "subnet": "auto"' in r.stderr
 
 
+def test_subnet_auto_reservation_outside_the_subnet(lab):
+    """A reservation's address can only be checked once "auto" has chosen the
+    subnet: outside it (or on the server's own address) no client could get it,
+    and DISCOVERs from its client went unanswered. Now start fails (exit 1)
+    naming the reservation and the subnet, and a reload with one is refused."""
+    pair = server_and_client(lab, "darv", "darc")
+    srv = pair["srv"]
+    srv.exec(["ip", "addr", "flush", "dev", "srv0"])
+    srv.exec(["ip", "route", "add", "blackhole", "192.168.0.0/16"])
+    srv.exec(["ip", "route", "add", "blackhole", "10.0.0.0/9"])
+    mac = link_mac(pair["cli"], "cli0")
+
+    def config(address):
+        return {"machine": {"name": "auto"}, "dhcp4d": {"servers": [
+            {"interface": "srv0", "subnet": "auto", "prefix_length": 24, "lease_time": 60,
+             "reservations": [{"mac": "52:54:00:00:00:01", "address": "172.16.0.20"},
+                              {"mac": mac, "address": address}]}]}}
+
+    d = lab.daemon("dhcp4d", binary("dhcp4d/arbor-dhcp4d"), config("10.200.0.5"), netns=srv)
+    d.start(wait=False)
+    assert d.wait_exit(10) == 1
+    assert ('dhcp4d.servers[0].reservations[1].address: 10.200.0.5 is not a host address of the subnet '
+            '172.16.0.0/24 of srv0 ("subnet": "auto")') in d.log()
+    d.write_config(config("172.16.0.1"))
+    d.start(wait=False)
+    assert d.wait_exit(10) == 1 and "reservations[1].address: 172.16.0.1 is the server's own address" in d.log()
+
+    d.write_config(config("172.16.0.50"))
+    d.start()
+    script, out = env_script(lab)
+    pair["cli"].popen(["udhcpc", "-i", "cli0", "-f", "-n", "-q", "-s", script, "-t", "5", "-T", "1"],
+                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).wait(20)
+    assert read_envs(out, "bound")[0]["ip"] == "172.16.0.50", "a reservation inside the subnet is served"
+    d.write_config(config("172.17.0.50"))
+    r = d.post("/v1/commands/reload")
+    assert r.status == 409 and "reservations[1].address: 172.17.0.50 is not a host address of the subnet " \
+        "172.16.0.0/24" in r.json()["message"]
+    assert leases(d, state="bound")[0]["address"] == "172.16.0.50", "the old configuration still serves"
+
+
 # ---- the conflict probe (RFC 2131 §2.2: ping an address before offering it) ----
 
 def squatter_net(lab):
@@ -519,6 +559,33 @@ def test_conflict_probe_skips_an_address_in_use(lab, socket_kind):
     d.kill9()
     d.start()
     assert leases(d, address=f"{NET}.100")[0]["state"] == "declined"
+
+
+def test_a_client_id_shaped_like_a_quarantine_is_just_a_client(lab):
+    """Older dhcp4d keyed a quarantine record by "declined" + the address's
+    four bytes; a client that sent exactly those 12 bytes as its client id
+    (udhcpc -x 0x3d:...) was taken for the record: its DISCOVER moved the
+    quarantine away, and the address in use went back into the pool."""
+    net = squatter_net(lab)
+    cfg = dhcp4d_config(pools=[{"start": f"{NET}.100", "end": f"{NET}.102"}],
+                        conflict_probe={"ping": True, "timeout": 0.3})
+    d = start(lab, net, cfg)
+    script, out = env_script(lab)
+    run = ["udhcpc", "-i", "cli0", "-f", "-n", "-q", "-s", script, "-t", "5", "-T", "1"]
+    assert net["cli"].popen(run, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).wait(20) == 0
+    assert leases(d, address=f"{NET}.100")[0]["state"] == "declined"
+    forged = b"declined" + socket.inet_aton(f"{NET}.100")[::-1]  # the address as it lay in memory (x86)
+    net["cli"].exec(["ip", "addr", "flush", "dev", "cli0"])
+    assert net["cli"].popen(run + ["-C", "-x", f"0x3d:{forged.hex()}"], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL).wait(20) == 0
+    mine = [l for l in leases(d, state="bound") if l["client_id"] == forged.hex(":")]
+    assert [l["address"] for l in mine] == [f"{NET}.102"], "the forger got the free address, as a client"
+    q = [(l["state"], l["client_id"]) for l in leases(d, address=f"{NET}.100")]
+    assert q == [("declined", "")], "the quarantine stays, held by nobody"
+    d.kill9()
+    d.start()
+    assert leases(d, address=f"{NET}.100")[0]["state"] == "declined"
+    assert leases(d, address=f"{NET}.102")[0]["client_id"] == forged.hex(":"), "and both read back as they were"
 
 
 def test_conflict_probe_every_address_in_use_means_silence(lab):

@@ -287,3 +287,124 @@ def test_missing_uplink_is_a_clear_start_failure(lab):
     d = lab.daemon("dhcp4d", binary("dhcp4d/arbor-dhcp4d"), client_config(interface="nosuch0"))
     r = subprocess.run(d.argv(), capture_output=True, text=True, timeout=10)
     assert r.returncode == 1 and "nosuch0" in r.stderr, r.stderr
+
+
+# ---- reload: clients added, changed, removed ----
+
+NET2 = "192.168.79"
+
+
+def client_metric(d, ifname, outcome="sent"):
+    """A client's packet counter (arbor_dhcp4d_client_packets_total)."""
+    want = f'arbor_dhcp4d_client_packets_total{{interface="{ifname}",outcome="{outcome}"}} '
+    lines = [l for l in d.get("/v1/metrics").body.decode().splitlines() if l.startswith(want)]
+    return int(lines[0].split()[-1]) if lines else None
+
+
+def clients_by_name(d):
+    return {c["interface"]: c for c in d.status()["dhcp4d"]["clients"]}
+
+
+def start_dnsmasq_plain(lab, ns, ifname, prefix):
+    """dnsmasq serving prefix.50-59 on ifname (router prefix.1), 10-minute leases:
+    no renewal (T1 = 5 min) falls inside a test, so every packet a client sends
+    is one the test caused."""
+    tmp = lab.mkdtemp("dnsmasq-")
+    p = ns.popen(["dnsmasq", "-k", "-C", "/dev/null", "--port=0", "--no-resolv", "--no-ping", f"--interface={ifname}",
+                  "--bind-interfaces", f"--dhcp-range={prefix}.50,{prefix}.59,255.255.255.0,10m",
+                  f"--dhcp-leasefile={tmp}/leases", f"--pid-file={tmp}/pid",
+                  f"--dhcp-option=option:router,{prefix}.1", "--log-dhcp", f"--log-facility={tmp}/log"],
+                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_for(lambda: os.path.exists(f"{tmp}/pid"), 10, "dnsmasq to start")
+    return tmp
+
+
+def dnsmasq_leases(tmp):
+    """dnsmasq's lease file: address → hostname."""
+    try:
+        with open(f"{tmp}/leases") as f:
+            return {l.split()[2]: l.split()[3] for l in f if l.strip()}
+    except FileNotFoundError:
+        return {}
+
+
+def test_reload_adds_changes_and_removes_clients(lab, net):
+    """dhcp4d.clients[] follows a reload: against dnsmasq on two uplinks, a
+    client added by reload starts (also when the daemon had none, so no netlink
+    socket yet), one whose settings changed applies them without a packet, one
+    whose identity changed (hostname) starts over with INIT-REBOOT and keeps its
+    address, one removed stops as at a graceful stop (its lease stays, or is
+    released with release_on_stop), and every client the reload did not change
+    sends nothing. A reload naming a missing interface changes nothing."""
+    srv2 = lab.add_netns("csr2")
+    lab.veth(srv2, "srv1", net["cli"], "cli1")
+    srv2.exec(["ip", "addr", "add", f"{NET2}.1/24", "dev", "srv1"])
+    leases0 = start_dnsmasq_plain(lab, net["srv"], "srv0", NET)
+    leases1 = start_dnsmasq_plain(lab, srv2, "srv1", NET2)
+
+    def config(*clients):
+        return {"machine": {"name": "m1"}, "dhcp4d": {"clients": list(clients)}}
+
+    cli0 = {"interface": "cli0", "route_metric": METRIC}
+    cli1 = {"interface": "cli1", "route_metric": METRIC}
+    d = start_client(lab, net, config())
+    assert d.status()["dhcp4d"]["clients"] == []
+
+    def reload(cfg, status=200):
+        d.write_config(cfg)
+        r = d.post("/v1/commands/reload")
+        assert r.status == status, r.json()
+        return r.json()
+
+    def wait_client_bound(ifname):
+        return wait_for(lambda: (clients_by_name(d).get(ifname) or {}).get("state") == "bound" and
+                        clients_by_name(d)[ifname]["lease"], 20, f"{ifname} bound")
+
+    # Added (the daemon had no client: the reload opens the netlink socket too).
+    reload(config(cli0))
+    a0 = wait_client_bound("cli0")["address"]
+    assert a0.startswith(f"{NET}.5") and routes(net["cli"]) == {("default", f"{NET}.1", METRIC)}
+    reload(config(cli0, cli1))
+    a1 = wait_client_bound("cli1")["address"]
+    assert a1.startswith(f"{NET2}.5") and routes(net["cli"], "cli1") == {("default", f"{NET2}.1", METRIC)}
+    sent0, events = client_metric(d, "cli0"), len(d.events(type="lease.*"))
+
+    # Changed settings (route_metric): applied to the lease it holds, no packet, no event.
+    reload(config(dict(cli0, route_metric=METRIC + 100), cli1))
+    wait_for(lambda: routes(net["cli"]) == {("default", f"{NET}.1", METRIC + 100)}, 5, "the new metric")
+    assert lease_file(d)["applied"]["metric"] == METRIC + 100
+    assert [x["local"] for x in addrs(net["cli"])] == [a0], "the address did not flap"
+    assert client_metric(d, "cli0") == sent0 and len(d.events(type="lease.*")) == events
+    sent1 = client_metric(d, "cli1")
+
+    # Changed identity (hostname): a new client on cli1, INIT-REBOOT with the kept
+    # lease; the server learns the name and the address stays. cli0 is untouched.
+    reload(config(dict(cli0, route_metric=METRIC + 100), dict(cli1, hostname="renamed")))
+    wait_for(lambda: dnsmasq_leases(leases1).get(a1) == "renamed", 20, "dnsmasq to learn the new hostname")
+    assert wait_client_bound("cli1")["address"] == a1
+    assert client_metric(d, "cli0") == sent0
+    assert [x["local"] for x in addrs(net["cli"], "cli1")] == [a1]
+
+    # A reload that cannot open a new client changes nothing, cli0's metric included.
+    sent1 = client_metric(d, "cli1")
+    r = reload(config(cli0, dict(cli1, hostname="renamed"), {"interface": "nosuch0"}), status=409)
+    assert "nosuch0" in r["message"]
+    assert set(clients_by_name(d)) == {"cli0", "cli1"}
+    assert routes(net["cli"]) == {("default", f"{NET}.1", METRIC + 100)}
+    assert client_metric(d, "cli0") == sent0 and client_metric(d, "cli1") == sent1
+
+    # Removed, release_on_stop false (the default): it stops like at a graceful
+    # stop; the lease stays (the kernel drops the address when it ends), so
+    # adding it back is an INIT-REBOOT to the same address.
+    reload(config(dict(cli0, route_metric=METRIC + 100)))
+    assert set(clients_by_name(d)) == {"cli0"}
+    assert [x["local"] for x in addrs(net["cli"], "cli1")] == [a1]
+    assert json.loads(d.state_file("client-cli1.json"))["lease"]["address"] == a1
+    assert a1 in dnsmasq_leases(leases1), "no RELEASE"
+    reload(config(dict(cli0, route_metric=METRIC + 100), dict(cli1, hostname="renamed", release_on_stop=True)))
+    assert wait_client_bound("cli1")["address"] == a1
+    # Removed with release_on_stop: RELEASE, and what it applied goes.
+    reload(config(dict(cli0, route_metric=METRIC + 100)))
+    wait_for(lambda: a1 not in dnsmasq_leases(leases1), 10, "dnsmasq to see the RELEASE")
+    assert addrs(net["cli"], "cli1") == [] and routes(net["cli"], "cli1") == set()
+    assert client_metric(d, "cli0") == sent0 and [x["local"] for x in addrs(net["cli"])] == [a0]

@@ -17,7 +17,7 @@ import pytest
 
 from arborlab import build_dir
 
-DAEMONS = ["healthd", "dhcp4d", "dnsd", "overlayd"]
+DAEMONS = ["healthd", "dhcp4d", "dnsd", "overlayd", "wgd"]
 
 
 @pytest.fixture(scope="module")

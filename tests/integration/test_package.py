@@ -13,7 +13,8 @@ tree (tests/lib/booted.py) installs it. Then, as a user would:
     its capabilities, and ProtectSystem=strict leaves it only its state and
     runtime paths to write: dhcp4d serves udhcpc a lease, dnsd answers dig,
     healthd's icmp check passes, overlayd as a hub takes a spoke's join and
-    makes its VXLAN device, route and nftables table;
+    makes its VXLAN device, route and nftables table, wgd runs wireguard-go
+    (/dev/net/tun through PrivateDevices=) and gives a peer to it;
   * the lifecycle: Type=notify reaches active; `systemctl reload` is the
     contract's reload (a bad file: the reload fails, the unit stays active, the
     old configuration runs); stop is clean and quick; kill -9 is restarted;
@@ -40,10 +41,11 @@ from arborlab import ROOT, Lab, binary, wait_for
 from booted import BootedMachine
 from overlay import ping
 
-DAEMONS = ["healthd", "dhcp4d", "dnsd", "overlayd"]
+DAEMONS = ["healthd", "dhcp4d", "dnsd", "overlayd", "wgd"]
 # What each daemon's process holds (CapEff): CAP_NET_BIND_SERVICE 10,
 # CAP_NET_ADMIN 12, CAP_NET_RAW 13.
-CAPS = {"healthd": 1 << 13, "dhcp4d": (1 << 10) | (1 << 12) | (1 << 13), "dnsd": 1 << 10, "overlayd": 1 << 12}
+CAPS = {"healthd": 1 << 13, "dhcp4d": (1 << 10) | (1 << 12) | (1 << 13), "dnsd": 1 << 10, "overlayd": 1 << 12,
+        "wgd": 1 << 12}
 MAX_EXPOSURE = 2.0
 EXPOSURE_RE = re.compile(r"Overall exposure level for (\S+): ([0-9.]+)")
 
@@ -145,7 +147,7 @@ def test_enable_now_is_all_it_takes(machine):
     wait_active(machine, "dnsd")
     r = machine.run(["dig", "+short", "+time=2", "@127.0.0.1", "arbor.home.arpa", "TXT"])
     assert r.stdout.strip() == '"served by arbor-dnsd"', r.stdout + r.stderr
-    machine.run(["systemctl", "enable", "--now", "arbor-dhcp4d", "arbor-healthd", "arbor-overlayd"])
+    machine.run(["systemctl", "enable", "--now", "arbor-dhcp4d", "arbor-healthd", "arbor-overlayd", "arbor-wgd"])
     for d in DAEMONS:
         wait_active(machine, d)
 
@@ -346,7 +348,7 @@ def test_overlayd_hub_under_the_unit(machine):
         ns.exec(["ip", "link", "set", spoke_end, "up"])
         machine.write("/etc/arbor/arbor.json", conf.replace(
             '"overlayd": {\n  }',
-            '"overlayd": { "hub": { "listen": "192.168.78.1:4790", "network": "10.200.0.0/16" } }'))
+            '"overlayd": { "hub": { "listen": "192.168.78.1:4790", "network": "10.210.0.0/16" } }'))
         # Taking the hub role is a restart, not a reload (arbor-overlayd(8)).
         machine.run(["systemctl", "restart", "arbor-overlayd"])
         wait_active(machine, "overlayd")
@@ -380,6 +382,42 @@ def test_overlayd_hub_under_the_unit(machine):
         machine.run(["nft", "delete", "table", "inet", "arbor_overlay"], check=False)
         machine.run(["ip", "link", "del", hub_end], check=False)
         lab.close()
+
+
+def test_wgd_runs_wireguard_go_under_the_unit(machine):
+    """The userspace backend as arbor-wgd: wireguard-go started with the unit's
+    CAP_NET_ADMIN, /dev/net/tun bound in past PrivateDevices=, its socket in
+    /run/wireguard; a peer added with arborctl is on the device."""
+    conf = machine.run(["cat", "/etc/arbor/arbor.json"]).stdout
+    assert '"wgd": {\n  }' in conf
+    # On a machine udev makes /dev/net/tun 0666 (50-udev-default.rules); the
+    # container's, made by systemd-nspawn, is 0600 root's.
+    machine.run(["chmod", "0666", "/dev/net/tun"])
+    try:
+        machine.write("/etc/arbor/arbor.json", conf.replace(
+            '"wgd": {\n  }', '"wgd": { "interfaces": [ { "name": "wg0", "address": "10.200.0.1/24", '
+            '"endpoint": "192.0.2.1:51820", "backend": "userspace", "subnet_id": 9 } ] }'))
+        r = machine.run(["systemctl", "reload", "arbor-wgd"], check=False)
+        assert r.returncode == 0, machine.run(["journalctl", "-u", "arbor-wgd", "--no-pager", "-o", "cat"]).stdout[-3000:]
+        st = status(machine, "wgd")["wgd"]["interfaces"][0]
+        assert st["up"] and st["backend"] == "userspace" and st["wireguard_go_pid"] > 0, st
+        wggo = dict(line.split(":", 1) for line in
+                    machine.run(["cat", f"/proc/{st['wireguard_go_pid']}/status"]).stdout.splitlines())
+        uid = machine.run(["id", "-u", "arbor-wgd"]).stdout.strip()
+        assert wggo["Uid"].split()[0] == uid, "wireguard-go runs as arbor-wgd"
+        sock = machine.sh("stat -c '%U %a' /run/wireguard/wg0.sock").stdout.split()
+        assert sock[0] == "arbor-wgd", sock
+        config = machine.run(["arborctl", "wg", "add", "laptop"]).stdout
+        assert "PrivateKey = " in config and "Endpoint = 192.0.2.1:51820" in config, config
+        key = json.loads(machine.run(["arborctl", "get", "wgd", "/v1/peers/laptop"]).stdout)["public_key"]
+        assert machine.run(["wg", "show", "wg0", "peers"]).stdout.split() == [key]
+        assert "10.200.0.1/24" in machine.run(["ip", "addr", "show", "wg0"]).stdout
+        machine.run(["arborctl", "wg", "del", "laptop"])
+    finally:
+        machine.write("/etc/arbor/arbor.json", conf)
+        machine.run(["systemctl", "reload", "arbor-wgd"])
+    assert machine.run(["test", "-e", "/run/wireguard/wg0.sock"], check=False).returncode != 0, \
+        "removing the interface stopped its wireguard-go"
 
 
 @pytest.mark.parametrize("daemon", DAEMONS)

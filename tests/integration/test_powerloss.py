@@ -5,8 +5,12 @@ without fsync (the control) does; a full disk and a failed fdatasync in the
 middle of the load lose nothing either."""
 import json
 import os
+import uuid
+
+import pytest
 
 from arborlab import binary, wait_for
+from contract import FollowStream
 from powerfs import PowerFS
 from powerloss import Dhcp4dCampaign
 
@@ -70,9 +74,10 @@ def test_dhcp4d_failed_fdatasync_loses_nothing(lab):
 
 # ---- the other state files: one cut and a restart each ----
 
-def cut_and_restart(disk, d, torn=None):
+def cut_and_restart(disk, d, torn=None, reboot=None):
     """Power cut under the running daemon, the machine down, a reboot on what
-    the disk kept; returns the disk's files (read while unmounted)."""
+    the disk kept (reboot(): what else a reboot changes, such as the boot id);
+    returns the disk's files (read while unmounted)."""
     disk.cut(torn)
     d.kill9()
     disk.unmount()
@@ -80,6 +85,8 @@ def cut_and_restart(disk, d, torn=None):
     for name in os.listdir(disk.backing):
         with open(disk.disk_path(name), "rb") as f:
             files[name] = f.read()
+    if reboot:
+        reboot()
     disk.mount()
     d.start()
     return files
@@ -193,6 +200,68 @@ def test_event_log_torn_line_after_a_power_cut(lab):
         if torn >= 2:
             break
     assert torn >= 2, "the torn cuts should have left a torn line at least twice in 20 tries"
+
+
+@pytest.mark.parametrize("boot_id", ["kernel", "runtime-dir"])
+def test_event_seq_is_not_reused_after_a_power_cut(lab, boot_id):
+    """Event lines are not synced one by one, so a power cut takes the last
+    ones after a follower saw them. After the reboot every new event's seq must
+    be above every seq the follower saw, or a follower asking since=N would
+    miss the first new events. A powerfs cut does not reboot the machine, so
+    the test presents a new boot itself (common/boot_id.h): a new kernel boot
+    id (ARBOR_TEST_BOOT_ID_FILE), or, where /proc/sys is hidden as under the
+    units, an emptied runtime directory (/run is a tmpfs)."""
+    home = lab.mkdtemp("boot-")
+    boot_file = os.path.join(home, "boot_id" if boot_id == "kernel" else "hidden")
+    d = lab.daemon("fixture", binary("tests/arbor-fixtured"),
+                   {"machine": {"name": "fx"}, "fixture": {"greeting": "hello"}},
+                   wrapper=["env", f"ARBOR_TEST_BOOT_ID_FILE={boot_file}"])
+    token = os.path.join(d.runtime_dir, "fixture.boot")
+
+    def reboot():
+        if boot_id == "kernel":
+            with open(boot_file, "w") as f:
+                f.write(f"{uuid.uuid4()}\n")
+        else:
+            os.unlink(token)
+
+    if boot_id == "kernel":
+        reboot()
+    disk = PowerFS(lab, d.state_dir)
+    d.start()
+    if boot_id == "runtime-dir":
+        assert os.path.exists(token), "the token of this boot is in the runtime directory"
+    follower = FollowStream(d.socket, "/v1/events?follow=1&since=0")
+    for cut in range(3):
+        for _ in range(20):
+            assert d.post("/v1/commands/renew").status == 200
+        want = 20 + (5 if cut else 0)  # and the 5 it saw after the last cut
+        seen = follower.read_until(lambda lines: sum(e["type"] == "fixture.renewed" for e in lines) >= want)
+        highest = max(e["seq"] for e in seen)
+        follower.close()
+        files = cut_and_restart(disk, d, reboot=reboot)
+        kept = [json.loads(l)["seq"] for l in files.get("events.jsonl", b"").splitlines()]
+        assert not kept or max(kept) < highest, "the cut took lines the follower saw (else this proves nothing)"
+        started = d.events(type="daemon.started")[-1]["seq"]
+        assert started > highest, f"seq {started} after the cut: the follower saw up to {highest}"
+        # The follower comes back where it was.
+        follower = FollowStream(d.socket, f"/v1/events?follow=1&since={highest}")
+        for _ in range(5):
+            assert d.post("/v1/commands/renew").status == 200
+        new = follower.read_until(lambda lines: sum(e["type"] == "fixture.renewed" for e in lines) >= 5)
+        assert new[0]["type"] == "daemon.started", "the first event after the cut reaches the follower"
+        assert all(e["seq"] > highest for e in new), f"a seq the follower saw ({highest}) was handed out again"
+        skipped = new[0]["data"]["seq_skipped"]
+        assert skipped["to"] >= highest and skipped["from"] == (max(kept) if kept else 0) + 1
+    follower.close()
+    # A clean stop syncs the log: the next boot continues right after its last line.
+    last = d.status()["events"]["last_seq"]
+    assert d.stop() == 0
+    reboot()
+    d.start()
+    started = d.events(since=last, type="daemon.started")
+    assert started[0]["seq"] == last + 2 and "seq_skipped" not in started[0]["data"], \
+        "after a clean stop (daemon.stopping is last + 1) no gap"
 
 
 def test_leftover_temporaries_are_removed_at_start(lab):

@@ -158,3 +158,34 @@ def test_overlayd_valgrind_clean(lab):
         assert d.post("/v1/commands/stop", timeout=30).status == 202
         rc = d.wait_exit(60)
         assert rc == 0, f"valgrind reported errors (exit {rc}):\n{d.log()}"
+
+
+@needs("valgrind", "wireguard-go", "wg")
+def test_wgd_valgrind_clean(lab):
+    """wgd running wireguard-go: every peers endpoint, an export and both QR
+    forms, a refused body, rotate-key, a peer removed by hand (reconcile), a
+    reload, a renew and a stop."""
+    from test_wgd import wgd_config
+    from wgtools import unique_ifname
+    ns = lab.add_netns("vgwg")
+    wgif = unique_ifname("vg")
+    d = lab.daemon("wgd", binary("wgd/arbor-wgd"), wgd_config(wgif), netns=ns, wrapper=VALGRIND)
+    d.start(timeout=60)
+    r = d.post("/v1/peers", {"name": "laptop", "preshared_key": True, "allowed_ips": ["192.168.50.0/24"]}, timeout=30)
+    assert r.status == 201
+    key = r.json()["peer"]["public_key"]
+    assert d.post("/v1/peers", {"name": "phone"}, timeout=30).status == 201
+    assert d.post("/v1/peers", {"name": "bad", "public_key": "abc"}, timeout=30).status == 400
+    for path in ("/v1/peers", "/v1/peers/laptop", "/v1/peers/laptop/config", "/v1/peers/laptop/qr",
+                 "/v1/peers/laptop/qr?format=utf8", "/v1/status", "/v1/metrics", "/v1/peers/none"):
+        assert d.get(path, timeout=30).status in (200, 404)
+    assert d.request("PATCH", "/v1/peers/phone", {"enabled": False}, timeout=30).status == 200
+    assert d.request("DELETE", "/v1/peers/phone", timeout=30).status == 200
+    assert d.post("/v1/commands/rotate-key", timeout=30).status == 200
+    ns.exec(["wg", "set", wgif, "peer", key, "remove"])
+    wait_for(lambda: d.events(type="device.repaired"), 30, "the reconcile to restore the peer")
+    assert d.post("/v1/commands/reload", timeout=30).status == 200
+    assert d.post("/v1/commands/renew", timeout=30).status == 200
+    assert d.post("/v1/commands/stop", timeout=30).status == 202
+    rc = d.wait_exit(60)
+    assert rc == 0, f"valgrind reported errors (exit {rc}):\n{d.log()}"

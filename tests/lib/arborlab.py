@@ -279,6 +279,13 @@ class Lab:
         for name in self.links:
             run(["ip", "link", "del", name], check=False)
         for ns in reversed(self.netns):
+            # What a daemon started and left behind in our namespace (a
+            # wireguard-go whose wgd was killed with -9) goes too.
+            for pid in run(["ip", "netns", "pids", ns.name], check=False).stdout.split():
+                try:
+                    os.kill(int(pid), signal.SIGKILL)
+                except (ProcessLookupError, ValueError):
+                    pass
             ns.delete()
         for d in self.dirs:
             shutil.rmtree(d, ignore_errors=True)

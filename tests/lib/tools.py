@@ -40,6 +40,9 @@ PACKAGES = {
     "udhcpc": "udhcpc",
     "unbound": "unbound",
     "valgrind": "valgrind",
+    "wg": "wireguard-tools",
+    "wireguard-go": "wireguard-go",
+    "zbarimg": "zbar-tools",
 }
 
 NOT_HERE = "not on this machine: "

@@ -183,6 +183,113 @@ static void test_conflict_probe(void)
 	free(ok);
 }
 
+/* A record read back from text (the journal's form) into t. */
+static int apply_text(struct lease_table *t, const char *json)
+{
+	char err[128];
+	cJSON *rec = cJSON_Parse(json);
+	int rc = lease_record_apply(t, rec, err, sizeof err);
+	cJSON_Delete(rec);
+	return rc;
+}
+
+/* A client whose client id is the 12 bytes older dhcp4d used as the key of a
+ * quarantine record ("declined" + the address as it lies in memory) is a client
+ * like any other: it neither finds the quarantine as its own nor moves it. */
+static void test_forged_quarantine_key(void)
+{
+	struct arbor_config *cfg =
+		load("{\"dhcp4d\": {\"servers\": [{\"interface\": \"lan0\", \"subnet\": \"192.168.1.0/24\","
+		     "\"pools\": [{\"start\": \"192.168.1.100\", \"end\": \"192.168.1.103\"}],"
+		     "\"lease_time\": 100, \"offer_timeout\": 5, \"decline_time\": 60}]}}");
+	if (cfg == NULL)
+		return;
+	struct server s;
+	server_init(&s, &((struct dhcp4d_config *)cfg->daemon)->servers[0], IP(192, 168, 1, 1));
+	uint32_t q = IP(192, 168, 1, 100), other = IP(192, 168, 1, 102);
+	struct client forger, victim;
+	client_init(&victim, 1);
+	client_init(&forger, 2);
+	uint8_t forged[12] = { 'd', 'e', 'c', 'l', 'i', 'n', 'e', 'd' };
+	memcpy(forged + 8, &q, 4);
+	forger.rq.key = forged;
+	forger.rq.key_len = sizeof forged;
+
+	struct dhcp_decision d;
+	server_conflict(&s, q, 1000, &d);
+	CHECK(d.event == EVENT_CONFLICT && lease_is_quarantine(lease_by_addr(&s.leases, q)), "forged key: .100 quarantined");
+	d = ask(&s, &forger, DHCP_DISCOVER, 0, 0, 0, 1001);
+	CHECK(d.reply == DHCP_OFFER && d.yiaddr != q && lease_by_addr(&s.leases, q) &&
+		      lease_by_addr(&s.leases, q)->state == LEASE_DECLINED,
+	      "forged key: its offer elsewhere leaves the quarantine in place");
+	d = ask(&s, &forger, DHCP_REQUEST, q, 0, 0, 1002);
+	CHECK(d.reply == DHCP_NAK, "forged key: INIT-REBOOT for the quarantined address: NAK");
+	d = ask(&s, &forger, DHCP_DECLINE, q, 0, 0, 1003);
+	CHECK(d.event == EVENT_NONE, "forged key: it cannot decline (or renew) the quarantine");
+	d = ask(&s, &forger, DHCP_REQUEST, other, 0, 0, 1004);
+	CHECK(d.reply == DHCP_ACK && !lease_is_quarantine(d.journal), "forged key: bound on .102, a client's lease");
+
+	/* The other way round: quarantining the address its key names leaves its lease. */
+	server_free(&s);
+	server_init(&s, &((struct dhcp4d_config *)cfg->daemon)->servers[0], IP(192, 168, 1, 1));
+	d = ask(&s, &forger, DHCP_REQUEST, other, 0, 0, 1010);
+	d = ask(&s, &victim, DHCP_DISCOVER, 0, 0, 0, 1011);
+	d = ask(&s, &victim, DHCP_REQUEST, q, IP(192, 168, 1, 1), 0, 1012);
+	d = ask(&s, &victim, DHCP_DECLINE, q, 0, 0, 1013);
+	const struct lease *kept = lease_by_addr(&s.leases, other);
+	CHECK(d.event == EVENT_DECLINED && kept && kept->state == LEASE_BOUND && kept->key_len == sizeof forged,
+	      "forged key: a DECLINE of .100 does not take its lease on .102");
+	CHECK(lease_by_key(&s.leases, forged, sizeof forged) == kept, "forged key: its key finds its own lease");
+	expired = 0;
+	server_expire(&s, 1013 + 60, on_expire, NULL);
+	CHECK(lease_by_addr(&s.leases, q)->state == LEASE_EXPIRED && lease_by_addr(&s.leases, other)->state == LEASE_BOUND,
+	      "forged key: the quarantine ends on its own");
+	server_free(&s);
+	arbor_config_free(cfg);
+
+	/* Lease files: a quarantine is written without a client id and reads back
+	 * as one; records of older dhcp4d (the 12-byte key) are still taken for
+	 * quarantines; the forger's bound lease reads back as its own. */
+	struct lease_table t;
+	lease_table_init(&t, IP(192, 168, 1, 0), 24);
+	struct lease *ql = lease_put_quarantine(&t, q);
+	ql->ends = 2000;
+	struct arbor_buf text = { 0 };
+	lease_record_write(&text, "lan0", ql);
+	CHECK(strstr(text.data, "\"client_id\":\"\"") != NULL, "quarantine record: no client id");
+	struct lease_table back;
+	lease_table_init(&back, IP(192, 168, 1, 0), 24);
+	CHECK(apply_text(&back, text.data) == 0 && lease_is_quarantine(lease_by_addr(&back, q)) &&
+		      lease_by_addr(&back, q)->state == LEASE_DECLINED,
+	      "quarantine record: reads back as a quarantine");
+	char hex[40];
+	lease_hex(forged, sizeof forged, hex, sizeof hex);
+	char rec[400];
+	snprintf(rec, sizeof rec,
+		 "{\"interface\":\"lan0\",\"address\":\"192.168.1.101\",\"mac\":\"\",\"client_id\":\"%s\","
+		 "\"hostname\":\"\",\"state\":\"declined\",\"starts\":1,\"ends\":2}", hex);
+	CHECK(apply_text(&back, rec) == 0 && lease_is_quarantine(lease_by_addr(&back, IP(192, 168, 1, 101))),
+	      "older lease file: a declined record is a quarantine");
+	snprintf(rec, sizeof rec,
+		 "{\"interface\":\"lan0\",\"address\":\"192.168.1.100\",\"mac\":\"\",\"client_id\":\"%s\","
+		 "\"hostname\":\"\",\"state\":\"expired\",\"starts\":1,\"ends\":2}", hex);
+	CHECK(apply_text(&back, rec) == 0 && lease_is_quarantine(lease_by_addr(&back, q)) &&
+		      lease_by_key(&back, forged, sizeof forged) == NULL,
+	      "older lease file: an ended quarantine (its own address in the old key) is nobody's");
+	snprintf(rec, sizeof rec,
+		 "{\"interface\":\"lan0\",\"address\":\"192.168.1.102\",\"mac\":\"\",\"client_id\":\"%s\","
+		 "\"hostname\":\"\",\"state\":\"bound\",\"starts\":1,\"ends\":2}", hex);
+	CHECK(apply_text(&back, rec) == 0 && !lease_is_quarantine(lease_by_addr(&back, other)) &&
+		      lease_by_key(&back, forged, sizeof forged) == lease_by_addr(&back, other),
+	      "lease file: the forger's bound lease is its own");
+	CHECK(apply_text(&back, "{\"interface\":\"lan0\",\"address\":\"192.168.1.103\",\"mac\":\"\","
+				"\"client_id\":\"\",\"hostname\":\"\",\"state\":\"bound\",\"starts\":1,\"ends\":2}") != 0,
+	      "lease file: a bound lease without a client id is refused");
+	arbor_buf_free(&text);
+	lease_table_free(&t);
+	lease_table_free(&back);
+}
+
 /* The journal's direct writer and the cJSON encoder say the same thing, and
  * the record reads back into the same lease. */
 static void check_record_writer(void)
@@ -214,6 +321,7 @@ static void check_record_writer(void)
 int main(void)
 {
 	check_record_writer();
+	test_forged_quarantine_key();
 	struct arbor_config *cfg = load("{\"dhcp4d\": {\"servers\": [{\"interface\": \"lan0\", \"subnet\": \"192.168.1.0/24\","
 					"\"pools\": [{\"name\": \"lab\", \"start\": \"192.168.1.10\", \"end\": \"192.168.1.13\","
 					" \"match\": {\"mac_prefix\": \"aa:bb\"}},"

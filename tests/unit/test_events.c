@@ -1,9 +1,11 @@
-/* Event log: seq across reopen, torn last line dropped, queries, rotation. */
+/* Event log: seq across reopen, torn last line dropped, queries, rotation; the
+ * seq reservation across a restart (same boot) and a power cut (another boot). */
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "events.h"
@@ -17,13 +19,101 @@ static void append_raw(const char *path, const char *text)
 	close(fd);
 }
 
+/* Keeps the first `lines` lines of a file: what a power cut left of it. */
+static void keep_lines(const char *path, int lines)
+{
+	FILE *f = fopen(path, "r");
+	char buf[1 << 16];
+	size_t len = f ? fread(buf, 1, sizeof buf, f) : 0, cut = 0;
+	if (f)
+		fclose(f);
+	for (int n = 0; cut < len && n < lines; cut++)
+		n += buf[cut] == '\n';
+	if (truncate(path, (off_t)cut) != 0)
+		perror(path);
+}
+
+/* A daemon that emits n events in boot `boot` and dies without closing (kill -9:
+ * the reservation is left as it was while it ran). */
+static void run_and_die(const char *dir, const char *boot, int n)
+{
+	pid_t pid = fork();
+	if (pid == 0) {
+		char err[256];
+		struct arbor_events *ev = arbor_events_open(dir, "test", boot, 16, 1 << 20, err, sizeof err);
+		for (int i = 0; ev && i < n; i++)
+			arbor_event_emit(ev, "x.y", "info", NULL, NULL, NULL);
+		_exit(ev ? 0 : 1);
+	}
+	int st;
+	waitpid(pid, &st, 0);
+}
+
+static void reservation(const char *dir)
+{
+	char err[256], path[512];
+	snprintf(path, sizeof path, "%s/events.jsonl", dir);
+
+	run_and_die(dir, "boot-a", 10);
+	struct arbor_events *ev = arbor_events_open(dir, "test", "boot-a", 16, 1 << 20, err, sizeof err);
+	uint64_t from, to;
+	CHECK(ev && arbor_events_last_seq(ev) == 10 && !arbor_events_skipped(ev, &from, &to) &&
+		      arbor_event_emit(ev, "x.y", "info", NULL, NULL, NULL) == 11,
+	      "killed and restarted in the same boot: seq continues after the last line");
+	CHECK(arbor_events_reserved(ev) == 65536 && arbor_events_reservation_writes(ev) == 0,
+	      "the reservation of the first run still holds: not written again");
+	arbor_events_close(ev);
+
+	/* Closed cleanly: every line is synced, so another boot needs no gap. */
+	ev = arbor_events_open(dir, "test", "boot-b", 16, 1 << 20, err, sizeof err);
+	CHECK(ev && arbor_event_emit(ev, "x.y", "info", NULL, NULL, NULL) == 12 && arbor_events_reserved(ev) == 11 + 65536,
+	      "after a clean stop another boot continues at last + 1");
+	arbor_events_close(ev);
+
+	/* A power cut: the daemon saw seq 13..20 (its reservation: 12 + 65536), the disk kept 13 and 14. */
+	run_and_die(dir, "boot-b", 8);
+	keep_lines(path, 14);
+	ev = arbor_events_open(dir, "test", "boot-c", 16, 1 << 20, err, sizeof err);
+	CHECK(ev && arbor_events_last_seq(ev) == 12 + 65536 && arbor_events_skipped(ev, &from, &to) && from == 15 &&
+		      to == 12 + 65536,
+	      "another boot after lost lines: seq continues above the reservation");
+	uint64_t seq = arbor_event_emit(ev, "daemon.started", "info", NULL, NULL, NULL);
+	CHECK(seq == 12 + 65536 + 1 && arbor_events_get(ev, 14) == NULL, "no seq a follower may have seen is used again");
+	uint64_t next = 18;
+	CHECK(!arbor_events_fell_behind(ev, &next) && next == seq, "a follower inside the gap goes on after it");
+	next = 14;
+	CHECK(arbor_events_fell_behind(ev, &next), "a follower behind the last event on disk fell behind");
+	next = seq + 1;
+	CHECK(!arbor_events_fell_behind(ev, &next) && next == seq + 1, "a follower up to date waits");
+	arbor_events_close(ev);
+
+	/* Crossing the reserved ceiling writes the next block first. */
+	ev = arbor_events_open(dir, "test", "boot-c", 16, 1 << 20, err, sizeof err);
+	uint64_t last = arbor_events_last_seq(ev);
+	arbor_events_close(ev);
+	char text[200];
+	snprintf(text, sizeof text, "{\"boot_id\": \"boot-c\", \"reserved\": %llu}\n", (unsigned long long)last + 3);
+	snprintf(path, sizeof path, "%s/events.seq.json", dir);
+	FILE *f = fopen(path, "w");
+	fputs(text, f);
+	fclose(f);
+	ev = arbor_events_open(dir, "test", "boot-c", 16, 1 << 20, err, sizeof err);
+	for (int i = 0; i < 3; i++)
+		arbor_event_emit(ev, "x.y", "info", NULL, NULL, NULL);
+	CHECK(arbor_events_reservation_writes(ev) == 0 && arbor_events_reserved(ev) == last + 3, "inside the block: no write");
+	arbor_event_emit(ev, "x.y", "info", NULL, NULL, NULL);
+	CHECK(arbor_events_reservation_writes(ev) == 1 && arbor_events_reserved(ev) == last + 3 + 65536,
+	      "the first seq of the next block reserves it");
+	arbor_events_close(ev);
+}
+
 int main(void)
 {
 	const char *dir = tap_tmpdir();
 	char err[256], path[512];
 	snprintf(path, sizeof path, "%s/events.jsonl", dir);
 
-	struct arbor_events *ev = arbor_events_open(dir, "test", 8, 1 << 20, err, sizeof err);
+	struct arbor_events *ev = arbor_events_open(dir, "test", "boot-a", 8, 1 << 20, err, sizeof err);
 	CHECK(ev != NULL, "open in an empty directory");
 	CHECK(arbor_event_emit(ev, "daemon.started", "info", "x", NULL, "hello %d", 1) == 1, "first seq is 1");
 	for (int i = 0; i < 4; i++)
@@ -44,7 +134,7 @@ int main(void)
 
 	/* A crash mid-write leaves a line without its newline: it must vanish. */
 	append_raw(path, "{\"seq\":7,\"type\":\"torn");
-	ev = arbor_events_open(dir, "test", 8, 1 << 20, err, sizeof err);
+	ev = arbor_events_open(dir, "test", "boot-a", 8, 1 << 20, err, sizeof err);
 	CHECK(ev != NULL && arbor_events_last_seq(ev) == 6, "torn last line dropped, seq recovered");
 	CHECK(arbor_event_emit(ev, "x.y", "info", NULL, NULL, NULL) == 7, "seq continues after restart");
 	arbor_events_close(ev);
@@ -63,7 +153,7 @@ int main(void)
 
 	/* A damaged (complete) last line is dropped too. */
 	append_raw(path, "garbage\n");
-	ev = arbor_events_open(dir, "test", 8, 1 << 20, err, sizeof err);
+	ev = arbor_events_open(dir, "test", "boot-a", 8, 1 << 20, err, sizeof err);
 	CHECK(ev && arbor_events_last_seq(ev) == 7, "garbage last line dropped");
 	CHECK(arbor_events_get(ev, 7) != NULL && arbor_events_get(ev, 8) == NULL, "ring refilled from the file");
 
@@ -76,7 +166,7 @@ int main(void)
 	arbor_events_close(ev);
 
 	/* Rotation: a tiny limit rotates to events.jsonl.1; seq still recovers. */
-	ev = arbor_events_open(dir, "test", 16, 600, err, sizeof err);
+	ev = arbor_events_open(dir, "test", "boot-a", 16, 600, err, sizeof err);
 	for (int i = 0; i < 3; i++)
 		arbor_event_emit(ev, "rot", "info", NULL, NULL, "%0200d", 0);
 	uint64_t last = arbor_events_last_seq(ev);
@@ -86,7 +176,7 @@ int main(void)
 	struct stat st;
 	CHECK(stat(rotated, &st) == 0, "rotated to events.jsonl.1");
 	unlink(path);
-	ev = arbor_events_open(dir, "test", 16, 600, err, sizeof err);
+	ev = arbor_events_open(dir, "test", "boot-a", 16, 600, err, sizeof err);
 	CHECK(ev && arbor_events_last_seq(ev) == last, "seq recovered from the rotated file");
 	arbor_events_close(ev);
 
@@ -101,7 +191,7 @@ int main(void)
 	f = fopen(path, "w");
 	if (f == NULL || fwrite(text, 1, sizeof text - 1, f) != sizeof text - 1 || fclose(f) != 0)
 		perror(path);
-	ev = arbor_events_open(damaged, "test", 8, 1 << 20, err, sizeof err);
+	ev = arbor_events_open(damaged, "test", "boot-a", 8, 1 << 20, err, sizeof err);
 	n = ev ? arbor_events_query(ev, 0, NULL, 100, &out) : 0;
 	cJSON *answer = cJSON_ParseWithLength(out.data, out.len);
 	CHECK(n == 2 && arbor_events_get(ev, 2) == NULL && arbor_events_get(ev, 3) == NULL && answer != NULL &&
@@ -110,5 +200,10 @@ int main(void)
 	cJSON_Delete(answer);
 	arbor_buf_free(&out);
 	arbor_events_close(ev);
+
+	char sub[512];
+	snprintf(sub, sizeof sub, "%s/reservation", dir);
+	mkdir(sub, 0700);
+	reservation(sub);
 	return tap_done();
 }

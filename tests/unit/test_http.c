@@ -32,15 +32,37 @@ static const struct arbor_route routes[] = {
 	{ "POST", "/v1/commands/reload", handler, true },
 };
 
-static int dispatch(const char *method, const char *path, const struct arbor_peer *peer,
-		    struct arbor_http_response *resp)
+/* A resource with path parameters and several methods (wgd's peers). */
+static const struct arbor_route peer_routes[] = {
+	{ "GET", "/v1/peers", handler, false },
+	{ "POST", "/v1/peers", handler, true },
+	{ "GET", "/v1/peers/*", handler, false },
+	{ "PATCH", "/v1/peers/*", handler, true },
+	{ "DELETE", "/v1/peers/*", handler, true },
+	{ "GET", "/v1/peers/*/config", handler, false },
+};
+
+static int dispatch_in(const struct arbor_route *table, size_t n, const char *method, const char *path,
+		       const struct arbor_peer *peer, struct arbor_http_response *resp)
 {
 	struct arbor_http_request req = { .method = method, .path = path };
 	if (peer)
 		req.peer = *peer;
 	memset(resp, 0, sizeof *resp);
-	arbor_router_dispatch(routes, 2, NULL, deny, &req, resp);
+	arbor_router_dispatch(table, n, NULL, deny, &req, resp);
 	return resp->status;
+}
+
+static int dispatch(const char *method, const char *path, const struct arbor_peer *peer,
+		    struct arbor_http_response *resp)
+{
+	return dispatch_in(routes, 2, method, path, peer, resp);
+}
+
+static int dispatch_peers(const char *method, const char *path, const struct arbor_peer *peer,
+			  struct arbor_http_response *resp)
+{
+	return dispatch_in(peer_routes, 6, method, path, peer, resp);
 }
 
 int main(void)
@@ -84,6 +106,31 @@ int main(void)
 	struct arbor_query q = { 0 };
 	CHECK(arbor_query_parse(&q, "since=5&type=lease.%2A&x&wait=1.5", 33), "query parse");
 	uint64_t since;
+	/* Path patterns, PATCH and DELETE. */
+	struct arbor_peer superuser = { .known = true, .uid = 0 };
+	CHECK(arbor_path_match("/v1/peers/*", "/v1/peers/laptop") && !arbor_path_match("/v1/peers/*", "/v1/peers") &&
+	      !arbor_path_match("/v1/peers/*", "/v1/peers/a/b") && arbor_path_match("/v1/peers/*/config", "/v1/peers/a/config") &&
+	      !arbor_path_match("/v1/peers/*/config", "/v1/peers/a/qr") && !arbor_path_match("/v1/peers", "/v1/peersx"),
+	      "segment patterns");
+	char seg[16];
+	CHECK(arbor_path_segment("/v1/peers/laptop/config", 2, seg, sizeof seg) && strcmp(seg, "laptop") == 0 &&
+	      !arbor_path_segment("/v1/peers", 2, seg, sizeof seg) &&
+	      !arbor_path_segment("/v1/peers/a-name-longer-than-16", 2, seg, sizeof seg), "path segments");
+	calls = 0;
+	CHECK(dispatch_peers("PATCH", "/v1/peers/laptop", &superuser, &resp) == 200 && calls == 1, "PATCH on a pattern");
+	arbor_resp_reset(&resp);
+	CHECK(dispatch_peers("DELETE", "/v1/peers/laptop", NULL, &resp) == 403 && calls == 1,
+	      "DELETE is authorized like a command");
+	arbor_resp_reset(&resp);
+	CHECK(dispatch_peers("PUT", "/v1/peers/laptop", &superuser, &resp) == 405 &&
+	      strcmp(resp.allow, "GET, HEAD, PATCH, DELETE") == 0, "405 lists every method of the pattern");
+	arbor_resp_reset(&resp);
+	CHECK(dispatch_peers("DELETE", "/v1/peers", &superuser, &resp) == 405 && strcmp(resp.allow, "GET, HEAD, POST") == 0,
+	      "405 on the collection");
+	arbor_resp_reset(&resp);
+	CHECK(dispatch_peers("GET", "/v1/peers/laptop/qr", NULL, &resp) == 404, "an unknown sub-resource is 404");
+	arbor_resp_reset(&resp);
+
 	double wait;
 	CHECK(strcmp(arbor_query_get(&q, "type"), "lease.*") == 0 && strcmp(arbor_query_get(&q, "x"), "") == 0,
 	      "percent-decoding and bare keys");

@@ -451,6 +451,14 @@ int main(void)
 	      ifindex);
 	rc = arbor_nl_bridge_add(nl, BRIDGE);
 	check(rc == -EEXIST, "add bridge again: -EEXIST (%d), \"%s\"", rc, arbor_nl_error(nl));
+	/* A kind the kernel may not have (no WireGuard module here): either a
+	 * link, or -EOPNOTSUPP with a message naming what was asked. */
+	rc = arbor_nl_link_add(nl, "arborwgt0", "wireguard");
+	if (rc > 0)
+		check(arbor_nl_link_delete(nl, rc) == 0, "add wireguard: a link (the module is here), deleted");
+	else
+		check(rc == -EOPNOTSUPP && strstr(arbor_nl_error(nl), "add wireguard arborwgt0"),
+		      "add wireguard without the module: -EOPNOTSUPP (%d), \"%s\"", rc, arbor_nl_error(nl));
 	rc = arbor_nl_link_set_mtu(nl, ifindex, 1400);
 	check(rc == 0, "set mtu 1400%s", why(nl));
 	rc = arbor_nl_link_set_up(nl, ifindex, true);

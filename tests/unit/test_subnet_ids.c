@@ -187,5 +187,22 @@ int main(void)
 	damaged_files();
 	write_failure();
 	exhaustion();
+	/* Two daemons sharing one table (dnsd and wgd): each assignment reads the
+	 * file again under a lock, so the one loaded first never hands out an
+	 * id the other wrote in the meantime. */
+	{
+		struct arbor_subnet_ids a, b;
+		char err2[256];
+		CHECK(load(&a, "shared.json") == 0 && load(&b, "shared.json") == 0, "two tables over one file");
+		int ia = arbor_subnet_ids_assign_virtual(&a, "wg0", err2, sizeof err2);
+		int ib = arbor_subnet_ids_assign_virtual(&b, "br-lab", err2, sizeof err2);
+		CHECK(ia == 1 && ib == 2, "the second daemon's assignment sees the first's: ids 1 and 2");
+		CHECK(arbor_subnet_ids_assign_virtual(&b, "wg0", err2, sizeof err2) == 1, "and learns wg0's id from the file");
+		struct arbor_subnet_ids c;
+		CHECK(load(&c, "shared.json") == 0 && c.n == 2, "both are in the file");
+		arbor_subnet_ids_free(&a);
+		arbor_subnet_ids_free(&b);
+		arbor_subnet_ids_free(&c);
+	}
 	return tap_done();
 }
