@@ -46,7 +46,9 @@ bool arbor_sign_verify(const uint8_t public_key[ARBOR_SIGN_PUBLIC_BYTES], const 
 void arbor_sign_fingerprint(const uint8_t public_key[ARBOR_SIGN_PUBLIC_BYTES], uint8_t fp[ARBOR_FINGERPRINT_BYTES]);
 
 /* Unpadded URL-safe base64 of in into out (ARBOR_B64_LEN(len) + 1 bytes at
- * least); returns out. */
+ * least); returns out. The signed join API's keys, signatures and tokens use this
+ * variant (it goes into tokens and URLs as it is); common/base64.c is the standard
+ * alphabet with padding (WireGuard keys, etcd). */
 char *arbor_b64_encode(const void *in, size_t len, char *out, size_t outlen);
 /* Decodes exactly want bytes from text (unpadded URL-safe base64, nothing
  * else). false when text is not that. */

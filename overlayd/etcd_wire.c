@@ -10,8 +10,8 @@
 #include <string.h>
 
 #include <cjson/cJSON.h>
-#include <sodium.h>
 
+#include "base64.h"
 #include "join_wire.h"
 #include "xalloc.h"
 
@@ -20,10 +20,8 @@
 
 void ovl_etcd_b64(struct arbor_buf *out, const void *data, size_t len)
 {
-	size_t need = sodium_base64_ENCODED_LEN(len, sodium_base64_VARIANT_ORIGINAL);
-	arbor_buf_reserve(out, need);
-	sodium_bin2base64(out->data + out->len, need, data, len, sodium_base64_VARIANT_ORIGINAL);
-	out->len += need - 1;
+	arbor_buf_reserve(out, ARBOR_BASE64_LEN(len) + 1);
+	out->len += arbor_base64_encode(data, len, out->data + out->len);
 }
 
 /* Decoded bytes of a base64 string, NUL-terminated, in *out (malloc'd). */
@@ -31,18 +29,17 @@ static bool unb64(const cJSON *v, char **out, size_t *len)
 {
 	if (!cJSON_IsString(v))
 		return false;
-	size_t in = strlen(v->valuestring), got = 0;
-	char *buf = xmalloc(in / 4 * 3 + 4);
-	const char *end = NULL;
-	if (sodium_base642bin((unsigned char *)buf, in / 4 * 3 + 3, v->valuestring, in, NULL, &got, &end,
-			      sodium_base64_VARIANT_ORIGINAL) != 0 || end == NULL || *end != '\0') {
+	size_t in = strlen(v->valuestring);
+	char *buf = xmalloc(in / 4 * 3 + 1);
+	int got = arbor_base64_decode(v->valuestring, in, (uint8_t *)buf, in / 4 * 3);
+	if (got < 0) {
 		free(buf);
 		return false;
 	}
 	buf[got] = '\0';
 	*out = buf;
 	if (len)
-		*len = got;
+		*len = (size_t)got;
 	return true;
 }
 

@@ -1,8 +1,9 @@
 """overlayd beyond the basic overlay: its nftables table (the VXLAN port open
 only to registered spokes, masquerade to the hub's uplink, nothing else
 touched, put back when removed), the macvlan shim, direct spoke-to-spoke
-forwarding (FDB and neighbour entries), and dhcp4d serving a spoke's bridge
-with the assigned subnet."""
+forwarding (FDB and neighbour entries), dhcp4d serving a spoke's bridge
+with the assigned subnet, and VXLAN over wgd's WireGuard tunnels."""
+import hashlib
 import json
 import os
 import re
@@ -10,7 +11,8 @@ import subprocess
 import time
 
 from arborlab import binary, wait_for
-from overlay import Overlay, ping
+from overlay import Overlay, ping, vxlan_details
+from tools import needs
 
 
 def nft(ns, *args):
@@ -165,3 +167,79 @@ def test_dhcp_on_the_spoke_bridge(lab):
         assert f"mtu {mtu}" in c.exec(["ip", "link", "show", "eth0"]).stdout
         addrs.append(ip)
     assert ping(ov.containers[0], addrs[1]), "the DHCP-configured containers reach each other across the overlay"
+
+
+@needs("wireguard-go", "wg")
+def test_vxlan_over_wgd_wireguard(lab):
+    """The spokes' underlay is a WireGuard tunnel from wgd on the hub: each spoke
+    is a wgd peer (its wg-quick export applied with wireguard-go), joins the hub
+    at its tunnel address, and the VXLAN devices on both ends run between tunnel
+    addresses with an MTU of the tunnel's minus VXLAN's 50 (1420 - 50 = 1370:
+    both overheads). On the physical link only WireGuard is seen; on the tunnel,
+    UDP 4789 with the spoke's VNI. Containers on two spokes reach each other
+    through the hub, 5 MB over TCP with MTU-sized segments intact."""
+    from test_wgd import wgd_config
+    from wgtools import apply_wg_quick, unique_ifname
+
+    ov = Overlay(lab, nspokes=0, hub_config={"listen": "10.99.0.1:4790"})
+    wgif = unique_ifname("ovw")
+    cfg = wgd_config(wgif, address="10.99.0.1/24", client_allowed_ips=[])
+    wg = lab.daemon("wgd", binary("wgd/arbor-wgd"), cfg, netns=ov.hub_ns).start()
+    ov.start_hub()
+    for i in (1, 2):
+        ns = lab.add_netns(f"ovws{i}")
+        ov._plug(ns, f"w{i}", f"192.0.2.{10 + i}/24")
+        r = subprocess.run([binary("ctl/arborctl"), "--runtime-dir", wg.runtime_dir, "wg", "add", f"s{i}"],
+                           capture_output=True, text=True, timeout=30)
+        assert r.returncode == 0, r.stderr
+        tif = unique_ifname("ovt")
+        apply_wg_quick(ns, tif, r.stdout)
+        wait_for(lambda: ns.exec(["busybox", "ping", "-c", "1", "-W", "1", "10.99.0.1"], check=False).returncode == 0,
+                 15, "the tunnel to the hub")
+        d = lab.daemon("overlayd", binary("overlayd/arbor-overlayd"),
+                       ov.spoke_config(i, ov.enroll(f"s{i}"), hub="10.99.0.1:4790"), netns=ns).start()
+        ov.spoke_ns.append(ns)
+        ov.spokes.append(d)
+        wait_for(lambda: d.status()["overlayd"]["spoke"]["state"] == "joined", 15, "the spoke to join over the tunnel")
+        wait_for(lambda: "ovl0" in ns.exec(["ip", "-o", "link", "show", "master", "ovbr0"]).stdout, 5,
+                 "the spoke's device in its bridge")
+        tunnel_mtu = int(re.search(r"mtu (\d+)", ns.exec(["ip", "link", "show", tif]).stdout).group(1))
+        assert tunnel_mtu == 1420
+        a = ov.assignment(i)
+        underlay = d.status()["overlayd"]["spoke"]["underlay"]
+        assert underlay == f"10.99.0.{1 + i}" and a["hub_underlay"] == "10.99.0.1", (underlay, a)
+        assert vxlan_details(ns, "ovl0") == (a["vni"], 4789, tunnel_mtu - 50)
+        spoke = next(s for s in ov.hub.get("/v1/spokes").json()["spokes"] if s["hostname"] == f"s{i}")
+        assert spoke["underlay"] == underlay
+        assert vxlan_details(ov.hub_ns, spoke["device"]) == (a["vni"], 4789, tunnel_mtu - 50)
+        link = ov.hub_ns.exec(["ip", "-d", "link", "show", spoke["device"]]).stdout
+        assert f"remote {underlay} local 10.99.0.1 " in link, link
+
+    prefix = lambda i: ov.assignment(i)["subnet"].split("/")[0].rsplit(".", 1)[0]
+    c1 = ov.add_container(1, prefix(1) + ".10", mtu=1370)
+    c2 = ov.add_container(2, prefix(2) + ".10", mtu=1370)
+    assert ping(c1, prefix(2) + ".10"), "container to container, through the hub, over WireGuard"
+
+    # The physical link carries WireGuard only; the tunnel carries the VXLAN.
+    phys = ov.hub_ns.popen(["tcpdump", "-l", "-nn", "-i", "up0", "-c", "6", "udp"], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True)
+    tun = ov.hub_ns.popen(["tcpdump", "-l", "-nn", "-i", wgif, "-c", "4", "udp", "port", "4789"],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(0.5)
+    c1.exec(["busybox", "ping", "-c", "4", "-W", "1", prefix(2) + ".10"], check=False)
+    out, err = phys.communicate(timeout=15)
+    assert ".51820" in out and ".4789" not in out and "VXLAN" not in out, out + err
+    out, err = tun.communicate(timeout=15)
+    assert f"VXLAN, flags [I] (0x08), vni {ov.assignment(1)['vni']}" in out and "10.99.0.2" in out, out + err
+
+    # 5 MB over TCP, segments as large as the containers' MTU allows.
+    size = 5 * 1024 * 1024
+    sink = c2.popen(["socat", "-u", "TCP-LISTEN:5001,reuseaddr", "SYSTEM:sha256sum"], stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE, text=True)
+    time.sleep(0.3)
+    payload = os.path.join(lab.mkdtemp("ovwgdata-"), "blob")
+    with open(payload, "wb") as f:
+        f.write(os.urandom(size))
+    c1.exec(["socat", "-u", f"FILE:{payload}", f"TCP:{prefix(2)}.10:5001"], timeout=60)
+    out, _ = sink.communicate(timeout=60)
+    assert out.split()[0] == hashlib.sha256(open(payload, "rb").read()).hexdigest()
