@@ -4,7 +4,6 @@ reading the VNI off the wire, MTUs as computed, a 50 MB TCP transfer; kill -9
 and restart renumbering nothing and recreating nothing; drift repaired; forged,
 replayed and unknown requests and a stolen hostname refused with nothing
 changed; the contract suite."""
-import hashlib
 import json
 import os
 import signal
@@ -15,7 +14,7 @@ import pytest
 
 from arborlab import binary, wait_for
 from contract import ContractSuite, DaemonSpec
-from overlay import Overlay, SpokeClient, link_index, ping, vxlan_details
+from overlay import Overlay, link_index, ping, tcp_transfer, vxlan_details
 
 
 def spokes(hub):
@@ -82,21 +81,9 @@ def test_hub_and_three_spokes(lab, overlay):
     assert "192.0.2.11" in out and f"VXLAN, flags [I] (0x08), vni {vni1}" in out, out + err
 
     # 50 MB over TCP from the container on s1 to the one on s2, through the hub.
-    size = 50 * 1024 * 1024
-    sink = c2.popen(["socat", "-u", "TCP-LISTEN:5001,reuseaddr", "SYSTEM:sha256sum"], stdout=subprocess.PIPE,
-                    stderr=subprocess.PIPE, text=True)
-    time.sleep(0.3)
-    payload = os.path.join(lab.mkdtemp("ovdata-"), "blob")
-    with open(payload, "wb") as f:
-        f.write(os.urandom(size))
-    with open(payload, "rb") as f:
-        want = hashlib.sha256(f.read()).hexdigest()
-    t0 = time.monotonic()
-    wait_for(lambda: c1.exec(["socat", "-u", f"FILE:{payload}", f"TCP:{container_ip(ov, 2)}:5001,connect-timeout=2"],
-                             check=False).returncode == 0, 60, "the transfer")
-    got, _ = sink.communicate(timeout=60)
-    assert got.split()[0] == want, "50 MB arrived whole"
-    print(f"50 MB in {time.monotonic() - t0:.2f} s")
+    ok, took = tcp_transfer(lab, c1, c2, container_ip(ov, 2), 50 * 1024 * 1024)
+    assert ok, "50 MB arrived whole"
+    print(f"50 MB in {took:.2f} s")
 
 
 def test_kill9_restart_renumbers_and_recreates_nothing(lab, overlay):

@@ -3,15 +3,13 @@ only to registered spokes, masquerade to the hub's uplink, nothing else
 touched, put back when removed), the macvlan shim, direct spoke-to-spoke
 forwarding (FDB and neighbour entries), dhcp4d serving a spoke's bridge
 with the assigned subnet, and VXLAN over wgd's WireGuard tunnels."""
-import hashlib
-import json
 import os
 import re
 import subprocess
 import time
 
 from arborlab import binary, wait_for
-from overlay import Overlay, ping, vxlan_details
+from overlay import Overlay, ping, tcp_transfer, vxlan_details
 from tools import needs
 
 
@@ -23,7 +21,7 @@ def test_nftables_masquerade_and_vxlan_port(lab):
     ov = Overlay(lab, nspokes=2, hub_config={"masquerade": "up1"})
     # The hub's uplink to "the internet", which has no route back to the overlay.
     inet = lab.add_netns("ovinet")
-    lab.veth(ov.hub_ns, f"up1", inet, f"wan0")
+    lab.veth(ov.hub_ns, "up1", inet, "wan0")
     ov.hub_ns.exec(["ip", "addr", "add", "203.0.113.1/24", "dev", "up1"])
     inet.exec(["ip", "addr", "add", "203.0.113.2/24", "dev", "wan0"])
     # Someone else's table: must be left exactly as it is.
@@ -233,13 +231,5 @@ def test_vxlan_over_wgd_wireguard(lab):
     assert f"VXLAN, flags [I] (0x08), vni {ov.assignment(1)['vni']}" in out and "10.99.0.2" in out, out + err
 
     # 5 MB over TCP, segments as large as the containers' MTU allows.
-    size = 5 * 1024 * 1024
-    sink = c2.popen(["socat", "-u", "TCP-LISTEN:5001,reuseaddr", "SYSTEM:sha256sum"], stdout=subprocess.PIPE,
-                    stderr=subprocess.PIPE, text=True)
-    time.sleep(0.3)
-    payload = os.path.join(lab.mkdtemp("ovwgdata-"), "blob")
-    with open(payload, "wb") as f:
-        f.write(os.urandom(size))
-    c1.exec(["socat", "-u", f"FILE:{payload}", f"TCP:{prefix(2)}.10:5001"], timeout=60)
-    out, _ = sink.communicate(timeout=60)
-    assert out.split()[0] == hashlib.sha256(open(payload, "rb").read()).hexdigest()
+    ok, _ = tcp_transfer(lab, c1, c2, prefix(2) + ".10", 5 * 1024 * 1024)
+    assert ok, "5 MB arrived whole"

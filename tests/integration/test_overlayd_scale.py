@@ -7,7 +7,6 @@ benchmark runs the full count)."""
 import json
 import os
 import re
-import subprocess
 
 from arborlab import binary, wait_for
 

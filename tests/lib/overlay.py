@@ -15,6 +15,7 @@ import http.client
 import json
 import os
 import re
+import subprocess
 import time
 
 from arborlab import binary, wait_for
@@ -206,6 +207,24 @@ class Overlay:
             c.exec(["ip", "route", "add", "default", "via", a["gateway"]])
         self.containers.append(c)
         return c
+
+
+def tcp_transfer(lab, src, dst, address, size, port=5001):
+    """size random bytes over TCP from src to dst (a socat sink on address:port that
+    hashes what arrives); True when the SHA-256 matches. Returns (ok, seconds)."""
+    sink = dst.popen(["socat", "-u", f"TCP-LISTEN:{port},reuseaddr", "SYSTEM:sha256sum"], stdout=subprocess.PIPE,
+                     stderr=subprocess.PIPE, text=True)
+    payload = os.path.join(lab.mkdtemp("ovdata-"), "blob")
+    with open(payload, "wb") as f:
+        f.write(os.urandom(size))
+    with open(payload, "rb") as f:
+        want = hashlib.sha256(f.read()).hexdigest()
+    t0 = time.monotonic()
+    # Retried until the sink listens (it needs a moment to start).
+    wait_for(lambda: src.exec(["socat", "-u", f"FILE:{payload}", f"TCP:{address}:{port},connect-timeout=2"],
+                              check=False).returncode == 0, 60, "the transfer")
+    got, _ = sink.communicate(timeout=60)
+    return got.split()[0] == want, time.monotonic() - t0
 
 
 def ping(ns, address, count=2, timeout=10):
