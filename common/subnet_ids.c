@@ -262,15 +262,25 @@ static int refresh(struct arbor_subnet_ids *t, char *err, size_t errlen)
 		arbor_subnet_ids_free(&file);
 		return rc;
 	}
-	for (size_t i = 0; i < t->n; i++) {
-		bool clash = false;
-		for (size_t k = 0; k < file.n && !clash; k++)
-			clash = file.v[k].id == t->v[i].id || strcmp(file.v[k].name, t->v[i].name) == 0;
-		if (!clash) {
-			file.v = xreallocarray(file.v, file.n + 1, sizeof *file.v);
-			file.v[file.n++] = t->v[i];
-		}
+	/* The file's ids as a bitmap and its names sorted: a full table (65,535
+	 * entries) is merged in O(n log n), not n² string compares. */
+	file.v = xreallocarray(file.v, file.n + t->n + 1, sizeof *file.v); /* names[] points into it */
+	uint8_t *id_taken = xcalloc(ARBOR_SUBNET_ID_MAX + 1, 1);
+	const char **names = xcalloc(file.n ? file.n : 1, sizeof *names);
+	size_t file_n = file.n;
+	for (size_t k = 0; k < file_n; k++) {
+		id_taken[file.v[k].id] = 1;
+		names[k] = file.v[k].name;
 	}
+	qsort(names, file_n, sizeof *names, cmp_entry_names);
+	for (size_t i = 0; i < t->n; i++) {
+		const char *name = t->v[i].name;
+		bool clash = id_taken[t->v[i].id] || bsearch(&name, names, file_n, sizeof *names, cmp_entry_names);
+		if (!clash)
+			file.v[file.n++] = t->v[i];
+	}
+	free(names);
+	free(id_taken);
 	free(t->v);
 	t->v = file.v;
 	t->n = file.n;

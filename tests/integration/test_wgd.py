@@ -85,7 +85,8 @@ def pings(ns, addr, count=1, size=56):
     """True when every echo is answered (-A: the next as soon as one returns)."""
     cmd = PING + ["-6" if ":" in addr else "-4", "-A", "-c", str(count), "-W", "1", "-s", str(size), addr]
     r = ns.exec(cmd, check=False)
-    return r.returncode == 0 and f"{count} packets received" in r.stdout
+    # iputils says "1 received", busybox "1 packets received"
+    return r.returncode == 0 and re.search(rf"\b{count} (packets )?received", r.stdout) is not None
 
 
 # ---- the laptop joins ----
