@@ -54,6 +54,8 @@ static void end_inflight(struct arbor_group_commit *gc, int rc, const char *err)
 		gc->stats.failures++;
 		gc->stats.withheld += gc->ninflight;
 		log_err("%s: %s: %zu acknowledgements withheld", gc->def.name, err, gc->ninflight);
+		if (gc->def.withhold)
+			gc->def.withhold(gc->def.ctx, gc->inflight, gc->ninflight);
 	} else {
 		gc->stats.commits++;
 		gc->def.deliver(gc->def.ctx, gc->inflight, gc->ninflight);
@@ -135,6 +137,11 @@ void arbor_group_commit_compact_after(struct arbor_group_commit *gc, uint64_t re
 const struct arbor_group_commit_stats *arbor_group_commit_stats(const struct arbor_group_commit *gc)
 {
 	return &gc->stats;
+}
+
+bool arbor_group_commit_idle(const struct arbor_group_commit *gc)
+{
+	return !in_flight(gc) && gc->nnext == 0 && arbor_journal_pending(gc->journal) == 0;
 }
 
 struct arbor_group_commit *arbor_group_commit_new(struct event_base *base, struct arbor_journal *journal,

@@ -31,6 +31,7 @@
  * Everything runs on the loop's thread; deliver() and snapshot() are called from
  * flush(), answer(), drain(), compact() and the loop. */
 #pragma once
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -51,6 +52,9 @@ struct arbor_group_commit_def {
 	/* For compaction: the daemon's whole state as the snapshot's data, one JSON
 	 * value appended to out. NULL: compaction is never run. */
 	void (*snapshot)(void *ctx, struct arbor_buf *out);
+	/* A batch that could not be made durable: its answers, never delivered (the
+	 * daemon releases what they hold). NULL: they are only counted. */
+	void (*withhold)(void *ctx, void *answers, size_t n);
 	void *ctx;
 };
 
@@ -84,3 +88,5 @@ int arbor_group_commit_compact(struct arbor_group_commit *gc);
 /* Compact after this many records since the last compaction (0: never). */
 void arbor_group_commit_compact_after(struct arbor_group_commit *gc, uint64_t records);
 const struct arbor_group_commit_stats *arbor_group_commit_stats(const struct arbor_group_commit *gc);
+/* Nothing waits: no answer or record taken since the last commit, no sync in flight. */
+bool arbor_group_commit_idle(const struct arbor_group_commit *gc);

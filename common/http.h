@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 
 #include <cjson/cJSON.h>
@@ -59,6 +60,7 @@ struct arbor_http_request {
 	const char *body;
 	size_t body_len;
 	struct arbor_peer peer;
+	const struct sockaddr *client; /* a network listener's client address; NULL on Unix sockets */
 };
 
 /* A deferred answer: poll is called when something may have changed (an event)

@@ -353,6 +353,9 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_arg, &req.query);
 	req.body = r->body.data ? r->body.data : "";
 	req.body_len = r->body.len;
+	const union MHD_ConnectionInfo *client = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (client && client->client_addr && client->client_addr->sa_family != AF_UNIX)
+		req.client = client->client_addr;
 	/* Who is asking: commands need it, and so do the few reads that hand out
 	 * secrets (a route marked command); plain reads skip the system calls. */
 	if ((strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) || route_needs_peer(srv, url, method)) {
@@ -583,35 +586,38 @@ void arbor_http_server_stop(struct arbor_http_server *srv)
 	free(srv);
 }
 
-void arbor_http_server_metrics(const struct arbor_http_server *srv, struct arbor_buf *out)
+void arbor_http_server_metrics_as(const struct arbor_http_server *srv, struct arbor_buf *out, const char *prefix,
+				  const char *where)
 {
 	if (srv == NULL)
 		return;
-	arbor_buf_puts(out, "# HELP arbor_http_responses_total Answers sent on the contract socket, by status class.\n"
-			    "# TYPE arbor_http_responses_total counter\n");
+	arbor_buf_printf(out, "# HELP %s_responses_total Answers sent on %s, by status class.\n"
+			      "# TYPE %s_responses_total counter\n", prefix, where, prefix);
 	for (int c = 1; c <= 5; c++)
-		arbor_buf_printf(out, "arbor_http_responses_total{class=\"%dxx\"} %llu\n", c,
+		arbor_buf_printf(out, "%s_responses_total{class=\"%dxx\"} %llu\n", prefix, c,
 				 (unsigned long long)srv->status_counts[c]);
-	arbor_buf_printf(out,
-			 "# HELP arbor_http_body_too_large_total Requests refused for an oversized body.\n"
-			 "# TYPE arbor_http_body_too_large_total counter\n"
-			 "arbor_http_body_too_large_total %llu\n"
-			 "# HELP arbor_http_connections Open connections on the contract socket.\n"
-			 "# TYPE arbor_http_connections gauge\n"
-			 "arbor_http_connections %u\n"
-			 "# HELP arbor_http_connections_refused_total Connections closed at once for the connection limit.\n"
-			 "# TYPE arbor_http_connections_refused_total counter\n"
-			 "arbor_http_connections_refused_total %llu\n"
-			 "# HELP arbor_http_streams Open follow streams.\n"
-			 "# TYPE arbor_http_streams gauge\n"
-			 "arbor_http_streams %llu\n"
-			 "# HELP arbor_http_waiting Suspended long-poll requests.\n"
-			 "# TYPE arbor_http_waiting gauge\n"
-			 "arbor_http_waiting %llu\n"
-			 "# HELP arbor_http_streams_refused_total Long-polls and followers refused for the per-user cap.\n"
-			 "# TYPE arbor_http_streams_refused_total counter\n"
-			 "arbor_http_streams_refused_total %llu\n",
-			 (unsigned long long)srv->too_large, srv->connections,
-			 (unsigned long long)srv->refused_connections, (unsigned long long)srv->streams_open,
-			 (unsigned long long)srv->waiting_count, (unsigned long long)srv->streams_refused);
+	const struct {
+		const char *name, *type, *help;
+		bool on_where; /* the help text ends "on <where>" */
+		unsigned long long value;
+	} m[] = {
+		{ "body_too_large_total", "counter", "Requests refused for an oversized body", false,
+		  (unsigned long long)srv->too_large },
+		{ "connections", "gauge", "Open connections", true, srv->connections },
+		{ "connections_refused_total", "counter", "Connections closed at once for the connection limit", false,
+		  (unsigned long long)srv->refused_connections },
+		{ "streams", "gauge", "Open follow streams", false, (unsigned long long)srv->streams_open },
+		{ "waiting", "gauge", "Suspended long-poll requests", false, (unsigned long long)srv->waiting_count },
+		{ "streams_refused_total", "counter", "Long-polls and followers refused for the per-user cap", false,
+		  (unsigned long long)srv->streams_refused },
+	};
+	for (size_t i = 0; i < sizeof m / sizeof m[0]; i++)
+		arbor_buf_printf(out, "# HELP %s_%s %s%s%s.\n# TYPE %s_%s %s\n%s_%s %llu\n", prefix, m[i].name, m[i].help,
+				 m[i].on_where ? " on " : "", m[i].on_where ? where : "", prefix, m[i].name, m[i].type, prefix,
+				 m[i].name, m[i].value);
+}
+
+void arbor_http_server_metrics(const struct arbor_http_server *srv, struct arbor_buf *out)
+{
+	arbor_http_server_metrics_as(srv, out, "arbor_http", "the contract socket");
 }

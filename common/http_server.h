@@ -39,5 +39,9 @@ void arbor_http_server_set_body_limit(struct arbor_http_server *srv, size_t max_
 void arbor_http_server_set_stream_limit(struct arbor_http_server *srv, unsigned int max_streams_per_peer);
 /* Ends streams and long-polls, closes every connection and the listening socket. */
 void arbor_http_server_stop(struct arbor_http_server *srv);
-/* Appends Prometheus lines for the server's counters. */
+/* Appends Prometheus lines for the server's counters (arbor_http_*, "on the contract socket"). */
 void arbor_http_server_metrics(const struct arbor_http_server *srv, struct arbor_buf *out);
+/* The same for another server of the daemon's (a network listener): names <prefix>_*,
+ * help texts saying "on <where>". */
+void arbor_http_server_metrics_as(const struct arbor_http_server *srv, struct arbor_buf *out, const char *prefix,
+				  const char *where);

@@ -652,6 +652,54 @@ int arbor_ipv4_alloc_allocate(struct arbor_ipv4_alloc *a, const char *key, unsig
 	return 1;
 }
 
+int arbor_ipv4_alloc_insert(struct arbor_ipv4_alloc *a, const char *key, const struct arbor_ipv4_prefix *prefix,
+			    int64_t allocated_at, char *err, size_t errlen)
+{
+	const char *problem = key_problem(key);
+	char text[ARBOR_IPV4_PREFIX_TEXT_MAX], other[ARBOR_IPV4_PREFIX_TEXT_MAX];
+	if (problem[0]) {
+		set_error(err, errlen, "%s", problem);
+		return -EINVAL;
+	}
+	if (!arbor_ipv4_prefix_valid(prefix) || prefix->len == 0) {
+		set_error(err, errlen, "%s: not a prefix that can be allocated", key);
+		return -EINVAL;
+	}
+	if (allocated_at < 0 || (double)allocated_at > MAX_SAFE_INTEGER) {
+		set_error(err, errlen, "%s: time %lld out of range", key, (long long)allocated_at);
+		return -EINVAL;
+	}
+	if (find_index(a, key) >= 0) {
+		set_error(err, errlen, "%s holds a subnet already", key);
+		return -EEXIST;
+	}
+	if (a->nallocs >= ARBOR_IPV4_MAX_ALLOCATIONS) {
+		set_error(err, errlen, "%s: already %d allocations", key, ARBOR_IPV4_MAX_ALLOCATIONS);
+		return -ENOSPC;
+	}
+	/* Ordered by address and never overlapping: only the neighbours of the
+	 * insertion point can overlap. */
+	size_t lo = 0, hi = a->nallocs;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (a->allocs[mid].prefix.addr < prefix->addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (size_t i = lo > 0 ? lo - 1 : 0; i < a->nallocs && i <= lo; i++) {
+		if (arbor_ipv4_prefix_overlaps(&a->allocs[i].prefix, prefix)) {
+			set_error(err, errlen, "%s: %s overlaps %s of %s", key,
+				  arbor_ipv4_prefix_format(prefix, text, sizeof(text)),
+				  arbor_ipv4_prefix_format(&a->allocs[i].prefix, other, sizeof(other)), a->allocs[i].key);
+			return -EADDRINUSE;
+		}
+	}
+	struct arbor_ipv4_allocation x = { .prefix = *prefix, .allocated_at = allocated_at };
+	snprintf(x.key, sizeof(x.key), "%s", key);
+	return insert_allocation(a, &x);
+}
+
 int arbor_ipv4_alloc_release(struct arbor_ipv4_alloc *a, const char *key)
 {
 	if (key_problem(key)[0])

@@ -112,6 +112,14 @@ int arbor_ipv4_alloc_set_in_use(struct arbor_ipv4_alloc *a, const struct arbor_i
  */
 int arbor_ipv4_alloc_allocate(struct arbor_ipv4_alloc *a, const char *key, unsigned int prefixlen,
 			      int64_t now, struct arbor_ipv4_prefix *out, char *err, size_t errlen);
+/* Records an allocation made elsewhere (a registry replaying its own records, or
+ * another machine's claim read from a shared store), exactly as given. 0, or
+ * -EINVAL (bad key, prefix or time), -EEXIST (key holds a subnet already),
+ * -EADDRINUSE (overlaps another key's allocation), -ENOSPC (too many), with a
+ * message in err; nothing changes on error. Collisions with in-use prefixes or
+ * exclusions are not refused: they are conflicts, as for loaded allocations. */
+int arbor_ipv4_alloc_insert(struct arbor_ipv4_alloc *a, const char *key, const struct arbor_ipv4_prefix *prefix,
+			    int64_t allocated_at, char *err, size_t errlen);
 /* Forget key's subnet. 0, -ENOENT if key holds none, -EINVAL for a bad key. */
 int arbor_ipv4_alloc_release(struct arbor_ipv4_alloc *a, const char *key);
 /* key's allocation, or NULL. Valid until the allocations next change. */

@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <string.h>
 
 /* Decimal digits of v into the end of buf; returns where they start. */
 static char *digits(unsigned long long v, char *end)
@@ -62,6 +63,32 @@ bool arbor_json_get_u53(const cJSON *v, uint64_t *out)
 	if (!(d >= 0 && d <= 9007199254740992.0) || d != (double)(uint64_t)d)
 		return false;
 	*out = (uint64_t)d;
+	return true;
+}
+
+bool arbor_json_members(const cJSON *obj, const char *const names[], const cJSON *found[], size_t n,
+			const char *where, char *err, size_t errlen)
+{
+	if (!cJSON_IsObject(obj)) {
+		snprintf(err, errlen, "%s is not a JSON object", where);
+		return false;
+	}
+	for (size_t i = 0; i < n; i++)
+		found[i] = NULL;
+	for (const cJSON *m = obj->child; m; m = m->next) {
+		size_t i = 0;
+		while (i < n && strcmp(m->string, names[i]) != 0)
+			i++;
+		if (i == n) {
+			snprintf(err, errlen, "%s: unknown member \"%.40s\"", where, m->string);
+			return false;
+		}
+		if (found[i]) {
+			snprintf(err, errlen, "%s: \"%s\" given twice", where, names[i]);
+			return false;
+		}
+		found[i] = m;
+	}
 	return true;
 }
 

@@ -17,6 +17,13 @@ void arbor_json_add_fixed(cJSON *obj, const char *key, double value, int decimal
 #include <stdint.h>
 bool arbor_json_get_u53(const cJSON *v, uint64_t *out);
 
+/* For strict readers of our own formats: obj must be an object whose members
+ * are all named in names[0..n) (each at most once); found[i] is the member
+ * named names[i] or NULL. false with a message naming `where` otherwise. */
+#include <stddef.h>
+bool arbor_json_members(const cJSON *obj, const char *const names[], const cJSON *found[], size_t n,
+			const char *where, char *err, size_t errlen);
+
 /* Writers for answers built as text (a hot view, a journal record): a JSON
  * string with what JSON requires escaped, nothing more. */
 #include "buf.h"

@@ -45,6 +45,17 @@ const char *arbor_nl_error(const struct arbor_nl *nl);
 
 /* ---- links ---- */
 
+/* A VXLAN device's own attributes (IFLA_INFO_DATA). */
+struct arbor_nl_vxlan {
+	uint32_t vni;
+	struct arbor_nl_ip local;	/* source of the encapsulated packets; AF_UNSPEC: none */
+	struct arbor_nl_ip remote;	/* the unicast remote (IFLA_VXLAN_GROUP/GROUP6); AF_UNSPEC: none */
+	uint16_t port;			/* destination UDP port, host order (Linux's default is 8472:
+					 * always set it) */
+	bool learning;
+	int link;			/* underlay ifindex; 0: none */
+};
+
 struct arbor_nl_link {
 	int index;
 	char name[16];			/* IFNAMSIZ */
@@ -56,6 +67,11 @@ struct arbor_nl_link {
 	bool has_mac;
 	uint8_t mac[6];			/* when has_mac: the link's Ethernet address */
 	int master_index;		/* bridge or bond the link is enslaved to; 0 if none */
+	int lower_index;		/* the link it sits on (IFLA_LINK: a macvlan's parent); 0 if none */
+	bool is_vxlan;			/* kind "vxlan", with its attributes in vxlan */
+	struct arbor_nl_vxlan vxlan;
+	bool ipv4_forwarding_known;	/* the link's IPv4 devconf was in the message */
+	bool ipv4_forwarding;		/* net.ipv4.conf.<link>.forwarding */
 };
 
 /* The ifindex (> 0) of ifname, or -ENODEV if there is no such link. */
@@ -68,6 +84,18 @@ int arbor_nl_link_add(struct arbor_nl *nl, const char *name, const char *kind);
 /* Create a bridge (down, no ports). Returns its ifindex, -EEXIST if name is taken. */
 int arbor_nl_bridge_add(struct arbor_nl *nl, const char *name);
 int arbor_nl_link_delete(struct arbor_nl *nl, int ifindex);
+/* Create a VXLAN device with its MTU (0: the kernel's), its Ethernet address (NULL: a
+ * random one) and up or not. No remote (AF_UNSPEC) makes a device whose peers are FDB
+ * entries. Returns 0 (not the ifindex: in a batch it is not known yet), -EEXIST if name
+ * is taken. */
+int arbor_nl_vxlan_add(struct arbor_nl *nl, const char *name, const struct arbor_nl_vxlan *vx,
+		       unsigned int mtu, const uint8_t *mac, bool up);
+/* Create a macvlan device in bridge mode on parent. 0 or a negative errno, as above. */
+int arbor_nl_macvlan_add(struct arbor_nl *nl, const char *name, int parent_ifindex, bool up);
+/* Enslave ifindex to the bridge master_ifindex (0: release it). */
+int arbor_nl_link_set_master(struct arbor_nl *nl, int ifindex, int master_ifindex);
+/* net.ipv4.conf.<link>.forwarding, over netlink (IFLA_AF_SPEC): no sysctl write needed. */
+int arbor_nl_link_set_ipv4_forwarding(struct arbor_nl *nl, int ifindex, bool on);
 /* All links, into a malloc'd array the caller frees with free() (NULL when *n is 0). */
 int arbor_nl_links(struct arbor_nl *nl, struct arbor_nl_link **out, size_t *n);
 
@@ -120,6 +148,8 @@ struct arbor_nl_route {
 					 * gateway and no ifindex: a reject route (RFC 7084 WPD-5) */
 	unsigned int nexthops;		/* listed: number of next hops (gateway and ifindex are the
 					 * first one's); ignored on add and delete */
+	bool onlink;			/* RTNH_F_ONLINK: the gateway is on the link, whatever
+					 * its addresses say */
 };
 
 /* -EEXIST if the same route is there. */
@@ -153,6 +183,34 @@ int arbor_nl_has_default_route(struct arbor_nl *nl, int family);
 int arbor_nl_routes(struct arbor_nl *nl, int family, uint32_t table,
 		    struct arbor_nl_route **out, size_t *n);
 
+/* ---- bridge forwarding database and neighbours (VXLAN peers) ---- */
+
+/* Set (or remove) the FDB entry "mac dst dst" on a VXLAN device, as `bridge fdb replace`
+ * does: frames for mac go to the VTEP at dst. */
+int arbor_nl_fdb_replace(struct arbor_nl *nl, int ifindex, const uint8_t mac[6], const struct arbor_nl_ip *dst);
+int arbor_nl_fdb_delete(struct arbor_nl *nl, int ifindex, const uint8_t mac[6], const struct arbor_nl_ip *dst);
+/* A permanent neighbour entry ip -> mac on ifindex (add or replace), and its removal. */
+int arbor_nl_neigh_replace(struct arbor_nl *nl, int ifindex, const struct arbor_nl_ip *ip, const uint8_t mac[6]);
+int arbor_nl_neigh_delete(struct arbor_nl *nl, int ifindex, const struct arbor_nl_ip *ip);
+
+/* ---- batches ---- */
+
+/*
+ * Between arbor_nl_batch_begin and arbor_nl_batch_end, the calls that change state send
+ * their request and return 0 without waiting for the kernel's answer: many changes cost
+ * one system call each and no round trip. arbor_nl_batch_end collects every answer and
+ * reports each failure to fail (its position in the batch, counting from 0, the negative
+ * errno and what was being done), then returns the number of failures. The kernel applies
+ * requests in order, so a later request may use what an earlier one created (by name; an
+ * ifindex is only known after the batch). Calls that read (lists, lookups) must not be
+ * made inside a batch.
+ */
+typedef void arbor_nl_batch_fail_fn(void *ctx, size_t position, int error, const char *what);
+void arbor_nl_batch_begin(struct arbor_nl *nl);
+int arbor_nl_batch_end(struct arbor_nl *nl, arbor_nl_batch_fail_fn *fail, void *ctx);
+/* Requests sent since arbor_nl_batch_begin. */
+size_t arbor_nl_batch_size(const struct arbor_nl *nl);
+
 /* ---- monitor ---- */
 
 enum arbor_nl_change_kind {
@@ -163,9 +221,9 @@ enum arbor_nl_change_kind {
 	ARBOR_NL_ADDR_DEL,	/* an address was removed; .addr */
 	ARBOR_NL_RESYNC,	/* notifications were lost (the socket overran): re-read the
 				 * state with arbor_nl_links()/arbor_nl_addrs() */
-	ARBOR_NL_ROUTE_NEW,	/* a default route was added or replaced; .route (only after
-				 * arbor_nl_monitor_watch_default_routes) */
-	ARBOR_NL_ROUTE_DEL,	/* a default route was removed; .route */
+	ARBOR_NL_ROUTE_NEW,	/* a route was added or replaced; .route (only after
+				 * arbor_nl_monitor_watch_routes or _watch_default_routes) */
+	ARBOR_NL_ROUTE_DEL,	/* a route was removed; .route */
 };
 
 struct arbor_nl_change {
@@ -189,15 +247,22 @@ typedef void arbor_nl_change_fn(void *ctx, const struct arbor_nl_change *change)
 struct arbor_nl_monitor *arbor_nl_monitor_open(arbor_nl_change_fn *cb, void *ctx, char *err,
 					       size_t errlen);
 int arbor_nl_monitor_fd(const struct arbor_nl_monitor *mon);
-/* Also report changes of IPv4 and IPv6 default routes (ARBOR_NL_ROUTE_NEW/DEL), for a
- * daemon that follows the default route. Other route changes are dropped unparsed: a
- * router adding a route per delegated prefix must not pay for parsing each. 0 or a
- * negative errno. */
+/* Also report IPv4 and IPv6 route changes (ARBOR_NL_ROUTE_NEW/DEL). 0 or a negative errno. */
+int arbor_nl_monitor_watch_routes(struct arbor_nl_monitor *mon);
+/* Only changes of IPv4 and IPv6 default routes, for a daemon that follows the default
+ * route. Other route changes are dropped unparsed: a router adding a route per delegated
+ * prefix must not pay for parsing each. 0 or a negative errno. */
 int arbor_nl_monitor_watch_default_routes(struct arbor_nl_monitor *mon);
 /* Read every pending notification and call cb for each change; never blocks. Returns the
  * number of changes delivered (0 if there was nothing to read) or a negative errno. */
 int arbor_nl_monitor_dispatch(struct arbor_nl_monitor *mon);
 const char *arbor_nl_monitor_error(const struct arbor_nl_monitor *mon);
 void arbor_nl_monitor_close(struct arbor_nl_monitor *mon);
+
+/* Parse len bytes of rtnetlink messages (a notification datagram, or a dump's answer) and
+ * call cb for each link, address and route in them, as the monitor does; malformed
+ * messages are skipped. Returns the number of changes delivered. Pure: the monitor and the
+ * fuzz harness share it. */
+int arbor_nl_parse_messages(const void *buf, size_t len, arbor_nl_change_fn *cb, void *ctx);
 
 #endif

@@ -96,3 +96,16 @@ void arbor_alloc_init(void)
 	cJSON_InitHooks(&hooks);
 	event_set_mem_functions(xmalloc, event_xrealloc, free);
 }
+
+void *xgrow_zeroed(void *p, size_t *cap, size_t index, size_t size)
+{
+	if (index < *cap)
+		return p;
+	size_t n = *cap ? *cap : 64;
+	while (n <= index)
+		n *= 2;
+	unsigned char *v = xreallocarray(p, n, size);
+	memset(v + *cap * size, 0, (n - *cap) * size);
+	*cap = n;
+	return v;
+}

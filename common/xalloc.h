@@ -15,6 +15,9 @@ void *xreallocarray(void *p, size_t n, size_t size);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* An array indexed by a small number (an id): grown, doubling from 64, until
+ * index fits, the new elements zeroed. Returns the array; *cap is updated. */
+void *xgrow_zeroed(void *p, size_t *cap, size_t index, size_t size);
 
 /* Makes cJSON and libevent allocate through the same policy, so their
  * constructors never return NULL either. Called by the daemon skeleton before

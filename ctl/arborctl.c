@@ -1,9 +1,11 @@
 /* arborctl: the operator's tool. It finds daemons by their sockets in the
  * runtime directory and speaks the contract to them; it knows nothing about any
  * one daemon beyond the common endpoints, so new daemons need no change here;
- * the exception is wgd's peers, whose verbs (`arborctl wg ...`) live in wg.c.
- * The one command that talks to no daemon is `addr`: the IPv6 derivation is
- * stateless (docs/addressing.md), so arborctl computes it itself.
+ * the exceptions are wgd's peers (`arborctl wg ...`, wg.c) and overlayd's
+ * enrollment (`arborctl overlay ...`, overlay.c: its tokens are what an
+ * operator copies to a spoke). The one command that talks to no daemon is
+ * `addr`: the IPv6 derivation is stateless (docs/addressing.md), so arborctl
+ * computes it itself.
  * Exit codes: 0 ok, 1 the daemon refused, 2 usage, 3 no daemon there. */
 #include <dirent.h>
 #include <errno.h>
@@ -41,6 +43,9 @@ static void usage(FILE *out)
 		     "  wg list|show|add|set|del|config|qr|rotate-key ...  wgd's peers (arborctl wg help)\n"
 		     "  addr [--machine-id ID] [--iface NAME [--state DIR] | --subnet-id N] [--host HOST-ID]\n"
 		     "                                      this machine's IPv6 prefix, an interface's /64, a host's address\n"
+		     "  overlay enroll [HOSTNAME] [--ttl S] [--count N]   overlayd: tokens for new spokes\n"
+		     "  overlay forget ID|HOSTNAME          overlayd: free a spoke's id and subnet\n"
+		     "  overlay spokes                      overlayd: the spokes and their state\n"
 		     "\n"
 		     "exit: 0 ok, 1 the daemon refused, 2 usage, 3 no daemon there\n");
 }
@@ -108,13 +113,13 @@ const char *error_message(const cJSON *doc)
 	return cJSON_IsString(m) ? m->valuestring : NULL;
 }
 
-static const char *str_field(const cJSON *o, const char *key, const char *def)
+const char *str_field(const cJSON *o, const char *key, const char *def)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
 	return cJSON_IsString(v) ? v->valuestring : def;
 }
 
-static double num_field(const cJSON *o, const char *key)
+double num_field(const cJSON *o, const char *key)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
 	return cJSON_IsNumber(v) ? v->valuedouble : NAN;
@@ -666,6 +671,8 @@ int main(int argc, char **argv)
 		return cmd_raw("POST", rest, args);
 	if (strcmp(cmd, "addr") == 0)
 		return cmd_addr(rest + 1, args - 1);
+	if (strcmp(cmd, "overlay") == 0)
+		return cmd_overlay(rest, args);
 	if (strcmp(cmd, "wg") == 0)
 		return cmd_wg(rest, args);
 	if (strcmp(cmd, "help") == 0) {

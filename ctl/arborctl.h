@@ -1,4 +1,4 @@
-/* What arborctl.c shares with the verbs in other files (wg.c). */
+/* What arborctl.c shares with the verbs in other files (wg.c, overlay.c). */
 #pragma once
 #include <stdbool.h>
 
@@ -18,6 +18,11 @@ int request(const char *daemon, const char *method, const char *path, const char
 const char *error_message(const cJSON *doc);
 void print_human(const cJSON *v, int depth);
 void print_json(cJSON *doc);
+/* A member's string (def if absent) and number (0 if absent). */
+const char *str_field(const cJSON *o, const char *key, const char *def);
+double num_field(const cJSON *o, const char *key);
 
 /* arborctl wg ...: wgd's peers. */
 int cmd_wg(int argc, char **argv);
+/* arborctl overlay ...: overlayd's enrollment and spokes. */
+int cmd_overlay(int argc, char **argv);

@@ -281,6 +281,8 @@ def main():
         ctl(wg, "wg", "qr", "laptop")
 
         ipv6_lab(lab, root, m1, uplink, config, d, m1_config, m1d)
+        from lab_overlay import show_overlay  # root the hub, m1 and m2 spokes, containers on them
+        show_overlay(lab, say, ctl, root, d, config, dh, dn, m1, m1d, m1_config, m1n)
 
         say("commands: bump the durable counter three times, renew")
         for _ in range(3):

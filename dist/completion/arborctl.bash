@@ -9,6 +9,7 @@
 #   get DAEMON PATH
 #   post DAEMON PATH [JSON]
 #   addr [--machine-id ID] [--iface NAME [--state DIR] | --subnet-id N] [--host HOST-ID] [--json]
+#   overlay enroll|forget|spokes ...
 #   wg list|show|add|set|del|config|qr|rotate-key|help ...
 #   help
 #
@@ -107,7 +108,7 @@ _arborctl()
             ((json)) || opts+=(--json)
             _arborctl_reply "${opts[@]}"
         else
-            _arborctl_reply status health events reload renew stop get post addr wg help
+            _arborctl_reply status health events reload renew stop get post addr overlay wg help
         fi
         return 0
     fi
@@ -166,6 +167,9 @@ _arborctl()
                     compopt -o nospace 2>/dev/null
                 fi
             fi
+            ;;
+        overlay)
+            ((${#pos[@]} == 0)) && _arborctl_reply enroll forget spokes
             ;;
         addr)
             # "--iface=NAME" and "--state=DIR" arrive joined (see above).

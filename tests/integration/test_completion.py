@@ -20,7 +20,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 SCRIPT = os.path.join(REPO, "dist", "completion", "arborctl.bash")
 BASH = tool("bash")  # bash is Essential in Debian: never skipped
 FALLBACK = ["healthd", "dhcp4d", "dhcp6pd", "dnsd", "overlayd", "wgd"]
-COMMANDS = ["status", "health", "events", "reload", "renew", "stop", "get", "post", "addr", "wg", "help"]
+COMMANDS = ["status", "health", "events", "reload", "renew", "stop", "get", "post", "addr", "overlay", "wg", "help"]
 
 DRIVER = r"""
 source "$1" || exit 99
@@ -85,6 +85,7 @@ def test_commands_and_global_options():
     assert complete("arborctl", "--json", "s") == ["status", "stop"]
     assert complete("arborctl", "help", "") == []
     assert complete("arborctl", "health", "") == []
+    assert complete("arborctl", "overlay", "") == ["enroll", "forget", "spokes"]
 
 
 def test_daemons_from_runtime_dir(rundir):

@@ -17,7 +17,7 @@ import pytest
 
 from arborlab import build_dir
 
-DAEMONS = ["healthd", "dhcp4d", "dnsd", "wgd", "dhcp6pd"]
+DAEMONS = ["healthd", "dhcp4d", "dnsd", "overlayd", "wgd", "dhcp6pd"]
 
 
 @pytest.fixture(scope="module")

@@ -12,8 +12,9 @@ tree (tests/lib/booted.py) installs it. Then, as a user would:
   * each daemon works under its unit's hardening, as its own user with only
     its capabilities, and ProtectSystem=strict leaves it only its state and
     runtime paths to write: dhcp4d serves udhcpc a lease, dnsd answers dig,
-    healthd's icmp check passes, wgd runs wireguard-go (/dev/net/tun through
-    PrivateDevices=) and gives a peer to it;
+    healthd's icmp check passes, overlayd as a hub takes a spoke's join and
+    makes its VXLAN device, route and nftables table, wgd runs wireguard-go
+    (/dev/net/tun through PrivateDevices=) and gives a peer to it;
   * the lifecycle: Type=notify reaches active; `systemctl reload` is the
     contract's reload (a bad file: the reload fails, the unit stays active, the
     old configuration runs); stop is clean and quick; kill -9 is restarted;
@@ -36,14 +37,15 @@ import time
 
 import pytest
 
-from arborlab import ROOT, Lab, wait_for
+from arborlab import ROOT, Lab, binary, wait_for
 from booted import BootedMachine
+from overlay import ping
 
-DAEMONS = ["healthd", "dhcp4d", "dnsd", "wgd", "dhcp6pd"]
+DAEMONS = ["healthd", "dhcp4d", "dnsd", "overlayd", "wgd", "dhcp6pd"]
 # What each daemon's process holds (CapEff): CAP_NET_BIND_SERVICE 10,
 # CAP_NET_ADMIN 12, CAP_NET_RAW 13.
-CAPS = {"healthd": 1 << 13, "dhcp4d": (1 << 10) | (1 << 12) | (1 << 13), "dnsd": 1 << 10, "wgd": 1 << 12,
-        "dhcp6pd": (1 << 10) | (1 << 12) | (1 << 13)}
+CAPS = {"healthd": 1 << 13, "dhcp4d": (1 << 10) | (1 << 12) | (1 << 13), "dnsd": 1 << 10, "overlayd": 1 << 12,
+        "wgd": 1 << 12, "dhcp6pd": (1 << 10) | (1 << 12) | (1 << 13)}
 MAX_EXPOSURE = 2.0
 EXPOSURE_RE = re.compile(r"Overall exposure level for (\S+): ([0-9.]+)")
 
@@ -145,7 +147,8 @@ def test_enable_now_is_all_it_takes(machine):
     wait_active(machine, "dnsd")
     r = machine.run(["dig", "+short", "+time=2", "@127.0.0.1", "arbor.home.arpa", "TXT"])
     assert r.stdout.strip() == '"served by arbor-dnsd"', r.stdout + r.stderr
-    machine.run(["systemctl", "enable", "--now", "arbor-dhcp4d", "arbor-healthd", "arbor-wgd", "arbor-dhcp6pd"])
+    machine.run(["systemctl", "enable", "--now", "arbor-dhcp4d", "arbor-healthd", "arbor-overlayd", "arbor-wgd",
+                 "arbor-dhcp6pd"])
     for d in DAEMONS:
         wait_active(machine, d)
 
@@ -335,6 +338,63 @@ def test_healthd_exec_checks_under_the_unit(machine):
         machine.write("/etc/arbor/arbor.json", conf)
         machine.run(["systemctl", "reload", "arbor-healthd"])
         machine.run(["rm", "-f", report])
+
+
+def test_overlayd_hub_under_the_unit(machine):
+    """overlayd as a hub under its unit (arbor-overlayd, CAP_NET_ADMIN only, the
+    sandbox): `arborctl overlay enroll` gives a token, a spoke (the build tree's
+    overlayd, in a namespace outside the container) joins over a veth, and the hub
+    creates the spoke's VXLAN device (VNI, dstport 4789), its route and its
+    nftables table through netlink and libnftables; the spoke pings the hub's
+    overlay address through the tunnel."""
+    lab = Lab(prefix="arbpkg")
+    conf = machine.run(["cat", "/etc/arbor/arbor.json"]).stdout
+    hub_end, spoke_end = f"arbh{os.getpid() % 10000}", f"arbk{os.getpid() % 10000}"
+    device = None
+    try:
+        ns = lab.add_netns("spk")
+        subprocess.run(["ip", "link", "add", spoke_end, "netns", ns.name, "type", "veth", "peer", "name", hub_end,
+                        "netns", str(machine.pid1)], check=True)
+        machine.run(["ip", "addr", "add", "192.168.78.1/24", "dev", hub_end])
+        machine.run(["ip", "link", "set", hub_end, "up"])
+        ns.exec(["ip", "addr", "add", "192.168.78.2/24", "dev", spoke_end])
+        ns.exec(["ip", "link", "set", spoke_end, "up"])
+        machine.write("/etc/arbor/arbor.json", conf.replace(
+            '"overlayd": {\n  }',
+            '"overlayd": { "hub": { "listen": "192.168.78.1:4790", "network": "10.210.0.0/16" } }'))
+        # Taking the hub role is a restart, not a reload (arbor-overlayd(8)).
+        machine.run(["systemctl", "restart", "arbor-overlayd"])
+        wait_active(machine, "overlayd")
+        token = machine.run(["arborctl", "overlay", "enroll", "pkgspoke"]).stdout.strip()
+        assert token.startswith("arbor-ovl1."), token
+        spoke = lab.daemon("overlayd", binary("overlayd/arbor-overlayd"),
+                           {"machine": {"name": "pkgspoke"},
+                            "overlayd": {"spoke": {"hub": "192.168.78.1:4790", "token": token, "retry": 0.2}}},
+                           netns=ns)
+        spoke.start()
+        wait_for(lambda: spoke.status()["overlayd"]["spoke"]["state"] == "joined", 15, "the spoke to join")
+        a = spoke.status()["overlayd"]["spoke"]["assignment"]
+        spokes = json.loads(machine.run(["arborctl", "get", "overlayd", "/v1/spokes"]).stdout)["spokes"]
+        assert [(s["hostname"], s["vni"], s["subnet"]) for s in spokes] == [("pkgspoke", a["vni"], a["subnet"])]
+        device = spokes[0]["device"]
+        link = machine.run(["ip", "-d", "link", "show", device]).stdout
+        assert f"vxlan id {a['vni']} " in link and "dstport 4789 " in link, link
+        routes = machine.run(["ip", "route", "show", a["subnet"]]).stdout
+        assert f"dev {device}" in routes and "proto 165" in routes, routes
+        nft = machine.run(["nft", "list", "table", "inet", "arbor_overlay"]).stdout
+        assert "192.168.78.2" in nft, nft
+        assert ping(ns, a["hub_address"]), "the hub's overlay address through the tunnel"
+        st = status(machine, "overlayd")["overlayd"]["kernel"]
+        assert not st.get("conflicts"), st
+    finally:
+        machine.write("/etc/arbor/arbor.json", conf)
+        machine.run(["systemctl", "restart", "arbor-overlayd"], check=False)
+        # Stopping leaves a data plane in place (by design); the test takes its own away.
+        if device:
+            machine.run(["ip", "link", "del", device], check=False)
+        machine.run(["nft", "delete", "table", "inet", "arbor_overlay"], check=False)
+        machine.run(["ip", "link", "del", hub_end], check=False)
+        lab.close()
 
 
 def test_wgd_runs_wireguard_go_under_the_unit(machine):

@@ -52,6 +52,7 @@ DAEMONS = {
         {"AF_UNIX", "AF_INET", "AF_INET6", "AF_NETLINK"},
     ),
     "dnsd": ({"CAP_NET_BIND_SERVICE"}, {"AF_UNIX", "AF_INET", "AF_INET6", "AF_NETLINK"}),
+    "overlayd": ({"CAP_NET_ADMIN"}, {"AF_UNIX", "AF_INET", "AF_INET6", "AF_NETLINK"}),
     "wgd": ({"CAP_NET_ADMIN"}, {"AF_UNIX", "AF_INET", "AF_INET6", "AF_NETLINK"}),
     "dhcp6pd": (
         {"CAP_NET_ADMIN", "CAP_NET_RAW", "CAP_NET_BIND_SERVICE"},

@@ -158,6 +158,47 @@ def test_dhcp6pd_valgrind_clean(lab):
     assert rc == 0, f"valgrind reported errors (exit {rc}):\n{d.log()}"
 
 
+@needs("valgrind")
+def test_overlayd_valgrind_clean(lab):
+    """An overlayd hub and a spoke, both under valgrind: enroll, a signed join and
+    heartbeats, a refused request, drift repaired, the nftables table, a reload,
+    a renew, forget, and a stop of each."""
+    from overlay import Overlay
+    supp = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "valgrind", "libnftables.supp")
+    vg = VALGRIND[:1] + [f"--suppressions={supp}"] + VALGRIND[1:]
+    ov = Overlay(lab, nspokes=0)
+    ov.hub.wrapper = vg
+    ov.hub.start(timeout=60)
+    token = ov.hub.post("/v1/commands/enroll", body={"hostname": "s1"}, timeout=30).json()["token"]
+    ns = lab.add_netns("ovvgs")
+    ov._plug(ns, "vgs", "192.0.2.11/24")
+    spoke = lab.daemon("overlayd", binary("overlayd/arbor-overlayd"), ov.spoke_config(1, token), netns=ns,
+                       wrapper=vg)
+    spoke.start(timeout=60)
+    wait_for(lambda: spoke.get("/v1/status", timeout=30).json()["overlayd"]["spoke"]["state"] == "joined", 60,
+             "the spoke to join")
+    wait_for(lambda: ov.hub.get("/v1/status", timeout=30).json()["overlayd"]["hub"]["requests"]["heartbeats"] >= 2,
+             60, "heartbeats")
+    r = subprocess.run(["ip", "netns", "exec", ns.name, "curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-X",
+                        "POST", "-d", '{"payload":"{}","sig":"x"}', "http://192.0.2.1:4790/v1/join"],
+                       capture_output=True, text=True, timeout=30)
+    assert r.stdout == "400"
+    last = ov.hub.get("/v1/status", timeout=30).json()["events"]["last_seq"]
+    ov.hub_ns.exec(["ip", "link", "del", "ovh1"])
+    wait_for(lambda: ov.hub.get(f"/v1/events?since={last}&type=drift.repaired", timeout=30).json()["events"], 60,
+             "the repair")
+    for d in (ov.hub, spoke):
+        assert d.post("/v1/commands/reload", timeout=30).status == 200
+        assert d.post("/v1/commands/renew", timeout=30).status == 200
+        assert d.get("/v1/metrics", timeout=30).status == 200
+    assert ov.hub.get("/v1/spokes", timeout=30).status == 200
+    assert ov.hub.post("/v1/commands/forget", body={"hostname": "s1"}, timeout=30).status == 200
+    for d in (spoke, ov.hub):
+        assert d.post("/v1/commands/stop", timeout=30).status == 202
+        rc = d.wait_exit(60)
+        assert rc == 0, f"valgrind reported errors (exit {rc}):\n{d.log()}"
+
+
 @needs("valgrind", "wireguard-go", "wg")
 def test_wgd_valgrind_clean(lab):
     """wgd running wireguard-go: every peers endpoint, an export and both QR

@@ -113,12 +113,16 @@ class ContractSuite:
         samples = {}
         for line in text.splitlines():
             if line.startswith("# TYPE "):
+                # One family, one TYPE line (a second server's counters under the same names would be
+                # a second family, and which sample counts would be anyone's guess).
+                assert line.split()[2] not in typed, f"{line.split()[2]} typed twice"
                 typed.add(line.split()[2])
                 continue
             assert line.startswith("#") or re.match(r"^[a-z_:][a-z0-9_:]*(\{[^}]*\})? [0-9.eE+-]+$", line), line
             if not line.startswith("#"):
                 name = re.match(r"^[a-z_:][a-z0-9_:]*", line).group(0)
                 assert name in typed, f"{name} has no # TYPE line before it"
+                assert line.rsplit(" ", 1)[0] not in samples, f"{line.rsplit(' ', 1)[0]} twice"
                 samples[line.rsplit(" ", 1)[0]] = float(line.rsplit(" ", 1)[1])
         # What the contract lists, every daemon alike.
         for name in ("arbor_uptime_seconds", "arbor_config_generation", 'arbor_config_reloads_total{result="applied"}',

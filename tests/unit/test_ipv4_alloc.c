@@ -885,6 +885,27 @@ static void test_properties(void)
 	      "the random run covered every outcome");
 }
 
+/* arbor_ipv4_alloc_insert: an allocation made elsewhere, as given, checked. */
+static void test_insert(void)
+{
+	struct arbor_ipv4_alloc *a = arbor_ipv4_alloc_new();
+	char err[256];
+	struct arbor_ipv4_prefix p = P("10.0.1.0/24"), q = P("10.0.0.0/16"), r = P("10.0.2.0/24"), out;
+	CHECK(arbor_ipv4_alloc_insert(a, "a", &p, 5, err, sizeof err) == 0, "insert a subnet as given");
+	CHECK(arbor_ipv4_alloc_insert(a, "a", &r, 5, err, sizeof err) == -EEXIST, "a key holds one subnet");
+	CHECK(arbor_ipv4_alloc_insert(a, "b", &q, 5, err, sizeof err) == -EADDRINUSE && strstr(err, "10.0.1.0/24"),
+	      "an overlap with another key is refused, naming it");
+	CHECK(arbor_ipv4_alloc_insert(a, "b", &r, 5, err, sizeof err) == 0, "a neighbour is fine");
+	struct arbor_ipv4_prefix bad = { 0x0a000001, 24 };
+	CHECK(arbor_ipv4_alloc_insert(a, "c", &bad, 5, err, sizeof err) == -EINVAL, "host bits set");
+	CHECK(arbor_ipv4_alloc_insert(a, "c d", &r, 5, err, sizeof err) == -EINVAL, "bad key");
+	CHECK(arbor_ipv4_alloc_allocate(a, "c", 24, 6, &out, err, sizeof err) == 1 && is(out, "10.0.0.0/24"),
+	      "allocation goes around inserted subnets");
+	CHECK(arbor_ipv4_alloc_allocate(a, "a", 24, 6, &out, err, sizeof err) == 0 && is(out, "10.0.1.0/24"),
+	      "an inserted key asks again and gets its subnet");
+	arbor_ipv4_alloc_free(a);
+}
+
 int main(void)
 {
 	test_parse_format();
@@ -893,5 +914,6 @@ int main(void)
 	test_conflicts();
 	test_json();
 	test_properties();
+	test_insert();
 	return tap_done();
 }

@@ -279,6 +279,137 @@ static bool ipv6_enable(void)
 	return ok;
 }
 
+static void count_routes(void *ctx, const struct arbor_nl_change *c)
+{
+	if (c->kind == ARBOR_NL_ROUTE_NEW)
+		(*(int *)ctx)++;
+}
+
+/* Appends an RTM_NEWROUTE for 10.1.2.0/24 dev 1 to buf at *off, with an RTA_VIA of
+ * via_len payload bytes when via_len >= 0, or (via_len == -2) an RTA_MULTIPATH
+ * holding one nexthop whose rtnh_len is 0. */
+static void put_route(unsigned char *buf, size_t *off, int via_len)
+{
+	size_t start = *off, at = start + NLMSG_HDRLEN;
+	struct rtmsg rtm = { .rtm_family = AF_INET, .rtm_dst_len = 24, .rtm_table = RT_TABLE_MAIN,
+			     .rtm_protocol = RTPROT_STATIC, .rtm_type = RTN_UNICAST };
+	memcpy(buf + at, &rtm, sizeof rtm);
+	at += NLMSG_ALIGN(sizeof rtm);
+	uint32_t dst = htonl(0x0a010200), oif = 1;
+	struct rtnexthop zero = { .rtnh_len = 0 };
+	struct { unsigned short type; const void *data; int len; } attrs[] = {
+		{ RTA_DST, &dst, 4 }, { RTA_OIF, &oif, 4 },
+		via_len == -2 ? (typeof(attrs[0])){ RTA_MULTIPATH, &zero, (int)sizeof zero }
+		: via_len == -3 ? (typeof(attrs[0])){ RTA_VIA | NLA_F_NET_BYTEORDER, "\x02", 1 }
+				: (typeof(attrs[0])){ RTA_VIA, "\x02\x00\x0a\x00\x00\x01", via_len },
+	};
+	for (size_t i = 0; i < 3 && (i < 2 || via_len != -1); i++) {
+		struct rtattr rta = { .rta_len = (unsigned short)RTA_LENGTH(attrs[i].len), .rta_type = attrs[i].type };
+		memcpy(buf + at, &rta, sizeof rta);
+		memcpy(buf + at + RTA_LENGTH(0), attrs[i].data, (size_t)attrs[i].len);
+		at += RTA_SPACE(attrs[i].len);
+	}
+	struct nlmsghdr h = { .nlmsg_len = (uint32_t)(at - start), .nlmsg_type = RTM_NEWROUTE };
+	memcpy(buf + start, &h, sizeof h);
+	*off = at;
+}
+
+/* The parser dumps and notifications share, on messages the kernel would not send:
+ * libnl 3.7 copied an RTA_VIA's length - 2 bytes unchecked (memcpy of -1 bytes for a
+ * 1-byte one) and spun on a zero-length nexthop; fuzz_netlink_dump found both. Such a
+ * route is skipped, the next taken. */
+static void test_parse_short_via(void)
+{
+	_Alignas(4) unsigned char buf[512] = { 0 };
+	size_t len = 0;
+	put_route(buf, &len, 1);
+	put_route(buf, &len, 6);
+	put_route(buf, &len, -1);
+	put_route(buf, &len, -2);
+	put_route(buf, &len, -3);
+	int routes = 0;
+	arbor_nl_parse_messages(buf, len, count_routes, &routes);
+	check(routes == 2, "routes with a 1-byte RTA_VIA (plain or flagged) and with a zero-length nexthop "
+	      "(libnl looped allocating) are skipped, the two others parsed (%d)", routes);
+}
+
+static void count_vxlans(void *ctx, const struct arbor_nl_change *c)
+{
+	if (c->kind == ARBOR_NL_LINK_NEW && c->link.is_vxlan && c->link.vxlan.vni == 0)
+		(*(int *)ctx)++;
+}
+
+/* A "vxlan" link whose IFLA_INFO_DATA is cut short: libnl 3.7's vxlan getters
+ * dereferenced NULL on it (fuzz_netlink_dump); the attributes are read from the
+ * message instead, and there are none. */
+static void test_parse_vxlan_without_data(void)
+{
+	_Alignas(4) unsigned char buf[128] = { 0 };
+	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC, .ifi_index = 7 };
+	size_t at = NLMSG_HDRLEN;
+	memcpy(buf + at, &ifi, sizeof ifi);
+	at += NLMSG_ALIGN(sizeof ifi);
+	struct rtattr name = { .rta_len = RTA_LENGTH(4), .rta_type = IFLA_IFNAME };
+	memcpy(buf + at, &name, sizeof name);
+	memcpy(buf + at + RTA_LENGTH(0), "vx0", 4);
+	at += RTA_SPACE(4);
+	/* IFLA_LINKINFO { IFLA_INFO_KIND "vxlan", the header of an IFLA_INFO_DATA longer than what is left } */
+	struct rtattr info = { .rta_len = RTA_LENGTH(RTA_SPACE(6) + 7), .rta_type = IFLA_LINKINFO };
+	struct rtattr kind = { .rta_len = RTA_LENGTH(6), .rta_type = IFLA_INFO_KIND };
+	struct rtattr data = { .rta_len = 216, .rta_type = IFLA_INFO_DATA };
+	memcpy(buf + at, &info, sizeof info);
+	memcpy(buf + at + RTA_LENGTH(0), &kind, sizeof kind);
+	memcpy(buf + at + RTA_LENGTH(0) + RTA_LENGTH(0), "vxlan", 6);
+	memcpy(buf + at + RTA_LENGTH(0) + RTA_SPACE(6), &data, sizeof data);
+	at += RTA_ALIGN(info.rta_len);
+	struct nlmsghdr h = { .nlmsg_len = (uint32_t)at, .nlmsg_type = RTM_NEWLINK };
+	memcpy(buf, &h, sizeof h);
+	int vxlans = 0;
+	arbor_nl_parse_messages(buf, at, count_vxlans, &vxlans);
+	check(vxlans == 1, "a vxlan link with a cut IFLA_INFO_DATA: listed, no attributes (%d)", vxlans);
+
+	/* IFLA_INFO_XSTATS without IFLA_INFO_DATA: libnl called the vxlan parser on NULL.
+	 * Skipped. */
+	struct rtattr xstats = { .rta_len = RTA_LENGTH(4), .rta_type = IFLA_INFO_XSTATS };
+	size_t li = NLMSG_HDRLEN + NLMSG_ALIGN(sizeof ifi) + RTA_SPACE(4); /* the IFLA_LINKINFO */
+	info.rta_len = RTA_LENGTH(RTA_SPACE(6) + RTA_SPACE(4));
+	memcpy(buf + li, &info, sizeof info);
+	memset(buf + li + RTA_LENGTH(0) + RTA_SPACE(6), 0, RTA_SPACE(4));
+	memcpy(buf + li + RTA_LENGTH(0) + RTA_SPACE(6), &xstats, sizeof xstats);
+	at = li + RTA_ALIGN(info.rta_len);
+	h.nlmsg_len = (uint32_t)at;
+	memcpy(buf, &h, sizeof h);
+	vxlans = 0;
+	arbor_nl_parse_messages(buf, at, count_vxlans, &vxlans);
+	check(vxlans == 0, "a vxlan link with IFLA_INFO_XSTATS and no IFLA_INFO_DATA: skipped (%d)", vxlans);
+}
+
+/* A VXLAN device's attributes read back as created (read from the dump's messages). */
+static void test_vxlan_read_back(struct arbor_nl *nl)
+{
+	struct arbor_nl_vxlan vx = { .vni = 4242, .port = 4789, .learning = false };
+	arbor_nl_ip_parse(&vx.local, "192.0.2.1");
+	arbor_nl_ip_parse(&vx.remote, "198.51.100.7");
+	int rc = arbor_nl_vxlan_add(nl, "arbortestvx0", &vx, 1450, NULL, false);
+	if (rc == -EOPNOTSUPP) {
+		printf("# this kernel has no vxlan: read-back not checked\n");
+		return;
+	}
+	if (!check(rc == 0, "add vxlan arbortestvx0%s", why(nl)))
+		return;
+	struct arbor_nl_link link = { 0 };
+	if (check(find_link(nl, "arbortestvx0", &link), "links list arbortestvx0")) {
+		const struct arbor_nl_vxlan *got = &link.vxlan;
+		check(link.is_vxlan && got->vni == 4242 && got->port == 4789 && !got->learning,
+		      "vxlan id %u dstport %u learning %d", got->vni, got->port, got->learning);
+		check(got->local.family == AF_INET && got->local.v4.s_addr == vx.local.v4.s_addr &&
+		      got->remote.family == AF_INET && got->remote.v4.s_addr == vx.remote.v4.s_addr,
+		      "vxlan local and remote read back");
+		check(link.mtu == 1450, "vxlan mtu %u", link.mtu);
+		check(arbor_nl_link_delete(nl, link.index) == 0, "delete arbortestvx0%s", why(nl));
+	}
+}
+
 int main(void)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -291,6 +422,8 @@ int main(void)
 	}
 	arbor_nl_ip_parse(&addr4, "192.0.2.1");
 	arbor_nl_ip_parse(&addr6, "2001:db8::1");
+	test_parse_short_via();
+	test_parse_vxlan_without_data();
 
 	char err[256] = "";
 	struct seen seen = { 0 };
@@ -529,6 +662,7 @@ int main(void)
 	}
 
 	check_overrun(nl, ifindex);
+	test_vxlan_read_back(nl);
 
 	rc = arbor_nl_link_set_up(nl, ifindex, false);
 	check(rc == 0, "set %s down%s", BRIDGE, why(nl));
