@@ -6,6 +6,7 @@ ISP's renumbering running down the tree; kill -9 under perfdhcp loses no
 acknowledged delegation and never gives a prefix twice."""
 import json
 import os
+import shutil
 import subprocess
 
 import pytest
@@ -63,10 +64,13 @@ def test_dhcpcd_requesting_router(lab):
     os.makedirs(f"{tmp}/run")
     with open(f"{tmp}/conf", "w") as f:
         f.write("duid\nipv6only\nnoipv6rs\nnohook resolv.conf\nrelease\ninterface c0\n  ia_pd 1 lanx/0/64\n")
-    # dhcpcd keeps its DUID and leases under /var/lib/dhcpcd and /run/dhcpcd: a
-    # private mount namespace gives it ours, the machine's stay untouched.
+    # dhcpcd keeps its DUID and leases under /var/lib/dhcpcd and /run/dhcpcd, and its
+    # hooks may write /etc/resolv.conf: a private mount namespace gives it ours, the
+    # machine's stay untouched.
+    shutil.copy("/etc/resolv.conf", f"{tmp}/resolv.conf")
     p = rtr.popen(["unshare", "-m", "sh", "-c", f"mount --bind {tmp}/db /var/lib/dhcpcd && mount --bind {tmp}/run "
-                   f"/run/dhcpcd && exec dhcpcd -6 -B -d -f {tmp}/conf c0"],
+                   f"/run/dhcpcd && mount --bind {tmp}/resolv.conf /etc/resolv.conf && "
+                   f"exec dhcpcd -6 -B -d -f {tmp}/conf c0"],
                   stdout=open(f"{tmp}/log", "w"), stderr=subprocess.STDOUT)
     b = wait_for(lambda: delegations(d, state="bound"), 20, "dhcpcd's delegation")[0]
     assert b["prefix"].endswith("/56") and b["iaid"] == 1
