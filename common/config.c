@@ -60,7 +60,7 @@ bool arbor_valid_dns_name(const char *s)
 
 static void parse_machine(struct arbor_cfg_walk *w, const cJSON *sec, struct arbor_machine *m)
 {
-	static const char *const keys[] = { "name", "domain", "machine_id", "machine_id_file", "parent", NULL };
+	static const char *const keys[] = { "name", "domain", "machine_id", "machine_id_file", "parent", "subnets6_dir", NULL };
 	size_t saved = arbor_cfg_enter(w, "machine");
 	char host[256] = "localhost";
 	if (gethostname(host, sizeof host - 1) != 0 || !arbor_valid_dns_label(host))
@@ -87,6 +87,9 @@ static void parse_machine(struct arbor_cfg_walk *w, const cJSON *sec, struct arb
 	else if (m->machine_id)
 		memcpy(m->machine_id, normalized, sizeof normalized);
 	arbor_cfg_string(w, sec, "machine_id_file", "/etc/machine-id", &m->machine_id_file);
+	arbor_cfg_string(w, sec, "subnets6_dir", NULL, &m->subnets6_dir);
+	if (m->subnets6_dir && m->subnets6_dir[0] != '/')
+		arbor_cfg_error(w, "subnets6_dir", "\"%s\" is not an absolute path", m->subnets6_dir);
 	const cJSON *parent = cJSON_GetObjectItemCaseSensitive(sec, "parent");
 	if (parent) {
 		static const char *const pkeys[] = { "name", "interface", "address", NULL };
@@ -289,6 +292,7 @@ static void free_machine(struct arbor_machine *m)
 	free(m->domain);
 	free(m->machine_id);
 	free(m->machine_id_file);
+	free(m->subnets6_dir);
 	free(m->parent_name);
 	free(m->parent_interface);
 	free(m->parent_address);

@@ -22,6 +22,8 @@ struct arbor_machine {
 	char *parent_name;
 	char *parent_interface;
 	char *parent_address;
+	char *subnets6_dir;    /* the machine's subnet-id table (one for every daemon), or
+				* NULL: "machine" beside the state directory */
 };
 
 /* control.grants[]: a user or a group may run some commands of some daemons

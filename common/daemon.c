@@ -36,6 +36,7 @@ struct arbor_daemon {
 	char *config_path;
 	char *runtime_dir;
 	char *state_dir;
+	char subnets6_dir[PATH_MAX]; /* machine.subnets6_dir's default, beside state_dir */
 	char socket_path[PATH_MAX];
 	ino_t socket_ino;
 	int listen_fd;
@@ -63,6 +64,25 @@ struct arbor_events *arbor_daemon_events(struct arbor_daemon *d) { return d->eve
 const struct arbor_config *arbor_daemon_config(struct arbor_daemon *d) { return d->cfg; }
 const char *arbor_daemon_state_dir(struct arbor_daemon *d) { return d->state_dir; }
 const char *arbor_daemon_runtime_dir(struct arbor_daemon *d) { return d->runtime_dir; }
+
+/* One subnet-id table per machine, shared by every daemon that numbers interfaces
+ * (dnsd, dhcp6pd, wgd): /var/lib/arbor/machine beside /var/lib/arbor/<daemon>. */
+const char *arbor_daemon_subnets6_dir(struct arbor_daemon *d)
+{
+	if (d->cfg->machine.subnets6_dir)
+		return d->cfg->machine.subnets6_dir;
+	size_t len = strlen(d->state_dir);
+	while (len > 1 && d->state_dir[len - 1] == '/')
+		len--;
+	size_t parent = len;
+	while (parent > 0 && d->state_dir[parent - 1] != '/')
+		parent--;
+	if (parent == 0)
+		snprintf(d->subnets6_dir, sizeof d->subnets6_dir, "machine");
+	else
+		snprintf(d->subnets6_dir, sizeof d->subnets6_dir, "%.*smachine", (int)parent, d->state_dir);
+	return d->subnets6_dir;
+}
 void arbor_daemon_set_userdata(struct arbor_daemon *d, void *data) { d->userdata = data; }
 void *arbor_daemon_userdata(struct arbor_daemon *d) { return d->userdata; }
 

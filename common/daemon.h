@@ -89,6 +89,9 @@ struct event_base *arbor_daemon_base(struct arbor_daemon *d);
 struct arbor_events *arbor_daemon_events(struct arbor_daemon *d);
 const struct arbor_config *arbor_daemon_config(struct arbor_daemon *d);
 const char *arbor_daemon_state_dir(struct arbor_daemon *d);
+/* Where the machine's subnet-id table lives: machine.subnets6_dir, or "machine"
+ * beside the state directory (/var/lib/arbor/machine). */
+const char *arbor_daemon_subnets6_dir(struct arbor_daemon *d);
 const char *arbor_daemon_runtime_dir(struct arbor_daemon *d);
 void arbor_daemon_set_userdata(struct arbor_daemon *d, void *data);
 void *arbor_daemon_userdata(struct arbor_daemon *d);

@@ -235,7 +235,9 @@ static int lock_table(const struct arbor_subnet_ids *t, char *err, size_t errlen
 		return fail(err, errlen, rc, "%s: %s", t->dir, strerror(-rc));
 	char path[PATH_MAX];
 	snprintf(path, sizeof path, "%s/.%s.lock", t->dir, t->file);
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+	/* Read-only is enough for flock, and lets a daemon of another user (in the
+	 * shared group) lock a file the first one created 0640. */
+	int fd = open(path, O_RDONLY | O_CREAT | O_CLOEXEC, 0640);
 	if (fd < 0 || flock(fd, LOCK_EX) != 0) {
 		rc = -errno;
 		if (fd >= 0)

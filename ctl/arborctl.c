@@ -481,7 +481,7 @@ static int cmd_raw(const char *method, int argc, char **argv)
 }
 
 #define DEFAULT_MACHINE_ID_FILE "/etc/machine-id"
-#define DEFAULT_SUBNET_STATE_DIR "/var/lib/arbor/dnsd"
+#define DEFAULT_SUBNET_STATE_DIR "/var/lib/arbor/machine"
 
 /* The machine-id from /etc/machine-id (or the file given); a message on failure. */
 static bool read_machine_id(const char *path, char id[ARBOR_MACHINE_ID_LEN + 1])

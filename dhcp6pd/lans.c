@@ -467,7 +467,7 @@ static int open_socket(struct lans *l, char *err, size_t errlen)
  * each LAN its own (a bridge or other virtual one: the next free id). */
 static int number_lans(struct lans *l, const struct arbor_nl_link *links, size_t nlinks, char *err, size_t errlen)
 {
-	if (arbor_subnet_ids_load(&l->ids, arbor_daemon_state_dir(l->d), ARBOR_SUBNET_IDS_FILE, err, errlen) < 0)
+	if (arbor_subnet_ids_load(&l->ids, arbor_daemon_subnets6_dir(l->d), ARBOR_SUBNET_IDS_FILE, err, errlen) < 0)
 		return -1;
 	const char **physical = xcalloc(nlinks + 1, sizeof *physical);
 	size_t nphys = 0;

@@ -483,7 +483,7 @@ struct gather *gather_new(struct dnsd *h, char *err, size_t errlen)
 	struct gather *g = xcalloc(1, sizeof *g);
 	g->h = h;
 	set_reverse(g, NULL, 0);
-	if (arbor_subnet_ids_load(&g->subnet_ids, arbor_daemon_state_dir(h->d), ARBOR_SUBNET_IDS_FILE, err, errlen) < 0) {
+	if (arbor_subnet_ids_load(&g->subnet_ids, arbor_daemon_subnets6_dir(h->d), ARBOR_SUBNET_IDS_FILE, err, errlen) < 0) {
 		gather_free(g);
 		return NULL;
 	}

@@ -180,7 +180,9 @@ def main():
 
         say("root runs dhcp4d, the fixture daemon and healthd, sharing /run/arbor (here a lab directory)")
         config = {
-            "machine": {"name": "root", "domain": "home.arpa", "machine_id": "0123456789abcdef0123456789abcdef"},
+            # One subnet-id table per machine, shared by its dnsd, dhcp6pd and wgd.
+            "machine": {"name": "root", "domain": "home.arpa", "machine_id": "0123456789abcdef0123456789abcdef",
+                        "subnets6_dir": lab.mkdtemp("root-machine-")},
             "fixture": {"greeting": "hello, lab"},
             "dhcp4d": {"servers": [{
                 "interface": "lan0", "subnet": "192.168.1.0/24",
@@ -202,7 +204,8 @@ def main():
         dh.runtime_dir, dh.config_path = d.runtime_dir, d.config_path
         dh.start()
         say("m1 runs its own dhcp4d as the DHCP client of its uplink, and gets its address from root")
-        m1_config = {"machine": {"name": "m1", "domain": "m1.lan0.home.arpa", "machine_id": "00000000000000000000000000000001"},
+        m1_config = {"machine": {"name": "m1", "domain": "m1.lan0.home.arpa", "machine_id": "00000000000000000000000000000001",
+                                 "subnets6_dir": lab.mkdtemp("m1-machine-")},
                      "dhcp4d": {"clients": [{"interface": uplink, "route_metric": 100}]}}
         m1d = lab.daemon("dhcp4d", binary("dhcp4d/arbor-dhcp4d"), m1_config, netns=m1).start()
         wait_for(lambda: m1d.status()["dhcp4d"]["clients"][0]["state"] == "bound", 15, "m1's client to bind")
@@ -257,7 +260,7 @@ def main():
         wgif = unique_ifname("wg")
         config["wgd"] = {"interfaces": [{"name": wgif, "address": "10.200.0.1/24", "endpoint": "203.0.113.1:51820",
                                          "dns": ["192.168.1.1"], "client_allowed_ips": ["192.168.1.0/24"]}],
-                         "subnets6": dn.state_dir, "poll_interval": 1}
+                         "poll_interval": 1}
         config["dnsd"]["allow_recursion"].append("10.200.0.0/24")
         d.write_config(config)
         dn.post("/v1/commands/reload")

@@ -202,13 +202,11 @@ static int resolve_subnet_id(struct wgd *h, const struct wgd_iface_config *ic, u
 	}
 	struct arbor_subnet_ids t;
 	char why[400];
-	int rc = arbor_subnet_ids_load(&t, wgd_cfg(h)->subnets6_dir, ARBOR_SUBNET_IDS_FILE, why, sizeof why);
+	int rc = arbor_subnet_ids_load(&t, arbor_daemon_subnets6_dir(h->d), ARBOR_SUBNET_IDS_FILE, why, sizeof why);
 	if (rc == 0)
 		rc = arbor_subnet_ids_assign_virtual(&t, ic->name, why, sizeof why);
 	arbor_subnet_ids_free(&t);
 	if (rc < 0) {
-		/* Under the units each daemon writes only its own state: the table is
-		 * dnsd's, so wgd can number an interface there only where it may. */
 		snprintf(err, errlen, "%s: no subnet id in the machine's table (%s); set wgd.interfaces[].subnet_id", ic->name,
 			 why);
 		return rc;

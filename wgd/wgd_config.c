@@ -147,7 +147,7 @@ static void parse_iface(struct arbor_cfg_walk *w, const cJSON *o, struct wgd_ifa
 
 void *wgd_config_parse(struct arbor_cfg_walk *w, const cJSON *sec)
 {
-	static const char *const keys[] = { "interfaces", "wireguard_go", "uapi_dir", "subnets6", "poll_interval",
+	static const char *const keys[] = { "interfaces", "wireguard_go", "uapi_dir", "poll_interval",
 					    "counters_save_interval", "start_timeout", NULL };
 	struct wgd_config *cfg = xcalloc(1, sizeof *cfg);
 	arbor_cfg_object(w, sec, keys);
@@ -176,7 +176,6 @@ void *wgd_config_parse(struct arbor_cfg_walk *w, const cJSON *sec)
 	}
 	arbor_cfg_string(w, sec, "wireguard_go", "wireguard-go", &cfg->wireguard_go);
 	arbor_cfg_string(w, sec, "uapi_dir", "/run/wireguard", &cfg->uapi_dir);
-	arbor_cfg_string(w, sec, "subnets6", "/var/lib/arbor/dnsd", &cfg->subnets6_dir);
 	arbor_cfg_duration(w, sec, "poll_interval", 5, 3600, &cfg->poll_interval);
 	arbor_cfg_duration(w, sec, "counters_save_interval", 60, 86400, &cfg->save_interval);
 	arbor_cfg_duration(w, sec, "start_timeout", 5, 60, &cfg->start_timeout);
@@ -198,6 +197,5 @@ void wgd_config_free(void *p)
 	free(cfg->ifaces);
 	free(cfg->wireguard_go);
 	free(cfg->uapi_dir);
-	free(cfg->subnets6_dir);
 	free(cfg);
 }

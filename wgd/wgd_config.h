@@ -35,7 +35,6 @@ struct wgd_config {
 	size_t nifaces;
 	char *wireguard_go;   /* the userspace implementation to run */
 	char *uapi_dir;       /* where its sockets are */
-	char *subnets6_dir;   /* the machine's subnet-id table (docs/addressing.md) */
 	double poll_interval;
 	double save_interval; /* counters */
 	double start_timeout; /* for wireguard-go's socket to appear */

@@ -19,6 +19,9 @@ from contract import ContractSuite, DaemonSpec
 from tools import needs
 
 MID_ROOT = "0123456789abcdef0123456789abcdef"
+# The machine's subnet-id table where machine.subnets6_dir is not set: "machine"
+# beside the state directory (the lab gives each daemon <dir>/state).
+MACHINE_TABLE = "../machine/subnets6.json"
 MID_M1 = "00000000000000000000000000000001"
 MID_M2 = "5b3f0a4e9c8d7e6f1a2b3c4d5e6f7a8b"
 
@@ -665,11 +668,11 @@ class TestDnsdContract(ContractSuite):
             box["ns"].exec(["ip", "addr", "add", "10.77.0.1/24", "dev", "vbr7"])
             box["ns"].exec(["ip", "link", "set", "vbr7", "up"])
             assert d.post("/v1/commands/renew").status == 200
-            return json.loads(d.state_file("subnets6.json"))["subnets"]["vbr7"]
+            return json.loads(d.state_file(MACHINE_TABLE))["subnets"]["vbr7"]
 
         def durable_check(d, sid):
-            assert json.loads(d.state_file("subnets6.json"))["subnets"]["vbr7"] == sid
+            assert json.loads(d.state_file(MACHINE_TABLE))["subnets"]["vbr7"] == sid
 
         return DaemonSpec(name="dnsd", binary=binary("dnsd/arbor-dnsd"), config=dnsd_config(),
-                          state_file="subnets6.json", durable_change=durable_change,
+                          state_file=MACHINE_TABLE, durable_change=durable_change,
                           durable_check=durable_check, netns=netns)

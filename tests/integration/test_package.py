@@ -191,12 +191,15 @@ def test_protect_system_strict(machine, daemon):
     def write(path):
         return machine.run(["nsenter", "-t", str(pid), "-m", "sh", "-c", f'echo x > "{path}" && rm "{path}"'],
                            check=False)
-    for path in (f"/var/lib/arbor/{daemon}/probe", "/run/arbor/probe"):
+    # The machine's subnet-id table is shared by the daemons that number interfaces.
+    table = ["/var/lib/arbor/machine/probe"]
+    numbers = daemon in ("dnsd", "dhcp6pd", "wgd")
+    for path in [f"/var/lib/arbor/{daemon}/probe", "/run/arbor/probe"] + (table if numbers else []):
         r = write(path)
         assert r.returncode == 0, f"{path}: {r.stderr}"
     other = next(d for d in DAEMONS if d != daemon)
-    for path in ("/etc/arbor/probe", "/usr/probe", "/var/lib/arbor/probe", f"/var/lib/arbor/{other}/probe",
-                 "/var/probe", "/root/probe"):
+    for path in ["/etc/arbor/probe", "/usr/probe", "/var/lib/arbor/probe", f"/var/lib/arbor/{other}/probe",
+                 "/var/probe", "/root/probe"] + ([] if numbers else table):
         r = write(path)
         assert r.returncode != 0 and ("Read-only file system" in r.stderr or "No such file" in r.stderr or
                                       "Permission denied" in r.stderr), f"{path}: {r.returncode} {r.stderr}"
@@ -409,11 +412,17 @@ def test_wgd_runs_wireguard_go_under_the_unit(machine):
     try:
         machine.write("/etc/arbor/arbor.json", conf.replace(
             '"wgd": {\n  }', '"wgd": { "interfaces": [ { "name": "wg0", "address": "10.200.0.1/24", '
-            '"endpoint": "192.0.2.1:51820", "backend": "userspace", "subnet_id": 9 } ] }'))
+            '"endpoint": "192.0.2.1:51820", "backend": "userspace" } ] }'))
         r = machine.run(["systemctl", "reload", "arbor-wgd"], check=False)
         assert r.returncode == 0, machine.run(["journalctl", "-u", "arbor-wgd", "--no-pager", "-o", "cat"]).stdout[-3000:]
         st = status(machine, "wgd")["wgd"]["interfaces"][0]
         assert st["up"] and st["backend"] == "userspace" and st["wireguard_go_pid"] > 0, st
+        # No subnet_id given: numbered in the machine's one table, which other
+        # daemons' users share (the file stays group arbor's, readable by all).
+        table = json.loads(machine.run(["cat", "/var/lib/arbor/machine/subnets6.json"]).stdout)["subnets"]
+        assert table["wg0"] == st["subnet_id"] > 0, (table, st)
+        assert machine.sh("stat -c '%G %a' /var/lib/arbor/machine").stdout.split() == ["arbor", "2770"]
+        assert machine.sh("stat -c '%G' /var/lib/arbor/machine/subnets6.json").stdout.strip() == "arbor"
         wggo = dict(line.split(":", 1) for line in
                     machine.run(["cat", f"/proc/{st['wireguard_go_pid']}/status"]).stdout.splitlines())
         uid = machine.run(["id", "-u", "arbor-wgd"]).stdout.strip()

@@ -158,6 +158,8 @@ def test_dnsd_subnet_ids_survive_a_power_cut(lab):
     cfg = {"machine": {"name": "root", "domain": "home.arpa", "machine_id": "0" * 31 + "1"},
            "dnsd": {"listen": ["127.0.0.1"]}}
     d = lab.daemon("dnsd", binary("dnsd/arbor-dnsd"), cfg, netns=ns)
+    cfg["machine"]["subnets6_dir"] = d.state_dir  # the table on the power-cut disk too
+    d.write_config(cfg)
     disk = PowerFS(lab, d.state_dir)
     d.start()
     ids = {}

@@ -463,7 +463,7 @@ def test_subnet_id_from_the_machine_table(lab):
         json.dump({"version": 1, "subnets": {"eth0": 1, "br-lab": 2}}, f)
     cfg = wgd_config(wgif)
     del cfg["wgd"]["interfaces"][0]["subnet_id"]
-    cfg["wgd"]["subnets6"] = table
+    cfg["machine"]["subnets6_dir"] = table
     d = start_wgd(lab, gw, cfg)
     st = d.status()["wgd"]["interfaces"][0]
     assert st["subnet_id"] == 3
