@@ -63,9 +63,11 @@ DAEMONS = {
 # Where a unit must differ from COMMON, with the reason in its header: wgd's
 # wireguard-go writes its sockets to /run/wireguard; dhcp6pd writes the IPv6
 # per-interface sysctls (forwarding, accept_ra), and /proc/sys stays visible to
-# it (no ProcSubset=pid).
-EXCEPTIONS = {"wgd": {"ReadWritePaths": ["/run/arbor", "/run/wireguard"]},
-              "dhcp6pd": {"ReadWritePaths": ["/run/arbor", "/proc/sys/net/ipv6/conf"]}}
+# it (no ProcSubset=pid). dnsd, dhcp6pd and wgd number interfaces in the
+# machine's one subnet-id table, /var/lib/arbor/machine.
+EXCEPTIONS = {"dnsd": {"ReadWritePaths": ["/run/arbor", "/var/lib/arbor/machine"]},
+              "wgd": {"ReadWritePaths": ["/run/arbor", "/var/lib/arbor/machine", "/run/wireguard"]},
+              "dhcp6pd": {"ReadWritePaths": ["/run/arbor", "/var/lib/arbor/machine", "/proc/sys/net/ipv6/conf"]}}
 
 # Settings every unit must carry with exactly this value.
 COMMON = {
