@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "events.h"
 #include "tap.h"
 
@@ -167,8 +168,32 @@ static void held_burst(const char *dir)
 				       "backslash and control characters escaped");
 }
 
+/* The time stamps events carry (written by hand, not by snprintf). */
+static void time_stamps(void)
+{
+	static const struct {
+		struct timespec ts;
+		const char *text;
+	} cases[] = {
+		{ { 0, 0 }, "1970-01-01T00:00:00.000Z" },
+		{ { 1796300000, 7000000 }, "2026-12-03T12:13:20.007Z" },
+		{ { 951782400, 999999999 }, "2000-02-29T00:00:00.999Z" },
+		{ { 4102444799, 120000000 }, "2099-12-31T23:59:59.120Z" },
+	};
+	int good = 0;
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char text[40];
+		arbor_time_rfc3339(&cases[i].ts, text, sizeof text);
+		good += strcmp(text, cases[i].text) == 0;
+	}
+	char small[8];
+	arbor_time_rfc3339(&cases[1].ts, small, sizeof small);
+	CHECK(good == 4 && strcmp(small, "2026-12") == 0, "RFC 3339 time stamps with milliseconds; a short buffer is cut");
+}
+
 int main(void)
 {
+	time_stamps();
 	const char *dir = tap_tmpdir();
 	char err[256], path[512];
 	snprintf(path, sizeof path, "%s/events.jsonl", dir);
