@@ -14,7 +14,7 @@ import pytest
 
 from arborlab import binary, wait_for
 from contract import ContractSuite, DaemonSpec
-from overlay import Overlay, link_index, ping, tcp_transfer, vxlan_details
+from overlay import Overlay, link_index, ping, sniff, tcp_transfer, vxlan_details
 
 
 def spokes(hub):
@@ -72,9 +72,7 @@ def test_hub_and_three_spokes(lab, overlay):
     assert ping(ov.hub_ns, container_ip(ov, 3)), "the hub reaches the containers"
 
     # tcpdump on the hub's underlay: UDP 4789 carrying spoke 1's VNI.
-    dump = ov.hub_ns.popen(["tcpdump", "-l", "-nn", "-i", "up0", "-c", "4", "udp", "port", "4789"],
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(0.5)  # tcpdump needs a moment to attach; the pings below are what it waits for
+    dump = sniff(ov.hub_ns, "up0", 2, "udp", "port", "4789", "and", "src", "host", "192.0.2.11")
     c1.exec(["busybox", "ping", "-c", "3", "-W", "1", "10.128.0.1"], check=False)
     out, err = dump.communicate(timeout=15)
     vni1 = hub_spokes["s1"]["vni"]

@@ -9,7 +9,7 @@ import subprocess
 import time
 
 from arborlab import binary, wait_for
-from overlay import Overlay, ping, tcp_transfer, vxlan_details
+from overlay import Overlay, ping, sniff, tcp_transfer, vxlan_details
 from tools import needs
 
 
@@ -110,9 +110,7 @@ def test_direct_spoke_to_spoke(lab):
     assert ov.assignment(2)["subnet"].split("/")[0] in neigh and "PERMANENT" in neigh
     out = ov.spoke_ns[0].exec(["ip", "-d", "link", "show", "ovd0"]).stdout
     assert "vxlan id 4096 " in out and "dstport 4789" in out and "nolearning" in out
-    dump = ov.spoke_ns[0].popen(["tcpdump", "-l", "-nn", "-i", "up0", "-c", "2", "udp", "port", "4789", "and",
-                                 "dst", "host", "192.0.2.12"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(0.5)
+    dump = sniff(ov.spoke_ns[0], "up0", 2, "udp", "port", "4789", "and", "dst", "host", "192.0.2.12")
     target = ov.assignment(2)["subnet"].split("/")[0].rsplit(".", 1)[0] + ".10"
     assert ping(c[0], target), "container on s1 reaches the one on s2"
     out, err = dump.communicate(timeout=15)
@@ -219,11 +217,9 @@ def test_vxlan_over_wgd_wireguard(lab):
     assert ping(c1, prefix(2) + ".10"), "container to container, through the hub, over WireGuard"
 
     # The physical link carries WireGuard only; the tunnel carries the VXLAN.
-    phys = ov.hub_ns.popen(["tcpdump", "-l", "-nn", "-i", "up0", "-c", "6", "udp"], stdout=subprocess.PIPE,
-                           stderr=subprocess.PIPE, text=True)
-    tun = ov.hub_ns.popen(["tcpdump", "-l", "-nn", "-i", wgif, "-c", "4", "udp", "port", "4789"],
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(0.5)
+    phys = sniff(ov.hub_ns, "up0", 6, "udp")
+    # From spoke 1 (MLD reports and spoke 2's answers share the tunnel).
+    tun = sniff(ov.hub_ns, wgif, 2, "udp", "port", "4789", "and", "src", "host", "10.99.0.2")
     c1.exec(["busybox", "ping", "-c", "4", "-W", "1", prefix(2) + ".10"], check=False)
     out, err = phys.communicate(timeout=15)
     assert ".51820" in out and ".4789" not in out and "VXLAN" not in out, out + err

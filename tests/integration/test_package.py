@@ -380,12 +380,17 @@ def test_overlayd_hub_under_the_unit(machine):
         spokes = json.loads(machine.run(["arborctl", "get", "overlayd", "/v1/spokes"]).stdout)["spokes"]
         assert [(s["hostname"], s["vni"], s["subnet"]) for s in spokes] == [("pkgspoke", a["vni"], a["subnet"])]
         device = spokes[0]["device"]
+        # The join is answered once the entry is on disk; the kernel follows: the
+        # device, then the route over it, and the firewall's set of spokes.
+        def route():
+            r = machine.run(["ip", "route", "show", a["subnet"]]).stdout
+            return r if f"dev {device}" in r else None
+        routes = wait_for(route, 10, "the route over the spoke's device", interval=0.1)
+        assert "proto 165" in routes, routes
         link = machine.run(["ip", "-d", "link", "show", device]).stdout
         assert f"vxlan id {a['vni']} " in link and "dstport 4789 " in link, link
-        routes = machine.run(["ip", "route", "show", a["subnet"]]).stdout
-        assert f"dev {device}" in routes and "proto 165" in routes, routes
-        nft = machine.run(["nft", "list", "table", "inet", "arbor_overlay"]).stdout
-        assert "192.168.78.2" in nft, nft
+        wait_for(lambda: "192.168.78.2" in machine.run(["nft", "list", "table", "inet", "arbor_overlay"],
+                                                        check=False).stdout, 10, "the spoke in the nftables table", interval=0.1)
         assert ping(ns, a["hub_address"]), "the hub's overlay address through the tunnel"
         st = status(machine, "overlayd")["overlayd"]["kernel"]
         assert not st.get("conflicts"), st

@@ -227,6 +227,20 @@ def tcp_transfer(lab, src, dst, address, size, port=5001):
     return got.split()[0] == want, time.monotonic() - t0
 
 
+def sniff(ns, ifname, count, *bpf):
+    """tcpdump on ifname in ns for count packets matching bpf, returned once it is
+    listening (it says so on stderr), so that what the caller sends next is seen.
+    communicate() gives its output."""
+    p = ns.popen(["tcpdump", "-l", "-nn", "-i", ifname, "-c", str(count)] + list(bpf), stdout=subprocess.PIPE,
+                 stderr=subprocess.PIPE, text=True)
+    said = ""
+    while "listening on" not in said:  # after "verbose output suppressed", or an error
+        line = p.stderr.readline()
+        assert line, f"tcpdump did not start: {said}"
+        said += line
+    return p
+
+
 def ping(ns, address, count=2, timeout=10):
     """busybox ping (busybox comes with udhcpc): True when an answer came."""
     deadline = time.monotonic() + timeout
