@@ -17,12 +17,14 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <linux/if.h>
+#include <linux/filter.h>
 #include <linux/if_link.h>
 #include <linux/ip.h>
 #include <linux/neighbour.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1500,9 +1502,45 @@ int arbor_nl_monitor_fd(const struct arbor_nl_monitor *mon)
 
 static int watch_route_groups(struct arbor_nl_monitor *mon);
 
+/*
+ * The default-routes-only monitor's socket filter: the kernel drops a route
+ * notification whose destination length is not 0 before queueing it. A server that
+ * adds a route per delegated prefix then does not wake its own monitor for each (nor
+ * overrun it: every overrun cost a resync, a dump of every route). Everything else
+ * passes, and parse_messages still checks (the filter is only a saving).
+ */
+static void filter_default_routes(struct arbor_nl_monitor *mon, bool on)
+{
+	int fd = nl_socket_get_fd(mon->sock);
+	if (!on) {
+		(void)setsockopt(fd, SOL_SOCKET, SO_DETACH_FILTER, NULL, 0);
+		return;
+	}
+	/* nlmsg_type is in host order; route types fit in its low byte */
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	enum { TYPE_LOW = offsetof(struct nlmsghdr, nlmsg_type), TYPE_HIGH = TYPE_LOW + 1 };
+#else
+	enum { TYPE_HIGH = offsetof(struct nlmsghdr, nlmsg_type), TYPE_LOW = TYPE_HIGH + 1 };
+#endif
+	struct sock_filter code[] = {
+		/* 0 */ BPF_STMT(BPF_LD | BPF_B | BPF_ABS, TYPE_HIGH),
+		/* 1 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 5),		/* not a route type: 7 */
+		/* 2 */ BPF_STMT(BPF_LD | BPF_B | BPF_ABS, TYPE_LOW),
+		/* 3 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, RTM_NEWROUTE, 1, 0),	/* 5 */
+		/* 4 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, RTM_DELROUTE, 0, 2),	/* not a route: 7 */
+		/* 5 */ BPF_STMT(BPF_LD | BPF_B | BPF_ABS, NLMSG_HDRLEN + offsetof(struct rtmsg, rtm_dst_len)),
+		/* 6 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 1),		/* a default route: 7 */
+		/* 7 */ BPF_STMT(BPF_RET | BPF_K, 0xffffffff),			/* kept */
+		/* 8 */ BPF_STMT(BPF_RET | BPF_K, 0),				/* dropped */
+	};
+	struct sock_fprog prog = { sizeof(code) / sizeof(code[0]), code };
+	(void)setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog));
+}
+
 int arbor_nl_monitor_watch_default_routes(struct arbor_nl_monitor *mon)
 {
 	mon->default_routes_only = true;
+	filter_default_routes(mon, true);
 	return watch_route_groups(mon);
 }
 
@@ -1536,6 +1574,8 @@ static int watch_route_groups(struct arbor_nl_monitor *mon)
 
 int arbor_nl_monitor_watch_routes(struct arbor_nl_monitor *mon)
 {
+	if (mon->default_routes_only)
+		filter_default_routes(mon, false);
 	mon->default_routes_only = false;
 	return watch_route_groups(mon);
 }

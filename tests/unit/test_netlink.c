@@ -410,6 +410,23 @@ static void test_vxlan_read_back(struct arbor_nl *nl)
 	}
 }
 
+/* Reads what a monitor's socket holds: how many notifications of routes that are not
+ * default routes. */
+static int queued_routes(int fd)
+{
+	static char buf[64 * 1024];
+	int n = 0;
+	ssize_t len;
+	while ((len = recv(fd, buf, sizeof buf, MSG_DONTWAIT)) > 0) {
+		int left = (int)len;
+		for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, left); h = NLMSG_NEXT(h, left))
+			n += (h->nlmsg_type == RTM_NEWROUTE || h->nlmsg_type == RTM_DELROUTE) &&
+			     h->nlmsg_len >= NLMSG_LENGTH(sizeof(struct rtmsg)) &&
+			     ((struct rtmsg *)NLMSG_DATA(h))->rtm_dst_len != 0;
+	}
+	return n;
+}
+
 int main(void)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -644,9 +661,12 @@ int main(void)
 			arbor_nl_ip_parse(&many[i].route.dst, dst);
 			arbor_nl_ip_parse(&many[i].route.gateway, "fe80::77");
 		}
+		arbor_nl_monitor_dispatch(mon); /* what was queued before */
 		rc = arbor_nl_route_batch(nl, many, MANY);
 		check(rc == 0 && has_route(nl, &many[0].route) && has_route(nl, &many[MANY - 1].route),
 		      "a batch of %d routes: all added (%d)%s", MANY, rc, why(nl));
+		check(queued_routes(arbor_nl_monitor_fd(mon)) == 0,
+		      "the monitor of default routes was not sent those routes (its socket filter)");
 		for (int i = 0; i < MANY; i++)
 			many[i].del = true;
 		rc = arbor_nl_route_batch(nl, many, MANY);
