@@ -418,11 +418,15 @@ static int queued_routes(int fd)
 	int n = 0;
 	ssize_t len;
 	while ((len = recv(fd, buf, sizeof buf, MSG_DONTWAIT)) > 0) {
-		int left = (int)len;
-		for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, left); h = NLMSG_NEXT(h, left))
+		for (size_t off = 0; off + sizeof(struct nlmsghdr) <= (size_t)len;) {
+			const struct nlmsghdr *h = (const struct nlmsghdr *)(buf + off);
+			if (h->nlmsg_len < sizeof(*h) || off + h->nlmsg_len > (size_t)len)
+				break;
 			n += (h->nlmsg_type == RTM_NEWROUTE || h->nlmsg_type == RTM_DELROUTE) &&
 			     h->nlmsg_len >= NLMSG_LENGTH(sizeof(struct rtmsg)) &&
-			     ((struct rtmsg *)NLMSG_DATA(h))->rtm_dst_len != 0;
+			     ((const struct rtmsg *)NLMSG_DATA(h))->rtm_dst_len != 0;
+			off += NLMSG_ALIGN(h->nlmsg_len);
+		}
 	}
 	return n;
 }
