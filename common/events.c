@@ -18,6 +18,7 @@
 
 #include "fileio.h"
 #include "json.h"
+#include "json_write.h"
 #include "log.h"
 #include "statefile.h"
 #include "clock.h"
@@ -54,7 +55,12 @@ struct arbor_events {
 	size_t ring_size;
 	void (*listener)(void *ctx);
 	void *listener_ctx;
+	/* arbor_events_hold: lines waiting for one write at arbor_events_release */
+	int held;
+	struct arbor_buf pending;
 };
+
+static bool write_held(struct arbor_events *ev);
 
 static void ring_put(struct arbor_events *ev, uint64_t seq, const char *type, char *json, size_t len)
 {
@@ -248,6 +254,8 @@ void arbor_events_close(struct arbor_events *ev)
 {
 	if (ev == NULL)
 		return;
+	write_held(ev);
+	arbor_buf_free(&ev->pending);
 	if (ev->fd >= 0) {
 		bool synced = fdatasync(ev->fd) == 0 && arbor_fsync_dir(ev->dir) == 0;
 		close(ev->fd);
@@ -314,16 +322,35 @@ static void rotate(struct arbor_events *ev)
 	ev->file_bytes = 0;
 }
 
-uint64_t arbor_event_emit(struct arbor_events *ev, const char *type, const char *severity, const char *subject,
-			  cJSON *data, const char *fmt, ...)
+/* The file has new lines: rotate if it is due, and tell the listener. */
+static void appended(struct arbor_events *ev)
+{
+	if (ev->rotate_bytes && ev->file_bytes >= ev->rotate_bytes)
+		rotate(ev);
+	if (ev->listener)
+		ev->listener(ev->listener_ctx);
+}
+
+/* One write for len bytes of whole lines: with O_APPEND a kill -9 leaves whole lines
+ * or a torn tail, never an interleaving. */
+static void write_lines(struct arbor_events *ev, const char *lines, size_t len)
+{
+	ssize_t n = write(ev->fd, lines, len);
+	if (n != (ssize_t)len)
+		log_err("%s: write: %s", ev->path, n < 0 ? strerror(errno) : "short write");
+	else
+		ev->file_bytes += (uint64_t)n;
+}
+
+/* The envelope is written as text around data (a JSON object's text, NULL: {}):
+ * building a cJSON tree for it and printing that was most of an event's cost. */
+__attribute__((format(printf, 7, 0)))
+static uint64_t emit(struct arbor_events *ev, const char *type, const char *severity, const char *subject,
+		     const char *data, size_t data_len, const char *fmt, va_list ap)
 {
 	char message[1024] = "";
-	if (fmt) {
-		va_list ap;
-		va_start(ap, fmt);
+	if (fmt)
 		vsnprintf(message, sizeof message, fmt, ap);
-		va_end(ap);
-	}
 	struct timespec now;
 	clock_gettime(CLOCK_REALTIME, &now);
 	char when[40];
@@ -333,35 +360,85 @@ uint64_t arbor_event_emit(struct arbor_events *ev, const char *type, const char 
 	if (seq > ev->reserve_at && ev->boot_id[0])
 		reserve_ahead(ev, seq);
 
-	cJSON *o = cJSON_CreateObject();
-	arbor_json_add_int(o, "seq", (long long)seq);
-	cJSON_AddStringToObject(o, "time", when);
-	cJSON_AddStringToObject(o, "daemon", ev->daemon);
-	cJSON_AddStringToObject(o, "type", type);
-	cJSON_AddStringToObject(o, "severity", severity ? severity : "info");
-	cJSON_AddStringToObject(o, "subject", subject ? subject : "");
-	cJSON_AddStringToObject(o, "message", message);
-	cJSON_AddItemToObject(o, "data", data ? data : cJSON_CreateObject());
-	char *json = cJSON_PrintUnformatted(o);
-	cJSON_Delete(o);
-	size_t len = strlen(json);
-
-	/* One write per line: with O_APPEND a kill -9 leaves whole lines or a torn
-	 * tail, never an interleaving. */
-	json[len] = '\n';
-	ssize_t n = write(ev->fd, json, len + 1);
-	json[len] = '\0';
-	if (n != (ssize_t)(len + 1))
-		log_err("%s: write: %s", ev->path, n < 0 ? strerror(errno) : "short write");
+	struct arbor_buf line = { 0 };
+	arbor_buf_reserve(&line, 256 + data_len);
+	arbor_buf_puts(&line, "{\"seq\":");
+	arbor_json_write_uint(&line, seq);
+	arbor_buf_puts(&line, ",\"time\":");
+	arbor_json_put_string(&line, when);
+	arbor_buf_puts(&line, ",\"daemon\":");
+	arbor_json_put_string(&line, ev->daemon);
+	arbor_buf_puts(&line, ",\"type\":");
+	arbor_json_put_string(&line, type);
+	arbor_buf_puts(&line, ",\"severity\":");
+	arbor_json_put_string(&line, severity ? severity : "info");
+	arbor_buf_puts(&line, ",\"subject\":");
+	arbor_json_put_string(&line, subject ? subject : "");
+	arbor_buf_puts(&line, ",\"message\":");
+	arbor_json_put_string(&line, message);
+	arbor_buf_puts(&line, ",\"data\":");
+	if (data)
+		arbor_buf_append(&line, data, data_len);
 	else
-		ev->file_bytes += (uint64_t)n;
+		arbor_buf_puts(&line, "{}");
+	arbor_buf_puts(&line, "}\n");
+	size_t len;
+	char *json = arbor_buf_steal(&line, &len);
+	if (ev->held)
+		arbor_buf_append(&ev->pending, json, len);
+	else
+		write_lines(ev, json, len);
+	json[--len] = '\0'; /* the ring holds the line without its newline */
 	ring_put(ev, seq, type, json, len);
 	ev->total++;
-	if (ev->rotate_bytes && ev->file_bytes >= ev->rotate_bytes)
-		rotate(ev);
-	if (ev->listener)
-		ev->listener(ev->listener_ctx);
+	if (!ev->held)
+		appended(ev);
 	return seq;
+}
+
+uint64_t arbor_event_emit(struct arbor_events *ev, const char *type, const char *severity, const char *subject,
+			  cJSON *data, const char *fmt, ...)
+{
+	char *text = data ? cJSON_PrintUnformatted(data) : NULL;
+	cJSON_Delete(data);
+	va_list ap;
+	va_start(ap, fmt);
+	uint64_t seq = emit(ev, type, severity, subject, text, text ? strlen(text) : 0, fmt, ap);
+	va_end(ap);
+	free(text);
+	return seq;
+}
+
+uint64_t arbor_event_emit_json(struct arbor_events *ev, const char *type, const char *severity, const char *subject,
+			       const char *data, size_t data_len, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	uint64_t seq = emit(ev, type, severity, subject, data, data_len, fmt, ap);
+	va_end(ap);
+	return seq;
+}
+
+void arbor_events_hold(struct arbor_events *ev)
+{
+	ev->held++;
+}
+
+/* Writes the lines held back, if any; true if there were some. */
+static bool write_held(struct arbor_events *ev)
+{
+	if (ev->pending.len == 0)
+		return false;
+	if (ev->fd >= 0)
+		write_lines(ev, ev->pending.data, ev->pending.len);
+	ev->pending.len = 0;
+	return true;
+}
+
+void arbor_events_release(struct arbor_events *ev)
+{
+	if (ev->held > 0 && --ev->held == 0 && write_held(ev))
+		appended(ev);
 }
 
 void arbor_events_set_listener(struct arbor_events *ev, void (*cb)(void *ctx), void *ctx)
@@ -470,6 +547,7 @@ bool arbor_events_any_after(const struct arbor_events *ev, uint64_t since, const
 
 void arbor_events_sync(struct arbor_events *ev)
 {
+	write_held(ev);
 	if (ev->fd >= 0)
 		fdatasync(ev->fd);
 }

@@ -3,9 +3,10 @@
  *
  * seq increases across restarts: on open the file is scanned, a torn last line
  * (a crash mid-write) is cut off, and the ring is refilled from the newest valid
- * lines. Lines are written with one write(2) each and not fsync'ed one by one
- * (a kill -9 loses nothing already written; arbor_events_sync runs at stop and
- * before the daemon acknowledges anything that depends on an event).
+ * lines. Lines are written with one write(2) each (a held burst: one for all) and
+ * not fsync'ed one by one (a kill -9 loses nothing already written;
+ * arbor_events_sync runs at stop and before the daemon acknowledges anything
+ * that depends on an event).
  *
  * A power cut can take the last lines, after followers saw them. So that their
  * seqs are never handed out again, seqs are reserved in blocks of 65536 in
@@ -43,6 +44,19 @@ void arbor_events_configure(struct arbor_events *ev, size_t memory, uint64_t rot
 /* Appends an event; data (may be NULL) is taken over. Returns its seq. */
 uint64_t arbor_event_emit(struct arbor_events *ev, const char *type, const char *severity, const char *subject,
 			  cJSON *data, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
+/* arbor_event_emit with data already JSON text (one object, data_len bytes; NULL:
+ * {}), for a hot path that writes its records as text anyway. */
+uint64_t arbor_event_emit_json(struct arbor_events *ev, const char *type, const char *severity, const char *subject,
+			       const char *data, size_t data_len, const char *fmt, ...)
+	__attribute__((format(printf, 7, 8)));
+
+/* Between arbor_events_hold and arbor_events_release, events are numbered and
+ * queryable at once, but their lines go to the file together in one write(2) at
+ * the release, and the listener hears of them then, once: for a burst (a group
+ * commit's batch), so the file still holds whole lines or a torn tail. Holds nest. */
+void arbor_events_hold(struct arbor_events *ev);
+void arbor_events_release(struct arbor_events *ev);
 
 /* Called after each append (the contract server wakes waiters with it). */
 void arbor_events_set_listener(struct arbor_events *ev, void (*cb)(void *ctx), void *ctx);

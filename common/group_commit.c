@@ -70,8 +70,9 @@ static void on_synced(void *ctx, int rc)
 	struct arbor_group_commit *gc = ctx;
 	if (rc != 0)
 		arbor_journal_sync_failed(gc->journal, rc); /* rewritten from the snapshot before the next batch */
-	char err[128];
-	snprintf(err, sizeof err, "fdatasync: %s", strerror(-rc));
+	char err[128] = "";
+	if (rc != 0)
+		snprintf(err, sizeof err, "fdatasync: %s", strerror(-rc));
 	end_inflight(gc, rc, err);
 	arbor_group_commit_flush(gc); /* what came meanwhile is the next batch */
 }

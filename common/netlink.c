@@ -17,12 +17,14 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <linux/if.h>
+#include <linux/filter.h>
 #include <linux/if_link.h>
 #include <linux/ip.h>
 #include <linux/neighbour.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,8 +59,10 @@ enum { MONITOR_BUFFER = 64 * 1024 };
 enum { MONITOR_SOCKET_BUFFER = 1024 * 1024 };
 
 /* Requests a batch may have unanswered before it reads the answers: their acks must fit in
- * the socket's receive buffer (BATCH_SOCKET_BUFFER), or the kernel drops them. */
-enum { BATCH_WINDOW = 64, BATCH_SOCKET_BUFFER = 1024 * 1024 };
+ * the socket's receive buffer (BATCH_SOCKET_BUFFER), or the kernel drops them. Queued
+ * requests go out together, one datagram of at most BATCH_SEND_BYTES (well under the
+ * socket's send buffer), instead of a system call each. */
+enum { BATCH_WINDOW = 64, BATCH_SOCKET_BUFFER = 1024 * 1024, BATCH_SEND_BYTES = 32 * 1024 };
 
 struct batch_failure {
 	size_t position;
@@ -75,7 +79,11 @@ struct arbor_nl {
 	bool batching;
 	uint32_t batch_first_seq;
 	size_t batch_sent, batch_answered;
-	char **batch_what;		/* what each request does, for failures */
+	size_t batch_unsent;		/* requests from this position on are queued, not sent */
+	uint8_t *batch_out;		/* the queued requests, back to back */
+	size_t batch_out_len, batch_out_cap;
+	char **batch_what;		/* what each request does, for failures (NULL: the
+					 * caller describes its own) */
 	size_t batch_what_cap;
 	struct batch_failure *failures;
 	size_t nfailures, failures_cap;
@@ -184,7 +192,8 @@ static void batch_reset(struct arbor_nl *nl)
 {
 	for (size_t i = 0; i < nl->batch_sent; i++)
 		free(nl->batch_what[i]);
-	nl->batch_sent = nl->batch_answered = nl->nfailures = 0;
+	nl->batch_sent = nl->batch_answered = nl->batch_unsent = nl->nfailures = 0;
+	nl->batch_out_len = 0;
 }
 
 static void batch_fail(struct arbor_nl *nl, size_t position, int error)
@@ -196,10 +205,27 @@ static void batch_fail(struct arbor_nl *nl, size_t position, int error)
 	nl->failures[nl->nfailures++] = (struct batch_failure){ position, error };
 }
 
-/* Reads answers until every request sent in the batch has one. The kernel handles a
- * request while it is being sent, so its answer is already queued: this never waits long. */
+/* Sends the queued requests in one datagram (the kernel handles them in order, and
+ * answers each: a failed one does not stop the rest). */
+static void batch_send(struct arbor_nl *nl)
+{
+	if (nl->batch_out_len) {
+		int rc = nl_sendto(nl->batch_sock, nl->batch_out, nl->batch_out_len);
+		for (size_t i = nl->batch_unsent; rc < 0 && i < nl->batch_sent; i++) {
+			batch_fail(nl, i, -errno_from_nle(rc));
+			nl->batch_answered++; /* no answer will come for it */
+		}
+	}
+	nl->batch_out_len = 0;
+	nl->batch_unsent = nl->batch_sent;
+}
+
+/* Sends what is queued, then reads answers until every request of the batch has one. The
+ * kernel handles requests while they are being sent, so their answers are already
+ * queued: this never waits long. */
 static void batch_drain(struct arbor_nl *nl)
 {
+	batch_send(nl);
 	if (nl->batch_buffer == NULL)
 		nl->batch_buffer = xmalloc(MONITOR_BUFFER);
 	int fd = nl_socket_get_fd(nl->batch_sock);
@@ -231,8 +257,9 @@ static void batch_drain(struct arbor_nl *nl)
 	}
 }
 
-/* Sends msg (and frees it) and waits for the answer; in a batch, sends it and returns 0.
- * what describes the request for messages. */
+/* Sends msg (and frees it) and waits for the answer; in a batch, queues it and returns 0.
+ * what describes the request for messages (in a batch, NULL: the caller describes the
+ * failures it is told of). */
 static int submit(struct arbor_nl *nl, struct nl_msg *msg, const char *what)
 {
 	if (!nl->batching) {
@@ -243,20 +270,33 @@ static int submit(struct arbor_nl *nl, struct nl_msg *msg, const char *what)
 		nl->batch_what_cap = nl->batch_what_cap ? nl->batch_what_cap * 2 : 64;
 		nl->batch_what = xreallocarray(nl->batch_what, nl->batch_what_cap, sizeof(*nl->batch_what));
 	}
-	size_t position = nl->batch_sent++;
-	nl->batch_what[position] = xstrdup(what);
 	nl_complete_msg(nl->batch_sock, msg);
-	uint32_t seq = nlmsg_hdr(msg)->nlmsg_seq;
+	const struct nlmsghdr *h = nlmsg_hdr(msg);
+	size_t position = nl->batch_sent, size = NLMSG_ALIGN(h->nlmsg_len);
 	if (position == 0)
-		nl->batch_first_seq = seq;
-	int rc = nl_send(nl->batch_sock, msg);
-	nlmsg_free(msg);
-	if (rc < 0 || seq != nl->batch_first_seq + (uint32_t)position) {
-		batch_fail(nl, position, rc < 0 ? -errno_from_nle(rc) : -EPROTO);
-		nl->batch_answered++; /* no answer will come for it */
-	} else if (nl->batch_sent - nl->batch_answered >= BATCH_WINDOW) {
-		batch_drain(nl);
+		nl->batch_first_seq = h->nlmsg_seq;
+	bool in_order = h->nlmsg_seq == nl->batch_first_seq + (uint32_t)position;
+	if (!in_order || nl->batch_out_len + size > BATCH_SEND_BYTES)
+		batch_send(nl); /* what is queued stays one run of positions */
+	nl->batch_what[position] = what ? xstrdup(what) : NULL;
+	nl->batch_sent++;
+	if (in_order) {
+		if (nl->batch_out_len + size > nl->batch_out_cap) {
+			nl->batch_out_cap = nl->batch_out_len + size > BATCH_SEND_BYTES ? nl->batch_out_len + size
+											 : BATCH_SEND_BYTES;
+			nl->batch_out = xrealloc(nl->batch_out, nl->batch_out_cap);
+		}
+		memcpy(nl->batch_out + nl->batch_out_len, h, h->nlmsg_len);
+		memset(nl->batch_out + nl->batch_out_len + h->nlmsg_len, 0, size - h->nlmsg_len);
+		nl->batch_out_len += size;
+	} else {
+		batch_fail(nl, position, -EPROTO);
+		nl->batch_answered++; /* never sent: no answer will come for it */
+		nl->batch_unsent = nl->batch_sent;
 	}
+	nlmsg_free(msg);
+	if (nl->batch_sent - nl->batch_answered >= BATCH_WINDOW)
+		batch_drain(nl);
 	return 0;
 }
 
@@ -287,8 +327,10 @@ int arbor_nl_batch_end(struct arbor_nl *nl, arbor_nl_batch_fail_fn *fail, void *
 		if (fail)
 			fail(ctx, f->position, f->error, nl->batch_what[f->position]);
 	}
-	if (failed)
+	if (failed && nl->batch_what[nl->failures[0].position])
 		FAIL(nl, nl->failures[0].error, "%s", nl->batch_what[nl->failures[0].position]);
+	else if (failed)
+		FAIL(nl, nl->failures[0].error, "request %zu of a batch", nl->failures[0].position);
 	batch_reset(nl);
 	return failed;
 }
@@ -421,6 +463,7 @@ void arbor_nl_close(struct arbor_nl *nl)
 		return;
 	batch_reset(nl);
 	free(nl->batch_what);
+	free(nl->batch_out);
 	free(nl->failures);
 	free(nl->batch_buffer);
 	if (nl->batch_sock)
@@ -977,75 +1020,60 @@ fail:
 }
 
 /* 0, or -EINVAL/-EAFNOSUPPORT with a message when r cannot be a route. */
-static int check_route(struct arbor_nl *nl, const char *verb, const struct arbor_nl_route *r,
-		       const char *text)
+static int check_route(struct arbor_nl *nl, const char *verb, const struct arbor_nl_route *r)
 {
 	int rc = check_prefix(nl, verb, &r->dst, r->prefixlen);
 	if (rc < 0)
 		return rc;
+	char text[160];
 	if (r->gateway.family != AF_UNSPEC && r->gateway.family != r->dst.family)
 		return FAIL(nl, -EINVAL, "%s %s: gateway family differs from destination", verb,
-			    text);
+			    describe_route(r, text, sizeof(text)));
 	if (r->ifindex < 0)
-		return FAIL(nl, -EINVAL, "%s %s: bad ifindex", verb, text);
+		return FAIL(nl, -EINVAL, "%s %s: bad ifindex", verb, describe_route(r, text, sizeof(text)));
 	return 0;
 }
 
-static int route_add(struct arbor_nl *nl, const struct arbor_nl_route *r, int nlm_flags,
-		     const char *verb)
+/* Adds (nlm_flags: NLM_F_EXCL or NLM_F_REPLACE) or deletes r. In a batch, quiet leaves
+ * the request undescribed (the caller describes the failures it is told of): formatting
+ * every route of a big batch cost more than sending it. */
+static int route_change(struct arbor_nl *nl, const struct arbor_nl_route *r, bool del, int nlm_flags,
+			const char *verb, bool quiet)
 {
 	begin(nl);
 	if (r == NULL)
 		return FAIL(nl, -EINVAL, "%s route: no route given", verb);
-	char text[160];
-	describe_route(r, text, sizeof(text));
-	int rc = check_route(nl, verb, r, text);
+	int rc = check_route(nl, verb, r);
 	if (rc < 0)
 		return rc;
-	struct rtnl_route *route = rtnl_route_for(r, false);
-	if (route == NULL)
-		return FAIL(nl, -ENOMEM, "%s %s", verb, text);
+	struct rtnl_route *route = rtnl_route_for(r, del);
 	struct nl_msg *msg = NULL;
-	rc = rtnl_route_build_add_request(route, NLM_F_CREATE | nlm_flags, &msg);
-	rtnl_route_put(route);
-	char what[192];
-	snprintf(what, sizeof(what), "%s %s", verb, text);
+	rc = route == NULL ? -NLE_NOMEM
+	     : del	   ? rtnl_route_build_del_request(route, 0, &msg)
+			   : rtnl_route_build_add_request(route, NLM_F_CREATE | nlm_flags, &msg);
+	if (route != NULL)
+		rtnl_route_put(route);
+	char what[192] = "", text[160];
+	if (!quiet || !nl->batching || rc < 0)
+		snprintf(what, sizeof(what), "%s %s", verb, describe_route(r, text, sizeof(text)));
 	if (rc < 0)
 		return FAIL(nl, -errno_from_nle(rc), "%s", what);
-	return submit(nl, msg, what);
+	return submit(nl, msg, what[0] ? what : NULL);
 }
 
 int arbor_nl_route_add(struct arbor_nl *nl, const struct arbor_nl_route *route)
 {
-	return route_add(nl, route, NLM_F_EXCL, "add");
+	return route_change(nl, route, false, NLM_F_EXCL, "add", false);
 }
 
 int arbor_nl_route_replace(struct arbor_nl *nl, const struct arbor_nl_route *route)
 {
-	return route_add(nl, route, NLM_F_REPLACE, "replace");
+	return route_change(nl, route, false, NLM_F_REPLACE, "replace", false);
 }
 
 int arbor_nl_route_delete(struct arbor_nl *nl, const struct arbor_nl_route *r)
 {
-	begin(nl);
-	if (r == NULL)
-		return FAIL(nl, -EINVAL, "delete route: no route given");
-	char text[160];
-	describe_route(r, text, sizeof(text));
-	int rc = check_route(nl, "delete", r, text);
-	if (rc < 0)
-		return rc;
-	struct rtnl_route *route = rtnl_route_for(r, true);
-	if (route == NULL)
-		return FAIL(nl, -ENOMEM, "delete %s", text);
-	struct nl_msg *msg = NULL;
-	rc = rtnl_route_build_del_request(route, 0, &msg);
-	rtnl_route_put(route);
-	char what[192];
-	snprintf(what, sizeof(what), "delete %s", text);
-	if (rc < 0)
-		return FAIL(nl, -errno_from_nle(rc), "%s", what);
-	return submit(nl, msg, what);
+	return route_change(nl, r, true, 0, "delete", false);
 }
 
 static bool route_from_rtnl(struct arbor_nl_route *out, struct rtnl_route *route)
@@ -1091,23 +1119,26 @@ int arbor_nl_route_batch(struct arbor_nl *nl, struct arbor_nl_route_op *ops, siz
 {
 	struct route_batch b = { ops, xcalloc(n ? n : 1, sizeof(*b.op_at)) };
 	int failed = 0;
-	char last_error[sizeof(nl->error)] = "";
 	arbor_nl_batch_begin(nl);
 	for (size_t i = 0; i < n; i++) {
 		size_t position = arbor_nl_batch_size(nl);
-		ops[i].result = ops[i].del ? arbor_nl_route_delete(nl, &ops[i].route)
-					   : arbor_nl_route_replace(nl, &ops[i].route);
+		ops[i].result = ops[i].del ? route_change(nl, &ops[i].route, true, 0, "delete", true)
+					   : route_change(nl, &ops[i].route, false, NLM_F_REPLACE, "replace", true);
 		if (arbor_nl_batch_size(nl) > position)
 			b.op_at[position] = i;	/* sent: its answer comes at the end */
-		else if (ops[i].result < 0) {
+		else if (ops[i].result < 0)
 			failed++;		/* refused here (or sent alone, without a batch socket) */
-			snprintf(last_error, sizeof(last_error), "%s", nl->error);
-		}
 	}
 	failed += arbor_nl_batch_end(nl, route_batch_failed, &b);
-	if (nl->error[0] == '\0' && last_error[0])
-		snprintf(nl->error, sizeof(nl->error), "%s", last_error);
 	free(b.op_at);
+	/* the requests went undescribed: the message names the last failure */
+	for (size_t i = n; failed > 0 && i-- > 0;)
+		if (ops[i].result < 0) {
+			char text[160];
+			FAIL(nl, ops[i].result, "%s %s", ops[i].del ? "delete" : "replace",
+			     describe_route(&ops[i].route, text, sizeof(text)));
+			break;
+		}
 	return failed;
 }
 
@@ -1471,9 +1502,45 @@ int arbor_nl_monitor_fd(const struct arbor_nl_monitor *mon)
 
 static int watch_route_groups(struct arbor_nl_monitor *mon);
 
+/*
+ * The default-routes-only monitor's socket filter: the kernel drops a route
+ * notification whose destination length is not 0 before queueing it. A server that
+ * adds a route per delegated prefix then does not wake its own monitor for each (nor
+ * overrun it: every overrun cost a resync, a dump of every route). Everything else
+ * passes, and parse_messages still checks (the filter is only a saving).
+ */
+static void filter_default_routes(struct arbor_nl_monitor *mon, bool on)
+{
+	int fd = nl_socket_get_fd(mon->sock);
+	if (!on) {
+		(void)setsockopt(fd, SOL_SOCKET, SO_DETACH_FILTER, NULL, 0);
+		return;
+	}
+	/* nlmsg_type is in host order; route types fit in its low byte */
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	enum { TYPE_LOW = offsetof(struct nlmsghdr, nlmsg_type), TYPE_HIGH = TYPE_LOW + 1 };
+#else
+	enum { TYPE_HIGH = offsetof(struct nlmsghdr, nlmsg_type), TYPE_LOW = TYPE_HIGH + 1 };
+#endif
+	struct sock_filter code[] = {
+		/* 0 */ BPF_STMT(BPF_LD | BPF_B | BPF_ABS, TYPE_HIGH),
+		/* 1 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 5),		/* not a route type: 7 */
+		/* 2 */ BPF_STMT(BPF_LD | BPF_B | BPF_ABS, TYPE_LOW),
+		/* 3 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, RTM_NEWROUTE, 1, 0),	/* 5 */
+		/* 4 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, RTM_DELROUTE, 0, 2),	/* not a route: 7 */
+		/* 5 */ BPF_STMT(BPF_LD | BPF_B | BPF_ABS, NLMSG_HDRLEN + offsetof(struct rtmsg, rtm_dst_len)),
+		/* 6 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 1),		/* a default route: 7 */
+		/* 7 */ BPF_STMT(BPF_RET | BPF_K, 0xffffffff),			/* kept */
+		/* 8 */ BPF_STMT(BPF_RET | BPF_K, 0),				/* dropped */
+	};
+	struct sock_fprog prog = { sizeof(code) / sizeof(code[0]), code };
+	(void)setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog));
+}
+
 int arbor_nl_monitor_watch_default_routes(struct arbor_nl_monitor *mon)
 {
 	mon->default_routes_only = true;
+	filter_default_routes(mon, true);
 	return watch_route_groups(mon);
 }
 
@@ -1507,6 +1574,8 @@ static int watch_route_groups(struct arbor_nl_monitor *mon)
 
 int arbor_nl_monitor_watch_routes(struct arbor_nl_monitor *mon)
 {
+	if (mon->default_routes_only)
+		filter_default_routes(mon, false);
 	mon->default_routes_only = false;
 	return watch_route_groups(mon);
 }

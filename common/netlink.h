@@ -196,9 +196,9 @@ int arbor_nl_neigh_delete(struct arbor_nl *nl, int ifindex, const struct arbor_n
 /* ---- batches ---- */
 
 /*
- * Between arbor_nl_batch_begin and arbor_nl_batch_end, the calls that change state send
- * their request and return 0 without waiting for the kernel's answer: many changes cost
- * one system call each and no round trip. arbor_nl_batch_end collects every answer and
+ * Between arbor_nl_batch_begin and arbor_nl_batch_end, the calls that change state queue
+ * their request and return 0 without waiting for the kernel's answer: up to 64 requests go
+ * out in one datagram, with no round trip each. arbor_nl_batch_end collects every answer and
  * reports each failure to fail (its position in the batch, counting from 0, the negative
  * errno and what was being done), then returns the number of failures. The kernel applies
  * requests in order, so a later request may use what an earlier one created (by name; an
@@ -208,7 +208,7 @@ int arbor_nl_neigh_delete(struct arbor_nl *nl, int ifindex, const struct arbor_n
 typedef void arbor_nl_batch_fail_fn(void *ctx, size_t position, int error, const char *what);
 void arbor_nl_batch_begin(struct arbor_nl *nl);
 int arbor_nl_batch_end(struct arbor_nl *nl, arbor_nl_batch_fail_fn *fail, void *ctx);
-/* Requests sent since arbor_nl_batch_begin. */
+/* Requests made since arbor_nl_batch_begin (sent, or queued to be). */
 size_t arbor_nl_batch_size(const struct arbor_nl *nl);
 
 /* ---- monitor ---- */

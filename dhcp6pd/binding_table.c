@@ -42,11 +42,23 @@ static uint64_t mix(uint64_t h)
 	return h;
 }
 
-static size_t key_bucket(const struct binding_table *t, const uint8_t *duid, size_t len, uint32_t iaid)
+static uint32_t key_hash(const uint8_t *duid, size_t len, uint32_t iaid)
 {
 	uint64_t h = hash_bytes(0xcbf29ce484222325ull, duid, len);
 	h = hash_bytes(h, (const uint8_t *)&iaid, sizeof iaid);
-	return mix(h) & (t->nbuckets - 1);
+	return (uint32_t)mix(h);
+}
+
+static size_t key_bucket(const struct binding_table *t, uint32_t hash)
+{
+	return hash & (t->nbuckets - 1);
+}
+
+static void free_binding(struct binding *b)
+{
+	if (b->duid != b->duid_inline)
+		free(b->duid);
+	free(b);
 }
 
 static size_t prefix_bucket(const struct binding_table *t, const struct arbor_prefix6 *p)
@@ -69,8 +81,7 @@ void binding_table_free(struct binding_table *t)
 		struct binding *b = t->by_key[i];
 		while (b) {
 			struct binding *next = b->next_key;
-			free(b->duid);
-			free(b);
+			free_binding(b);
 			b = next;
 		}
 	}
@@ -79,15 +90,16 @@ void binding_table_free(struct binding_table *t)
 	memset(t, 0, sizeof *t);
 }
 
-static bool same_key(const struct binding *b, const uint8_t *duid, size_t len, uint32_t iaid)
+static bool same_key(const struct binding *b, uint32_t hash, const uint8_t *duid, size_t len, uint32_t iaid)
 {
-	return b->iaid == iaid && b->duid_len == len && memcmp(b->duid, duid, len) == 0;
+	return b->key_hash == hash && b->iaid == iaid && b->duid_len == len && memcmp(b->duid, duid, len) == 0;
 }
 
 struct binding *binding_by_key(const struct binding_table *t, const uint8_t *duid, size_t duid_len, uint32_t iaid)
 {
-	for (struct binding *b = t->by_key[key_bucket(t, duid, duid_len, iaid)]; b; b = b->next_key)
-		if (same_key(b, duid, duid_len, iaid))
+	uint32_t hash = key_hash(duid, duid_len, iaid);
+	for (struct binding *b = t->by_key[key_bucket(t, hash)]; b; b = b->next_key)
+		if (same_key(b, hash, duid, duid_len, iaid))
 			return b;
 	return NULL;
 }
@@ -102,7 +114,7 @@ struct binding *binding_by_prefix(const struct binding_table *t, const struct ar
 
 static void unlink_key(struct binding_table *t, struct binding *b)
 {
-	struct binding **pp = &t->by_key[key_bucket(t, b->duid, b->duid_len, b->iaid)];
+	struct binding **pp = &t->by_key[key_bucket(t, b->key_hash)];
 	for (; *pp; pp = &(*pp)->next_key)
 		if (*pp == b) {
 			*pp = b->next_key;
@@ -122,7 +134,7 @@ static void unlink_prefix(struct binding_table *t, struct binding *b)
 
 static void link_both(struct binding_table *t, struct binding *b)
 {
-	size_t k = key_bucket(t, b->duid, b->duid_len, b->iaid), p = prefix_bucket(t, &b->prefix);
+	size_t k = key_bucket(t, b->key_hash), p = prefix_bucket(t, &b->prefix);
 	b->next_key = t->by_key[k];
 	t->by_key[k] = b;
 	b->next_prefix = t->by_prefix[p];
@@ -143,8 +155,7 @@ void binding_remove(struct binding_table *t, struct binding *b)
 	unlink_prefix(t, b);
 	count(t, b, -1);
 	t->count--;
-	free(b->duid);
-	free(b);
+	free_binding(b);
 }
 
 static void grow(struct binding_table *t)
@@ -186,8 +197,9 @@ struct binding *binding_put(struct binding_table *t, const uint8_t *duid, size_t
 	if (t->count >= t->nbuckets)
 		grow(t);
 	struct binding *b = xcalloc(1, sizeof *b);
-	b->duid = xmalloc(duid_len ? duid_len : 1);
+	b->duid = duid_len <= sizeof b->duid_inline ? b->duid_inline : xmalloc(duid_len);
 	memcpy(b->duid, duid, duid_len);
+	b->key_hash = key_hash(duid, duid_len, iaid);
 	b->duid_len = (uint16_t)duid_len;
 	b->iaid = iaid;
 	b->prefix = *p;

@@ -12,16 +12,22 @@
 
 enum binding_state { BINDING_OFFERED, BINDING_BOUND, BINDING_RELEASED, BINDING_EXPIRED };
 
+/* DUIDs this long or shorter (DUID-LL, -LLT, -UUID) live inside the record: a
+ * lookup then reads no second allocation, and a record is one allocation. */
+#define BINDING_DUID_INLINE 20
+
 struct binding {
 	struct arbor_prefix6 prefix;
-	uint8_t *duid; /* owned, duid_len bytes */
+	uint8_t *duid; /* duid_len bytes: duid_inline, or owned when longer */
 	uint16_t duid_len;
 	uint8_t state;
 	uint8_t pool;            /* which of the server's pools it came from */
 	uint32_t iaid;
+	uint32_t key_hash;       /* of (duid, iaid): compared before the DUID, reused to rehash */
 	double starts, preferred_until, valid_until; /* an offer lapses at valid_until */
 	struct in6_addr via;     /* the route's next hop: the requester's link-local, or the relay */
 	struct binding *next_key, *next_prefix;
+	uint8_t duid_inline[BINDING_DUID_INLINE];
 };
 
 struct binding_table {

@@ -69,6 +69,7 @@ struct serving {
 	struct arbor_group_commit *gc;
 	struct event *expiry;
 	struct arbor_buf record;
+	struct arbor_buf event_data; /* change_event's */
 	struct route_batch routes;
 	struct d6socks_out *outbox; /* immediate answers of the current batch */
 	size_t noutbox;
@@ -177,18 +178,26 @@ static cJSON *binding_json(const char *ifname, const struct binding_view *b)
 	return o;
 }
 
+/* The event's data is the binding's journal record (binding_json's fields, written as
+ * text: a cJSON tree per event was a tenth of the server's time), and the reason. */
 static void change_event(struct serving *s, const struct served6 *sv, const struct pd_change *c)
 {
-	cJSON *data = binding_json(sv->ifname, &c->b);
-	if (c->reason)
-		cJSON_AddStringToObject(data, "reason", c->reason);
+	struct arbor_buf *data = &s->event_data;
+	data->len = 0;
+	binding_record_write(data, sv->ifname, &c->b);
+	if (c->reason) {
+		data->len--; /* reopens the record's object */
+		arbor_buf_puts(data, ",\"reason\":");
+		arbor_json_put_string(data, c->reason);
+		arbor_buf_puts(data, "}");
+	}
 	char prefix[64], via[INET6_ADDRSTRLEN];
 	arbor_prefix6_format(&c->b.prefix, prefix, sizeof prefix);
 	arbor_addr_format(&c->b.via, -1, via, sizeof via);
 	const char *type = event_type(c->kind);
-	arbor_event_emit(arbor_daemon_events(s->d), type, c->kind == PD_CHANGE_EXPIRED ? "warning" : "info", prefix, data,
-			 "%s: %s %s via %s%s%s", sv->ifname, type + 11, prefix, via, c->reason ? ": " : "",
-			 c->reason ? c->reason : "");
+	arbor_event_emit_json(arbor_daemon_events(s->d), type, c->kind == PD_CHANGE_EXPIRED ? "warning" : "info", prefix,
+			      data->data, data->len, "%s: %s %s via %s%s%s", sv->ifname, type + 11, prefix, via,
+			      c->reason ? ": " : "", c->reason ? c->reason : "");
 }
 
 /* A batch is durable: answers go out, then routes, then events. */
@@ -209,9 +218,12 @@ static void deliver(void *ctx, void *answers, size_t n)
 		for (size_t c = 0; c < list[i].nchanges; c++)
 			queue_route(&s->routes, list[i].sv, &list[i].changes[c]);
 	apply_routes(s, &s->routes);
+	struct arbor_events *ev = arbor_daemon_events(s->d);
+	arbor_events_hold(ev); /* the batch's events: one write */
 	for (size_t i = 0; i < n; i++)
 		for (size_t c = 0; c < list[i].nchanges; c++)
 			change_event(s, list[i].sv, &list[i].changes[c]);
+	arbor_events_release(ev);
 }
 
 /* ---- the journal ---- */
@@ -566,6 +578,7 @@ void serving_close(struct serving *s)
 	free(s->v);
 	free(s->outbox);
 	arbor_buf_free(&s->record);
+	arbor_buf_free(&s->event_data);
 	free(s->routes.ops);
 	free(s);
 	malloc_trim(0);

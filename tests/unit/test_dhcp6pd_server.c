@@ -340,6 +340,40 @@ static void test_records(void)
 	pd_server_free(&S);
 }
 
+/* The table itself: DUIDs short enough to live in the record and longer ones,
+ * found by key and by prefix after the buckets grew, removed, freed. */
+static void test_table(void)
+{
+	struct binding_table t;
+	binding_table_init(&t);
+	enum { N = 1000 };
+	int found = 0;
+	for (int pass = 0; pass < 2; pass++)
+		for (int i = 0; i < N; i++) {
+			uint8_t duid[40] = { 0, 2 };
+			size_t len = i % 3 == 0 ? 40 : 14; /* DUID-EN with a long identifier, or DUID-LLT */
+			duid[len - 2] = (uint8_t)(i >> 8);
+			duid[len - 1] = (uint8_t)i;
+			struct arbor_prefix6 p = { .len = 56 };
+			p.addr.s6_addr[0] = 0x20;
+			p.addr.s6_addr[1] = 0x01;
+			p.addr.s6_addr[5] = (uint8_t)(i >> 8);
+			p.addr.s6_addr[6] = (uint8_t)i;
+			if (pass == 0) {
+				binding_put(&t, duid, len, 7, &p);
+				continue;
+			}
+			struct binding *b = binding_by_key(&t, duid, len, 7);
+			found += b && b->duid_len == len && memcmp(b->duid, duid, len) == 0 && binding_by_prefix(&t, &p) == b &&
+				 binding_by_key(&t, duid, len, 8) == NULL;
+			if (b && i % 2)
+				binding_remove(&t, b);
+		}
+	CHECK(found == N && t.count == N / 2, "a thousand bindings (DUIDs of 14 and 40 bytes): each found by key and "
+					      "by prefix after the table grew, half removed");
+	binding_table_free(&t);
+}
+
 int main(void)
 {
 	via1 = a6("fe80::1");
@@ -351,5 +385,6 @@ int main(void)
 	test_expiry_exhaustion_reservation();
 	test_from_delegation();
 	test_records();
+	test_table();
 	return tap_done();
 }

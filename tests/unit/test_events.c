@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "events.h"
 #include "tap.h"
 
@@ -107,8 +108,92 @@ static void reservation(const char *dir)
 	arbor_events_close(ev);
 }
 
+static void count_call(void *ctx)
+{
+	(*(int *)ctx)++;
+}
+
+static off_t file_size(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 ? st.st_size : -1;
+}
+
+/* A held burst: numbered and queryable at once, written together at the release,
+ * the listener told once; data given as text; the envelope's strings escaped. */
+static void held_burst(const char *dir)
+{
+	char err[256], path[512];
+	snprintf(path, sizeof path, "%s/events.jsonl", dir);
+	struct arbor_events *ev = arbor_events_open(dir, "test", "boot-a", 16, 1 << 20, err, sizeof err);
+	int told = 0;
+	arbor_events_set_listener(ev, count_call, &told);
+	arbor_event_emit(ev, "x.y", "info", NULL, NULL, NULL);
+	CHECK(told == 1, "an event alone: the listener told");
+	told = 0;
+	off_t before = file_size(path);
+	arbor_events_hold(ev);
+	static const char data[] = "{\"n\":1,\"s\":\"a b\"}";
+	uint64_t a = arbor_event_emit_json(ev, "d.bound", "info", "2001:db8::/56", data, sizeof data - 1, "bound");
+	uint64_t b = arbor_event_emit_json(ev, "d.bound", "info", NULL, NULL, 0, "say \"hi\"\\\n\tnow");
+	arbor_events_hold(ev); /* holds nest */
+	uint64_t c = arbor_event_emit(ev, "d.ended", "warning", "x", cJSON_CreateNumber(3), NULL);
+	arbor_events_release(ev);
+	CHECK(a == 2 && b == 3 && c == 4 && arbor_events_get(ev, 4) != NULL && told == 0 && file_size(path) == before,
+	      "held: numbered and in memory, not yet written, the listener not yet told");
+	arbor_events_release(ev);
+	CHECK(told == 1 && file_size(path) > before, "released: written, the listener told once");
+	arbor_events_close(ev);
+	FILE *f = fopen(path, "r");
+	char line[4096];
+	int lines = 0, good = 0;
+	while (f && fgets(line, sizeof line, f)) {
+		cJSON *doc = cJSON_Parse(line);
+		const cJSON *d = cJSON_GetObjectItemCaseSensitive(doc, "data");
+		const cJSON *m = cJSON_GetObjectItemCaseSensitive(doc, "message");
+		lines++;
+		if (lines == 2)
+			good += cJSON_GetObjectItemCaseSensitive(d, "n") && cJSON_IsString(cJSON_GetObjectItemCaseSensitive(d, "s")) &&
+				strcmp(cJSON_GetObjectItemCaseSensitive(doc, "subject")->valuestring, "2001:db8::/56") == 0;
+		if (lines == 3)
+			good += cJSON_IsObject(d) && d->child == NULL && strcmp(m->valuestring, "say \"hi\"\\\n\tnow") == 0;
+		if (lines == 4)
+			good += cJSON_IsNumber(d) && d->valueint == 3 &&
+				strcmp(cJSON_GetObjectItemCaseSensitive(doc, "severity")->valuestring, "warning") == 0;
+		cJSON_Delete(doc);
+	}
+	if (f)
+		fclose(f);
+	CHECK(lines == 4 && good == 3, "the burst's lines: data as given, {} for none, the message's quotes, "
+				       "backslash and control characters escaped");
+}
+
+/* The time stamps events carry (written by hand, not by snprintf). */
+static void time_stamps(void)
+{
+	static const struct {
+		struct timespec ts;
+		const char *text;
+	} cases[] = {
+		{ { 0, 0 }, "1970-01-01T00:00:00.000Z" },
+		{ { 1796300000, 7000000 }, "2026-12-03T12:13:20.007Z" },
+		{ { 951782400, 999999999 }, "2000-02-29T00:00:00.999Z" },
+		{ { 4102444799, 120000000 }, "2099-12-31T23:59:59.120Z" },
+	};
+	int good = 0;
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char text[40];
+		arbor_time_rfc3339(&cases[i].ts, text, sizeof text);
+		good += strcmp(text, cases[i].text) == 0;
+	}
+	char small[8];
+	arbor_time_rfc3339(&cases[1].ts, small, sizeof small);
+	CHECK(good == 4 && strcmp(small, "2026-12") == 0, "RFC 3339 time stamps with milliseconds; a short buffer is cut");
+}
+
 int main(void)
 {
+	time_stamps();
 	const char *dir = tap_tmpdir();
 	char err[256], path[512];
 	snprintf(path, sizeof path, "%s/events.jsonl", dir);
@@ -205,5 +290,8 @@ int main(void)
 	snprintf(sub, sizeof sub, "%s/reservation", dir);
 	mkdir(sub, 0700);
 	reservation(sub);
+	snprintf(sub, sizeof sub, "%s/held", dir);
+	mkdir(sub, 0700);
+	held_burst(sub);
 	return tap_done();
 }

@@ -410,6 +410,27 @@ static void test_vxlan_read_back(struct arbor_nl *nl)
 	}
 }
 
+/* Reads what a monitor's socket holds: how many notifications of routes that are not
+ * default routes. */
+static int queued_routes(int fd)
+{
+	static char buf[64 * 1024];
+	int n = 0;
+	ssize_t len;
+	while ((len = recv(fd, buf, sizeof buf, MSG_DONTWAIT)) > 0) {
+		for (size_t off = 0; off + sizeof(struct nlmsghdr) <= (size_t)len;) {
+			const struct nlmsghdr *h = (const struct nlmsghdr *)(buf + off);
+			if (h->nlmsg_len < sizeof(*h) || off + h->nlmsg_len > (size_t)len)
+				break;
+			n += (h->nlmsg_type == RTM_NEWROUTE || h->nlmsg_type == RTM_DELROUTE) &&
+			     h->nlmsg_len >= NLMSG_LENGTH(sizeof(struct rtmsg)) &&
+			     ((const struct rtmsg *)NLMSG_DATA(h))->rtm_dst_len != 0;
+			off += NLMSG_ALIGN(h->nlmsg_len);
+		}
+	}
+	return n;
+}
+
 int main(void)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -613,7 +634,7 @@ int main(void)
 		check(wait_for(mon, &seen.default_del), "monitor: the default route is gone");
 		check(arbor_nl_has_default_route(nl, AF_INET6) == 0, "no default route again");
 		check(!seen.other_route, "the other route changes were not reported");
-		/* a batch: three routes at once, one of them refused */
+		/* a batch: three routes at once (one datagram), the middle one refused */
 		struct arbor_nl_route_op ops[3];
 		memset(ops, 0, sizeof ops);
 		const char *dsts[3] = { "2001:db8:300::", "2001:db8:301::", "2001:db8:302::" };
@@ -622,17 +643,39 @@ int main(void)
 			arbor_nl_ip_parse(&ops[i].route.dst, dsts[i]);
 			arbor_nl_ip_parse(&ops[i].route.gateway, "fe80::77");
 		}
-		arbor_nl_ip_parse(&ops[2].route.gateway, "2001:db8:dead::1"); /* not on any link */
+		arbor_nl_ip_parse(&ops[1].route.gateway, "2001:db8:dead::1"); /* not on any link */
 		rc = arbor_nl_route_batch(nl, ops, 3);
-		check(rc == 1 && ops[0].result == 0 && ops[1].result == 0 && ops[2].result < 0,
-		      "a batch of three: two added, one refused (%d: %d %d %d) \"%s\"", rc, ops[0].result, ops[1].result,
-		      ops[2].result, arbor_nl_error(nl));
-		ops[0].route.ifindex = ifindex;
-		check(has_route(nl, &ops[0].route) && has_route(nl, &ops[1].route), "both are in the table");
+		check(rc == 1 && ops[0].result == 0 && ops[1].result < 0 && ops[2].result == 0,
+		      "a batch of three: two added, the one between refused (%d: %d %d %d) \"%s\"", rc, ops[0].result,
+		      ops[1].result, ops[2].result, arbor_nl_error(nl));
+		check(has_route(nl, &ops[0].route) && has_route(nl, &ops[2].route), "both are in the table");
+		ops[1] = ops[2];
 		for (int i = 0; i < 2; i++)
 			ops[i].del = true;
 		rc = arbor_nl_route_batch(nl, ops, 2);
 		check(rc == 0 && !has_route(nl, &ops[0].route) && !has_route(nl, &ops[1].route), "and both deleted in a batch");
+		/* more than one window of requests (64 unanswered at most) */
+		enum { MANY = 150 };
+		struct arbor_nl_route_op many[MANY];
+		memset(many, 0, sizeof many);
+		for (int i = 0; i < MANY; i++) {
+			many[i].route = (struct arbor_nl_route){ .prefixlen = 56, .ifindex = ifindex, .protocol = 16 };
+			char dst[64];
+			snprintf(dst, sizeof dst, "2001:db8:4%02x::", i);
+			arbor_nl_ip_parse(&many[i].route.dst, dst);
+			arbor_nl_ip_parse(&many[i].route.gateway, "fe80::77");
+		}
+		arbor_nl_monitor_dispatch(mon); /* what was queued before */
+		rc = arbor_nl_route_batch(nl, many, MANY);
+		check(rc == 0 && has_route(nl, &many[0].route) && has_route(nl, &many[MANY - 1].route),
+		      "a batch of %d routes: all added (%d)%s", MANY, rc, why(nl));
+		check(queued_routes(arbor_nl_monitor_fd(mon)) == 0,
+		      "the monitor of default routes was not sent those routes (its socket filter)");
+		for (int i = 0; i < MANY; i++)
+			many[i].del = true;
+		rc = arbor_nl_route_batch(nl, many, MANY);
+		check(rc == 0 && !has_route(nl, &many[0].route) && !has_route(nl, &many[MANY / 2].route),
+		      "and all deleted in a batch (%d)%s", rc, why(nl));
 	}
 
 	rc = arbor_nl_route_delete(nl, &route4);
