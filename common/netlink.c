@@ -47,6 +47,7 @@
 #include <netlink/route/nexthop.h>
 #include <netlink/route/route.h>
 
+#include "dgram_batch.h"
 #include "xalloc.h"
 
 _Static_assert(sizeof(((struct arbor_nl_link *)0)->name) == IFNAMSIZ, "link name is IFNAMSIZ");
@@ -1684,9 +1685,7 @@ static struct nl_sock *raw_socket(struct arbor_nl *nl)
 			nl->batch_sock = NULL;
 			return NULL;
 		}
-		int size = BATCH_SOCKET_BUFFER, fd = nl_socket_get_fd(nl->batch_sock);
-		if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) != 0)
-			(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+		arbor_socket_set_rcvbuf(nl_socket_get_fd(nl->batch_sock), BATCH_SOCKET_BUFFER);
 	}
 	if (nl->batch_buffer == NULL)
 		nl->batch_buffer = xmalloc(MONITOR_BUFFER);

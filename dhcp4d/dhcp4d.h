@@ -11,12 +11,14 @@
 #include "conflict_probe.h"
 #include "daemon.h"
 #include "dhcp_wire.h"
+#include "dgram_batch.h"
 #include "server.h"
 
-/* Packets are read BATCH at a time, up to ROUNDS batches per wake-up, and up to
- * ANSWERS_MAX answers wait for one journal commit: the more a wake-up reads
- * before committing, the fewer fsyncs per lease under load. */
-enum { BATCH = 64, ROUNDS = 4, ANSWERS_MAX = BATCH * ROUNDS, REPLY_MAX = 1024 };
+/* Packets are read BATCH at a time, up to ROUNDS batches per wake-up
+ * (common/dgram_batch.h), and up to ANSWERS_MAX answers wait for one journal
+ * commit: the more a wake-up reads before committing, the fewer fsyncs per
+ * lease under load. */
+enum { BATCH = ARBOR_DGRAM_BATCH, ROUNDS = ARBOR_DGRAM_ROUNDS, ANSWERS_MAX = BATCH * ROUNDS, REPLY_MAX = 1024 };
 
 struct dhcp4d;
 struct lease_store;

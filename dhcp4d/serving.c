@@ -350,40 +350,31 @@ void serving_probe_setup(struct dhcp4d *h, const struct dhcp4d_config *cfg)
 		log_warn("conflict probe: %s", err);
 }
 
-static void on_readable(evutil_socket_t fd, short what, void *arg)
+static void on_datagram(void *arg, const uint8_t *pkt, size_t len, bool truncated, const struct sockaddr_storage *from)
+{
+	(void)from; /* the answer's destination comes from the message (RFC 2131 4.1) */
+	struct served *sv = arg;
+	if (truncated)
+		sv->h->packets.malformed++;
+	else
+		handle_packet(sv->h, sv, pkt, len);
+}
+
+/* Offers go out with each batch read, not after all of them: a client's next
+ * step waits on its offer. */
+static void on_batch(void *arg)
 {
 	struct served *sv = arg;
-	struct dhcp4d *h = sv->h;
-	static uint8_t bufs[BATCH][1500];
-	struct mmsghdr msgs[BATCH];
-	struct iovec iov[BATCH];
-	/* Several batches per wake-up, one commit for all of them; bounded, so other
-	 * sockets get their turn. */
-	for (int round = 0; round < ROUNDS; round++) {
-		memset(msgs, 0, sizeof msgs);
-		for (int i = 0; i < BATCH; i++) {
-			iov[i].iov_base = bufs[i];
-			iov[i].iov_len = sizeof bufs[i];
-			msgs[i].msg_hdr.msg_iov = &iov[i];
-			msgs[i].msg_hdr.msg_iovlen = 1;
-		}
-		int n = recvmmsg(fd, msgs, BATCH, MSG_DONTWAIT, NULL);
-		if (n <= 0)
-			break;
-		for (int i = 0; i < n; i++) {
-			if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) {
-				h->packets.malformed++;
-				continue;
-			}
-			handle_packet(h, sv, bufs[i], msgs[i].msg_len);
-		}
-		/* Offers go out with each batch read, not after all of them: a
-		 * client's next step waits on its offer. */
-		flush_outbox(h);
-		if (n < BATCH)
-			break;
-	}
-	lease_store_flush(h->store);
+	flush_outbox(sv->h);
+}
+
+/* Several batches per wake-up, one commit for all of them. */
+static void on_readable(evutil_socket_t fd, short what, void *arg)
+{
+	(void)what;
+	struct served *sv = arg;
+	arbor_dgram_read(fd, 1500, on_datagram, on_batch, sv);
+	lease_store_flush(sv->h->store);
 }
 
 /* ---- sockets ---- */
@@ -391,7 +382,7 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 static int open_socket(struct served *sv, char *err, size_t errlen)
 {
 	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	int one = 1, queue = RCVBUF_BYTES;
+	int one = 1;
 	struct sockaddr_in any = { .sin_family = AF_INET, .sin_port = htons(67) };
 	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
 	    setsockopt(fd, SOL_SOCKET, SO_BROADCAST, &one, sizeof one) != 0 ||
@@ -407,8 +398,7 @@ static int open_socket(struct served *sv, char *err, size_t errlen)
 	 * late, clients retry, and the server spends itself on stale requests (with
 	 * 4 MiB, throughput under a 25% CPU cap fell to a fifth). FORCE passes
 	 * net.core.rmem_max (we have CAP_NET_ADMIN), else ask. */
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &queue, sizeof queue) != 0)
-		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &queue, sizeof queue);
+	arbor_socket_set_rcvbuf(fd, RCVBUF_BYTES);
 	return fd;
 }
 

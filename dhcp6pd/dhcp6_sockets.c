@@ -10,13 +10,14 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "dgram_batch.h"
 #include "log.h"
 #include "xalloc.h"
 
-/* Packets per recvmmsg, and batches per wake-up before other sockets get a turn.
- * The receive queue holds a burst, not seconds of overload (as in dhcp4d: answers
- * from a deep queue all come too late). */
-enum { BATCH = 64, ROUNDS = 4, RCVBUF_BYTES = 256 << 10 };
+/* Packets are read in batches (common/dgram_batch.h) and answers sent in runs of
+ * BATCH. The receive queue holds a burst, not seconds of overload (as in dhcp4d:
+ * answers from a deep queue all come too late). */
+enum { BATCH = ARBOR_DGRAM_BATCH, RCVBUF_BYTES = 256 << 10 };
 
 struct d6sock {
 	struct d6socks *owner;
@@ -35,46 +36,34 @@ struct d6socks {
 	uint64_t received, truncated, send_errors;
 };
 
-static void on_readable(evutil_socket_t fd, short what, void *arg)
+static void on_datagram(void *arg, const uint8_t *pkt, size_t len, bool truncated, const struct sockaddr_storage *from)
 {
 	struct d6sock *sk = arg;
 	struct d6socks *s = sk->owner;
-	static uint8_t bufs[BATCH][DHCP6_MAX_PACKET / 4];
-	static struct sockaddr_in6 from[BATCH];
-	struct mmsghdr msgs[BATCH];
-	struct iovec iov[BATCH];
-	for (int round = 0; round < ROUNDS; round++) {
-		memset(msgs, 0, sizeof msgs);
-		for (int i = 0; i < BATCH; i++) {
-			iov[i].iov_base = bufs[i];
-			iov[i].iov_len = sizeof bufs[i];
-			msgs[i].msg_hdr.msg_iov = &iov[i];
-			msgs[i].msg_hdr.msg_iovlen = 1;
-			msgs[i].msg_hdr.msg_name = &from[i];
-			msgs[i].msg_hdr.msg_namelen = sizeof from[i];
-		}
-		int n = recvmmsg(fd, msgs, BATCH, MSG_DONTWAIT, NULL);
-		if (n <= 0)
-			break;
-		for (int i = 0; i < n; i++) {
-			s->received++;
-			if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) {
-				s->truncated++;
-				continue;
-			}
-			s->packet(s->ctx, sk->ifindex, sk->ifname, &from[i], bufs[i], msgs[i].msg_len);
-		}
-		if (s->batch_done)
-			s->batch_done(s->ctx);
-		if (n < BATCH)
-			break;
-	}
+	s->received++;
+	if (truncated)
+		s->truncated++;
+	else
+		s->packet(s->ctx, sk->ifindex, sk->ifname, (const struct sockaddr_in6 *)from, pkt, len);
+}
+
+static void on_batch(void *arg)
+{
+	struct d6sock *sk = arg;
+	if (sk->owner->batch_done)
+		sk->owner->batch_done(sk->owner->ctx);
+}
+
+static void on_readable(evutil_socket_t fd, short what, void *arg)
+{
+	(void)what;
+	arbor_dgram_read(fd, DHCP6_MAX_PACKET / 4, on_datagram, on_batch, arg);
 }
 
 static int open_one(struct d6sock *sk, char *err, size_t errlen)
 {
 	int fd = socket(AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	int one = 1, queue = RCVBUF_BYTES;
+	int one = 1;
 	struct sockaddr_in6 any = { .sin6_family = AF_INET6, .sin6_port = htons(DHCP6_SERVER_PORT) };
 	struct ipv6_mreq mreq = { .ipv6mr_interface = (unsigned)sk->ifindex };
 	inet_pton(AF_INET6, "ff02::1:2", &mreq.ipv6mr_multiaddr);
@@ -88,8 +77,7 @@ static int open_one(struct d6sock *sk, char *err, size_t errlen)
 			close(fd);
 		return -1;
 	}
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &queue, sizeof queue) != 0)
-		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &queue, sizeof queue);
+	arbor_socket_set_rcvbuf(fd, RCVBUF_BYTES);
 	sk->fd = fd;
 	return 0;
 }

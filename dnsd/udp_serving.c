@@ -14,6 +14,7 @@
 #include <event2/event.h>
 
 #include "daemon.h"
+#include "dgram_batch.h"
 #include "dnsd.h"
 #include "clock.h"
 #include "relay.h"
@@ -195,7 +196,7 @@ static void *worker_main(void *arg)
 static int open_udp(const struct dnsd_listen *l, char *err, size_t errlen)
 {
 	int fd = socket(l->addr.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	int one = 1, big = 4 << 20;
+	int one = 1;
 	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0 ||
 	    (l->addr.ss_family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one) != 0) ||
 	    bind(fd, (const struct sockaddr *)&l->addr, l->len) != 0) {
@@ -204,8 +205,7 @@ static int open_udp(const struct dnsd_listen *l, char *err, size_t errlen)
 			close(fd);
 		return -1;
 	}
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof big) != 0)
-		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof big);
+	arbor_socket_set_rcvbuf(fd, 4 << 20);
 	return fd;
 }
 
