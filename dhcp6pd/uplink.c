@@ -261,7 +261,7 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 		ssize_t n = recv(u->fd, pkt, sizeof pkt, MSG_TRUNC);
 		if (n < 0)
 			break;
-		char err[200];
+		char err[200] = "longer than any DHCPv6 message";
 		if ((size_t)n > sizeof pkt || dhcp6_parse(pkt, (size_t)n, &msg, err, sizeof err) < 0) {
 			u->malformed++;
 			log_debug("%s: malformed DHCPv6 message dropped: %s", u->ifname, err);
