@@ -82,7 +82,14 @@ def test_dhcpcd_requesting_router(lab):
     wait_event(d, "delegation.renewed", timeout=20)
     assert delegations(d, state="bound")[0]["valid_until"] > b["valid_until"]
     p.terminate()  # "release" in its config: it gives the prefix back
-    p.wait(15)
+    # dhcpcd exits once the RELEASE is answered, or after its retransmissions
+    # (RFC 8415: 1 + 2 + 4 + 8 s); the event says whether it was answered.
+    try:
+        p.wait(30)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        raise AssertionError("dhcpcd did not exit 30 s after SIGTERM:\n" + open(f"{tmp}/log").read()[-3000:] +
+                             "\n--- dhcp6pd:\n" + d.log()[-3000:])
     ev = wait_event(d, "delegation.released")[0]
     assert ev["data"]["prefix"] == b["prefix"]
     assert routes_via(root) == set() and not delegations(d, state="bound")
