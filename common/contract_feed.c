@@ -36,7 +36,8 @@ int contract_events_walk(const char *json, size_t len, uint64_t *since,
 	const cJSON *events = cJSON_GetObjectItemCaseSensitive(doc, "events");
 	const cJSON *next = cJSON_GetObjectItemCaseSensitive(doc, "next");
 	const cJSON *e;
-	bool ok = cJSON_IsArray(events) && cJSON_IsNumber(next) && next->valuedouble >= (double)*since;
+	uint64_t next_seq = 0; /* whole numbers only: a double past 2^64 is no seq (fuzz_dnsd_feeds) */
+	bool ok = cJSON_IsArray(events) && arbor_json_get_u53(next, &next_seq) && next_seq >= *since;
 	/* First check that the answer continues *since without a gap: every event is
 	 * in order, the first one right after *since. */
 	uint64_t expect = *since + 1;
@@ -44,17 +45,17 @@ int contract_events_walk(const char *json, size_t len, uint64_t *since,
 	const cJSON *list = ok ? events : NULL;
 	cJSON_ArrayForEach(e, list)
 	{
-		const cJSON *seq = cJSON_GetObjectItemCaseSensitive(e, "seq");
+		uint64_t seq;
 		const char *type = string_of(e, "type");
-		if (!cJSON_IsNumber(seq) || type == NULL || seq->valuedouble < (double)expect) {
+		if (!arbor_json_get_u53(cJSON_GetObjectItemCaseSensitive(e, "seq"), &seq) || type == NULL || seq < expect) {
 			ok = false;
 			break;
 		}
-		if (seq->valuedouble > (double)expect)
+		if (seq > expect)
 			resync = true; /* events between were lost (a daemon keeps a bounded number) */
 		if (strcmp(type, "daemon.started") == 0 || strcmp(type, "config.reloaded") == 0)
 			resync = true; /* a new process, or a reload that may have dropped state */
-		expect = (uint64_t)seq->valuedouble + 1;
+		expect = seq + 1;
 	}
 	if (!ok) {
 		snprintf(err, errlen, "the events answer is not {\"events\":[...],\"next\":N} following seq %llu",
@@ -68,7 +69,7 @@ int contract_events_walk(const char *json, size_t len, uint64_t *since,
 	}
 	cJSON_ArrayForEach(e, events)
 		*changed |= apply(ctx, string_of(e, "type"), cJSON_GetObjectItemCaseSensitive(e, "data"));
-	*since = (uint64_t)next->valuedouble > expect - 1 ? (uint64_t)next->valuedouble : expect - 1;
+	*since = next_seq > expect - 1 ? next_seq : expect - 1;
 	cJSON_Delete(doc);
 	return CONTRACT_EVENTS_APPLIED;
 }
@@ -140,9 +141,7 @@ static void on_cursor(void *ctx, const struct arbor_fetch_result *res)
 	f->fetch = NULL;
 	cJSON *doc = res->ok && res->status == 200 ? cJSON_ParseWithLength(res->body, res->body_len) : NULL;
 	const cJSON *seq = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(doc, "events"), "last_seq");
-	bool ok = cJSON_IsNumber(seq) && seq->valuedouble >= 0;
-	if (ok)
-		f->since = (uint64_t)seq->valuedouble;
+	bool ok = arbor_json_get_u53(seq, &f->since);
 	cJSON_Delete(doc);
 	if (!ok) {
 		failed(f, "GET /v1/status", res, "no events.last_seq");
