@@ -166,11 +166,11 @@ struct arbor_nl_route_op {
 };
 
 /*
- * Many route changes in one exchange: the requests go to the kernel together (one
- * sendmsg per up to 64) and its answers are read after, instead of a round trip each,
- * for a server that routes a delegated prefix per client. Each op's result is set.
- * Returns how many failed (arbor_nl_error() describes the last failure), or a negative
- * errno when the socket itself failed.
+ * Many route changes in one exchange, on the batch below: the requests go to the kernel
+ * together and its answers are read after, instead of a round trip each, for a server
+ * that routes a delegated prefix per client. Each op's result is set (a socket failure
+ * sets it on every op still unanswered). Returns how many failed (arbor_nl_error()
+ * describes one of them).
  */
 int arbor_nl_route_batch(struct arbor_nl *nl, struct arbor_nl_route_op *ops, size_t n);
 
