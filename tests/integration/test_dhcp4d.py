@@ -15,6 +15,7 @@ import pytest
 from arborlab import binary, wait_for
 from capture import Capture, dhcp4_acks
 from contract import ContractSuite, DaemonSpec
+from dhcpcd import start_logged, stop_dhcpcd
 
 NET = "192.168.77"
 
@@ -165,19 +166,18 @@ def test_dhcpcd(lab, net):
     with open(conf, "w") as f:
         f.write("noipv6rs\nipv4only\noption classless_static_routes, interface_mtu, ntp_servers\nrelease\n")
     # Foreground; it configures the link itself and releases when stopped.
-    p = net["cli"].popen(["dhcpcd", "-f", conf, "-c", script, "-4", "-B", "-t", "15", "-h", "box", "cli0"],
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    log = os.path.join(out, "dhcpcd.log")
+    p = start_logged(net["cli"], ["dhcpcd", "-f", conf, "-c", script, "-4", "-B", "-t", "15", "-h", "box", "cli0"], log)
     env = wait_for(lambda: read_envs(out, "BOUND"), 20, "dhcpcd to bind")[0]
     assert env["new_ip_address"].startswith(f"{NET}.1")
     assert env["new_routers"] == f"{NET}.1" and env["new_interface_mtu"] == "1400"
     assert env["new_classless_static_routes"] == f"10.10.0.0/16 {NET}.1 0.0.0.0/0 {NET}.1"
     lease = leases(d, state="bound")[0]
     assert lease["address"] == env["new_ip_address"] and lease["hostname"] == "box"
-    p.terminate()
     # dhcpcd releases, runs its hook and stops its privilege-separated helpers; on a
     # loaded machine (the sanitized run) that took over 10 s once. The event below
     # is what the test is about.
-    p.wait(30)
+    stop_dhcpcd(p, log)
     rel = wait_for(lambda: d.events(type="lease.released"), 10, "dhcpcd's release")
     assert rel[0]["data"]["address"] == env["new_ip_address"]
 

@@ -12,6 +12,7 @@ import subprocess
 import pytest
 
 from tools import needs
+from dhcpcd import start_logged, stop_dhcpcd
 from arborlab import binary, wait_for
 from test_dhcp6pd import Helper, Kea6, bound_prefix, isp_and_root, start_dhcp6pd, unreachable, wait_event
 
@@ -68,10 +69,9 @@ def test_dhcpcd_requesting_router(lab):
     # hooks may write /etc/resolv.conf: a private mount namespace gives it ours, the
     # machine's stay untouched.
     shutil.copy("/etc/resolv.conf", f"{tmp}/resolv.conf")
-    p = rtr.popen(["unshare", "-m", "sh", "-c", f"mount --bind {tmp}/db /var/lib/dhcpcd && mount --bind {tmp}/run "
-                   f"/run/dhcpcd && mount --bind {tmp}/resolv.conf /etc/resolv.conf && "
-                   f"exec dhcpcd -6 -B -d -f {tmp}/conf c0"],
-                  stdout=open(f"{tmp}/log", "w"), stderr=subprocess.STDOUT)
+    p = start_logged(rtr, ["unshare", "-m", "sh", "-c", f"mount --bind {tmp}/db /var/lib/dhcpcd && mount --bind "
+                           f"{tmp}/run /run/dhcpcd && mount --bind {tmp}/resolv.conf /etc/resolv.conf && "
+                           f"exec dhcpcd -6 -B -d -f {tmp}/conf c0"], f"{tmp}/log")
     b = wait_for(lambda: delegations(d, state="bound"), 20, "dhcpcd's delegation")[0]
     assert b["prefix"].endswith("/56") and b["iaid"] == 1
     ll = link_local(rtr, "c0")
@@ -81,15 +81,10 @@ def test_dhcpcd_requesting_router(lab):
              "dhcpcd to number its LAN from the prefix")
     wait_event(d, "delegation.renewed", timeout=20)
     assert delegations(d, state="bound")[0]["valid_until"] > b["valid_until"]
-    p.terminate()  # "release" in its config: it gives the prefix back
-    # dhcpcd exits once the RELEASE is answered, or after its retransmissions
-    # (RFC 8415: 1 + 2 + 4 + 8 s); the event says whether it was answered.
-    try:
-        p.wait(30)
-    except subprocess.TimeoutExpired:
-        p.kill()
-        raise AssertionError("dhcpcd did not exit 30 s after SIGTERM:\n" + open(f"{tmp}/log").read()[-3000:] +
-                             "\n--- dhcp6pd:\n" + d.log()[-3000:])
+    # "release" in its config: it gives the prefix back. dhcpcd exits once the RELEASE
+    # is answered, or after its retransmissions (RFC 8415: 1 + 2 + 4 + 8 s); the
+    # event says whether it was answered.
+    stop_dhcpcd(p, f"{tmp}/log")
     ev = wait_event(d, "delegation.released")[0]
     assert ev["data"]["prefix"] == b["prefix"]
     assert routes_via(root) == set() and not delegations(d, state="bound")
