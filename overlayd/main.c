@@ -417,6 +417,9 @@ static void overlayd_status(struct arbor_daemon *d, cJSON *status)
 		spoke_status(o->spoke, own);
 	cJSON *k = cJSON_AddObjectToObject(own, "kernel");
 	arbor_json_add_int(k, "links", (long long)o->want.d.nlinks);
+	/* A join's answer (either side) is acted on by the next reconcile, not
+	 * at once: until it has run, the kernel is behind what status shows. */
+	cJSON_AddBoolToObject(k, "pending", o->change_requested);
 	arbor_json_add_int(k, "reconciles", (long long)o->reconciles);
 	arbor_json_add_fixed(k, "last_reconcile_ms", o->last_ms, 1);
 	arbor_json_add_int(k, "writes", (long long)o->writes);

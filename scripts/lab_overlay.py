@@ -11,6 +11,7 @@ import os
 import subprocess
 
 from arborlab import binary, wait_for
+from overlay import hub_applied, joined_and_applied
 
 HOOK = """#!/bin/sh
 case "$1" in
@@ -74,7 +75,9 @@ def show_overlay(lab, say, ctl, root, d, config, dh, dn, m1, m1d, m1_config, m1n
         cfg["overlayd"] = {"spoke": {"hub": "192.168.1.1:4790", "token": tokens[m], "retry": 0.5}}
         dd.write_config(cfg)
         spokes[m] = share(lab.daemon("overlayd", binary("overlayd/arbor-overlayd"), cfg, netns=ns), dd).start()
-        wait_for(lambda: spokes[m].status()["overlayd"]["spoke"]["state"] == "joined", 15, f"{m} to join")
+        # "joined" and nothing pending: the assignment is in m's kernel (ovl0, ovbr0).
+        wait_for(lambda: joined_and_applied(spokes[m].status()), 15, f"{m} to join")
+    wait_for(lambda: hub_applied(hub.status()), 15, "the hub's devices and routes for both spokes")
     ctl(d, "overlay", "spokes")
     print(root.exec(["ip", "-d", "-br", "link", "show", "type", "vxlan"]).stdout.strip())
     print(root.exec(["ip", "route", "show", "proto", "165"]).stdout.strip())

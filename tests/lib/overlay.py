@@ -54,6 +54,17 @@ def token_proof(secret, spoke_public):
     return hmac.new(key, spoke_public, hashlib.sha256).digest()
 
 
+def joined_and_applied(status):
+    """A spoke's status once it holds an assignment and its kernel caught up with it."""
+    o = status["overlayd"]
+    return o["spoke"]["state"] == "joined" and not o["kernel"]["pending"]
+
+
+def hub_applied(status):
+    """A hub's status once every answered join is in the kernel."""
+    return not status["overlayd"]["kernel"]["pending"]
+
+
 class SpokeClient:
     """A spoke's side of the protocol, against a hub at (host, port)."""
 
@@ -179,11 +190,11 @@ class Overlay:
         self.start_hub()
         for i in range(1, self.nspokes + 1):
             self.add_spoke(i)
-        for d in self.spokes:
-            wait_for(lambda: d.status()["overlayd"]["spoke"]["state"] == "joined", 10, "the spoke to join")
-        for i, ns in enumerate(self.spoke_ns, 1):
-            wait_for(lambda: "ovl0" in ns.exec(["ip", "-o", "link", "show", "master", "ovbr0"]).stdout, 5,
-                     "the spoke's device in its bridge")
+        for d, ns in zip(self.spokes, self.spoke_ns):
+            wait_for(lambda: joined_and_applied(d.status()), 10, "the spoke to join and reconcile")
+            # Once status says so, the device is there: no waiting for it.
+            assert "ovl0" in ns.exec(["ip", "-o", "link", "show", "master", "ovbr0"]).stdout, \
+                "joined, nothing pending, but no ovl0 in ovbr0"
         return self
 
     def assignment(self, i):
