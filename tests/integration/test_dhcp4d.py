@@ -177,7 +177,7 @@ def test_dhcpcd(lab, net):
     # dhcpcd releases, runs its hook and stops its privilege-separated helpers; on a
     # loaded machine (the sanitized run) that took over 10 s once. The event below
     # is what the test is about.
-    stop_dhcpcd(p, log)
+    stop_dhcpcd(p, log, server_log=d.log)
     rel = wait_for(lambda: d.events(type="lease.released"), 10, "dhcpcd's release")
     assert rel[0]["data"]["address"] == env["new_ip_address"]
 

@@ -84,7 +84,7 @@ def test_dhcpcd_requesting_router(lab):
     # "release" in its config: it gives the prefix back. dhcpcd exits once the RELEASE
     # is answered, or after its retransmissions (RFC 8415: 1 + 2 + 4 + 8 s); the
     # event says whether it was answered.
-    stop_dhcpcd(p, f"{tmp}/log")
+    stop_dhcpcd(p, f"{tmp}/log", server_log=d.log)
     ev = wait_event(d, "delegation.released")[0]
     assert ev["data"]["prefix"] == b["prefix"]
     assert routes_via(root) == set() and not delegations(d, state="bound")

@@ -17,9 +17,10 @@ import time
 RECEIVED = "received SIGTERM"
 
 
-def stop_dhcpcd(p, log_path, timeout=30.0, resend_after=1.0):
+def stop_dhcpcd(p, log_path, timeout=30.0, resend_after=1.0, server_log=None):
     """SIGTERMs dhcpcd (process p, logging to log_path) until it says it got
-    the signal, then waits for it to exit; kills it and raises if it does not."""
+    the signal, then waits for it to exit; kills it and raises if it does not,
+    with the server's log (server_log(), if given) beside dhcpcd's."""
     deadline = time.monotonic() + timeout
     sent = 0
     last = 0.0
@@ -29,7 +30,8 @@ def stop_dhcpcd(p, log_path, timeout=30.0, resend_after=1.0):
             p.kill()
             p.wait()
             raise AssertionError(f"dhcpcd did not exit {timeout:g} s after SIGTERM ({sent} sent):\n"
-                                 + read_tail(log_path))
+                                 + read_tail(log_path)
+                                 + ("\n--- server:\n" + server_log()[-3000:] if server_log else ""))
         if now - last >= resend_after and RECEIVED not in read_tail(log_path, 1 << 20):
             p.send_signal(signal.SIGTERM)
             sent += 1
